@@ -1,0 +1,59 @@
+//! Errors a KPI state can raise. The extension maps each kind to a SQLSTATE.
+
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KpiErrorKind {
+    /// Malformed text representation of a state (SQLSTATE 22P02).
+    InvalidText,
+    /// Malformed binary representation of a state (SQLSTATE 22P03).
+    InvalidBinary,
+    /// Two states that cannot be merged, e.g. over different customer key types (42804).
+    Mismatch,
+    /// A counter would overflow (22003).
+    Overflow,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KpiError {
+    pub kind: KpiErrorKind,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl KpiError {
+    pub fn new(kind: KpiErrorKind, message: impl Into<String>) -> Self {
+        KpiError { kind, message: message.into(), hint: None }
+    }
+
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    pub fn invalid_text(message: impl Into<String>) -> Self {
+        Self::new(KpiErrorKind::InvalidText, message)
+    }
+
+    pub fn invalid_binary(message: impl Into<String>) -> Self {
+        Self::new(KpiErrorKind::InvalidBinary, message)
+    }
+
+    pub fn overflow() -> Self {
+        Self::new(KpiErrorKind::Overflow, "KPI counter out of range")
+            .with_hint("A state counts at most 9223372036854775807 rows.")
+    }
+}
+
+impl fmt::Display for KpiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for KpiError {}
+
+/// Adds two counters, refusing to wrap around.
+pub fn checked_sum(a: i64, b: i64) -> Result<i64, KpiError> {
+    a.checked_add(b).ok_or_else(KpiError::overflow)
+}

@@ -1,0 +1,20 @@
+//! Pure algorithms behind the `support_kpi` PostgreSQL extension.
+//!
+//! Nothing here knows about PostgreSQL: the states of the KPI aggregates, how they absorb a
+//! row, how two partial states merge (parallel workers, Citus shards, daily → monthly
+//! rollups), and how a state is written as text and as bytes. The extension crate is a thin
+//! layer that moves these states in and out of PostgreSQL datums; everything that can be
+//! tested with `cargo test` is tested here.
+
+pub mod codec;
+pub mod customer_rate;
+pub mod error;
+pub mod keys;
+pub mod segment_rate;
+pub mod share;
+
+pub use customer_rate::CustomerRate;
+pub use error::{KpiError, KpiErrorKind};
+pub use keys::{KeySet, KeyType};
+pub use segment_rate::SegmentRate;
+pub use share::Share;
