@@ -1,1 +1,45 @@
+//! support_kpi: customer-support KPIs as PostgreSQL aggregates.
+//!
+//! Layout: each KPI family has its math in `crates/kpi_core/src/<family>.rs`, its SQL glue
+//! in `src/<family>.rs`, its SQL definitions in `sql/<family>.sql` and its golden tests in
+//! `tests/pg_regress/sql/<family>.sql`. The KPI catalog and `kpi_band` are plain SQL in
+//! `sql/kpi_catalog.sql`.
 
+pub mod customer_rate;
+pub mod expanded;
+pub mod fmgr;
+pub mod segment_rate;
+pub mod share_rate;
+
+::pgrx::pg_module_magic!(name, version);
+
+pgrx::extension_sql_file!("../sql/kpi_catalog.sql", name = "kpi_catalog");
+pgrx::extension_sql_file!(
+    "../sql/share_rate.sql",
+    name = "share_rate",
+    requires = ["kpi_catalog"]
+);
+pgrx::extension_sql_file!(
+    "../sql/customer_rate.sql",
+    name = "customer_rate",
+    requires = ["share_rate"]
+);
+pgrx::extension_sql_file!(
+    "../sql/segment_rate.sql",
+    name = "segment_rate",
+    requires = ["customer_rate"]
+);
+
+#[cfg(any(test, feature = "pg_test"))]
+#[pgrx::pg_schema]
+mod tests;
+
+/// Required by `cargo pgrx test`.
+#[cfg(test)]
+pub mod pg_test {
+    pub fn setup(_options: Vec<&str>) {}
+
+    pub fn postgresql_conf_options() -> Vec<&'static str> {
+        vec![]
+    }
+}

@@ -9,15 +9,18 @@ use std::io::Write;
 pub const FORMAT_VERSION: u8 = 1;
 
 pub fn put_u8(w: &mut impl Write, v: u8) {
-    w.write_all(&[v]).expect("state buffer sized by encoded_len");
+    w.write_all(&[v])
+        .expect("state buffer sized by encoded_len");
 }
 
 pub fn put_u32(w: &mut impl Write, v: u32) {
-    w.write_all(&v.to_be_bytes()).expect("state buffer sized by encoded_len");
+    w.write_all(&v.to_be_bytes())
+        .expect("state buffer sized by encoded_len");
 }
 
 pub fn put_i64(w: &mut impl Write, v: i64) {
-    w.write_all(&v.to_be_bytes()).expect("state buffer sized by encoded_len");
+    w.write_all(&v.to_be_bytes())
+        .expect("state buffer sized by encoded_len");
 }
 
 pub fn put_bytes(w: &mut impl Write, v: &[u8]) {
@@ -26,7 +29,10 @@ pub fn put_bytes(w: &mut impl Write, v: &[u8]) {
 
 /// Length prefix of a variable-length item; PostgreSQL values are below 1 GB, so 32 bits suffice.
 pub fn put_len(w: &mut impl Write, len: usize) {
-    put_u32(w, u32::try_from(len).expect("a PostgreSQL value is below 1 GB"));
+    put_u32(
+        w,
+        u32::try_from(len).expect("a PostgreSQL value is below 1 GB"),
+    );
 }
 
 pub struct Reader<'a> {
@@ -66,14 +72,20 @@ impl<'a> Reader<'a> {
         let fits = usize::try_from(n)
             .ok()
             .filter(|n| n.saturating_mul(min_item_bytes.max(1)) <= self.bytes.len());
-        fits.ok_or_else(|| KpiError::invalid_binary(format!("binary KPI state has an invalid item count {n}")))
+        fits.ok_or_else(|| {
+            KpiError::invalid_binary(format!("binary KPI state has an invalid item count {n}"))
+        })
     }
 
     pub fn version(&mut self) -> Result<(), KpiError> {
         match self.u8()? {
             FORMAT_VERSION => Ok(()),
-            v => Err(KpiError::invalid_binary(format!("unsupported KPI state format version {v}"))
-                .with_hint("The state was written by a newer support_kpi; upgrade the extension.")),
+            v => Err(
+                KpiError::invalid_binary(format!("unsupported KPI state format version {v}"))
+                    .with_hint(
+                        "The state was written by a newer support_kpi; upgrade the extension.",
+                    ),
+            ),
         }
     }
 

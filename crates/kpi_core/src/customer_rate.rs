@@ -18,7 +18,10 @@ pub struct CustomerRate {
 
 impl CustomerRate {
     pub fn new(key_type: KeyType) -> Self {
-        CustomerRate { customers: KeySet::new(key_type), events: 0 }
+        CustomerRate {
+            customers: KeySet::new(key_type),
+            events: 0,
+        }
     }
 
     pub fn key_type(&self) -> KeyType {
@@ -49,7 +52,9 @@ impl CustomerRate {
     pub fn decode_body(key_type: KeyType, r: &mut Reader) -> Result<Self, KpiError> {
         let events = r.i64()?;
         if events < 0 {
-            return Err(KpiError::invalid_binary(format!("negative event count {events}")));
+            return Err(KpiError::invalid_binary(format!(
+                "negative event count {events}"
+            )));
         }
         let customers = KeySet::decode(key_type, r)?;
         Ok(CustomerRate { customers, events })
@@ -98,7 +103,10 @@ impl CustomerRate {
         let customers = body
             .get("customers")
             .ok_or_else(|| KpiError::invalid_text("\"customers\" is missing"))?;
-        Ok(CustomerRate { customers: KeySet::from_json(key_type, customers)?, events })
+        Ok(CustomerRate {
+            customers: KeySet::from_json(key_type, customers)?,
+            events,
+        })
     }
 
     /// Text form, e.g. `{"key_type":"bigint","events":3,"customers":[1,2]}`.
@@ -111,7 +119,8 @@ impl CustomerRate {
 
     pub fn from_text(text: &str) -> Result<Self, KpiError> {
         let parse = || -> Result<Self, KpiError> {
-            let doc: Value = serde_json::from_str(text).map_err(|e| KpiError::invalid_text(e.to_string()))?;
+            let doc: Value =
+                serde_json::from_str(text).map_err(|e| KpiError::invalid_text(e.to_string()))?;
             let key_type = key_type_of(&doc)?;
             Self::body_from_json(key_type, &doc)
         };
@@ -134,7 +143,11 @@ pub(crate) fn with_context(what: &str, text: &str, e: KpiError) -> KpiError {
     let hint = e.hint.clone().unwrap_or_else(|| {
         "Write it as {\"key_type\": \"bigint\", \"events\": 3, \"customers\": [1, 2]}.".to_string()
     });
-    KpiError { message: format!("invalid {what} \"{shown}{ellipsis}\": {}", e.message), hint: Some(hint), ..e }
+    KpiError {
+        message: format!("invalid {what} \"{shown}{ellipsis}\": {}", e.message),
+        hint: Some(hint),
+        ..e
+    }
 }
 
 #[cfg(test)]
@@ -176,7 +189,10 @@ mod tests {
     fn text_form_is_sorted_and_round_trips() {
         let s = sample();
         let text = s.to_text().unwrap();
-        assert_eq!(text, r#"{"key_type":"bigint","events":3,"customers":[1,2,3]}"#);
+        assert_eq!(
+            text,
+            r#"{"key_type":"bigint","events":3,"customers":[1,2,3]}"#
+        );
         assert_eq!(CustomerRate::from_text(&text).unwrap(), s);
     }
 
@@ -192,11 +208,27 @@ mod tests {
 
     #[test]
     fn text_errors_say_what_is_wrong() {
-        let err = CustomerRate::from_text(r#"{"key_type":"bigint","events":-1,"customers":[]}"#).unwrap_err();
-        assert!(err.message.contains("\"events\" must be a non-negative integer"), "{}", err.message);
-        let err = CustomerRate::from_text(r#"{"key_type":"date","events":1,"customers":[]}"#).unwrap_err();
-        assert!(err.message.contains("unknown customer key type \"date\""), "{}", err.message);
-        let err = CustomerRate::from_text(r#"{"key_type":"uuid","events":1,"customers":[7]}"#).unwrap_err();
-        assert!(err.message.contains("invalid uuid customer key 7"), "{}", err.message);
+        let err = CustomerRate::from_text(r#"{"key_type":"bigint","events":-1,"customers":[]}"#)
+            .unwrap_err();
+        assert!(
+            err.message
+                .contains("\"events\" must be a non-negative integer"),
+            "{}",
+            err.message
+        );
+        let err = CustomerRate::from_text(r#"{"key_type":"date","events":1,"customers":[]}"#)
+            .unwrap_err();
+        assert!(
+            err.message.contains("unknown customer key type \"date\""),
+            "{}",
+            err.message
+        );
+        let err = CustomerRate::from_text(r#"{"key_type":"uuid","events":1,"customers":[7]}"#)
+            .unwrap_err();
+        assert!(
+            err.message.contains("invalid uuid customer key 7"),
+            "{}",
+            err.message
+        );
     }
 }

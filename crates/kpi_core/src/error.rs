@@ -23,7 +23,11 @@ pub struct KpiError {
 
 impl KpiError {
     pub fn new(kind: KpiErrorKind, message: impl Into<String>) -> Self {
-        KpiError { kind, message: message.into(), hint: None }
+        KpiError {
+            kind,
+            message: message.into(),
+            hint: None,
+        }
     }
 
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {

@@ -32,8 +32,10 @@ impl KeyType {
             "bigint" => Ok(KeyType::Int),
             "uuid" => Ok(KeyType::Uuid),
             "text" => Ok(KeyType::Text),
-            other => Err(KpiError::invalid_text(format!("unknown customer key type \"{other}\""))
-                .with_hint("The key type is one of bigint, uuid, text.")),
+            other => Err(
+                KpiError::invalid_text(format!("unknown customer key type \"{other}\""))
+                    .with_hint("The key type is one of bigint, uuid, text."),
+            ),
         }
     }
 
@@ -50,7 +52,9 @@ impl KeyType {
             1 => Ok(KeyType::Int),
             2 => Ok(KeyType::Uuid),
             3 => Ok(KeyType::Text),
-            t => Err(KpiError::invalid_binary(format!("unknown customer key type tag {t}"))),
+            t => Err(KpiError::invalid_binary(format!(
+                "unknown customer key type tag {t}"
+            ))),
         }
     }
 
@@ -209,8 +213,14 @@ impl KeySet {
     /// The keys as JSON values, sorted, so the text form of a state is deterministic.
     pub fn to_json(&self) -> Result<Value, KpiError> {
         let values: Vec<Value> = match self {
-            KeySet::Int(s) => sorted(s.iter().copied()).into_iter().map(Value::from).collect(),
-            KeySet::Uuid(s) => sorted(s.iter().copied()).into_iter().map(|k| Value::from(format_uuid(k))).collect(),
+            KeySet::Int(s) => sorted(s.iter().copied())
+                .into_iter()
+                .map(Value::from)
+                .collect(),
+            KeySet::Uuid(s) => sorted(s.iter().copied())
+                .into_iter()
+                .map(|k| Value::from(format_uuid(k)))
+                .collect(),
             KeySet::Text(s) => {
                 let mut keys = Vec::with_capacity(s.len());
                 for key in sorted(s.iter().cloned()) {
@@ -226,12 +236,14 @@ impl KeySet {
     }
 
     pub fn from_json(key_type: KeyType, value: &Value) -> Result<Self, KpiError> {
-        let items = value
-            .as_array()
-            .ok_or_else(|| KpiError::invalid_text("\"customers\" must be an array of customer keys"))?;
+        let items = value.as_array().ok_or_else(|| {
+            KpiError::invalid_text("\"customers\" must be an array of customer keys")
+        })?;
         let mut set = KeySet::new(key_type);
         for item in items {
-            let bad = || KpiError::invalid_text(format!("invalid {} customer key {item}", key_type.name()));
+            let bad = || {
+                KpiError::invalid_text(format!("invalid {} customer key {item}", key_type.name()))
+            };
             match &mut set {
                 KeySet::Int(s) => {
                     s.insert(item.as_i64().ok_or_else(bad)?);
@@ -251,7 +263,11 @@ impl KeySet {
 pub fn key_type_mismatch(a: KeyType, b: KeyType) -> KpiError {
     KpiError::new(
         KpiErrorKind::Mismatch,
-        format!("cannot combine KPI states over {} and {} customer keys", a.name(), b.name()),
+        format!(
+            "cannot combine KPI states over {} and {} customer keys",
+            a.name(),
+            b.name()
+        ),
     )
     .with_hint("Compute every partial state with the same customer key type.")
 }
@@ -264,7 +280,14 @@ fn sorted<T: Ord>(items: impl Iterator<Item = T>) -> Vec<T> {
 
 pub fn format_uuid(key: u128) -> String {
     let h = format!("{key:032x}");
-    format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..]
+    )
 }
 
 /// Parses a uuid in PostgreSQL's canonical output form (lower- or upper-case hex, hyphens).
@@ -308,7 +331,11 @@ mod tests {
 
     #[test]
     fn binary_round_trip_for_every_key_type() {
-        let mut sets = vec![KeySet::new(KeyType::Int), KeySet::new(KeyType::Uuid), KeySet::new(KeyType::Text)];
+        let mut sets = vec![
+            KeySet::new(KeyType::Int),
+            KeySet::new(KeyType::Uuid),
+            KeySet::new(KeyType::Text),
+        ];
         for i in 0..100i64 {
             sets[0].insert_int(i * 7919 - 300);
             sets[1].insert_uuid(((i as u128) << 64 | 0xabc).to_be_bytes());

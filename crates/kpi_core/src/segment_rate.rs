@@ -17,14 +17,19 @@ pub struct SegmentRate {
 
 impl SegmentRate {
     pub fn new(key_type: KeyType) -> Self {
-        SegmentRate { key_type, segments: HashMap::new() }
+        SegmentRate {
+            key_type,
+            segments: HashMap::new(),
+        }
     }
 
     /// The state of one segment, created on its first row.
     #[inline]
     pub fn segment(&mut self, name: &[u8]) -> &mut CustomerRate {
         let key_type = self.key_type;
-        self.segments.entry_ref(name).or_insert_with(|| CustomerRate::new(key_type))
+        self.segments
+            .entry_ref(name)
+            .or_insert_with(|| CustomerRate::new(key_type))
     }
 
     pub fn merge(&mut self, other: &SegmentRate) -> Result<(), KpiError> {
@@ -39,14 +44,22 @@ impl SegmentRate {
 
     /// Segments sorted by name (bytewise), with their distinct customers and events.
     pub fn counts(&self) -> Vec<(&[u8], usize, i64)> {
-        let mut rows: Vec<_> =
-            self.segments.iter().map(|(name, s)| (&name[..], s.customers.len(), s.events)).collect();
+        let mut rows: Vec<_> = self
+            .segments
+            .iter()
+            .map(|(name, s)| (&name[..], s.customers.len(), s.events))
+            .collect();
         rows.sort_unstable_by(|a, b| a.0.cmp(b.0));
         rows
     }
 
     pub fn encoded_len(&self) -> usize {
-        2 + 8 + self.segments.iter().map(|(name, s)| 4 + name.len() + s.body_len()).sum::<usize>()
+        2 + 8
+            + self
+                .segments
+                .iter()
+                .map(|(name, s)| 4 + name.len() + s.body_len())
+                .sum::<usize>()
     }
 
     /// Binary form: format version, key type, segment count, then per segment its name and
@@ -99,7 +112,8 @@ impl SegmentRate {
 
     pub fn from_text(text: &str) -> Result<Self, KpiError> {
         let parse = || -> Result<Self, KpiError> {
-            let doc: Value = serde_json::from_str(text).map_err(|e| KpiError::invalid_text(e.to_string()))?;
+            let doc: Value =
+                serde_json::from_str(text).map_err(|e| KpiError::invalid_text(e.to_string()))?;
             let mut state = SegmentRate::new(key_type_of(&doc)?);
             let segments = doc
                 .get("segments")
@@ -136,7 +150,10 @@ mod tests {
         add(&mut s, "retail", 1, true);
         add(&mut s, "retail", 2, false);
         add(&mut s, "enterprise", 3, false);
-        assert_eq!(s.counts(), vec![(&b"enterprise"[..], 1, 0), (&b"retail"[..], 2, 2)]);
+        assert_eq!(
+            s.counts(),
+            vec![(&b"enterprise"[..], 1, 0), (&b"retail"[..], 2, 2)]
+        );
     }
 
     #[test]
@@ -147,7 +164,10 @@ mod tests {
         add(&mut b, "retail", 1, false);
         add(&mut b, "smb", 5, true);
         a.merge(&b).unwrap();
-        assert_eq!(a.counts(), vec![(&b"retail"[..], 1, 1), (&b"smb"[..], 1, 1)]);
+        assert_eq!(
+            a.counts(),
+            vec![(&b"retail"[..], 1, 1), (&b"smb"[..], 1, 1)]
+        );
         let text = a.to_text().unwrap();
         assert_eq!(
             text,

@@ -78,7 +78,9 @@ impl Share {
         }
         let hits = i64::from_be_bytes(bytes[..8].try_into().unwrap());
         let total = i64::from_be_bytes(bytes[8..].try_into().unwrap());
-        Share { hits, total }.check().map_err(|e| KpiError::invalid_binary(e.message))
+        Share { hits, total }
+            .check()
+            .map_err(|e| KpiError::invalid_binary(e.message))
     }
 }
 
@@ -102,13 +104,19 @@ mod tests {
         let mut a = Share { hits: 1, total: 3 };
         a.merge(&Share { hits: 2, total: 4 }).unwrap();
         assert_eq!(a, Share { hits: 3, total: 7 });
-        let mut big = Share { hits: 0, total: i64::MAX };
+        let mut big = Share {
+            hits: 0,
+            total: i64::MAX,
+        };
         assert!(big.merge(&Share { hits: 0, total: 1 }).is_err());
     }
 
     #[test]
     fn text_and_bytes_round_trip() {
-        let s = Share { hits: 12, total: 345 };
+        let s = Share {
+            hits: 12,
+            total: 345,
+        };
         assert_eq!(s.to_text(), r#"{"hits":12,"total":345}"#);
         assert_eq!(Share::from_text(&s.to_text()).unwrap(), s);
         assert_eq!(Share::from_bytes(&s.to_bytes()).unwrap(), s);

@@ -1,0 +1,66 @@
+-- contact_rate_by_segment: every segment's contact rate in one jsonb, with counts and band.
+-- State: segment_rate_summary (per segment: distinct customers + contacts), an expanded object
+-- while aggregating. Support functions: src/segment_rate.rs. Math: crates/kpi_core/src/segment_rate.rs.
+
+CREATE TYPE segment_rate_summary;
+
+CREATE FUNCTION segment_rate_summary_in(cstring) RETURNS segment_rate_summary
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION segment_rate_summary_out(segment_rate_summary) RETURNS cstring
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION segment_rate_summary_recv(internal) RETURNS segment_rate_summary
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION segment_rate_summary_send(segment_rate_summary) RETURNS bytea
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE TYPE segment_rate_summary (
+    INPUT = segment_rate_summary_in, OUTPUT = segment_rate_summary_out,
+    RECEIVE = segment_rate_summary_recv, SEND = segment_rate_summary_send,
+    INTERNALLENGTH = VARIABLE, ALIGNMENT = int4, STORAGE = extended
+);
+COMMENT ON TYPE segment_rate_summary IS
+    'support_kpi: state of a per-segment rate, {"key_type", "segments": {name: {"events", "customers"}}}';
+
+CREATE FUNCTION segment_rate_trans(segment_rate_summary, text, bigint, "any") RETURNS segment_rate_summary
+    AS 'MODULE_PATHNAME', 'segment_rate_trans_int8' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION segment_rate_trans(segment_rate_summary, text, integer, "any") RETURNS segment_rate_summary
+    AS 'MODULE_PATHNAME', 'segment_rate_trans_int4' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION segment_rate_trans(segment_rate_summary, text, text, "any") RETURNS segment_rate_summary
+    AS 'MODULE_PATHNAME', 'segment_rate_trans_text' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION segment_rate_trans(segment_rate_summary, text, uuid, "any") RETURNS segment_rate_summary
+    AS 'MODULE_PATHNAME', 'segment_rate_trans_uuid' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION segment_rate_combine(segment_rate_summary, segment_rate_summary) RETURNS segment_rate_summary
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+-- {"<segment>": {"customers": n, "events": m}}, sorted by segment.
+CREATE FUNCTION segment_rate_counts(segment_rate_summary) RETURNS jsonb
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+-- Each segment's rate is computed exactly as contact_rate computes it, and banded with
+-- the contact_rate entry of kpi_catalog.
+CREATE FUNCTION contact_rate_by_segment_final(segment_rate_summary) RETURNS jsonb
+LANGUAGE sql STABLE STRICT PARALLEL SAFE AS $$
+    SELECT jsonb_object_agg(segment, jsonb_build_object(
+               'customers', customers, 'contacts', contacts, 'rate', rate,
+               'band', @extschema@.kpi_band('contact_rate', rate)))
+    FROM (SELECT s.key AS segment,
+                 (s.value ->> 'customers')::bigint AS customers,
+                 (s.value ->> 'events')::bigint AS contacts,
+                 (s.value ->> 'events')::bigint * 100.0 / (s.value ->> 'customers')::bigint AS rate
+          FROM jsonb_each(@extschema@.segment_rate_counts($1)) s) per_segment
+$$;
+
+DO $$
+DECLARE
+    key_type text;
+BEGIN
+    FOREACH key_type IN ARRAY ARRAY['bigint', 'integer', 'text', 'uuid'] LOOP
+        EXECUTE format(
+            'CREATE AGGREGATE contact_rate_by_segment(segment text, customer_id %s, contact_id "any") (
+                 SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+                 COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final,
+                 PARALLEL = SAFE)',
+            key_type);
+    END LOOP;
+END
+$$;

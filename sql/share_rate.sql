@@ -1,0 +1,40 @@
+-- Share KPIs: % of TRUE among non-NULL booleans. State: share_summary, two int8 counters.
+-- Support functions: src/share_rate.rs. Math: crates/kpi_core/src/share.rs.
+
+CREATE TYPE share_summary;
+
+CREATE FUNCTION share_summary_in(cstring) RETURNS share_summary
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION share_summary_out(share_summary) RETURNS cstring
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION share_summary_recv(internal) RETURNS share_summary
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION share_summary_send(share_summary) RETURNS bytea
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE TYPE share_summary (
+    INPUT = share_summary_in, OUTPUT = share_summary_out,
+    RECEIVE = share_summary_recv, SEND = share_summary_send,
+    INTERNALLENGTH = 16, ALIGNMENT = double, STORAGE = plain
+);
+COMMENT ON TYPE share_summary IS
+    'support_kpi: state of a share KPI, {"hits": TRUE inputs, "total": non-NULL inputs}';
+
+CREATE FUNCTION share_trans(share_summary, boolean) RETURNS share_summary
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION share_inv_trans(share_summary, boolean) RETURNS share_summary
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION share_combine(share_summary, share_summary) RETURNS share_summary
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION escalation_rate_final(share_summary) RETURNS numeric
+    AS 'MODULE_PATHNAME', 'share_percent' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE AGGREGATE escalation_rate(escalated boolean) (
+    SFUNC = share_trans, STYPE = share_summary, INITCOND = '{"hits":0,"total":0}',
+    COMBINEFUNC = share_combine, FINALFUNC = escalation_rate_final,
+    MSFUNC = share_trans, MINVFUNC = share_inv_trans, MSTYPE = share_summary,
+    MINITCOND = '{"hits":0,"total":0}', MFINALFUNC = escalation_rate_final,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE escalation_rate(boolean) IS
+    'support_kpi: % of TRUE among non-NULL inputs (escalated cases / cases * 100), numeric 0-100';

@@ -1,0 +1,145 @@
+//! Growing KPI states as PostgreSQL expanded objects.
+//!
+//! A state that grows with its input (the set of distinct customers) lives in Rust memory
+//! behind an expanded-object header. The aggregate hands the same read/write pointer back
+//! to every transition call, so a row costs one hash-set insert and nothing is copied;
+//! PostgreSQL asks for the flat (varlena) form only when the state must be stored or sent,
+//! e.g. from a parallel worker to the leader.
+//!
+//! The Rust value is dropped by a reset callback on the object's own memory context, so it
+//! is freed whenever PostgreSQL frees the context: at the end of the aggregate, or on ERROR.
+
+use crate::fmgr::{raise, varlena_bytes, OrRaise};
+use kpi_core::KpiError;
+use pgrx::pg_sys::{self, Datum};
+use std::ffi::c_void;
+
+/// A state that can live as an expanded object and be flattened into a varlena.
+pub trait FlatState: Clone + Sized + 'static {
+    /// Payload size of the flat form, without the varlena header.
+    fn flat_len(&self) -> usize;
+    fn write_flat(&self, out: &mut [u8]);
+    fn read_flat(bytes: &[u8]) -> Result<Self, KpiError>;
+    /// The methods table of this type's expanded objects; also identifies them.
+    fn methods() -> &'static pg_sys::ExpandedObjectMethods;
+}
+
+/// Declares the static methods table for a [`FlatState`] type.
+#[macro_export]
+macro_rules! expanded_methods {
+    ($ty:ty) => {
+        fn methods() -> &'static ::pgrx::pg_sys::ExpandedObjectMethods {
+            static METHODS: ::pgrx::pg_sys::ExpandedObjectMethods =
+                ::pgrx::pg_sys::ExpandedObjectMethods {
+                    get_flat_size: Some($crate::expanded::get_flat_size::<$ty>),
+                    flatten_into: Some($crate::expanded::flatten_into::<$ty>),
+                };
+            &METHODS
+        }
+    };
+}
+
+#[repr(C)]
+struct Expanded<T> {
+    header: pg_sys::ExpandedObjectHeader,
+    value: *mut T,
+}
+
+pub unsafe extern "C-unwind" fn get_flat_size<T: FlatState>(
+    eoh: *mut pg_sys::ExpandedObjectHeader,
+) -> usize {
+    let state = &*(*(eoh as *mut Expanded<T>)).value;
+    state.flat_len() + pg_sys::VARHDRSZ
+}
+
+pub unsafe extern "C-unwind" fn flatten_into<T: FlatState>(
+    eoh: *mut pg_sys::ExpandedObjectHeader,
+    result: *mut c_void,
+    allocated_size: usize,
+) {
+    let state = &*(*(eoh as *mut Expanded<T>)).value;
+    pgrx::varlena::set_varsize_4b(result as *mut pg_sys::varlena, allocated_size as i32);
+    let payload = std::slice::from_raw_parts_mut(
+        (result as *mut u8).add(pg_sys::VARHDRSZ),
+        allocated_size - pg_sys::VARHDRSZ,
+    );
+    state.write_flat(payload);
+}
+
+unsafe extern "C-unwind" fn drop_value<T>(arg: *mut c_void) {
+    drop(Box::from_raw(arg as *mut T));
+}
+
+/// Wraps `value` in a new expanded object whose memory context is a child of `parent`, and
+/// returns its read/write datum. Under an aggregate, `parent` must be the aggregate context:
+/// PostgreSQL then adopts the object as the transition value without copying it.
+pub unsafe fn new_expanded<T: FlatState>(value: T, parent: pg_sys::MemoryContext) -> Datum {
+    let cx = pg_sys::AllocSetContextCreateInternal(
+        parent,
+        c"support_kpi state".as_ptr(),
+        0,
+        1024,
+        8 * 1024,
+    );
+    let obj =
+        pg_sys::MemoryContextAlloc(cx, std::mem::size_of::<Expanded<T>>()) as *mut Expanded<T>;
+    pg_sys::EOH_init_header(&mut (*obj).header, T::methods(), cx);
+    let value = Box::into_raw(Box::new(value));
+    (*obj).value = value;
+    let callback =
+        pg_sys::MemoryContextAlloc(cx, std::mem::size_of::<pg_sys::MemoryContextCallback>())
+            as *mut pg_sys::MemoryContextCallback;
+    (*callback).func = Some(drop_value::<T>);
+    (*callback).arg = value as *mut c_void;
+    pg_sys::MemoryContextRegisterResetCallback(cx, callback);
+    Datum::from((*obj).header.eoh_rw_ptr.as_mut_ptr())
+}
+
+/// The state behind `d` if `d` points to one of our expanded objects (read/write or read-only).
+unsafe fn expanded_value<T: FlatState>(d: Datum) -> Option<(*mut T, bool)> {
+    let ptr = d.cast_mut_ptr::<pg_sys::varlena>();
+    if !pgrx::varlena::varatt_is_1b_e(ptr) {
+        return None;
+    }
+    let tag = pgrx::varlena::vartag_external(ptr) as u32;
+    if !pgrx::varlena::vartag_is_expanded(tag) {
+        return None;
+    }
+    let eoh = pg_sys::DatumGetEOHP(d);
+    if !std::ptr::eq((*eoh).eoh_methods, T::methods()) {
+        raise(KpiError::invalid_binary(
+            "expanded value of another type passed as a KPI state",
+        ));
+    }
+    let read_write = tag == pg_sys::vartag_external::VARTAG_EXPANDED_RW;
+    Some(((*(eoh as *mut Expanded<T>)).value, read_write))
+}
+
+/// Runs `f` on the state behind `d`, expanded or flat, without copying an expanded one.
+pub unsafe fn with_state<T: FlatState, R>(d: Datum, f: impl FnOnce(&T) -> R) -> R {
+    match expanded_value::<T>(d) {
+        Some((value, _)) => f(&*value),
+        None => f(&T::read_flat(varlena_bytes(d)).or_raise()),
+    }
+}
+
+/// The transition value to update for this call: the read/write object itself when the
+/// aggregate passes one back, else a new object in `aggcx` holding a copy of `current` (a
+/// flat or read-only value) or `init()` (no state yet).
+pub unsafe fn state_for_update<'a, T: FlatState>(
+    current: Option<Datum>,
+    aggcx: pg_sys::MemoryContext,
+    init: impl FnOnce() -> T,
+) -> (Datum, &'a mut T) {
+    let value = match current {
+        Some(d) => match expanded_value::<T>(d) {
+            Some((value, true)) => return (d, &mut *value),
+            Some((value, false)) => (*value).clone(),
+            None => T::read_flat(varlena_bytes(d)).or_raise(),
+        },
+        None => init(),
+    };
+    let d = new_expanded(value, aggcx);
+    let (value, _) = expanded_value::<T>(d).expect("just created");
+    (d, &mut *value)
+}

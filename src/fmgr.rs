@@ -1,0 +1,166 @@
+//! Raw fmgr plumbing shared by every KPI's SQL glue.
+//!
+//! The aggregates' support functions are written against PostgreSQL's V1 calling
+//! convention directly (not `#[pg_extern]`), because a transition function must see the
+//! state datum itself: to update a fixed-size state in place, or to recognise its own
+//! read/write expanded object, instead of receiving a decoded copy on every row.
+
+use kpi_core::{KpiError, KpiErrorKind};
+use pgrx::pg_sys::{self, Datum, FunctionCallInfo};
+use pgrx::{PgLogLevel, PgSqlErrorCode};
+
+/// `PG_FUNCTION_INFO_V1` for each named symbol: `v1_functions!(pg_finfo_foo, ...)`
+/// declares that the C symbol `foo` follows the V1 calling convention.
+#[macro_export]
+macro_rules! v1_functions {
+    ($($finfo:ident),* $(,)?) => {
+        $(
+            #[no_mangle]
+            #[doc(hidden)]
+            pub extern "C" fn $finfo() -> &'static ::pgrx::pg_sys::Pg_finfo_record {
+                const V1: ::pgrx::pg_sys::Pg_finfo_record = ::pgrx::pg_sys::Pg_finfo_record { api_version: 1 };
+                &V1
+            }
+        )*
+    };
+}
+
+/// Argument `n`, or `None` when it is SQL NULL.
+#[inline]
+pub unsafe fn arg(fcinfo: FunctionCallInfo, n: usize) -> Option<Datum> {
+    let a = (*fcinfo).args.as_slice(n + 1)[n];
+    if a.isnull {
+        None
+    } else {
+        Some(a.value)
+    }
+}
+
+/// Argument `n` of a STRICT function, which the executor never calls with a NULL.
+#[inline]
+pub unsafe fn strict_arg(fcinfo: FunctionCallInfo, n: usize) -> Datum {
+    (*fcinfo).args.as_slice(n + 1)[n].value
+}
+
+#[inline]
+pub unsafe fn return_null(fcinfo: FunctionCallInfo) -> Datum {
+    (*fcinfo).isnull = true;
+    Datum::from(0usize)
+}
+
+/// The aggregate's long-lived memory context when called as an aggregate support function.
+#[inline]
+pub unsafe fn aggregate_context(fcinfo: FunctionCallInfo) -> Option<pg_sys::MemoryContext> {
+    let mut cx: pg_sys::MemoryContext = std::ptr::null_mut();
+    if pg_sys::AggCheckCallContext(fcinfo, &mut cx) != 0 {
+        Some(cx)
+    } else {
+        None
+    }
+}
+
+/// Like [`aggregate_context`], for functions that only make sense inside an aggregate.
+pub unsafe fn require_aggregate_context(
+    fcinfo: FunctionCallInfo,
+    function: &str,
+) -> pg_sys::MemoryContext {
+    aggregate_context(fcinfo).unwrap_or_else(|| {
+        raise_with(
+            PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
+            format!("{function} called in non-aggregate context"),
+            Some("It is the support function of an aggregate; call the aggregate instead.".into()),
+        )
+    })
+}
+
+pub fn raise_with(code: PgSqlErrorCode, message: String, hint: Option<String>) -> ! {
+    let mut report = pgrx::pg_sys::panic::ErrorReport::new(code, message, "support_kpi");
+    if let Some(hint) = hint {
+        report = report.set_hint(hint);
+    }
+    report.report(PgLogLevel::ERROR);
+    unreachable!("ERROR does not return")
+}
+
+/// Raises a state error with the SQLSTATE its kind stands for.
+pub fn raise(e: KpiError) -> ! {
+    let code = match e.kind {
+        KpiErrorKind::InvalidText => PgSqlErrorCode::ERRCODE_INVALID_TEXT_REPRESENTATION,
+        KpiErrorKind::InvalidBinary => PgSqlErrorCode::ERRCODE_INVALID_BINARY_REPRESENTATION,
+        KpiErrorKind::Mismatch => PgSqlErrorCode::ERRCODE_DATATYPE_MISMATCH,
+        KpiErrorKind::Overflow => PgSqlErrorCode::ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE,
+    };
+    raise_with(code, e.message, e.hint)
+}
+
+pub trait OrRaise<T> {
+    fn or_raise(self) -> T;
+}
+
+impl<T> OrRaise<T> for Result<T, KpiError> {
+    #[inline]
+    fn or_raise(self) -> T {
+        self.unwrap_or_else(|e| raise(e))
+    }
+}
+
+/// The cstring argument of a type input function.
+pub unsafe fn cstring_arg<'a>(fcinfo: FunctionCallInfo, n: usize) -> &'a str {
+    let ptr = strict_arg(fcinfo, n).cast_mut_ptr::<std::ffi::c_char>();
+    std::ffi::CStr::from_ptr(ptr).to_str().unwrap_or_else(|_| {
+        raise_with(
+            PgSqlErrorCode::ERRCODE_CHARACTER_NOT_IN_REPERTOIRE,
+            "KPI state text is not valid UTF-8".into(),
+            None,
+        )
+    })
+}
+
+/// A palloc'd cstring, as a type output function returns.
+pub fn cstring_datum(text: &str) -> Datum {
+    let c = std::ffi::CString::new(text).expect("state text has no NUL byte");
+    unsafe { Datum::from(pg_sys::pstrdup(c.as_ptr())) }
+}
+
+/// The bytes of a (possibly toasted or short-header) varlena argument.
+pub unsafe fn varlena_bytes<'a>(d: Datum) -> &'a [u8] {
+    let v = pg_sys::pg_detoast_datum_packed(d.cast_mut_ptr());
+    pgrx::varlena::varlena_to_byte_slice(v)
+}
+
+/// A new varlena of `len` payload bytes in the current memory context, filled by `fill`.
+pub unsafe fn new_varlena(len: usize, fill: impl FnOnce(&mut [u8])) -> Datum {
+    let total = len + pg_sys::VARHDRSZ;
+    let ptr = pg_sys::palloc(total) as *mut pg_sys::varlena;
+    pgrx::varlena::set_varsize_4b(ptr, total as i32);
+    let payload = std::slice::from_raw_parts_mut((ptr as *mut u8).add(pg_sys::VARHDRSZ), len);
+    fill(payload);
+    Datum::from(ptr)
+}
+
+/// The unread bytes of the `StringInfo` a type receive function gets; marks them read.
+pub unsafe fn receive_buffer<'a>(fcinfo: FunctionCallInfo) -> &'a [u8] {
+    let buf = strict_arg(fcinfo, 0).cast_mut_ptr::<pg_sys::StringInfoData>();
+    let start = (*buf).cursor as usize;
+    let end = (*buf).len as usize;
+    (*buf).cursor = (*buf).len;
+    std::slice::from_raw_parts(((*buf).data as *const u8).add(start), end - start)
+}
+
+/// `numerator * scale / denominator` as PostgreSQL numeric, the same operations the plain
+/// SQL `numerator * 1000.0 / denominator` performs, so results equal it exactly; NULL on a
+/// zero denominator.
+pub unsafe fn rate_datum(
+    fcinfo: FunctionCallInfo,
+    numerator: i64,
+    denominator: i64,
+    scale: &str,
+) -> Datum {
+    use pgrx::{AnyNumeric, IntoDatum};
+    if denominator == 0 {
+        return return_null(fcinfo);
+    }
+    let scale = AnyNumeric::try_from(scale).expect("rate scale is a valid numeric literal");
+    let rate = AnyNumeric::from(numerator) * scale / AnyNumeric::from(denominator);
+    rate.into_datum().expect("numeric is never NULL")
+}

@@ -1,0 +1,136 @@
+//! SQL glue of `contact_rate_by_segment`: the `segment_rate_summary` type and the aggregate
+//! support functions. The math is `kpi_core::SegmentRate`; the SQL, including the final
+//! function that adds each segment's rate and band, is `sql/segment_rate.sql`.
+
+use crate::customer_rate::{
+    combine_states, flat_datum, insert_int4, insert_int8, insert_text, insert_uuid, InsertKey,
+};
+use crate::expanded::{state_for_update, with_state, FlatState};
+use crate::expanded_methods;
+use crate::fmgr::{
+    arg, cstring_arg, cstring_datum, raise, receive_buffer, require_aggregate_context, return_null,
+    strict_arg, varlena_bytes, OrRaise,
+};
+use crate::v1_functions;
+use kpi_core::{KeyType, KpiError, SegmentRate};
+use pgrx::pg_guard;
+use pgrx::pg_sys::{self, Datum, FunctionCallInfo};
+
+impl FlatState for SegmentRate {
+    fn flat_len(&self) -> usize {
+        self.encoded_len()
+    }
+    fn write_flat(&self, mut out: &mut [u8]) {
+        self.encode(&mut out)
+    }
+    fn read_flat(bytes: &[u8]) -> Result<Self, KpiError> {
+        SegmentRate::decode(bytes)
+    }
+    expanded_methods!(SegmentRate);
+}
+
+v1_functions!(
+    pg_finfo_segment_rate_summary_in,
+    pg_finfo_segment_rate_summary_out,
+    pg_finfo_segment_rate_summary_recv,
+    pg_finfo_segment_rate_summary_send,
+    pg_finfo_segment_rate_trans_int8,
+    pg_finfo_segment_rate_trans_int4,
+    pg_finfo_segment_rate_trans_text,
+    pg_finfo_segment_rate_trans_uuid,
+    pg_finfo_segment_rate_combine,
+    pg_finfo_segment_rate_counts,
+);
+
+/// `segment_rate_trans(state, segment text, customer, event "any")`, not STRICT: rows with
+/// a NULL segment or customer are skipped; a NULL event still adds the customer.
+unsafe fn segment_trans(fcinfo: FunctionCallInfo, key_type: KeyType, insert: InsertKey) -> Datum {
+    let aggcx = require_aggregate_context(fcinfo, "segment_rate_trans");
+    let current = arg(fcinfo, 0);
+    let (Some(segment), Some(customer)) = (arg(fcinfo, 1), arg(fcinfo, 2)) else {
+        return current.unwrap_or_else(|| return_null(fcinfo));
+    };
+    let has_event = arg(fcinfo, 3).is_some();
+    let (d, state) = state_for_update(current, aggcx, || SegmentRate::new(key_type));
+    let segment = state.segment(varlena_bytes(segment));
+    insert(&mut segment.customers, customer);
+    segment.count_event(has_event);
+    d
+}
+
+#[no_mangle]
+#[pg_guard]
+pub unsafe extern "C-unwind" fn segment_rate_trans_int8(fcinfo: FunctionCallInfo) -> Datum {
+    segment_trans(fcinfo, KeyType::Int, insert_int8)
+}
+
+#[no_mangle]
+#[pg_guard]
+pub unsafe extern "C-unwind" fn segment_rate_trans_int4(fcinfo: FunctionCallInfo) -> Datum {
+    segment_trans(fcinfo, KeyType::Int, insert_int4)
+}
+
+#[no_mangle]
+#[pg_guard]
+pub unsafe extern "C-unwind" fn segment_rate_trans_text(fcinfo: FunctionCallInfo) -> Datum {
+    segment_trans(fcinfo, KeyType::Text, insert_text)
+}
+
+#[no_mangle]
+#[pg_guard]
+pub unsafe extern "C-unwind" fn segment_rate_trans_uuid(fcinfo: FunctionCallInfo) -> Datum {
+    segment_trans(fcinfo, KeyType::Uuid, insert_uuid)
+}
+
+#[no_mangle]
+#[pg_guard]
+pub unsafe extern "C-unwind" fn segment_rate_combine(fcinfo: FunctionCallInfo) -> Datum {
+    combine_states(fcinfo, "segment_rate_combine", SegmentRate::merge)
+}
+
+/// `{"<segment>": {"customers": n, "events": m}, ...}` as jsonb, for the SQL final function.
+#[no_mangle]
+#[pg_guard]
+pub unsafe extern "C-unwind" fn segment_rate_counts(fcinfo: FunctionCallInfo) -> Datum {
+    let json = with_state(strict_arg(fcinfo, 0), |s: &SegmentRate| {
+        let mut doc = serde_json::Map::new();
+        for (name, customers, events) in s.counts() {
+            let Ok(name) = std::str::from_utf8(name) else {
+                raise(KpiError::invalid_text("a segment name is not valid UTF-8"))
+            };
+            doc.insert(
+                name.to_string(),
+                serde_json::json!({"customers": customers, "events": events}),
+            );
+        }
+        serde_json::Value::Object(doc).to_string()
+    });
+    let cstr = cstring_datum(&json);
+    pgrx::direct_function_call_as_datum(pg_sys::jsonb_in, &[Some(cstr)])
+        .expect("jsonb_in returns a value")
+}
+
+#[no_mangle]
+#[pg_guard]
+pub unsafe extern "C-unwind" fn segment_rate_summary_in(fcinfo: FunctionCallInfo) -> Datum {
+    flat_datum(&SegmentRate::from_text(cstring_arg(fcinfo, 0)).or_raise())
+}
+
+#[no_mangle]
+#[pg_guard]
+pub unsafe extern "C-unwind" fn segment_rate_summary_out(fcinfo: FunctionCallInfo) -> Datum {
+    let text = with_state(strict_arg(fcinfo, 0), |s: &SegmentRate| s.to_text()).or_raise();
+    cstring_datum(&text)
+}
+
+#[no_mangle]
+#[pg_guard]
+pub unsafe extern "C-unwind" fn segment_rate_summary_recv(fcinfo: FunctionCallInfo) -> Datum {
+    flat_datum(&SegmentRate::decode(receive_buffer(fcinfo)).or_raise())
+}
+
+#[no_mangle]
+#[pg_guard]
+pub unsafe extern "C-unwind" fn segment_rate_summary_send(fcinfo: FunctionCallInfo) -> Datum {
+    with_state(strict_arg(fcinfo, 0), |s: &SegmentRate| flat_datum(s))
+}
