@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The demo: installs what is missing, builds and installs support_kpi, starts a throwaway
+# PostgreSQL 15 cluster, loads the generated support database of demo/ and prints the
+# monthly KPI report per segment with bands. Safe to run again: it starts a fresh cluster.
+source "$(dirname "$0")/common.sh"
+
+"$REPO_ROOT/scripts/setup.sh"
+install_extension
+
+DEMO_PORT=${DEMO_PORT:-5491}
+step "Starting a throwaway PostgreSQL 15 cluster in $WORK_DIR/demo (port $DEMO_PORT)"
+cluster_start demo "$DEMO_PORT"
+
+step "Loading the demo support database"
+psql -X -q -v ON_ERROR_STOP=1 -d postgres -c "CREATE DATABASE demo"
+psql -X -q -v ON_ERROR_STOP=1 -d demo \
+    -c "CREATE EXTENSION support_kpi" \
+    -f "$REPO_ROOT/demo/schema.sql" -f "$REPO_ROOT/demo/generate.sql"
+psql -X -q -d demo -c "SELECT (SELECT count(*) FROM customers) AS customers, (SELECT count(*) FROM tickets) AS tickets,
+                              (SELECT count(*) FROM contacts) AS contacts, (SELECT count(*) FROM interactions) AS interactions"
+
+step "Monthly KPI report per segment (demo/report.sql)"
+psql -X -v ON_ERROR_STOP=1 -d demo -f "$REPO_ROOT/demo/report.sql"
+
+cat <<MSG
+Explore it:   psql -h $PGHOST -p $PGPORT -U postgres demo
+Stop it:      $(if [ "$(id -u)" -eq 0 ]; then echo "runuser -u postgres -- "; fi)$PG_BIN/pg_ctl -D $WORK_DIR/demo/data stop
+MSG

@@ -1,0 +1,36 @@
+-- kpi_band(kpi, value) and the KPI catalog.
+CREATE SCHEMA kpi_band;
+SET search_path = kpi_band, public;
+SELECT kpi, title, unit, direction, band_labels, band_edges, edge_belongs_to, min_value, max_value, customized
+FROM kpi_catalog ORDER BY kpi;
+SELECT * FROM kpi_benchmark ORDER BY value;
+SELECT kpi, edge, band_below, band_above, edge_band FROM kpi_band_edges ORDER BY kpi, edge;
+-- every edge of the spec, and values on both sides
+SELECT v, kpi_band('incident_rate', v) FROM unnest('{0,4.9999,5,7,10,10.0001,15}'::numeric[]) v;
+SELECT v, kpi_band('escalation_rate', v) FROM unnest('{0,2.9999,3,4,5,5.0001,100}'::numeric[]) v;
+SELECT v, kpi_band('contact_rate', v) FROM unnest('{0,5,5.0001,5.5,10,10.5,11,250}'::numeric[]) v;
+SELECT v, kpi_band('interaction_rate', v) FROM unnest('{0,59.9999,60,70,80,80.0001,140}'::numeric[]) v;
+-- NULL in, NULL out
+SELECT kpi_band('incident_rate', NULL), kpi_band(NULL, 5);
+-- rejected values
+SELECT kpi_band('incident_rate', 'NaN');
+SELECT kpi_band('incident_rate', 'Infinity');
+SELECT kpi_band('escalation_rate', 100.5);
+SELECT kpi_band('incident_rate', -1);
+SELECT kpi_band('churn', 5);
+-- users change a shipped KPI's edges: the row becomes customized (kept by pg_dump)
+UPDATE kpi_catalog SET band_edges = '{4,8}' WHERE kpi = 'incident_rate';
+SELECT kpi_band('incident_rate', 9), customized FROM kpi_catalog WHERE kpi = 'incident_rate';
+-- and add their own KPIs
+INSERT INTO kpi_catalog (kpi, title, unit, direction, formula, band_labels, band_edges, edge_belongs_to, min_value, max_value)
+VALUES ('csat', 'Customer Satisfaction', '%', 'higher_is_better', 'answers 4-5 / answers * 100',
+        '{concern,acceptable,excellent}', '{70,85}', '{lower,upper}', 0, 100);
+SELECT v, kpi_band('csat', v) FROM unnest('{70,70.1,85,99}'::numeric[]) v;
+-- inconsistent band definitions are rejected with a clear message
+UPDATE kpi_catalog SET band_edges = '{10,5}' WHERE kpi = 'csat';
+UPDATE kpi_catalog SET band_edges = '{70,NaN}' WHERE kpi = 'csat';
+UPDATE kpi_catalog SET band_edges = '{70}' WHERE kpi = 'csat';
+UPDATE kpi_catalog SET edge_belongs_to = '{lower,middle}' WHERE kpi = 'csat';
+UPDATE kpi_catalog SET band_labels = '{a,a,b}' WHERE kpi = 'csat';
+UPDATE kpi_catalog SET min_value = 100, max_value = 0 WHERE kpi = 'csat';
+UPDATE kpi_catalog SET direction = 'sideways' WHERE kpi = 'csat';
