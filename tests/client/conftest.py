@@ -1,0 +1,84 @@
+"""Client-side tests: a real PostgreSQL server with support_kpi installed, reached like a user
+would reach it. scripts/test.sh starts a throwaway cluster and sets PGHOST/PGPORT/PGUSER."""
+
+import os
+import uuid
+
+import psycopg
+import pytest
+
+PG_BIN = "/usr/lib/postgresql/15/bin"
+
+
+def conninfo(dbname):
+    return psycopg.conninfo.make_conninfo(dbname=dbname)
+
+
+@pytest.fixture(scope="session")
+def admin():
+    with psycopg.connect(conninfo("postgres"), autocommit=True) as conn:
+        yield conn
+
+
+@pytest.fixture
+def new_database(admin):
+    """Makes fresh databases with support_kpi installed; drops them afterwards."""
+    made = []
+
+    def make(extension=True):
+        name = f"kpi_test_{uuid.uuid4().hex[:10]}"
+        admin.execute(f"CREATE DATABASE {name}")
+        made.append(name)
+        if extension:
+            with psycopg.connect(conninfo(name), autocommit=True) as conn:
+                conn.execute("CREATE EXTENSION support_kpi")
+        return name
+
+    yield make
+    for name in made:
+        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture(scope="module")
+def kpi_db(admin):
+    """One database with support_kpi for a whole test module."""
+    name = f"kpi_test_{uuid.uuid4().hex[:10]}"
+    admin.execute(f"CREATE DATABASE {name}")
+    with psycopg.connect(conninfo(name), autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION support_kpi")
+    yield name
+    admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture
+def conn(kpi_db):
+    with psycopg.connect(conninfo(kpi_db), autocommit=True) as c:
+        yield c
+
+
+SERIAL = {"max_parallel_workers_per_gather": "0"}
+# Forces parallel plans even on small tables, without the leader taking part, so the
+# result is always combined from partial states computed by workers. parallel_tuple_cost
+# keeps its default: shipping every row to the leader must cost something, or the planner
+# has no reason to aggregate in the workers.
+PARALLEL = {
+    "max_parallel_workers_per_gather": "2",
+    "parallel_setup_cost": "0",
+    "min_parallel_table_scan_size": "0",
+    "parallel_leader_participation": "off",
+    "enable_indexscan": "off",
+    "enable_bitmapscan": "off",
+}
+
+
+def set_plan(conn, settings):
+    for key, value in settings.items():
+        conn.execute(f"SET {key} = {value}")
+    if settings is SERIAL:
+        for key in PARALLEL:
+            if key not in SERIAL:
+                conn.execute(f"RESET {key}")
+
+
+def explain(conn, query):
+    return "\n".join(row[0] for row in conn.execute("EXPLAIN (COSTS OFF) " + query))
