@@ -1,10 +1,82 @@
-//! In-server tests (`cargo pgrx test`): behaviour close to the support functions.
+//! In-server tests (`cargo pgrx test`): behaviour close to the support functions, in the
+//! executor paths that treat transition states specially (hash aggregation that spills,
+//! rescans that reset the aggregate's memory, window aggregation).
 use pgrx::prelude::*;
+
+fn one(sql: &str) -> Option<String> {
+    Spi::get_one::<String>(sql).expect("query runs")
+}
 
 #[pg_test]
 fn escalation_rate_counts_true_among_non_null() {
-    let rate = Spi::get_one::<String>(
-        "SELECT escalation_rate(e)::text FROM (VALUES (true), (false), (NULL), (false)) v(e)",
+    let rate = one("SELECT escalation_rate(e)::text FROM (VALUES (true), (false), (NULL), (false)) v(e)");
+    assert_eq!(rate.as_deref(), Some("33.3333333333333333"));
+}
+
+#[pg_test]
+fn rates_equal_reference_when_hash_aggregation_spills_to_disk() {
+    Spi::run(
+        "CREATE TEMP TABLE c AS SELECT g AS id, g % 5000 AS grp FROM generate_series(1, 50000) g;
+         CREATE TEMP TABLE t AS SELECT g AS id, 1 + g % 40000 AS customer_id, g % 9 = 0 AS esc
+           FROM generate_series(1, 60000) g;
+         ANALYZE c, t;
+         SET LOCAL work_mem = '64kB'; SET LOCAL enable_sort = off;",
+    )
+    .unwrap();
+    let mismatches = Spi::get_one::<i64>(
+        "SELECT count(*) FROM (
+           SELECT c.grp, incident_rate(c.id, t.id) AS ours, escalation_rate(t.esc) AS ours_esc,
+                  count(t.id) * 1000.0 / count(DISTINCT c.id) AS ref,
+                  count(*) FILTER (WHERE t.esc) * 100.0 / nullif(count(t.esc), 0) AS ref_esc
+           FROM c LEFT JOIN t ON t.customer_id = c.id GROUP BY c.grp) x
+         WHERE ours::text IS DISTINCT FROM ref::text OR ours_esc::text IS DISTINCT FROM ref_esc::text",
     );
-    assert_eq!(rate, Ok(Some("33.3333333333333333".to_string())));
+    assert_eq!(mismatches, Ok(Some(0)));
+    let plan = Spi::explain(
+        "SELECT c.grp, incident_rate(c.id, t.id) FROM c LEFT JOIN t ON t.customer_id = c.id GROUP BY c.grp",
+    )
+    .unwrap();
+    assert!(plan.to_string().contains("HashAggregate"), "{plan:?}");
+}
+
+#[pg_test]
+fn state_memory_is_reset_between_rescans() {
+    // A correlated subquery re-runs the aggregate once per outer row, resetting its memory
+    // each time: every run must start from an empty state.
+    let rates = one(
+        "SELECT string_agg(r::text, ',' ORDER BY n) FROM generate_series(1, 3) n,
+           LATERAL (SELECT incident_rate(c, e) AS r
+                    FROM generate_series(1, n) c LEFT JOIN generate_series(1, 1) e ON e = c) x",
+    );
+    assert_eq!(rates.as_deref(), Some("1000.0000000000000000,500.0000000000000000,333.3333333333333333"));
+}
+
+#[pg_test]
+fn running_window_rates_reuse_the_state() {
+    // A running window calls the final function after every row on the same growing state.
+    let rates = one(
+        "SELECT string_agg(r::text, ',' ORDER BY n) FROM (
+           SELECT n, contact_rate(c, e) OVER (ORDER BY n) AS r
+           FROM (VALUES (1, 1, 10), (2, 1, 11), (3, 2, NULL), (4, 3, 12)) v(n, c, e)) w",
+    );
+    assert_eq!(
+        rates.as_deref(),
+        Some("100.0000000000000000,200.0000000000000000,100.0000000000000000,100.0000000000000000")
+    );
+    let segments = one(
+        "SELECT string_agg(r::text, ' | ' ORDER BY n) FROM (
+           SELECT n, contact_rate_by_segment(s, c, e) OVER (ORDER BY n) -> 'a' ->> 'contacts' AS r
+           FROM (VALUES (1, 'a', 1, 10), (2, 'a', 2, 11), (3, 'b', 3, 12)) v(n, s, c, e)) w",
+    );
+    assert_eq!(segments.as_deref(), Some("1 | 2 | 2"));
+}
+
+#[pg_test]
+fn share_transition_updates_in_place_only_inside_an_aggregate() {
+    // Called directly, the function must return a new value and leave its input alone.
+    let row = one(
+        "SELECT share_trans(s, true)::text || ' ' || s::text
+         FROM (SELECT '{\"hits\":1,\"total\":1}'::share_summary) v(s)",
+    );
+    assert_eq!(row.as_deref(), Some(r#"{"hits":2,"total":2} {"hits":1,"total":1}"#));
 }

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The tests: everything CI runs, in order of speed.
+#   1. formatting, and the pure KPI algorithms (cargo test, crates/kpi_core)
+#   2. in-server tests (cargo pgrx test, src/tests.rs), in pgrx's own test cluster
+#   3. golden files (tests/pg_regress) and client-side tests (pytest, tests/client) against
+#      the release build installed into Debian's PostgreSQL 15 and a throwaway cluster
+# Works as root or as a user with sudo; installs what is missing first (scripts/setup.sh).
+source "$(dirname "$0")/common.sh"
+cd "$REPO_ROOT"
+
+"$REPO_ROOT/scripts/setup.sh"
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "Pure KPI algorithms: cargo test -p kpi_core"
+cargo test -p kpi_core
+
+step "In-server tests: cargo pgrx test pg15"
+mkdir -p "$WORK_DIR" && chmod 755 "$WORK_DIR"
+pgrx_data=$WORK_DIR/pgrx-test-data
+"${SUDO[@]}" rm -rf "$pgrx_data"
+"${SUDO[@]}" install -d -o postgres -g postgres "$pgrx_data"
+cargo pgrx test pg15 --runas postgres --pgdata "$pgrx_data"
+
+install_extension
+
+TEST_PORT=${TEST_PORT:-5492}
+step "Starting a throwaway PostgreSQL 15 cluster in $WORK_DIR/test (port $TEST_PORT)"
+cluster_start test "$TEST_PORT"
+trap 'cluster_stop test' EXIT
+
+step "Golden-file regression tests: tests/pg_regress"
+"$REPO_ROOT/scripts/regress.sh"
+
+step "Client-side tests: pytest tests/client"
+python_env
+"$PYTHON" -m pytest -q -p no:cacheprovider tests/client
