@@ -9,7 +9,8 @@ fn one(sql: &str) -> Option<String> {
 
 #[pg_test]
 fn escalation_rate_counts_true_among_non_null() {
-    let rate = one("SELECT escalation_rate(e)::text FROM (VALUES (true), (false), (NULL), (false)) v(e)");
+    let rate =
+        one("SELECT escalation_rate(e)::text FROM (VALUES (true), (false), (NULL), (false)) v(e)");
     assert_eq!(rate.as_deref(), Some("33.3333333333333333"));
 }
 
@@ -48,35 +49,35 @@ fn state_memory_is_reset_between_rescans() {
            LATERAL (SELECT incident_rate(c, e) AS r
                     FROM generate_series(1, n) c LEFT JOIN generate_series(1, 1) e ON e = c) x",
     );
-    assert_eq!(rates.as_deref(), Some("1000.0000000000000000,500.0000000000000000,333.3333333333333333"));
+    assert_eq!(
+        rates.as_deref(),
+        Some("1000.0000000000000000,500.0000000000000000,333.3333333333333333")
+    );
 }
 
 #[pg_test]
 fn running_window_rates_reuse_the_state() {
     // A running window calls the final function after every row on the same growing state.
-    let rates = one(
-        "SELECT string_agg(r::text, ',' ORDER BY n) FROM (
+    let rates = one("SELECT string_agg(r::text, ',' ORDER BY n) FROM (
            SELECT n, contact_rate(c, e) OVER (ORDER BY n) AS r
-           FROM (VALUES (1, 1, 10), (2, 1, 11), (3, 2, NULL), (4, 3, 12)) v(n, c, e)) w",
-    );
+           FROM (VALUES (1, 1, 10), (2, 1, 11), (3, 2, NULL), (4, 3, 12)) v(n, c, e)) w");
     assert_eq!(
         rates.as_deref(),
         Some("100.0000000000000000,200.0000000000000000,100.0000000000000000,100.0000000000000000")
     );
-    let segments = one(
-        "SELECT string_agg(r::text, ' | ' ORDER BY n) FROM (
+    let segments = one("SELECT string_agg(r::text, ' | ' ORDER BY n) FROM (
            SELECT n, contact_rate_by_segment(s, c, e) OVER (ORDER BY n) -> 'a' ->> 'contacts' AS r
-           FROM (VALUES (1, 'a', 1, 10), (2, 'a', 2, 11), (3, 'b', 3, 12)) v(n, s, c, e)) w",
-    );
+           FROM (VALUES (1, 'a', 1, 10), (2, 'a', 2, 11), (3, 'b', 3, 12)) v(n, s, c, e)) w");
     assert_eq!(segments.as_deref(), Some("1 | 2 | 2"));
 }
 
 #[pg_test]
 fn share_transition_updates_in_place_only_inside_an_aggregate() {
     // Called directly, the function must return a new value and leave its input alone.
-    let row = one(
-        "SELECT share_trans(s, true)::text || ' ' || s::text
-         FROM (SELECT '{\"hits\":1,\"total\":1}'::share_summary) v(s)",
+    let row = one("SELECT share_trans(s, true)::text || ' ' || s::text
+         FROM (SELECT '{\"hits\":1,\"total\":1}'::share_summary) v(s)");
+    assert_eq!(
+        row.as_deref(),
+        Some(r#"{"hits":2,"total":2} {"hits":1,"total":1}"#)
     );
-    assert_eq!(row.as_deref(), Some(r#"{"hits":2,"total":2} {"hits":1,"total":1}"#));
 }
