@@ -30,9 +30,12 @@ pgrx::extension_sql_file!(
     requires = ["customer_rate"]
 );
 
+/// In-server tests, in the `tests` schema `cargo pgrx test` expects: src/pg_tests.rs.
 #[cfg(any(test, feature = "pg_test"))]
 #[pgrx::pg_schema]
-mod tests;
+mod tests {
+    include!("pg_tests.rs");
+}
 
 /// Required by `cargo pgrx test`.
 #[cfg(test)]
