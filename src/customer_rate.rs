@@ -8,8 +8,8 @@
 use crate::expanded::{state_for_update, with_state, FlatState};
 use crate::expanded_methods;
 use crate::fmgr::{
-    arg, cstring_arg, cstring_datum, new_varlena, rate_datum, receive_buffer,
-    require_aggregate_context, return_null, strict_arg, varlena_bytes, OrRaise,
+    arg, called_as_aggregate, cstring_arg, cstring_datum, new_varlena, not_in_aggregate,
+    rate_datum, receive_buffer, return_null, strict_arg, varlena_bytes, OrRaise,
 };
 use crate::v1_functions;
 use kpi_core::{CustomerRate, KeySet, KeyType, KpiError};
@@ -65,13 +65,17 @@ pub unsafe fn insert_uuid(keys: &mut KeySet, d: Datum) {
 /// `customer_rate_trans(state, customer, event "any")`, not STRICT: a row with a customer
 /// and a NULL event (a customer without events in a LEFT JOIN) still adds the customer.
 unsafe fn customer_trans(fcinfo: FunctionCallInfo, key_type: KeyType, insert: InsertKey) -> Datum {
-    let aggcx = require_aggregate_context(fcinfo, "customer_rate_trans");
+    if !called_as_aggregate(fcinfo) {
+        not_in_aggregate("customer_rate_trans");
+    }
     let current = arg(fcinfo, 0);
     let Some(customer) = arg(fcinfo, 1) else {
         return current.unwrap_or_else(|| return_null(fcinfo));
     };
     let has_event = arg(fcinfo, 2).is_some();
-    let (d, state) = state_for_update(current, aggcx, || CustomerRate::new(key_type));
+    let (d, state) = state_for_update(fcinfo, "customer_rate_trans", current, || {
+        CustomerRate::new(key_type)
+    });
     insert(&mut state.customers, customer);
     state.count_event(has_event);
     d
@@ -107,15 +111,17 @@ pub unsafe fn combine_states<T: FlatState>(
     name: &str,
     merge: impl FnOnce(&mut T, &T) -> Result<(), KpiError>,
 ) -> Datum {
-    let aggcx = require_aggregate_context(fcinfo, name);
+    if !called_as_aggregate(fcinfo) {
+        not_in_aggregate(name);
+    }
     let (current, other) = (arg(fcinfo, 0), arg(fcinfo, 1));
     let Some(other) = other else {
         return current.unwrap_or_else(|| return_null(fcinfo));
     };
     match current {
-        None => state_for_update::<T>(Some(other), aggcx, || unreachable!()).0,
+        None => state_for_update::<T>(fcinfo, name, Some(other), || unreachable!()).0,
         Some(current) => {
-            let (d, state) = state_for_update::<T>(Some(current), aggcx, || unreachable!());
+            let (d, state) = state_for_update::<T>(fcinfo, name, Some(current), || unreachable!());
             with_state(other, |other: &T| merge(state, other)).or_raise();
             d
         }

@@ -9,7 +9,7 @@
 //! The Rust value is dropped by a reset callback on the object's own memory context, so it
 //! is freed whenever PostgreSQL frees the context: at the end of the aggregate, or on ERROR.
 
-use crate::fmgr::{raise, varlena_bytes, OrRaise};
+use crate::fmgr::{raise, require_aggregate_context, varlena_bytes, OrRaise};
 use kpi_core::KpiError;
 use pgrx::pg_sys::{self, Datum};
 use std::ffi::c_void;
@@ -105,7 +105,10 @@ unsafe fn expanded_value<T: FlatState>(d: Datum) -> Option<(*mut T, bool)> {
     if !pgrx::varlena::vartag_is_expanded(tag) {
         return None;
     }
-    let eoh = pg_sys::DatumGetEOHP(d);
+    // DatumGetEOHP, inlined: the header pointer follows the two-byte external varlena header.
+    let eoh = std::ptr::read_unaligned(
+        (ptr as *const u8).add(2) as *const *mut pg_sys::ExpandedObjectHeader
+    );
     if !std::ptr::eq((*eoh).eoh_methods, T::methods()) {
         raise(KpiError::invalid_binary(
             "expanded value of another type passed as a KPI state",
@@ -124,11 +127,13 @@ pub unsafe fn with_state<T: FlatState, R>(d: Datum, f: impl FnOnce(&T) -> R) -> 
 }
 
 /// The transition value to update for this call: the read/write object itself when the
-/// aggregate passes one back, else a new object in `aggcx` holding a copy of `current` (a
-/// flat or read-only value) or `init()` (no state yet).
+/// aggregate passes one back (every row but the first), else a new object in the aggregate's
+/// memory context holding a copy of `current` (a flat or read-only value) or `init()` (no
+/// state yet). `function` names the caller in the error raised outside an aggregate.
 pub unsafe fn state_for_update<'a, T: FlatState>(
+    fcinfo: pg_sys::FunctionCallInfo,
+    function: &str,
     current: Option<Datum>,
-    aggcx: pg_sys::MemoryContext,
     init: impl FnOnce() -> T,
 ) -> (Datum, &'a mut T) {
     let value = match current {
@@ -139,7 +144,7 @@ pub unsafe fn state_for_update<'a, T: FlatState>(
         },
         None => init(),
     };
-    let d = new_expanded(value, aggcx);
+    let d = new_expanded(value, require_aggregate_context(fcinfo, function));
     let (value, _) = expanded_value::<T>(d).expect("just created");
     (d, &mut *value)
 }

@@ -48,6 +48,19 @@ pub unsafe fn return_null(fcinfo: FunctionCallInfo) -> Datum {
     Datum::from(0usize)
 }
 
+/// Whether the function runs as an aggregate (or window aggregate) support function. The
+/// same test as `AggCheckCallContext`, without its memory context and without a call through
+/// pgrx's FFI guard (a `sigsetjmp`), because it runs on every row.
+#[inline]
+pub unsafe fn called_as_aggregate(fcinfo: FunctionCallInfo) -> bool {
+    let context = (*fcinfo).context;
+    !context.is_null()
+        && matches!(
+            (*context).type_,
+            pg_sys::NodeTag::T_AggState | pg_sys::NodeTag::T_WindowAggState
+        )
+}
+
 /// The aggregate's long-lived memory context when called as an aggregate support function.
 #[inline]
 pub unsafe fn aggregate_context(fcinfo: FunctionCallInfo) -> Option<pg_sys::MemoryContext> {
@@ -64,13 +77,16 @@ pub unsafe fn require_aggregate_context(
     fcinfo: FunctionCallInfo,
     function: &str,
 ) -> pg_sys::MemoryContext {
-    aggregate_context(fcinfo).unwrap_or_else(|| {
-        raise_with(
-            PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
-            format!("{function} called in non-aggregate context"),
-            Some("It is the support function of an aggregate; call the aggregate instead.".into()),
-        )
-    })
+    aggregate_context(fcinfo).unwrap_or_else(|| not_in_aggregate(function))
+}
+
+/// Raises the error for a support function called outside an aggregate.
+pub fn not_in_aggregate(function: &str) -> ! {
+    raise_with(
+        PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
+        format!("{function} called in non-aggregate context"),
+        Some("It is the support function of an aggregate; call the aggregate instead.".into()),
+    )
 }
 
 pub fn raise_with(code: PgSqlErrorCode, message: String, hint: Option<String>) -> ! {

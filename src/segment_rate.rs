@@ -8,8 +8,8 @@ use crate::customer_rate::{
 use crate::expanded::{state_for_update, with_state, FlatState};
 use crate::expanded_methods;
 use crate::fmgr::{
-    arg, cstring_arg, cstring_datum, raise, receive_buffer, require_aggregate_context, return_null,
-    strict_arg, varlena_bytes, OrRaise,
+    arg, called_as_aggregate, cstring_arg, cstring_datum, not_in_aggregate, raise, receive_buffer,
+    return_null, strict_arg, varlena_bytes, OrRaise,
 };
 use crate::v1_functions;
 use kpi_core::{KeyType, KpiError, SegmentRate};
@@ -45,13 +45,17 @@ v1_functions!(
 /// `segment_rate_trans(state, segment text, customer, event "any")`, not STRICT: rows with
 /// a NULL segment or customer are skipped; a NULL event still adds the customer.
 unsafe fn segment_trans(fcinfo: FunctionCallInfo, key_type: KeyType, insert: InsertKey) -> Datum {
-    let aggcx = require_aggregate_context(fcinfo, "segment_rate_trans");
+    if !called_as_aggregate(fcinfo) {
+        not_in_aggregate("segment_rate_trans");
+    }
     let current = arg(fcinfo, 0);
     let (Some(segment), Some(customer)) = (arg(fcinfo, 1), arg(fcinfo, 2)) else {
         return current.unwrap_or_else(|| return_null(fcinfo));
     };
     let has_event = arg(fcinfo, 3).is_some();
-    let (d, state) = state_for_update(current, aggcx, || SegmentRate::new(key_type));
+    let (d, state) = state_for_update(fcinfo, "segment_rate_trans", current, || {
+        SegmentRate::new(key_type)
+    });
     let segment = state.segment(varlena_bytes(segment));
     insert(&mut segment.customers, customer);
     segment.count_event(has_event);

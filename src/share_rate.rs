@@ -6,7 +6,7 @@
 //! place, as PostgreSQL's own `avg(int4)` does with its `int8[]` state.
 
 use crate::fmgr::{
-    aggregate_context, cstring_arg, cstring_datum, new_varlena, rate_datum, receive_buffer,
+    called_as_aggregate, cstring_arg, cstring_datum, new_varlena, rate_datum, receive_buffer,
     strict_arg, OrRaise,
 };
 use crate::v1_functions;
@@ -40,9 +40,10 @@ unsafe fn share_arg<'a>(fcinfo: FunctionCallInfo, n: usize) -> &'a Share {
 /// The state to update: arg 0 itself inside an aggregate (it lives in the aggregate's
 /// memory), else a fresh copy, since a plain function must not modify its input.
 unsafe fn share_for_update(fcinfo: FunctionCallInfo) -> (Datum, &'static mut Share) {
-    let d = match aggregate_context(fcinfo) {
-        Some(_) => strict_arg(fcinfo, 0),
-        None => share_datum(*share_arg(fcinfo, 0)),
+    let d = if called_as_aggregate(fcinfo) {
+        strict_arg(fcinfo, 0)
+    } else {
+        share_datum(*share_arg(fcinfo, 0))
     };
     (d, &mut *d.cast_mut_ptr::<Share>())
 }

@@ -4,10 +4,15 @@
 //! Keys are stored exactly (no hashing into a sketch), so the count equals
 //! `count(DISTINCT customer_id)`. Integer keys of any width are stored as `i64`, so an
 //! `integer` and a `bigint` column holding the same ids count the same customers.
+//!
+//! Integer keys go into a compressed bitmap (roaring): customer ids are usually dense, so a
+//! customer costs about a bit, and the bitmap stays in cache where a hash table would miss
+//! it on nearly every row. uuid and text keys go into hash sets.
 
 use crate::codec::{put_bytes, put_i64, put_len, put_u8, Reader};
 use crate::error::{KpiError, KpiErrorKind};
 use hashbrown::HashSet;
+use roaring::RoaringTreemap;
 use serde_json::Value;
 use std::io::Write;
 
@@ -69,7 +74,8 @@ impl KeyType {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KeySet {
-    Int(HashSet<i64>),
+    /// i64 keys as u64 with the sign bit flipped, so the bitmap's order is the numeric order.
+    Int(RoaringTreemap),
     Uuid(HashSet<u128>),
     Text(HashSet<Box<[u8]>>),
 }
@@ -77,7 +83,7 @@ pub enum KeySet {
 impl KeySet {
     pub fn new(key_type: KeyType) -> Self {
         match key_type {
-            KeyType::Int => KeySet::Int(HashSet::new()),
+            KeyType::Int => KeySet::Int(RoaringTreemap::new()),
             KeyType::Uuid => KeySet::Uuid(HashSet::new()),
             KeyType::Text => KeySet::Text(HashSet::new()),
         }
@@ -93,7 +99,7 @@ impl KeySet {
 
     pub fn len(&self) -> usize {
         match self {
-            KeySet::Int(s) => s.len(),
+            KeySet::Int(s) => s.len() as usize,
             KeySet::Uuid(s) => s.len(),
             KeySet::Text(s) => s.len(),
         }
@@ -103,21 +109,11 @@ impl KeySet {
         self.len() == 0
     }
 
-    /// Bytes held by the set's table (not counting text keys' own allocations): what the
-    /// memory benchmark reports per customer.
-    pub fn table_bytes(&self) -> usize {
-        match self {
-            KeySet::Int(s) => s.capacity() * (8 + 1),
-            KeySet::Uuid(s) => s.capacity() * (16 + 1),
-            KeySet::Text(s) => s.capacity() * (16 + 1) + s.iter().map(|k| k.len()).sum::<usize>(),
-        }
-    }
-
     #[inline]
     pub fn insert_int(&mut self, key: i64) {
         match self {
             KeySet::Int(s) => {
-                s.insert(key);
+                s.insert(int_to_bits(key));
             }
             _ => unreachable!("the extension creates the set for the key type it inserts"),
         }
@@ -145,7 +141,7 @@ impl KeySet {
 
     pub fn merge(&mut self, other: &KeySet) -> Result<(), KpiError> {
         match (self, other) {
-            (KeySet::Int(a), KeySet::Int(b)) => a.extend(b.iter().copied()),
+            (KeySet::Int(a), KeySet::Int(b)) => *a |= b,
             (KeySet::Uuid(a), KeySet::Uuid(b)) => a.extend(b.iter().copied()),
             (KeySet::Text(a), KeySet::Text(b)) => {
                 for key in b {
@@ -160,7 +156,7 @@ impl KeySet {
     /// Size of [`KeySet::encode`]'s output.
     pub fn encoded_len(&self) -> usize {
         8 + match self {
-            KeySet::Int(s) => s.len() * 8,
+            KeySet::Int(s) => s.len() as usize * 8,
             KeySet::Uuid(s) => s.len() * 16,
             KeySet::Text(s) => s.iter().map(|k| 4 + k.len()).sum(),
         }
@@ -170,7 +166,7 @@ impl KeySet {
     pub fn encode(&self, w: &mut impl Write) {
         put_i64(w, self.len() as i64);
         match self {
-            KeySet::Int(s) => s.iter().for_each(|k| put_i64(w, *k)),
+            KeySet::Int(s) => s.iter().for_each(|k| put_i64(w, bits_to_int(k))),
             KeySet::Uuid(s) => s.iter().for_each(|k| put_bytes(w, &k.to_be_bytes())),
             KeySet::Text(s) => s.iter().for_each(|k| {
                 put_len(w, k.len());
@@ -186,9 +182,8 @@ impl KeySet {
         match &mut set {
             KeySet::Int(s) => {
                 let n = r.count(8)?;
-                s.reserve(n);
                 for _ in 0..n {
-                    s.insert(r.i64()?);
+                    s.insert(int_to_bits(r.i64()?));
                 }
             }
             KeySet::Uuid(s) => {
@@ -213,10 +208,7 @@ impl KeySet {
     /// The keys as JSON values, sorted, so the text form of a state is deterministic.
     pub fn to_json(&self) -> Result<Value, KpiError> {
         let values: Vec<Value> = match self {
-            KeySet::Int(s) => sorted(s.iter().copied())
-                .into_iter()
-                .map(Value::from)
-                .collect(),
+            KeySet::Int(s) => s.iter().map(|k| Value::from(bits_to_int(k))).collect(),
             KeySet::Uuid(s) => sorted(s.iter().copied())
                 .into_iter()
                 .map(|k| Value::from(format_uuid(k)))
@@ -246,7 +238,7 @@ impl KeySet {
             };
             match &mut set {
                 KeySet::Int(s) => {
-                    s.insert(item.as_i64().ok_or_else(bad)?);
+                    s.insert(int_to_bits(item.as_i64().ok_or_else(bad)?));
                 }
                 KeySet::Uuid(s) => {
                     s.insert(item.as_str().and_then(parse_uuid).ok_or_else(bad)?);
@@ -258,6 +250,17 @@ impl KeySet {
         }
         Ok(set)
     }
+}
+
+/// Maps i64 to u64 preserving order: the bitmap iterates keys in numeric order.
+#[inline]
+fn int_to_bits(key: i64) -> u64 {
+    (key as u64) ^ (1 << 63)
+}
+
+#[inline]
+fn bits_to_int(bits: u64) -> i64 {
+    (bits ^ (1 << 63)) as i64
 }
 
 pub fn key_type_mismatch(a: KeyType, b: KeyType) -> KpiError {
@@ -349,6 +352,19 @@ mod tests {
             assert_eq!(KeySet::decode(set.key_type(), &mut r).unwrap(), set);
             r.finish().unwrap();
         }
+    }
+
+    #[test]
+    fn negative_and_extreme_integer_keys_keep_their_order() {
+        let mut s = KeySet::new(KeyType::Int);
+        for k in [5, i64::MIN, -1, 0, i64::MAX, -1] {
+            s.insert_int(k);
+        }
+        assert_eq!(s.len(), 5);
+        assert_eq!(
+            s.to_json().unwrap().to_string(),
+            format!("[{},-1,0,5,{}]", i64::MIN, i64::MAX)
+        );
     }
 
     #[test]
