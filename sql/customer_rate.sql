@@ -41,6 +41,8 @@ CREATE FUNCTION interaction_rate_final(customer_rate_summary) RETURNS numeric
     AS 'MODULE_PATHNAME', 'customer_rate_per_100' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 -- <kpi>(customer_id <key type>, <event>_id "any") for every KPI and customer key type.
+-- and <kpi>_summary(customer_id, <event>_id), the same without the final function: the state
+-- as a value, to store and combine later with rollup().
 DO $$
 DECLARE
     kpi text;
@@ -53,7 +55,23 @@ BEGIN
                      SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
                      COMBINEFUNC = customer_rate_combine, FINALFUNC = %4$I, PARALLEL = SAFE)',
                 kpi || '_rate', key_type, kpi || '_id', kpi || '_rate_final');
+            EXECUTE format(
+                'CREATE AGGREGATE %1$I(customer_id %2$s, %3$I "any") (
+                     SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+                     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE)',
+                kpi || '_summary', key_type, kpi || '_id');
         END LOOP;
+        -- the rate of a summary: incident_rate(customer_rate_summary), ...
+        EXECUTE format(
+            'CREATE FUNCTION %1$I(summary customer_rate_summary) RETURNS numeric
+                 AS ''MODULE_PATHNAME'', %2$L LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE',
+            kpi || '_rate', CASE kpi WHEN 'incident' THEN 'customer_rate_per_1000' ELSE 'customer_rate_per_100' END);
     END LOOP;
 END
 $$;
+
+-- Combines summaries: a union of the customers, a sum of the events.
+CREATE AGGREGATE rollup(customer_rate_summary) (
+    SFUNC = customer_rate_combine, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
+);

@@ -50,6 +50,7 @@ LANGUAGE sql STABLE STRICT PARALLEL SAFE AS $$
           FROM jsonb_each(@extschema@.segment_rate_counts($1)) s) per_segment
 $$;
 
+-- contact_rate_by_segment(...) and contact_summary_by_segment(...), its state as a value.
 DO $$
 DECLARE
     key_type text;
@@ -61,6 +62,19 @@ BEGIN
                  COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final,
                  PARALLEL = SAFE)',
             key_type);
+        EXECUTE format(
+            'CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id %s, contact_id "any") (
+                 SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+                 COMBINEFUNC = segment_rate_combine, PARALLEL = SAFE)',
+            key_type);
     END LOOP;
 END
 $$;
+
+CREATE AGGREGATE rollup(segment_rate_summary) (
+    SFUNC = segment_rate_combine, STYPE = segment_rate_summary,
+    COMBINEFUNC = segment_rate_combine, PARALLEL = SAFE
+);
+CREATE FUNCTION contact_rate_by_segment(summary segment_rate_summary) RETURNS jsonb
+    LANGUAGE sql STABLE STRICT PARALLEL SAFE
+    RETURN @extschema@.contact_rate_by_segment_final(summary);

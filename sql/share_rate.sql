@@ -38,3 +38,19 @@ CREATE AGGREGATE escalation_rate(escalated boolean) (
 );
 COMMENT ON AGGREGATE escalation_rate(boolean) IS
     'support_kpi: % of TRUE among non-NULL inputs (escalated cases / cases * 100), numeric 0-100';
+
+-- Summaries: the state as a value, to store (e.g. per day) and combine later (per month),
+-- or to compute on several servers and combine on one.
+--   escalation_summary(escalated) -> share_summary
+--   rollup(share_summary)         -> share_summary (combines summaries)
+--   escalation_rate(share_summary) -> numeric      (the rate of a summary)
+CREATE AGGREGATE escalation_summary(escalated boolean) (
+    SFUNC = share_trans, STYPE = share_summary, INITCOND = '{"hits":0,"total":0}',
+    COMBINEFUNC = share_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE rollup(share_summary) (
+    SFUNC = share_combine, STYPE = share_summary, INITCOND = '{"hits":0,"total":0}',
+    COMBINEFUNC = share_combine, PARALLEL = SAFE
+);
+CREATE FUNCTION escalation_rate(summary share_summary) RETURNS numeric
+    AS 'MODULE_PATHNAME', 'share_percent' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;

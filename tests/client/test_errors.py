@@ -17,6 +17,9 @@ CASES = [
     ("SELECT kpi_band('escalation_rate', 101)", "22003", "outside the range", "% of cases"),
     ("UPDATE kpi_catalog SET band_edges = '{5,3}' WHERE kpi = 'escalation_rate'", "23514", "strictly ascending", "ascending edges"),
     ("UPDATE kpi_catalog SET band_edges = '{3,NaN}' WHERE kpi = 'escalation_rate'", "23514", "NaN", "ascending edges"),
+    ("SELECT incident_rate(rollup(s)) FROM (VALUES ('{\"key_type\":\"bigint\",\"events\":1,\"customers\":[1]}'"
+     "::customer_rate_summary), ('{\"key_type\":\"text\",\"events\":1,\"customers\":[\"1\"]}')) v(s)",
+     "42804", "over bigint and text customer keys", "same customer key type"),
 ]
 
 
