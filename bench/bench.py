@@ -1,0 +1,237 @@
+"""support_kpi benchmarks: each aggregate against the plain SQL a user would write, timed in
+the same run, alternating, median of several runs; prints one table of ratios (ours / plain)
+with the absolute medians beside them, checks the bars of the benchmark issue, and writes the
+table to bench/results.md.
+
+Run it through bench/run.sh, which builds, installs and starts a cluster for it."""
+
+import argparse
+import datetime
+import os
+import platform
+import statistics
+import threading
+import time
+from pathlib import Path
+
+import psycopg
+
+RESULTS = Path(__file__).resolve().parent / "results.md"
+
+SERIAL = ["SET max_parallel_workers_per_gather = 0"]
+PARALLEL = ["SET max_parallel_workers_per_gather = 2", "SET parallel_setup_cost = 0",
+            "SET min_parallel_table_scan_size = 0"]
+JOIN = "FROM customers c LEFT JOIN tickets t ON t.customer_id = c.id"
+
+
+def generate(conn, customers, tickets):
+    """Deterministic data: customers in 4 segments, tickets (~4% escalated) over 10 months."""
+    conn.execute("DROP TABLE IF EXISTS customers, tickets")
+    conn.execute(f"""CREATE TABLE customers AS
+        SELECT g::bigint AS id, (ARRAY['consumer','small_business','enterprise','public_sector'])[1 + g % 4] AS segment
+        FROM generate_series(1, {customers}) g""")
+    conn.execute(f"""CREATE TABLE tickets AS
+        SELECT g::bigint AS id, 1 + (hashint8(g) & 9223372036854775807) % {customers} AS customer_id,
+               timestamptz '2026-01-01' + (g % 10) * interval '1 month' AS opened_at,
+               (hashint8extended(g, 1) & 1023) < 41 AS escalated
+        FROM generate_series(1, {tickets}) g""")
+    conn.execute("VACUUM ANALYZE customers, tickets")
+
+
+# name, setting, ours, plain, bar (max ratio ours/plain; None: reported only)
+CASES = [
+    ("escalation_rate vs avg(escalated::int) * 100", SERIAL,
+     "SELECT escalation_rate(escalated) FROM tickets",
+     "SELECT avg(escalated::int) * 100 FROM tickets", 1.05),
+    ("escalation_rate vs count(escalated) (scan floor)", SERIAL,
+     "SELECT escalation_rate(escalated) FROM tickets",
+     "SELECT count(escalated) FROM tickets", 1.20),
+    ("incident_rate vs count(t.id) * 1000.0 / count(DISTINCT c.id)", SERIAL,
+     f"SELECT incident_rate(c.id, t.id) {JOIN}",
+     f"SELECT count(t.id) * 1000.0 / count(DISTINCT c.id) {JOIN}", 0.50),
+    ("incident_rate vs count(t.id) (the join's floor: no distinct count at all)", SERIAL,
+     f"SELECT incident_rate(c.id, t.id) {JOIN}",
+     f"SELECT count(t.id) {JOIN}", None),
+    ("contact_rate_by_segment vs GROUP BY segment + count(DISTINCT)", SERIAL,
+     f"SELECT contact_rate_by_segment(c.segment, c.id, t.id) {JOIN}",
+     f"SELECT c.segment, count(DISTINCT c.id), count(t.id), count(t.id) * 100.0 / count(DISTINCT c.id) {JOIN} GROUP BY 1",
+     0.50),
+    ("GROUP BY segment: incident_rate vs plain", SERIAL,
+     f"SELECT c.segment, incident_rate(c.id, t.id) {JOIN} GROUP BY 1",
+     f"SELECT c.segment, count(t.id) * 1000.0 / count(DISTINCT c.id) {JOIN} GROUP BY 1", None),
+    ("GROUP BY month: escalation_rate vs avg(escalated::int) * 100", SERIAL,
+     "SELECT opened_at, escalation_rate(escalated) FROM tickets GROUP BY 1",
+     "SELECT opened_at, avg(escalated::int) * 100 FROM tickets GROUP BY 1", None),
+]
+
+PARALLEL_CASES = [
+    ("escalation_rate, 2 workers vs serial", "SELECT escalation_rate(escalated) FROM tickets"),
+    ("incident_rate, 2 workers vs serial", f"SELECT incident_rate(c.id, t.id) {JOIN}"),
+]
+
+WINDOW = ("sliding window of 10,000 rows over 1,000,000: escalation_rate vs avg(escalated::int)",
+          "SELECT max(r) FROM (SELECT escalation_rate(escalated) OVER w AS r FROM tickets WHERE id <= {n}"
+          " WINDOW w AS (ORDER BY id ROWS BETWEEN 9999 PRECEDING AND CURRENT ROW)) x",
+          "SELECT max(r) FROM (SELECT avg(escalated::int) OVER w * 100 AS r FROM tickets WHERE id <= {n}"
+          " WINDOW w AS (ORDER BY id ROWS BETWEEN 9999 PRECEDING AND CURRENT ROW)) x", 1.20)
+
+
+def apply(conn, setting):
+    for statement in setting:
+        conn.execute(statement)
+
+
+def timed(conn, setting, sql):
+    apply(conn, setting)
+    start = time.perf_counter()
+    conn.execute(sql).fetchall()
+    return time.perf_counter() - start
+
+
+def compare(conn, setting_a, sql_a, setting_b, sql_b, runs):
+    """Alternates a and b after one warm-up each; medians in seconds."""
+    timed(conn, setting_a, sql_a)
+    timed(conn, setting_b, sql_b)
+    a, b = [], []
+    for _ in range(runs):
+        a.append(timed(conn, setting_a, sql_a))
+        b.append(timed(conn, setting_b, sql_b))
+    return statistics.median(a), statistics.median(b)
+
+
+def peak_memory_kib(conninfo, setting, sql):
+    """Peak private memory of a fresh backend while it runs the query, over its level before.
+    Private (anonymous) memory only: shared buffers the scan touches are not the query's."""
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        pid = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+        apply(conn, setting)
+
+        def rss_anon():
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("RssAnon:"):
+                    return int(line.split()[1])
+
+        before = rss_anon()
+        peak = [before]
+        done = threading.Event()
+
+        def sample():
+            while not done.is_set():
+                peak[0] = max(peak[0], rss_anon())
+                time.sleep(0.002)
+
+        sampler = threading.Thread(target=sample)
+        sampler.start()
+        try:
+            conn.execute(sql).fetchall()
+        finally:
+            done.set()
+            sampler.join()
+        return peak[0] - before
+
+
+def machine():
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    mem = int(next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines()
+                   if line.startswith("MemTotal"))) // (1024 * 1024)
+    return f"{os.cpu_count()} cores ({cpu}), {mem} GiB, {platform.system()} {platform.release()}"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--customers", type=int, default=1_000_000)
+    parser.add_argument("--tickets", type=int, default=10_000_000)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--window-rows", type=int, default=1_000_000)
+    parser.add_argument("--no-write", action="store_true", help="print only; leave bench/results.md alone")
+    args = parser.parse_args()
+    conninfo = psycopg.conninfo.make_conninfo(dbname="bench")
+
+    rows, misses = [], []
+
+    def record(name, ours, plain, bar, higher_is_better=False):
+        ratio = ours / plain
+        ok = None if bar is None else (ratio >= bar if higher_is_better else ratio <= bar)
+        bar_text = "" if bar is None else (f">= {bar:.2f}x" if higher_is_better else f"<= {bar:.2f}x")
+        verdict = "" if ok is None else ("met" if ok else "MISSED")
+        rows.append((name, f"{ratio:.2f}x", f"{ours * 1000:.0f} ms", f"{plain * 1000:.0f} ms", bar_text, verdict))
+        if ok is False:
+            misses.append(name)
+        print(f"  {name}: {ratio:.2f}x ({ours * 1000:.0f} ms vs {plain * 1000:.0f} ms) {verdict}", flush=True)
+
+    # prepare_threshold=None: a prepared statement would keep the plan of its first settings
+    # (serial or parallel) for every later run.
+    with psycopg.connect(conninfo, autocommit=True, prepare_threshold=None) as conn:
+        print(f"generating {args.customers:,} customers and {args.tickets:,} tickets ...", flush=True)
+        started = time.perf_counter()
+        generate(conn, args.customers, args.tickets)
+        print(f"  done in {time.perf_counter() - started:.0f} s", flush=True)
+        server = conn.execute("SHOW server_version").fetchone()[0]
+
+        for name, setting, ours, plain, bar in CASES:
+            record(name, *compare(conn, setting, ours, setting, plain, args.runs), bar)
+        for name, sql in PARALLEL_CASES:
+            apply(conn, PARALLEL)
+            plan = "\n".join(r[0] for r in conn.execute("EXPLAIN (COSTS OFF) " + sql))
+            assert "Partial" in plan, plan
+            parallel, serial = compare(conn, PARALLEL, sql, SERIAL, sql, args.runs)
+            # speed-up = serial / parallel; shown as ours (parallel) against plain (serial)
+            rows.append((name, f"{serial / parallel:.2f}x faster", f"{parallel * 1000:.0f} ms",
+                         f"{serial * 1000:.0f} ms", ">= 1.60x faster",
+                         "met" if serial / parallel >= 1.6 else "MISSED"))
+            if serial / parallel < 1.6:
+                misses.append(name)
+            print(f"  {name}: {serial / parallel:.2f}x faster", flush=True)
+        name, ours, plain, bar = WINDOW
+        n = min(args.window_rows, args.tickets)
+        record(name, *compare(conn, SERIAL, ours.format(n=n), SERIAL, plain.format(n=n), args.runs), bar)
+
+    memory = [
+        ("escalation_rate, all tickets", SERIAL, "SELECT escalation_rate(escalated) FROM tickets"),
+        ("escalation_rate, 1/10 of the tickets", SERIAL,
+         f"SELECT escalation_rate(escalated) FROM tickets WHERE id <= {args.tickets // 10}"),
+        ("incident_rate, all customers", SERIAL, f"SELECT incident_rate(c.id, t.id) {JOIN}"),
+        ("count(DISTINCT c.id) (plain)", SERIAL, f"SELECT count(t.id) * 1000.0 / count(DISTINCT c.id) {JOIN}"),
+        ("incident_rate, customers only", SERIAL, "SELECT incident_rate(id, id) FROM customers"),
+    ]
+    mem_rows = []
+    for name, setting, sql in memory:
+        kib = peak_memory_kib(conninfo, setting, sql)
+        mem_rows.append((name, kib))
+        print(f"  peak memory {name}: {kib} KiB", flush=True)
+    per_customer = dict(mem_rows)["incident_rate, customers only"] * 1024 / args.customers
+
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Measured {datetime.date.today()} on {machine()}, PostgreSQL {server}, "
+        f"{args.customers:,} customers, {args.tickets:,} tickets, median of {args.runs} alternating runs.",
+        "Produced by `bench/run.sh`; ratios are ours / plain SQL, measured in the same run.",
+        "",
+        "| query | ratio | ours | plain | bar | |",
+        "|---|---|---|---|---|---|",
+        *[f"| {' | '.join(r)} |" for r in rows],
+        "",
+        "Peak backend memory (growth of the backend's private resident memory during the query, sampled every 2 ms):",
+        "",
+        "| query | KiB |",
+        "|---|---|",
+        *[f"| {n} | {k} |" for n, k in mem_rows],
+        "",
+        f"Distinct-customer state: about {per_customer:.1f} bytes per bigint customer "
+        f"(peak memory of `incident_rate(id, id)` over the customers table / customers; bar: <= 32 B).",
+    ]
+    if per_customer > 32:
+        misses.append("memory per customer")
+    report = "\n".join(lines) + "\n"
+    print()
+    print(report)
+    if not args.no_write:
+        RESULTS.write_text(report)
+        print(f"written to {RESULTS}")
+    print("bars missed: " + (", ".join(misses) if misses else "none"))
+
+
+if __name__ == "__main__":
+    main()
