@@ -138,17 +138,17 @@ pub unsafe extern "C-unwind" fn customer_rate_combine(fcinfo: FunctionCallInfo) 
 #[no_mangle]
 #[pg_guard]
 pub unsafe extern "C-unwind" fn customer_rate_per_1000(fcinfo: FunctionCallInfo) -> Datum {
-    customer_rate(fcinfo, "1000.0")
+    customer_rate(fcinfo, c"1000.0")
 }
 
 /// `events * 100.0 / customers` (contacts or interactions per 100 customers, a percentage).
 #[no_mangle]
 #[pg_guard]
 pub unsafe extern "C-unwind" fn customer_rate_per_100(fcinfo: FunctionCallInfo) -> Datum {
-    customer_rate(fcinfo, "100.0")
+    customer_rate(fcinfo, c"100.0")
 }
 
-unsafe fn customer_rate(fcinfo: FunctionCallInfo, scale: &str) -> Datum {
+unsafe fn customer_rate(fcinfo: FunctionCallInfo, scale: &std::ffi::CStr) -> Datum {
     let (events, customers) = with_state(strict_arg(fcinfo, 0), |s: &CustomerRate| {
         (s.events, s.customers.len() as i64)
     });

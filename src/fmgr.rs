@@ -8,6 +8,7 @@
 use kpi_core::{KpiError, KpiErrorKind};
 use pgrx::pg_sys::{self, Datum, FunctionCallInfo};
 use pgrx::{PgLogLevel, PgSqlErrorCode};
+use std::ffi::CStr;
 
 /// `PG_FUNCTION_INFO_V1` for each named symbol: `v1_functions!(pg_finfo_foo, ...)`
 /// declares that the C symbol `foo` follows the V1 calling convention.
@@ -165,18 +166,50 @@ pub unsafe fn receive_buffer<'a>(fcinfo: FunctionCallInfo) -> &'a [u8] {
 
 /// `numerator * scale / denominator` as PostgreSQL numeric, the same operations the plain
 /// SQL `numerator * 1000.0 / denominator` performs, so results equal it exactly; NULL on a
-/// zero denominator.
+/// zero denominator. `scale` is a numeric literal such as `c"1000.0"`.
+///
+/// A window aggregate calls its final function on every row, so this stays lean: the parsed
+/// scale is cached for the call site (in `fn_extra`), and the numerics are plain datums.
 pub unsafe fn rate_datum(
     fcinfo: FunctionCallInfo,
     numerator: i64,
     denominator: i64,
-    scale: &str,
+    scale: &CStr,
 ) -> Datum {
-    use pgrx::{AnyNumeric, IntoDatum};
     if denominator == 0 {
         return return_null(fcinfo);
     }
-    let scale = AnyNumeric::try_from(scale).expect("rate scale is a valid numeric literal");
-    let rate = AnyNumeric::from(numerator) * scale / AnyNumeric::from(denominator);
-    rate.into_datum().expect("numeric is never NULL")
+    let numeric = |f: unsafe fn(FunctionCallInfo) -> Datum, args: &[Option<Datum>]| {
+        pgrx::direct_function_call_as_datum(f, args).expect("numeric functions return a value")
+    };
+    let scale = cached_numeric(fcinfo, scale);
+    let numerator = numeric(pg_sys::int8_numeric, &[Some(Datum::from(numerator))]);
+    let denominator = numeric(pg_sys::int8_numeric, &[Some(Datum::from(denominator))]);
+    let product = numeric(pg_sys::numeric_mul, &[Some(numerator), Some(scale)]);
+    numeric(pg_sys::numeric_div, &[Some(product), Some(denominator)])
+}
+
+/// The numeric `literal`, parsed once per call site and kept in the function's memory context.
+unsafe fn cached_numeric(fcinfo: FunctionCallInfo, literal: &CStr) -> Datum {
+    let parse = || {
+        let args = [
+            Some(Datum::from(literal.as_ptr())),
+            Some(Datum::from(pg_sys::InvalidOid)),
+            Some(Datum::from(-1)),
+        ];
+        pgrx::direct_function_call_as_datum(pg_sys::numeric_in, &args)
+            .expect("a valid numeric literal")
+    };
+    let flinfo = (*fcinfo).flinfo;
+    if flinfo.is_null() {
+        return parse();
+    }
+    if (*flinfo).fn_extra.is_null() {
+        let parsed = parse().cast_mut_ptr::<pg_sys::varlena>();
+        let size = pgrx::varlena::varsize_any(parsed);
+        let copy = pg_sys::MemoryContextAlloc((*flinfo).fn_mcxt, size);
+        std::ptr::copy_nonoverlapping(parsed as *const u8, copy as *mut u8, size);
+        (*flinfo).fn_extra = copy;
+    }
+    Datum::from((*flinfo).fn_extra)
 }

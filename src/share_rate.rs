@@ -107,5 +107,5 @@ pub unsafe extern "C-unwind" fn share_combine(fcinfo: FunctionCallInfo) -> Datum
 #[pg_guard]
 pub unsafe extern "C-unwind" fn share_percent(fcinfo: FunctionCallInfo) -> Datum {
     let share = *share_arg(fcinfo, 0);
-    rate_datum(fcinfo, share.hits, share.total, "100.0")
+    rate_datum(fcinfo, share.hits, share.total, c"100.0")
 }
