@@ -11,7 +11,7 @@ use crate::fmgr::{
     arg, called_as_aggregate, cstring_arg, cstring_datum, new_varlena, not_in_aggregate,
     rate_datum, receive_buffer, return_null, strict_arg, varlena_bytes, OrRaise,
 };
-use crate::v1_functions;
+use crate::{v1_entry_points, v1_functions};
 use kpi_core::{CustomerRate, KeySet, KeyType, KpiError};
 use pgrx::pg_guard;
 use pgrx::pg_sys::{Datum, FunctionCallInfo};
@@ -81,28 +81,15 @@ unsafe fn customer_trans(fcinfo: FunctionCallInfo, key_type: KeyType, insert: In
     d
 }
 
-#[no_mangle]
-#[pg_guard]
-pub unsafe extern "C-unwind" fn customer_rate_trans_int8(fcinfo: FunctionCallInfo) -> Datum {
-    customer_trans(fcinfo, KeyType::Int, insert_int8)
-}
-
-#[no_mangle]
-#[pg_guard]
-pub unsafe extern "C-unwind" fn customer_rate_trans_int4(fcinfo: FunctionCallInfo) -> Datum {
-    customer_trans(fcinfo, KeyType::Int, insert_int4)
-}
-
-#[no_mangle]
-#[pg_guard]
-pub unsafe extern "C-unwind" fn customer_rate_trans_text(fcinfo: FunctionCallInfo) -> Datum {
-    customer_trans(fcinfo, KeyType::Text, insert_text)
-}
-
-#[no_mangle]
-#[pg_guard]
-pub unsafe extern "C-unwind" fn customer_rate_trans_uuid(fcinfo: FunctionCallInfo) -> Datum {
-    customer_trans(fcinfo, KeyType::Uuid, insert_uuid)
+v1_entry_points! {
+    customer_rate_trans_int8 => customer_trans(KeyType::Int, insert_int8);
+    customer_rate_trans_int4 => customer_trans(KeyType::Int, insert_int4);
+    customer_rate_trans_text => customer_trans(KeyType::Text, insert_text);
+    customer_rate_trans_uuid => customer_trans(KeyType::Uuid, insert_uuid);
+    // events * 1000.0 / customers (incidents per 1,000 customers)
+    customer_rate_per_1000 => customer_rate(c"1000.0");
+    // events * 100.0 / customers (contacts or interactions per 100 customers, a percentage)
+    customer_rate_per_100 => customer_rate(c"100.0");
 }
 
 /// Merges two partial states (parallel workers, or states shipped from other servers).
@@ -132,20 +119,6 @@ pub unsafe fn combine_states<T: FlatState>(
 #[pg_guard]
 pub unsafe extern "C-unwind" fn customer_rate_combine(fcinfo: FunctionCallInfo) -> Datum {
     combine_states(fcinfo, "customer_rate_combine", CustomerRate::merge)
-}
-
-/// `events * 1000.0 / customers` (incidents per 1,000 customers).
-#[no_mangle]
-#[pg_guard]
-pub unsafe extern "C-unwind" fn customer_rate_per_1000(fcinfo: FunctionCallInfo) -> Datum {
-    customer_rate(fcinfo, c"1000.0")
-}
-
-/// `events * 100.0 / customers` (contacts or interactions per 100 customers, a percentage).
-#[no_mangle]
-#[pg_guard]
-pub unsafe extern "C-unwind" fn customer_rate_per_100(fcinfo: FunctionCallInfo) -> Datum {
-    customer_rate(fcinfo, c"100.0")
 }
 
 unsafe fn customer_rate(fcinfo: FunctionCallInfo, scale: &std::ffi::CStr) -> Datum {

@@ -26,6 +26,22 @@ macro_rules! v1_functions {
     };
 }
 
+/// V1 entry points that each forward to one Rust function with fixed extra arguments, e.g.
+/// `v1_entry_points! { customer_rate_trans_int8 => customer_trans(KeyType::Int, insert_int8); }`
+/// (one C symbol per SQL argument type, one implementation).
+#[macro_export]
+macro_rules! v1_entry_points {
+    ($($name:ident => $func:ident($($arg:expr),*);)*) => {
+        $(
+            #[no_mangle]
+            #[::pgrx::pg_guard]
+            pub unsafe extern "C-unwind" fn $name(fcinfo: ::pgrx::pg_sys::FunctionCallInfo) -> ::pgrx::pg_sys::Datum {
+                $func(fcinfo, $($arg),*)
+            }
+        )*
+    };
+}
+
 /// Argument `n`, or `None` when it is SQL NULL.
 #[inline]
 pub unsafe fn arg(fcinfo: FunctionCallInfo, n: usize) -> Option<Datum> {

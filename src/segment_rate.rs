@@ -11,7 +11,7 @@ use crate::fmgr::{
     arg, called_as_aggregate, cstring_arg, cstring_datum, not_in_aggregate, raise, receive_buffer,
     return_null, strict_arg, varlena_bytes, OrRaise,
 };
-use crate::v1_functions;
+use crate::{v1_entry_points, v1_functions};
 use kpi_core::{KeyType, KpiError, SegmentRate};
 use pgrx::pg_guard;
 use pgrx::pg_sys::{self, Datum, FunctionCallInfo};
@@ -62,28 +62,11 @@ unsafe fn segment_trans(fcinfo: FunctionCallInfo, key_type: KeyType, insert: Ins
     d
 }
 
-#[no_mangle]
-#[pg_guard]
-pub unsafe extern "C-unwind" fn segment_rate_trans_int8(fcinfo: FunctionCallInfo) -> Datum {
-    segment_trans(fcinfo, KeyType::Int, insert_int8)
-}
-
-#[no_mangle]
-#[pg_guard]
-pub unsafe extern "C-unwind" fn segment_rate_trans_int4(fcinfo: FunctionCallInfo) -> Datum {
-    segment_trans(fcinfo, KeyType::Int, insert_int4)
-}
-
-#[no_mangle]
-#[pg_guard]
-pub unsafe extern "C-unwind" fn segment_rate_trans_text(fcinfo: FunctionCallInfo) -> Datum {
-    segment_trans(fcinfo, KeyType::Text, insert_text)
-}
-
-#[no_mangle]
-#[pg_guard]
-pub unsafe extern "C-unwind" fn segment_rate_trans_uuid(fcinfo: FunctionCallInfo) -> Datum {
-    segment_trans(fcinfo, KeyType::Uuid, insert_uuid)
+v1_entry_points! {
+    segment_rate_trans_int8 => segment_trans(KeyType::Int, insert_int8);
+    segment_rate_trans_int4 => segment_trans(KeyType::Int, insert_int4);
+    segment_rate_trans_text => segment_trans(KeyType::Text, insert_text);
+    segment_rate_trans_uuid => segment_trans(KeyType::Uuid, insert_uuid);
 }
 
 #[no_mangle]
