@@ -5,14 +5,16 @@
 //! `count(DISTINCT customer_id)`. Integer keys of any width are stored as `i64`, so an
 //! `integer` and a `bigint` column holding the same ids count the same customers.
 //!
-//! Integer keys go into a compressed bitmap (roaring): customer ids are usually dense, so a
-//! customer costs about a bit, and the bitmap stays in cache where a hash table would miss
-//! it on nearly every row. uuid and text keys go into hash sets.
+//! Integer keys go into a compressed bitmap (roaring) while they all lie in one window of 2^32
+//! consecutive values: customer ids are usually dense, so a customer costs about a bit, and
+//! the bitmap stays in cache where a hash table would miss it on nearly every row. Keys that
+//! scatter wider (random 64-bit ids) move to a hash set, which costs 10 to 20 bytes a key
+//! where a 64-bit bitmap would cost hundreds. uuid and text keys go into hash sets.
 
 use crate::codec::{put_bytes, put_i64, put_len, put_u8, Reader};
 use crate::error::{KpiError, KpiErrorKind};
 use hashbrown::HashSet;
-use roaring::RoaringTreemap;
+use roaring::RoaringBitmap;
 use serde_json::Value;
 use std::io::Write;
 
@@ -74,8 +76,7 @@ impl KeyType {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KeySet {
-    /// i64 keys as u64 with the sign bit flipped, so the bitmap's order is the numeric order.
-    Int(RoaringTreemap),
+    Int(IntKeys),
     Uuid(HashSet<u128>),
     Text(HashSet<Box<[u8]>>),
 }
@@ -83,7 +84,7 @@ pub enum KeySet {
 impl KeySet {
     pub fn new(key_type: KeyType) -> Self {
         match key_type {
-            KeyType::Int => KeySet::Int(RoaringTreemap::new()),
+            KeyType::Int => KeySet::Int(IntKeys::default()),
             KeyType::Uuid => KeySet::Uuid(HashSet::new()),
             KeyType::Text => KeySet::Text(HashSet::new()),
         }
@@ -99,7 +100,7 @@ impl KeySet {
 
     pub fn len(&self) -> usize {
         match self {
-            KeySet::Int(s) => s.len() as usize,
+            KeySet::Int(s) => s.len(),
             KeySet::Uuid(s) => s.len(),
             KeySet::Text(s) => s.len(),
         }
@@ -112,9 +113,7 @@ impl KeySet {
     #[inline]
     pub fn insert_int(&mut self, key: i64) {
         match self {
-            KeySet::Int(s) => {
-                s.insert(int_to_bits(key));
-            }
+            KeySet::Int(s) => s.insert(key),
             _ => unreachable!("the extension creates the set for the key type it inserts"),
         }
     }
@@ -141,7 +140,7 @@ impl KeySet {
 
     pub fn merge(&mut self, other: &KeySet) -> Result<(), KpiError> {
         match (self, other) {
-            (KeySet::Int(a), KeySet::Int(b)) => *a |= b,
+            (KeySet::Int(a), KeySet::Int(b)) => a.merge(b),
             (KeySet::Uuid(a), KeySet::Uuid(b)) => a.extend(b.iter().copied()),
             (KeySet::Text(a), KeySet::Text(b)) => {
                 for key in b {
@@ -156,7 +155,7 @@ impl KeySet {
     /// Size of [`KeySet::encode`]'s output.
     pub fn encoded_len(&self) -> usize {
         8 + match self {
-            KeySet::Int(s) => s.len() as usize * 8,
+            KeySet::Int(s) => s.len() * 8,
             KeySet::Uuid(s) => s.len() * 16,
             KeySet::Text(s) => s.iter().map(|k| 4 + k.len()).sum(),
         }
@@ -166,7 +165,7 @@ impl KeySet {
     pub fn encode(&self, w: &mut impl Write) {
         put_i64(w, self.len() as i64);
         match self {
-            KeySet::Int(s) => s.iter().for_each(|k| put_i64(w, bits_to_int(k))),
+            KeySet::Int(s) => s.sorted().into_iter().for_each(|k| put_i64(w, k)),
             KeySet::Uuid(s) => s.iter().for_each(|k| put_bytes(w, &k.to_be_bytes())),
             KeySet::Text(s) => s.iter().for_each(|k| {
                 put_len(w, k.len());
@@ -183,7 +182,7 @@ impl KeySet {
             KeySet::Int(s) => {
                 let n = r.count(8)?;
                 for _ in 0..n {
-                    s.insert(int_to_bits(r.i64()?));
+                    s.insert(r.i64()?);
                 }
             }
             KeySet::Uuid(s) => {
@@ -208,7 +207,7 @@ impl KeySet {
     /// The keys as JSON values, sorted, so the text form of a state is deterministic.
     pub fn to_json(&self) -> Result<Value, KpiError> {
         let values: Vec<Value> = match self {
-            KeySet::Int(s) => s.iter().map(|k| Value::from(bits_to_int(k))).collect(),
+            KeySet::Int(s) => s.sorted().into_iter().map(Value::from).collect(),
             KeySet::Uuid(s) => sorted(s.iter().copied())
                 .into_iter()
                 .map(|k| Value::from(format_uuid(k)))
@@ -237,9 +236,7 @@ impl KeySet {
                 KpiError::invalid_text(format!("invalid {} customer key {item}", key_type.name()))
             };
             match &mut set {
-                KeySet::Int(s) => {
-                    s.insert(int_to_bits(item.as_i64().ok_or_else(bad)?));
-                }
+                KeySet::Int(s) => s.insert(item.as_i64().ok_or_else(bad)?),
                 KeySet::Uuid(s) => {
                     s.insert(item.as_str().and_then(parse_uuid).ok_or_else(bad)?);
                 }
@@ -252,15 +249,98 @@ impl KeySet {
     }
 }
 
-/// Maps i64 to u64 preserving order: the bitmap iterates keys in numeric order.
+/// Distinct integer keys: a bitmap of the low 32 bits while every key shares its high 32 bits
+/// (`window`), a hash set once they do not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IntKeys {
+    Window { window: u32, low: RoaringBitmap },
+    Scattered(HashSet<i64>),
+}
+
+impl Default for IntKeys {
+    /// Starts with the window of the keys 0 to 2^32 - 1.
+    fn default() -> Self {
+        IntKeys::Window {
+            window: window_of(0),
+            low: RoaringBitmap::new(),
+        }
+    }
+}
+
+/// Keys as u64 with the sign bit flipped, so that windows and bitmaps follow numeric order.
 #[inline]
-fn int_to_bits(key: i64) -> u64 {
-    (key as u64) ^ (1 << 63)
+fn window_of(key: i64) -> u32 {
+    (((key as u64) ^ (1 << 63)) >> 32) as u32
 }
 
 #[inline]
-fn bits_to_int(bits: u64) -> i64 {
-    (bits ^ (1 << 63)) as i64
+fn key_in(window: u32, low: u32) -> i64 {
+    (((window as u64) << 32 | low as u64) ^ (1 << 63)) as i64
+}
+
+impl IntKeys {
+    #[inline]
+    pub fn insert(&mut self, key: i64) {
+        match self {
+            IntKeys::Window { window, low } => {
+                if window_of(key) != *window {
+                    if !low.is_empty() {
+                        self.scatter();
+                        return self.insert(key);
+                    }
+                    *window = window_of(key);
+                }
+                low.insert(key as u32);
+            }
+            IntKeys::Scattered(set) => {
+                set.insert(key);
+            }
+        }
+    }
+
+    /// Moves the keys from the bitmap to a hash set.
+    fn scatter(&mut self) {
+        let set: HashSet<i64> = self.iter().collect();
+        *self = IntKeys::Scattered(set);
+    }
+
+    pub fn len(&self) -> usize {
+        match self {
+            IntKeys::Window { low, .. } => low.len() as usize,
+            IntKeys::Scattered(set) => set.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn iter(&self) -> Box<dyn Iterator<Item = i64> + '_> {
+        match self {
+            IntKeys::Window { window, low } => Box::new(low.iter().map(|l| key_in(*window, l))),
+            IntKeys::Scattered(set) => Box::new(set.iter().copied()),
+        }
+    }
+
+    /// The keys in numeric order.
+    pub fn sorted(&self) -> Vec<i64> {
+        match self {
+            IntKeys::Window { .. } => self.iter().collect(),
+            IntKeys::Scattered(set) => sorted(set.iter().copied()),
+        }
+    }
+
+    pub fn merge(&mut self, other: &IntKeys) {
+        if let (IntKeys::Window { window: a, low: la }, IntKeys::Window { window: b, low: lb }) =
+            (&mut *self, other)
+        {
+            if a == b {
+                *la |= lb;
+                return;
+            }
+        }
+        other.iter().for_each(|k| self.insert(k));
+    }
 }
 
 pub fn key_type_mismatch(a: KeyType, b: KeyType) -> KpiError {
@@ -365,6 +445,28 @@ mod tests {
             s.to_json().unwrap().to_string(),
             format!("[{},-1,0,5,{}]", i64::MIN, i64::MAX)
         );
+    }
+
+    #[test]
+    fn integer_keys_scatter_into_a_hash_set_when_they_leave_the_window() {
+        let mut s = IntKeys::default();
+        (0..1000).for_each(|k| s.insert(k * 3));
+        assert!(matches!(s, IntKeys::Window { .. }));
+        s.insert(1 << 40);
+        s.insert(-5);
+        assert!(matches!(s, IntKeys::Scattered(_)));
+        assert_eq!(s.len(), 1002);
+        assert_eq!(s.sorted()[..3], [-5, 0, 3]);
+        // a first key outside the default window moves the window instead
+        let mut t = IntKeys::default();
+        t.insert(-7);
+        t.insert(-8);
+        assert!(matches!(t, IntKeys::Window { .. }));
+        assert_eq!(t.sorted(), vec![-8, -7]);
+        let mut u = IntKeys::default();
+        u.insert(1);
+        u.merge(&t);
+        assert_eq!(u.sorted(), vec![-8, -7, 1]);
     }
 
     #[test]
