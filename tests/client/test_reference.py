@@ -15,6 +15,8 @@ SEEDS = range(25)
 # How each customer key type is made from the generated integer id.
 KEY_TYPES = {
     "bigint": "{id}::bigint",
+    # ids over the whole 64-bit range (negative too): the integer key set leaves its bitmap
+    "bigint_scattered": "({id}::bigint - 200) * 4294967311",
     "integer": "{id}::integer",
     "text": "'cust-' || {id}",
     "uuid": "md5({id}::text)::uuid",
@@ -45,7 +47,7 @@ def generate(seed):
 
 @pytest.fixture
 def tables(conn):
-    """Loads one seed's tables with the customer key as the given SQL type."""
+    """Loads one seed's tables with the customer key of the given kind."""
 
     def load(seed, key_type):
         customers, events = generate(seed)
