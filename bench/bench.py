@@ -56,6 +56,15 @@ CASES = [
      f"SELECT contact_rate_by_segment(c.segment, c.id, t.id) {JOIN}",
      f"SELECT c.segment, count(DISTINCT c.id), count(t.id), count(t.id) * 100.0 / count(DISTINCT c.id) {JOIN} GROUP BY 1",
      0.50),
+    # PostgreSQL's default allows 2 parallel workers: ours aggregates in them, while a
+    # count(DISTINCT) cannot be split into partial aggregates.
+    ("incident_rate vs count(DISTINCT) query, parallel allowed for both (PostgreSQL default)", PARALLEL,
+     f"SELECT incident_rate(c.id, t.id) {JOIN}",
+     f"SELECT count(t.id) * 1000.0 / count(DISTINCT c.id) {JOIN}", 0.50),
+    ("contact_rate_by_segment vs GROUP BY + count(DISTINCT), parallel allowed for both", PARALLEL,
+     f"SELECT contact_rate_by_segment(c.segment, c.id, t.id) {JOIN}",
+     f"SELECT c.segment, count(DISTINCT c.id), count(t.id), count(t.id) * 100.0 / count(DISTINCT c.id) {JOIN} GROUP BY 1",
+     0.50),
     ("GROUP BY segment: incident_rate vs plain", SERIAL,
      f"SELECT c.segment, incident_rate(c.id, t.id) {JOIN} GROUP BY 1",
      f"SELECT c.segment, count(t.id) * 1000.0 / count(DISTINCT c.id) {JOIN} GROUP BY 1", None),

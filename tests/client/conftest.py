@@ -3,11 +3,13 @@ would reach it. scripts/test.sh starts a throwaway cluster and sets PGHOST/PGPOR
 
 import os
 import uuid
+from pathlib import Path
 
 import psycopg
 import pytest
 
 PG_BIN = "/usr/lib/postgresql/15/bin"
+DEMO = Path(__file__).resolve().parents[2] / "demo"
 
 
 def conninfo(dbname):
@@ -82,3 +84,19 @@ def set_plan(conn, settings):
 
 def explain(conn, query):
     return "\n".join(row[0] for row in conn.execute("EXPLAIN (COSTS OFF) " + query))
+
+
+@pytest.fixture(scope="module")
+def demo_db(admin):
+    """The demo database of scripts/demo.sh, loaded from demo/."""
+    name = "kpi_test_demo_report"
+    admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    admin.execute(f"CREATE DATABASE {name}")
+    with psycopg.connect(conninfo(name), autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION support_kpi")
+        conn.execute((DEMO / "schema.sql").read_text())
+        conn.execute((DEMO / "generate.sql").read_text())
+    yield name
+    admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+

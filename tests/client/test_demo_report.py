@@ -9,7 +9,7 @@ import pytest
 
 from conftest import conninfo
 
-DEMO = Path(__file__).resolve().parents[2] / "demo"
+from conftest import DEMO
 
 
 def spec_band(kpi, value):
@@ -43,19 +43,6 @@ SELECT to_char(m.month, 'YYYY-MM'), s.segment,
          * 100.0 / s.customers
 FROM months m CROSS JOIN per_segment s ORDER BY 1, 2
 """
-
-
-@pytest.fixture(scope="module")
-def demo_db(admin):
-    name = "kpi_test_demo_report"
-    admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    admin.execute(f"CREATE DATABASE {name}")
-    with psycopg.connect(conninfo(name), autocommit=True) as conn:
-        conn.execute("CREATE EXTENSION support_kpi")
-        conn.execute((DEMO / "schema.sql").read_text())
-        conn.execute((DEMO / "generate.sql").read_text())
-    yield name
-    admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 def test_report_figures_and_bands(demo_db):
