@@ -6,14 +6,16 @@
 //! place, as PostgreSQL's own `avg(int4)` does with its `int8[]` state.
 
 use crate::fmgr::{
-    called_as_aggregate, cstring_arg, cstring_datum, new_varlena, rate_datum, receive_buffer,
-    strict_arg, OrRaise,
+    called_as_aggregate, cstring_arg, cstring_datum, new_varlena, raise_with, rate_datum,
+    receive_buffer, return_null, strict_arg, OrRaise,
 };
 use crate::v1_functions;
 use kpi_core::share::SHARE_BYTES;
+use kpi_core::wilson::wilson_interval;
 use kpi_core::Share;
 use pgrx::pg_guard;
 use pgrx::pg_sys::{self, Datum, FunctionCallInfo};
+use pgrx::PgSqlErrorCode;
 
 v1_functions!(
     pg_finfo_share_summary_in,
@@ -24,6 +26,7 @@ v1_functions!(
     pg_finfo_share_inv_trans,
     pg_finfo_share_combine,
     pg_finfo_share_percent,
+    pg_finfo_share_wilson_bound,
 );
 
 /// A new `share_summary` value in the current memory context.
@@ -108,4 +111,25 @@ pub unsafe extern "C-unwind" fn share_combine(fcinfo: FunctionCallInfo) -> Datum
 pub unsafe extern "C-unwind" fn share_percent(fcinfo: FunctionCallInfo) -> Datum {
     let share = *share_arg(fcinfo, 0);
     rate_datum(fcinfo, share.hits, share.total, c"100.0")
+}
+
+/// `share_wilson_bound(summary, confidence float8, upper boolean)`: a bound of the Wilson
+/// score interval of the share, in percent (0-100); NULL when nothing was counted.
+#[no_mangle]
+#[pg_guard]
+pub unsafe extern "C-unwind" fn share_wilson_bound(fcinfo: FunctionCallInfo) -> Datum {
+    let share = *share_arg(fcinfo, 0);
+    let confidence = f64::from_bits(strict_arg(fcinfo, 1).value() as u64);
+    let upper = strict_arg(fcinfo, 2).value() != 0;
+    if !(confidence > 0.0 && confidence < 1.0) {
+        raise_with(
+            PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
+            format!("confidence level {confidence} is not between 0 and 1"),
+            Some("Give the two-sided confidence level as a fraction, e.g. 0.95.".into()),
+        );
+    }
+    match wilson_interval(share.hits, share.total, confidence) {
+        Some((lo, hi)) => Datum::from((if upper { hi } else { lo } * 100.0).to_bits()),
+        None => return_null(fcinfo),
+    }
 }

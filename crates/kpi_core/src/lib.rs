@@ -12,6 +12,7 @@ pub mod error;
 pub mod keys;
 pub mod segment_rate;
 pub mod share;
+pub mod wilson;
 
 pub use customer_rate::CustomerRate;
 pub use error::{KpiError, KpiErrorKind};
