@@ -5,29 +5,17 @@
 //! The state is an expanded object (see `expanded.rs`): each row costs one insert into the
 //! set of distinct customers, and the state is flattened only when it must be stored or sent.
 
-use crate::expanded::{state_for_update, with_state, FlatState};
-use crate::expanded_methods;
-use crate::fmgr::{
-    arg, called_as_aggregate, cstring_arg, cstring_datum, new_varlena, not_in_aggregate,
-    rate_datum, receive_buffer, return_null, strict_arg, varlena_bytes, OrRaise,
+use crate::expanded::{
+    combine_states, state_for_update, state_in, state_out, state_recv, state_send, with_state,
 };
-use crate::{v1_entry_points, v1_functions};
-use kpi_core::{CustomerRate, KeySet, KeyType, KpiError};
-use pgrx::pg_guard;
+use crate::fmgr::{
+    arg, called_as_aggregate, not_in_aggregate, rate_datum, return_null, strict_arg, varlena_bytes,
+};
+use crate::{flat_state, v1_entry_points, v1_functions};
+use kpi_core::{CustomerRate, KeySet, KeyType};
 use pgrx::pg_sys::{Datum, FunctionCallInfo};
 
-impl FlatState for CustomerRate {
-    fn flat_len(&self) -> usize {
-        self.encoded_len()
-    }
-    fn write_flat(&self, mut out: &mut [u8]) {
-        self.encode(&mut out)
-    }
-    fn read_flat(bytes: &[u8]) -> Result<Self, KpiError> {
-        CustomerRate::decode(bytes)
-    }
-    expanded_methods!(CustomerRate);
-}
+flat_state!(CustomerRate);
 
 v1_functions!(
     pg_finfo_customer_rate_summary_in,
@@ -90,35 +78,11 @@ v1_entry_points! {
     customer_rate_per_1000 => customer_rate(c"1000.0");
     // events * 100.0 / customers (contacts or interactions per 100 customers, a percentage)
     customer_rate_per_100 => customer_rate(c"100.0");
-}
-
-/// Merges two partial states (parallel workers, or states shipped from other servers).
-pub unsafe fn combine_states<T: FlatState>(
-    fcinfo: FunctionCallInfo,
-    name: &str,
-    merge: impl FnOnce(&mut T, &T) -> Result<(), KpiError>,
-) -> Datum {
-    if !called_as_aggregate(fcinfo) {
-        not_in_aggregate(name);
-    }
-    let (current, other) = (arg(fcinfo, 0), arg(fcinfo, 1));
-    let Some(other) = other else {
-        return current.unwrap_or_else(|| return_null(fcinfo));
-    };
-    match current {
-        None => state_for_update::<T>(fcinfo, name, Some(other), || unreachable!()).0,
-        Some(current) => {
-            let (d, state) = state_for_update::<T>(fcinfo, name, Some(current), || unreachable!());
-            with_state(other, |other: &T| merge(state, other)).or_raise();
-            d
-        }
-    }
-}
-
-#[no_mangle]
-#[pg_guard]
-pub unsafe extern "C-unwind" fn customer_rate_combine(fcinfo: FunctionCallInfo) -> Datum {
-    combine_states(fcinfo, "customer_rate_combine", CustomerRate::merge)
+    customer_rate_combine => combine_states::<CustomerRate>("customer_rate_combine");
+    customer_rate_summary_in => state_in::<CustomerRate>();
+    customer_rate_summary_out => state_out::<CustomerRate>();
+    customer_rate_summary_recv => state_recv::<CustomerRate>();
+    customer_rate_summary_send => state_send::<CustomerRate>();
 }
 
 unsafe fn customer_rate(fcinfo: FunctionCallInfo, scale: &std::ffi::CStr) -> Datum {
@@ -126,37 +90,4 @@ unsafe fn customer_rate(fcinfo: FunctionCallInfo, scale: &std::ffi::CStr) -> Dat
         (s.events, s.customers.len() as i64)
     });
     rate_datum(fcinfo, events, customers, scale)
-}
-
-#[no_mangle]
-#[pg_guard]
-pub unsafe extern "C-unwind" fn customer_rate_summary_in(fcinfo: FunctionCallInfo) -> Datum {
-    let state = CustomerRate::from_text(cstring_arg(fcinfo, 0)).or_raise();
-    flat_datum(&state)
-}
-
-#[no_mangle]
-#[pg_guard]
-pub unsafe extern "C-unwind" fn customer_rate_summary_out(fcinfo: FunctionCallInfo) -> Datum {
-    let text = with_state(strict_arg(fcinfo, 0), |s: &CustomerRate| s.to_text()).or_raise();
-    cstring_datum(&text)
-}
-
-#[no_mangle]
-#[pg_guard]
-pub unsafe extern "C-unwind" fn customer_rate_summary_recv(fcinfo: FunctionCallInfo) -> Datum {
-    // Decoding validates the bytes and drops duplicate keys; re-encoding stores them canonically.
-    let state = CustomerRate::decode(receive_buffer(fcinfo)).or_raise();
-    flat_datum(&state)
-}
-
-#[no_mangle]
-#[pg_guard]
-pub unsafe extern "C-unwind" fn customer_rate_summary_send(fcinfo: FunctionCallInfo) -> Datum {
-    with_state(strict_arg(fcinfo, 0), |s: &CustomerRate| flat_datum(s))
-}
-
-/// The flat varlena form of a state, in the current memory context.
-pub unsafe fn flat_datum<T: FlatState>(state: &T) -> Datum {
-    new_varlena(state.flat_len(), |out| state.write_flat(out))
 }

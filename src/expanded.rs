@@ -9,32 +9,60 @@
 //! The Rust value is dropped by a reset callback on the object's own memory context, so it
 //! is freed whenever PostgreSQL frees the context: at the end of the aggregate, or on ERROR.
 
-use crate::fmgr::{raise, require_aggregate_context, varlena_bytes, OrRaise};
+use crate::fmgr::{
+    arg, called_as_aggregate, cstring_arg, cstring_datum, new_varlena, not_in_aggregate, raise,
+    receive_buffer, require_aggregate_context, return_null, strict_arg, varlena_bytes, OrRaise,
+};
 use kpi_core::KpiError;
 use pgrx::pg_sys::{self, Datum};
 use std::ffi::c_void;
 
-/// A state that can live as an expanded object and be flattened into a varlena.
+/// A state that can live as an expanded object, be flattened into a varlena, be written
+/// and read as text, and absorb another state of its kind.
 pub trait FlatState: Clone + Sized + 'static {
     /// Payload size of the flat form, without the varlena header.
     fn flat_len(&self) -> usize;
     fn write_flat(&self, out: &mut [u8]);
     fn read_flat(bytes: &[u8]) -> Result<Self, KpiError>;
+    fn to_text(&self) -> Result<String, KpiError>;
+    fn from_text(text: &str) -> Result<Self, KpiError>;
+    fn merge(&mut self, other: &Self) -> Result<(), KpiError>;
     /// The methods table of this type's expanded objects; also identifies them.
     fn methods() -> &'static pg_sys::ExpandedObjectMethods;
 }
 
-/// Declares the static methods table for a [`FlatState`] type.
+/// Implements [`FlatState`] for a `kpi_core` state with the usual method names
+/// (`encoded_len`, `encode`, `decode`, `to_text`, `from_text`, `merge`).
 #[macro_export]
-macro_rules! expanded_methods {
+macro_rules! flat_state {
     ($ty:ty) => {
-        fn methods() -> &'static ::pgrx::pg_sys::ExpandedObjectMethods {
-            static METHODS: ::pgrx::pg_sys::ExpandedObjectMethods =
-                ::pgrx::pg_sys::ExpandedObjectMethods {
-                    get_flat_size: Some($crate::expanded::get_flat_size::<$ty>),
-                    flatten_into: Some($crate::expanded::flatten_into::<$ty>),
-                };
-            &METHODS
+        impl $crate::expanded::FlatState for $ty {
+            fn flat_len(&self) -> usize {
+                self.encoded_len()
+            }
+            fn write_flat(&self, mut out: &mut [u8]) {
+                self.encode(&mut out)
+            }
+            fn read_flat(bytes: &[u8]) -> Result<Self, ::kpi_core::KpiError> {
+                <$ty>::decode(bytes)
+            }
+            fn to_text(&self) -> Result<String, ::kpi_core::KpiError> {
+                <$ty>::to_text(self)
+            }
+            fn from_text(text: &str) -> Result<Self, ::kpi_core::KpiError> {
+                <$ty>::from_text(text)
+            }
+            fn merge(&mut self, other: &Self) -> Result<(), ::kpi_core::KpiError> {
+                <$ty>::merge(self, other)
+            }
+            fn methods() -> &'static ::pgrx::pg_sys::ExpandedObjectMethods {
+                static METHODS: ::pgrx::pg_sys::ExpandedObjectMethods =
+                    ::pgrx::pg_sys::ExpandedObjectMethods {
+                        get_flat_size: Some($crate::expanded::get_flat_size::<$ty>),
+                        flatten_into: Some($crate::expanded::flatten_into::<$ty>),
+                    };
+                &METHODS
+            }
         }
     };
 }
@@ -147,4 +175,51 @@ pub unsafe fn state_for_update<'a, T: FlatState>(
     let d = new_expanded(value, require_aggregate_context(fcinfo, function));
     let (value, _) = expanded_value::<T>(d).expect("just created");
     (d, &mut *value)
+}
+
+/// The flat varlena form of a state, in the current memory context.
+pub unsafe fn flat_datum<T: FlatState>(state: &T) -> Datum {
+    new_varlena(state.flat_len(), |out| state.write_flat(out))
+}
+
+/// The combine function of a growing state: merges two partial states (parallel workers,
+/// states shipped from other servers, `rollup()` of stored summaries).
+pub unsafe fn combine_states<T: FlatState>(fcinfo: pg_sys::FunctionCallInfo, name: &str) -> Datum {
+    if !called_as_aggregate(fcinfo) {
+        not_in_aggregate(name);
+    }
+    let (current, other) = (arg(fcinfo, 0), arg(fcinfo, 1));
+    let Some(other) = other else {
+        return current.unwrap_or_else(|| return_null(fcinfo));
+    };
+    match current {
+        None => state_for_update::<T>(fcinfo, name, Some(other), || unreachable!()).0,
+        Some(current) => {
+            let (d, state) = state_for_update::<T>(fcinfo, name, Some(current), || unreachable!());
+            with_state(other, |other: &T| state.merge(other)).or_raise();
+            d
+        }
+    }
+}
+
+/// Type input function: the text form, validated, stored flat.
+pub unsafe fn state_in<T: FlatState>(fcinfo: pg_sys::FunctionCallInfo) -> Datum {
+    flat_datum(&T::from_text(cstring_arg(fcinfo, 0)).or_raise())
+}
+
+/// Type output function.
+pub unsafe fn state_out<T: FlatState>(fcinfo: pg_sys::FunctionCallInfo) -> Datum {
+    let text = with_state(strict_arg(fcinfo, 0), |s: &T| s.to_text()).or_raise();
+    cstring_datum(&text)
+}
+
+/// Type receive function. Decoding validates the bytes and drops duplicate keys;
+/// re-encoding stores them canonically.
+pub unsafe fn state_recv<T: FlatState>(fcinfo: pg_sys::FunctionCallInfo) -> Datum {
+    flat_datum(&T::read_flat(receive_buffer(fcinfo)).or_raise())
+}
+
+/// Type send function: the flat form is the binary form.
+pub unsafe fn state_send<T: FlatState>(fcinfo: pg_sys::FunctionCallInfo) -> Datum {
+    with_state(strict_arg(fcinfo, 0), |s: &T| flat_datum(s))
 }

@@ -31,12 +31,12 @@ macro_rules! v1_functions {
 /// (one C symbol per SQL argument type, one implementation).
 #[macro_export]
 macro_rules! v1_entry_points {
-    ($($name:ident => $func:ident($($arg:expr),*);)*) => {
+    ($($name:ident => $func:ident $(::<$ty:ty>)? ($($arg:expr),*);)*) => {
         $(
             #[no_mangle]
             #[::pgrx::pg_guard]
             pub unsafe extern "C-unwind" fn $name(fcinfo: ::pgrx::pg_sys::FunctionCallInfo) -> ::pgrx::pg_sys::Datum {
-                $func(fcinfo, $($arg),*)
+                $func $(::<$ty>)? (fcinfo, $($arg),*)
             }
         )*
     };

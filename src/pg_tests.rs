@@ -75,7 +75,7 @@ fn running_window_rates_reuse_the_state() {
 }
 
 #[pg_test]
-fn share_transition_updates_in_place_only_inside_an_aggregate() {
+fn share_transition_called_directly_leaves_its_input_alone() {
     // Called directly, the function must return a new value and leave its input alone.
     let row = one("SELECT share_trans(s, true)::text || ' ' || s::text
          FROM (SELECT '{\"hits\":1,\"total\":1}'::share_summary) v(s)");

@@ -2,32 +2,20 @@
 //! support functions. The math is `kpi_core::SegmentRate`; the SQL, including the final
 //! function that adds each segment's rate and band, is `sql/segment_rate.sql`.
 
-use crate::customer_rate::{
-    combine_states, flat_datum, insert_int4, insert_int8, insert_text, insert_uuid, InsertKey,
+use crate::customer_rate::{insert_int4, insert_int8, insert_text, insert_uuid, InsertKey};
+use crate::expanded::{
+    combine_states, state_for_update, state_in, state_out, state_recv, state_send, with_state,
 };
-use crate::expanded::{state_for_update, with_state, FlatState};
-use crate::expanded_methods;
 use crate::fmgr::{
-    arg, called_as_aggregate, cstring_arg, cstring_datum, not_in_aggregate, raise, receive_buffer,
-    return_null, strict_arg, varlena_bytes, OrRaise,
+    arg, called_as_aggregate, cstring_datum, not_in_aggregate, raise, return_null, strict_arg,
+    varlena_bytes,
 };
-use crate::{v1_entry_points, v1_functions};
+use crate::{flat_state, v1_entry_points, v1_functions};
 use kpi_core::{KeyType, KpiError, SegmentRate};
 use pgrx::pg_guard;
 use pgrx::pg_sys::{self, Datum, FunctionCallInfo};
 
-impl FlatState for SegmentRate {
-    fn flat_len(&self) -> usize {
-        self.encoded_len()
-    }
-    fn write_flat(&self, mut out: &mut [u8]) {
-        self.encode(&mut out)
-    }
-    fn read_flat(bytes: &[u8]) -> Result<Self, KpiError> {
-        SegmentRate::decode(bytes)
-    }
-    expanded_methods!(SegmentRate);
-}
+flat_state!(SegmentRate);
 
 v1_functions!(
     pg_finfo_segment_rate_summary_in,
@@ -67,12 +55,11 @@ v1_entry_points! {
     segment_rate_trans_int4 => segment_trans(KeyType::Int, insert_int4);
     segment_rate_trans_text => segment_trans(KeyType::Text, insert_text);
     segment_rate_trans_uuid => segment_trans(KeyType::Uuid, insert_uuid);
-}
-
-#[no_mangle]
-#[pg_guard]
-pub unsafe extern "C-unwind" fn segment_rate_combine(fcinfo: FunctionCallInfo) -> Datum {
-    combine_states(fcinfo, "segment_rate_combine", SegmentRate::merge)
+    segment_rate_combine => combine_states::<SegmentRate>("segment_rate_combine");
+    segment_rate_summary_in => state_in::<SegmentRate>();
+    segment_rate_summary_out => state_out::<SegmentRate>();
+    segment_rate_summary_recv => state_recv::<SegmentRate>();
+    segment_rate_summary_send => state_send::<SegmentRate>();
 }
 
 /// `{"<segment>": {"customers": n, "events": m}, ...}` as jsonb, for the SQL final function.
@@ -95,29 +82,4 @@ pub unsafe extern "C-unwind" fn segment_rate_counts(fcinfo: FunctionCallInfo) ->
     let cstr = cstring_datum(&json);
     pgrx::direct_function_call_as_datum(pg_sys::jsonb_in, &[Some(cstr)])
         .expect("jsonb_in returns a value")
-}
-
-#[no_mangle]
-#[pg_guard]
-pub unsafe extern "C-unwind" fn segment_rate_summary_in(fcinfo: FunctionCallInfo) -> Datum {
-    flat_datum(&SegmentRate::from_text(cstring_arg(fcinfo, 0)).or_raise())
-}
-
-#[no_mangle]
-#[pg_guard]
-pub unsafe extern "C-unwind" fn segment_rate_summary_out(fcinfo: FunctionCallInfo) -> Datum {
-    let text = with_state(strict_arg(fcinfo, 0), |s: &SegmentRate| s.to_text()).or_raise();
-    cstring_datum(&text)
-}
-
-#[no_mangle]
-#[pg_guard]
-pub unsafe extern "C-unwind" fn segment_rate_summary_recv(fcinfo: FunctionCallInfo) -> Datum {
-    flat_datum(&SegmentRate::decode(receive_buffer(fcinfo)).or_raise())
-}
-
-#[no_mangle]
-#[pg_guard]
-pub unsafe extern "C-unwind" fn segment_rate_summary_send(fcinfo: FunctionCallInfo) -> Datum {
-    with_state(strict_arg(fcinfo, 0), |s: &SegmentRate| flat_datum(s))
 }
