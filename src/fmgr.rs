@@ -121,7 +121,11 @@ pub fn raise(e: KpiError) -> ! {
         KpiErrorKind::InvalidText => PgSqlErrorCode::ERRCODE_INVALID_TEXT_REPRESENTATION,
         KpiErrorKind::InvalidBinary => PgSqlErrorCode::ERRCODE_INVALID_BINARY_REPRESENTATION,
         KpiErrorKind::Mismatch => PgSqlErrorCode::ERRCODE_DATATYPE_MISMATCH,
-        KpiErrorKind::Overflow => PgSqlErrorCode::ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE,
+        KpiErrorKind::Overflow | KpiErrorKind::OutOfRange => {
+            PgSqlErrorCode::ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE
+        }
+        KpiErrorKind::InvalidValue => PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
+        KpiErrorKind::DatetimeOutOfRange => PgSqlErrorCode::ERRCODE_DATETIME_FIELD_OVERFLOW,
     };
     raise_with(code, e.message, e.hint)
 }
@@ -155,9 +159,23 @@ pub fn cstring_datum(text: &str) -> Datum {
     unsafe { Datum::from(pg_sys::pstrdup(c.as_ptr())) }
 }
 
-/// The bytes of a (possibly toasted or short-header) varlena argument.
+/// The bytes of a (possibly toasted or short-header) varlena argument. Values stored
+/// inline and uncompressed, as keys and amounts nearly always are, are read in place
+/// without a call into PostgreSQL (such calls pass pgrx's FFI guard, which costs on every
+/// row); only compressed or external values are detoasted.
 pub unsafe fn varlena_bytes<'a>(d: Datum) -> &'a [u8] {
-    let v = pg_sys::pg_detoast_datum_packed(d.cast_mut_ptr());
+    let v = d.cast_mut_ptr::<pg_sys::varlena>();
+    let first = *(v as *const u8);
+    let inline = if first & 0x01 == 0x01 {
+        first != 0x01 // 1-byte header; 0x01 alone marks an external TOAST pointer
+    } else {
+        first & 0x03 == 0x00 // 4-byte header, not compressed
+    };
+    let v = if inline {
+        v
+    } else {
+        pg_sys::pg_detoast_datum_packed(v)
+    };
     pgrx::varlena::varlena_to_byte_slice(v)
 }
 
@@ -203,6 +221,41 @@ pub unsafe fn rate_datum(
     let denominator = numeric(pg_sys::int8_numeric, &[Some(Datum::from(denominator))]);
     let product = numeric(pg_sys::numeric_mul, &[Some(numerator), Some(scale)]);
     numeric(pg_sys::numeric_div, &[Some(product), Some(denominator)])
+}
+
+/// `numerator / denominator` as numeric, the division `avg(integer)` ends with, so results
+/// equal it exactly; NULL on a zero denominator.
+pub unsafe fn ratio_datum(fcinfo: FunctionCallInfo, numerator: i64, denominator: i64) -> Datum {
+    if denominator == 0 {
+        return return_null(fcinfo);
+    }
+    let numeric = |f: unsafe fn(FunctionCallInfo) -> Datum, args: &[Option<Datum>]| {
+        pgrx::direct_function_call_as_datum(f, args).expect("numeric functions return a value")
+    };
+    let numerator = numeric(pg_sys::int8_numeric, &[Some(Datum::from(numerator))]);
+    let denominator = numeric(pg_sys::int8_numeric, &[Some(Datum::from(denominator))]);
+    numeric(pg_sys::numeric_div, &[Some(numerator), Some(denominator)])
+}
+
+/// The numeric of a decimal `text` such as `1234.50` (the scale is kept as written).
+pub unsafe fn numeric_from_text(text: &str) -> Datum {
+    let c = std::ffi::CString::new(text).expect("decimal text has no NUL byte");
+    let args = [
+        Some(Datum::from(c.as_ptr())),
+        Some(Datum::from(pg_sys::InvalidOid)),
+        Some(Datum::from(-1)),
+    ];
+    pgrx::direct_function_call_as_datum(pg_sys::numeric_in, &args).expect("a valid numeric text")
+}
+
+/// The text a type output function (e.g. `pg_sys::timestamptz_out`) gives for `value`;
+/// for error messages, which should show values as the user's session shows them.
+pub unsafe fn output_text(out: unsafe fn(FunctionCallInfo) -> Datum, value: Datum) -> String {
+    let text = pgrx::direct_function_call_as_datum(out, &[Some(value)])
+        .expect("output functions return a value");
+    CStr::from_ptr(text.cast_mut_ptr::<std::ffi::c_char>())
+        .to_string_lossy()
+        .into_owned()
 }
 
 /// The numeric `literal`, parsed once per call site and kept in the function's memory context.

@@ -5,11 +5,16 @@
 //! `tests/pg_regress/sql/<family>.sql`. The KPI catalog and `kpi_band` are plain SQL in
 //! `sql/kpi_catalog.sql`.
 
+pub mod churn;
 pub mod customer_rate;
+pub mod durations;
 pub mod expanded;
+pub mod fixed;
 pub mod fmgr;
+pub mod resolution_cost;
 pub mod segment_rate;
 pub mod share_rate;
+pub mod surveys;
 
 ::pgrx::pg_module_magic!(name, version);
 
@@ -28,6 +33,31 @@ pgrx::extension_sql_file!(
     "../sql/segment_rate.sql",
     name = "segment_rate",
     requires = ["customer_rate"]
+);
+pgrx::extension_sql_file!(
+    "../sql/complaint_rates.sql",
+    name = "complaint_rates",
+    requires = ["segment_rate"]
+);
+pgrx::extension_sql_file!(
+    "../sql/churn.sql",
+    name = "churn",
+    requires = ["complaint_rates"]
+);
+pgrx::extension_sql_file!(
+    "../sql/durations.sql",
+    name = "durations",
+    requires = ["churn"]
+);
+pgrx::extension_sql_file!(
+    "../sql/surveys.sql",
+    name = "surveys",
+    requires = ["durations"]
+);
+pgrx::extension_sql_file!(
+    "../sql/resolution_cost.sql",
+    name = "resolution_cost",
+    requires = ["surveys"]
 );
 
 /// In-server tests, in the `tests` schema `cargo pgrx test` expects: src/pg_tests.rs.

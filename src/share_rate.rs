@@ -42,7 +42,7 @@ unsafe fn share_arg<'a>(fcinfo: FunctionCallInfo, n: usize) -> &'a Share {
 
 /// The state to update: arg 0 itself inside an aggregate (it lives in the aggregate's
 /// memory), else a fresh copy, since a plain function must not modify its input.
-unsafe fn share_for_update<'a>(fcinfo: FunctionCallInfo) -> (Datum, &'a mut Share) {
+pub unsafe fn share_for_update<'a>(fcinfo: FunctionCallInfo) -> (Datum, &'a mut Share) {
     let d = if called_as_aggregate(fcinfo) {
         strict_arg(fcinfo, 0)
     } else {

@@ -12,6 +12,13 @@ pub enum KpiErrorKind {
     Mismatch,
     /// A counter would overflow (22003).
     Overflow,
+    /// An input value outside the KPI's scale or domain: a survey score off its scale, a
+    /// negative cost (22003).
+    OutOfRange,
+    /// An input that contradicts itself, e.g. a response before the case was opened (22023).
+    InvalidValue,
+    /// An infinite timestamp where a real point in time is needed (22008).
+    DatetimeOutOfRange,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,6 +54,11 @@ impl KpiError {
         Self::new(KpiErrorKind::Overflow, "KPI counter out of range")
             .with_hint("A state counts at most 9223372036854775807 rows.")
     }
+}
+
+/// Shorthand for the input-validation errors: kind, message and hint at once.
+pub fn input_error(kind: KpiErrorKind, message: String, hint: &str) -> KpiError {
+    KpiError::new(kind, message).with_hint(hint)
 }
 
 impl fmt::Display for KpiError {

@@ -7,15 +7,21 @@
 //! tested with `cargo test` is tested here.
 
 pub mod codec;
+pub mod cost;
 pub mod customer_rate;
+pub mod duration;
 pub mod error;
 pub mod keys;
 pub mod segment_rate;
 pub mod share;
+pub mod survey;
 pub mod wilson;
 
+pub use cost::{CostTotal, Decimal};
 pub use customer_rate::CustomerRate;
+pub use duration::Durations;
 pub use error::{KpiError, KpiErrorKind};
 pub use keys::{KeySet, KeyType};
 pub use segment_rate::SegmentRate;
 pub use share::Share;
+pub use survey::{Survey, SurveyCounts};

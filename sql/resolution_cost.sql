@@ -1,0 +1,55 @@
+-- Complaint resolution cost: total resolution cost / resolved complaints.
+-- State: cost_summary (resolved count, cost count and the exact total, with the largest scale of the
+-- costs, as sum(numeric) keeps it), 32 bytes updated in place. Support functions:
+-- src/resolution_cost.rs. Math: crates/kpi_core/src/cost.rs.
+--
+--   complaint_resolution_cost(cost numeric, resolved boolean) -> numeric
+-- equals sum(cost) / nullif(count(*) FILTER (WHERE resolved), 0): every non-NULL cost given counts in
+-- the total (include unresolved complaints' costs or not, with FILTER), and only resolved
+-- complaints count in the denominator. No resolved complaint, or no cost at all: NULL.
+-- A negative, NaN or infinite cost is an ERROR.
+
+CREATE TYPE cost_summary;
+
+CREATE FUNCTION cost_summary_in(cstring) RETURNS cost_summary
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION cost_summary_out(cost_summary) RETURNS cstring
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION cost_summary_recv(internal) RETURNS cost_summary
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION cost_summary_send(cost_summary) RETURNS bytea
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE TYPE cost_summary (
+    INPUT = cost_summary_in, OUTPUT = cost_summary_out,
+    RECEIVE = cost_summary_recv, SEND = cost_summary_send,
+    INTERNALLENGTH = 40, ALIGNMENT = double, STORAGE = plain
+);
+COMMENT ON TYPE cost_summary IS
+    'support_kpi: state of complaint_resolution_cost, {"resolved": resolved complaints, "costs": costs given, "total_cost": "exact total"}';
+
+CREATE FUNCTION cost_trans(cost_summary, numeric, boolean) RETURNS cost_summary
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION cost_combine(cost_summary, cost_summary) RETURNS cost_summary
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION complaint_resolution_cost(summary cost_summary) RETURNS numeric
+    AS 'MODULE_PATHNAME', 'cost_per_resolved' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE AGGREGATE complaint_resolution_cost(cost numeric, resolved boolean) (
+    SFUNC = cost_trans, STYPE = cost_summary, INITCOND = '{"resolved":0,"costs":0,"total_cost":"0"}',
+    COMBINEFUNC = cost_combine, FINALFUNC = complaint_resolution_cost, PARALLEL = SAFE
+);
+CREATE AGGREGATE complaint_resolution_cost_summary(cost numeric, resolved boolean) (
+    SFUNC = cost_trans, STYPE = cost_summary, INITCOND = '{"resolved":0,"costs":0,"total_cost":"0"}',
+    COMBINEFUNC = cost_combine, PARALLEL = SAFE
+);
+
+CREATE FUNCTION resolved_count(summary cost_summary) RETURNS bigint
+    AS 'MODULE_PATHNAME', 'cost_resolved' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION total_cost(summary cost_summary) RETURNS numeric
+    AS 'MODULE_PATHNAME', 'cost_total' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE AGGREGATE rollup(cost_summary) (
+    SFUNC = cost_combine, STYPE = cost_summary, INITCOND = '{"resolved":0,"costs":0,"total_cost":"0"}',
+    COMBINEFUNC = cost_combine, PARALLEL = SAFE
+);

@@ -1,0 +1,71 @@
+-- Survey KPIs: nps(score) on 0-10, csat(score) on 1-5 (% of 4 and 5), ces(score) on 1-7
+-- (mean). State: survey_summary, a count per score tagged with its survey, 96 bytes updated
+-- in place. Support functions: src/surveys.rs. Math: crates/kpi_core/src/survey.rs.
+-- NULL answers are skipped; a score off the scale is an ERROR.
+
+CREATE TYPE survey_summary;
+
+CREATE FUNCTION survey_summary_in(cstring) RETURNS survey_summary
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION survey_summary_out(survey_summary) RETURNS cstring
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION survey_summary_recv(internal) RETURNS survey_summary
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION survey_summary_send(survey_summary) RETURNS bytea
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE TYPE survey_summary (
+    INPUT = survey_summary_in, OUTPUT = survey_summary_out,
+    RECEIVE = survey_summary_recv, SEND = survey_summary_send,
+    INTERNALLENGTH = 96, ALIGNMENT = double, STORAGE = plain
+);
+COMMENT ON TYPE survey_summary IS
+    'support_kpi: state of a survey KPI, {"survey": "nps"|"csat"|"ces", "counts": [answers per score, lowest score first]}';
+
+CREATE FUNCTION survey_trans(survey_summary, integer) RETURNS survey_summary
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION survey_inv_trans(survey_summary, integer) RETURNS survey_summary
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION survey_combine(survey_summary, survey_summary) RETURNS survey_summary
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+-- nps(score), csat(score), ces(score); <survey>_summary(score); <survey>(survey_summary).
+-- The initial state names the survey, so one transition function checks every scale.
+DO $$
+DECLARE
+    s record;
+BEGIN
+    FOR s IN SELECT * FROM (VALUES
+        ('nps', 'survey_nps', '{"survey":"nps","counts":[0,0,0,0,0,0,0,0,0,0,0]}'),
+        ('csat', 'survey_csat', '{"survey":"csat","counts":[0,0,0,0,0]}'),
+        ('ces', 'survey_ces', '{"survey":"ces","counts":[0,0,0,0,0,0,0]}')
+    ) AS v(name, final, init)
+    LOOP
+        EXECUTE format(
+            'CREATE FUNCTION %1$I(summary survey_summary) RETURNS numeric
+                 AS ''MODULE_PATHNAME'', %2$L LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE',
+            s.name, s.final);
+        EXECUTE format(
+            'CREATE AGGREGATE %1$I(score integer) (
+                 SFUNC = survey_trans, STYPE = survey_summary, INITCOND = %2$L,
+                 COMBINEFUNC = survey_combine, FINALFUNC = %1$I,
+                 MSFUNC = survey_trans, MINVFUNC = survey_inv_trans, MSTYPE = survey_summary,
+                 MINITCOND = %2$L, MFINALFUNC = %1$I, PARALLEL = SAFE)',
+            s.name, s.init);
+        EXECUTE format(
+            'CREATE AGGREGATE %1$I(score integer) (
+                 SFUNC = survey_trans, STYPE = survey_summary, INITCOND = %2$L,
+                 COMBINEFUNC = survey_combine, PARALLEL = SAFE)',
+            s.name || '_summary', s.init);
+    END LOOP;
+END
+$$;
+
+CREATE FUNCTION survey_responses(summary survey_summary) RETURNS bigint
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+-- Combines summaries of one survey (mixing surveys is an ERROR). No rows: NULL.
+CREATE AGGREGATE rollup(survey_summary) (
+    SFUNC = survey_combine, STYPE = survey_summary,
+    COMBINEFUNC = survey_combine, PARALLEL = SAFE
+);

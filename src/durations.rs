@@ -1,0 +1,255 @@
+//! SQL glue of the time KPIs: `avg_first_response_time`, `avg_resolution_time`,
+//! `avg_handling_time` (state `duration_summary`), and the share of cases done within a
+//! target time, `complaint_resolution_efficiency` and `sla_compliance_rate` (state
+//! `share_summary`). The math is `kpi_core::duration`; the SQL is `sql/durations.sql` and
+//! `sql/complaint_rates.sql`.
+//!
+//! A span runs from a start timestamp to an end timestamp. A NULL start skips the row (the
+//! case is not in scope); a NULL end counts the case as pending: left out of the average
+//! and counted separately, and not done within target. An end before its start, or an
+//! infinite timestamp, is a data error: ERROR, never a silently shifted average.
+
+use crate::fixed::{
+    fixed_arg, fixed_combine, fixed_in, fixed_out, fixed_recv, fixed_send, update_fixed,
+};
+use crate::fmgr::{arg, output_text, raise, raise_with, return_null, strict_arg};
+use crate::{v1_entry_points, v1_functions};
+use kpi_core::duration::{interval_micros, micros_to_days_time, span_micros, SpanError};
+use kpi_core::error::input_error;
+use kpi_core::{Durations, KpiErrorKind};
+use pgrx::pg_sys::{self, Datum, FunctionCallInfo};
+use pgrx::PgSqlErrorCode;
+
+v1_functions!(
+    pg_finfo_duration_summary_in,
+    pg_finfo_duration_summary_out,
+    pg_finfo_duration_summary_recv,
+    pg_finfo_duration_summary_send,
+    pg_finfo_duration_combine,
+    pg_finfo_first_response_trans_tz,
+    pg_finfo_first_response_trans_ts,
+    pg_finfo_resolution_time_trans_tz,
+    pg_finfo_resolution_time_trans_ts,
+    pg_finfo_handling_time_trans_tz,
+    pg_finfo_handling_time_trans_ts,
+    pg_finfo_handling_time_trans_interval,
+    pg_finfo_duration_average,
+    pg_finfo_duration_completed,
+    pg_finfo_duration_pending,
+    pg_finfo_resolution_efficiency_trans_tz,
+    pg_finfo_resolution_efficiency_trans_ts,
+    pg_finfo_sla_compliance_trans_tz,
+    pg_finfo_sla_compliance_trans_ts,
+);
+
+/// What the two ends of a span are called in error messages.
+pub struct SpanNames {
+    start: &'static str,
+    end: &'static str,
+    /// Column-like names for the FILTER in the hint.
+    start_column: &'static str,
+    end_column: &'static str,
+}
+
+const FIRST_RESPONSE: SpanNames = SpanNames {
+    start: "opened at",
+    end: "first response at",
+    start_column: "opened_at",
+    end_column: "first_response_at",
+};
+const RESOLUTION: SpanNames = SpanNames {
+    start: "opened at",
+    end: "resolved at",
+    start_column: "opened_at",
+    end_column: "resolved_at",
+};
+const HANDLING: SpanNames = SpanNames {
+    start: "handling started at",
+    end: "handling ended at",
+    start_column: "started_at",
+    end_column: "ended_at",
+};
+const SLA: SpanNames = SpanNames {
+    start: "opened at",
+    end: "completed at",
+    start_column: "opened_at",
+    end_column: "completed_at",
+};
+
+/// Whether the timestamps are `timestamptz` (else `timestamp`), for error messages only:
+/// both are microseconds.
+#[derive(Clone, Copy)]
+pub enum Clock {
+    WithZone,
+    Local,
+}
+
+unsafe fn timestamp_text(value: i64, clock: Clock) -> String {
+    let out = match clock {
+        Clock::WithZone => pg_sys::timestamptz_out,
+        Clock::Local => pg_sys::timestamp_out,
+    };
+    output_text(out, Datum::from(value))
+}
+
+unsafe fn interval_text(d: Datum) -> String {
+    output_text(pg_sys::interval_out, d)
+}
+
+/// The span from `start` to `end` in microseconds, or the ERROR that names both.
+pub unsafe fn checked_span(start: i64, end: i64, names: &SpanNames, clock: Clock) -> i128 {
+    match span_micros(start, end) {
+        Ok(span) => span,
+        Err(SpanError::Infinite) => raise(input_error(
+            KpiErrorKind::DatetimeOutOfRange,
+            format!(
+                "cannot measure the time from {} {} to {} {}",
+                names.start,
+                timestamp_text(start, clock),
+                names.end,
+                timestamp_text(end, clock)
+            ),
+            "Both ends of a span must be finite timestamps; use NULL for a case not done yet.",
+        )),
+        Err(SpanError::Negative) => raise(input_error(
+            KpiErrorKind::InvalidValue,
+            format!(
+                "{} {} is before {} {}",
+                names.end,
+                timestamp_text(end, clock),
+                names.start,
+                timestamp_text(start, clock)
+            ),
+            &format!(
+                "A span cannot end before it starts. Correct the row, or leave such rows out with FILTER (WHERE {} >= {}).",
+                names.end_column, names.start_column
+            ),
+        )),
+    }
+}
+
+/// `(state, start, end)`, not STRICT: NULL start skips the row, NULL end is pending.
+unsafe fn span_trans(fcinfo: FunctionCallInfo, names: &SpanNames, clock: Clock) -> Datum {
+    let Some(start) = arg(fcinfo, 1) else {
+        return strict_arg(fcinfo, 0);
+    };
+    let end = arg(fcinfo, 2);
+    update_fixed::<Durations>(fcinfo, |state| match end {
+        None => {
+            state.add_pending();
+            Ok(())
+        }
+        Some(end) => state.add_span(checked_span(
+            start.value() as i64,
+            end.value() as i64,
+            names,
+            clock,
+        )),
+    })
+}
+
+/// The microseconds of an interval argument.
+unsafe fn interval_arg_micros(d: Datum) -> i128 {
+    let iv = &*d.cast_mut_ptr::<pg_sys::Interval>();
+    interval_micros(iv.time, iv.day, iv.month)
+}
+
+/// `(state, handling interval)`, STRICT: a handling time given as a duration.
+unsafe fn interval_trans(fcinfo: FunctionCallInfo) -> Datum {
+    let duration = strict_arg(fcinfo, 1);
+    let micros = interval_arg_micros(duration);
+    if micros < 0 {
+        raise(input_error(
+            KpiErrorKind::InvalidValue,
+            format!("handling time {} is negative", interval_text(duration)),
+            "A handling time is zero or more. Correct the row, or leave such rows out with FILTER (WHERE handle_time >= interval '0').",
+        ));
+    }
+    update_fixed::<Durations>(fcinfo, |state| state.add_span(micros))
+}
+
+/// The mean span as an interval of days and time (like `justify_hours`); NULL without
+/// completed spans.
+unsafe fn average(fcinfo: FunctionCallInfo) -> Datum {
+    let state = fixed_arg::<Durations>(fcinfo, 0);
+    let Some(micros) = state.average_micros().unwrap_or_else(|e| raise(e)) else {
+        return return_null(fcinfo);
+    };
+    let Some((day, time)) = micros_to_days_time(micros) else {
+        raise_with(
+            PgSqlErrorCode::ERRCODE_DATETIME_FIELD_OVERFLOW,
+            "average time out of range for an interval".into(),
+            None,
+        )
+    };
+    let result = pg_sys::palloc(std::mem::size_of::<pg_sys::Interval>()) as *mut pg_sys::Interval;
+    result.write(pg_sys::Interval {
+        time,
+        day,
+        month: 0,
+    });
+    Datum::from(result)
+}
+
+unsafe fn completed(fcinfo: FunctionCallInfo) -> Datum {
+    Datum::from(fixed_arg::<Durations>(fcinfo, 0).completed)
+}
+
+unsafe fn pending(fcinfo: FunctionCallInfo) -> Datum {
+    Datum::from(fixed_arg::<Durations>(fcinfo, 0).pending)
+}
+
+/// `(share_summary, start, end, target interval)`, not STRICT: counts a case as a hit when
+/// it ended within `target` of its start. A NULL start skips the row; a NULL end (not done
+/// yet) counts as not within target, since the KPI is the share of all cases done in time.
+unsafe fn within_target_trans(fcinfo: FunctionCallInfo, names: &SpanNames, clock: Clock) -> Datum {
+    let Some(start) = arg(fcinfo, 1) else {
+        return strict_arg(fcinfo, 0);
+    };
+    let Some(target) = arg(fcinfo, 3) else {
+        raise_with(
+            PgSqlErrorCode::ERRCODE_NULL_VALUE_NOT_ALLOWED,
+            "target time is NULL".into(),
+            Some("Give the target time as an interval, e.g. interval '5 days'.".into()),
+        )
+    };
+    let target_micros = interval_arg_micros(target);
+    if target_micros <= 0 {
+        raise_with(
+            PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
+            format!("target time {} is not positive", interval_text(target)),
+            Some("Give the target time as a positive interval, e.g. interval '5 days'.".into()),
+        );
+    }
+    let hit = match arg(fcinfo, 2) {
+        None => false,
+        Some(end) => {
+            checked_span(start.value() as i64, end.value() as i64, names, clock) <= target_micros
+        }
+    };
+    let (d, share) = crate::share_rate::share_for_update(fcinfo);
+    share.add(hit);
+    d
+}
+
+v1_entry_points! {
+    duration_summary_in => fixed_in::<Durations>();
+    duration_summary_out => fixed_out::<Durations>();
+    duration_summary_recv => fixed_recv::<Durations>();
+    duration_summary_send => fixed_send::<Durations>();
+    duration_combine => fixed_combine::<Durations>();
+    first_response_trans_tz => span_trans(&FIRST_RESPONSE, Clock::WithZone);
+    first_response_trans_ts => span_trans(&FIRST_RESPONSE, Clock::Local);
+    resolution_time_trans_tz => span_trans(&RESOLUTION, Clock::WithZone);
+    resolution_time_trans_ts => span_trans(&RESOLUTION, Clock::Local);
+    handling_time_trans_tz => span_trans(&HANDLING, Clock::WithZone);
+    handling_time_trans_ts => span_trans(&HANDLING, Clock::Local);
+    handling_time_trans_interval => interval_trans();
+    duration_average => average();
+    duration_completed => completed();
+    duration_pending => pending();
+    resolution_efficiency_trans_tz => within_target_trans(&RESOLUTION, Clock::WithZone);
+    resolution_efficiency_trans_ts => within_target_trans(&RESOLUTION, Clock::Local);
+    sla_compliance_trans_tz => within_target_trans(&SLA, Clock::WithZone);
+    sla_compliance_trans_ts => within_target_trans(&SLA, Clock::Local);
+}

@@ -1,0 +1,97 @@
+//! Fixed-size KPI states (`duration_summary`, `survey_summary`, `cost_summary`) as
+//! pass-by-reference SQL values of `size_of::<T>()` bytes.
+//!
+//! Like `share_summary`, such a state is updated in place when the function runs as an
+//! aggregate transition (the value lives in the aggregate's memory and nobody else sees it),
+//! and copied when the function is called directly, since a plain function must not modify
+//! its input. No per-row allocation, no decoding.
+
+use crate::fmgr::{
+    called_as_aggregate, cstring_arg, cstring_datum, new_varlena, receive_buffer, strict_arg,
+    OrRaise,
+};
+use kpi_core::{CostTotal, Durations, KpiError, SurveyCounts};
+use pgrx::pg_sys::{self, Datum, FunctionCallInfo};
+
+/// A `#[repr(C)]`, plain-old-data state whose SQL type has `INTERNALLENGTH = size_of::<Self>()`
+/// and `ALIGNMENT = double`.
+pub trait FixedState: Copy + 'static {
+    fn to_text(&self) -> String;
+    fn from_text(text: &str) -> Result<Self, KpiError>;
+    fn to_bytes(&self) -> Vec<u8>;
+    fn from_bytes(bytes: &[u8]) -> Result<Self, KpiError>;
+    fn merge(&mut self, other: &Self) -> Result<(), KpiError>;
+}
+
+macro_rules! fixed_state {
+    ($($ty:ty),*) => {$(
+        impl FixedState for $ty {
+            fn to_text(&self) -> String { <$ty>::to_text(self) }
+            fn from_text(text: &str) -> Result<Self, KpiError> { <$ty>::from_text(text) }
+            fn to_bytes(&self) -> Vec<u8> { <$ty>::to_bytes(self) }
+            fn from_bytes(bytes: &[u8]) -> Result<Self, KpiError> { <$ty>::from_bytes(bytes) }
+            fn merge(&mut self, other: &Self) -> Result<(), KpiError> { <$ty>::merge(self, other) }
+        }
+    )*};
+}
+
+fixed_state!(Durations, SurveyCounts, CostTotal);
+
+// The SQL types declare these sizes; a change here must change sql/*.sql too.
+const _: () = assert!(std::mem::size_of::<Durations>() == kpi_core::duration::DURATIONS_BYTES);
+const _: () = assert!(std::mem::size_of::<SurveyCounts>() == kpi_core::survey::SURVEY_BYTES);
+const _: () = assert!(std::mem::size_of::<CostTotal>() == kpi_core::cost::COST_BYTES);
+
+/// A new state value in the current memory context.
+pub unsafe fn fixed_datum<T: FixedState>(value: T) -> Datum {
+    let ptr = pg_sys::palloc(std::mem::size_of::<T>()) as *mut T;
+    ptr.write(value);
+    Datum::from(ptr)
+}
+
+/// Argument `n`, a state, of a function that is STRICT in it (or has checked it).
+pub unsafe fn fixed_arg<'a, T: FixedState>(fcinfo: FunctionCallInfo, n: usize) -> &'a T {
+    &*strict_arg(fcinfo, n).cast_mut_ptr::<T>()
+}
+
+/// The state in argument 0 to update: itself inside an aggregate, else a copy.
+pub unsafe fn fixed_for_update<'a, T: FixedState>(fcinfo: FunctionCallInfo) -> (Datum, &'a mut T) {
+    let d = if called_as_aggregate(fcinfo) {
+        strict_arg(fcinfo, 0)
+    } else {
+        fixed_datum(*fixed_arg::<T>(fcinfo, 0))
+    };
+    (d, &mut *d.cast_mut_ptr::<T>())
+}
+
+/// Updates the state of a transition function with `f` and returns it.
+pub unsafe fn update_fixed<T: FixedState>(
+    fcinfo: FunctionCallInfo,
+    f: impl FnOnce(&mut T) -> Result<(), KpiError>,
+) -> Datum {
+    let (d, state) = fixed_for_update::<T>(fcinfo);
+    f(state).or_raise();
+    d
+}
+
+pub unsafe fn fixed_combine<T: FixedState>(fcinfo: FunctionCallInfo) -> Datum {
+    let other = *fixed_arg::<T>(fcinfo, 1);
+    update_fixed::<T>(fcinfo, |state| state.merge(&other))
+}
+
+pub unsafe fn fixed_in<T: FixedState>(fcinfo: FunctionCallInfo) -> Datum {
+    fixed_datum(T::from_text(cstring_arg(fcinfo, 0)).or_raise())
+}
+
+pub unsafe fn fixed_out<T: FixedState>(fcinfo: FunctionCallInfo) -> Datum {
+    cstring_datum(&fixed_arg::<T>(fcinfo, 0).to_text())
+}
+
+pub unsafe fn fixed_recv<T: FixedState>(fcinfo: FunctionCallInfo) -> Datum {
+    fixed_datum(T::from_bytes(receive_buffer(fcinfo)).or_raise())
+}
+
+pub unsafe fn fixed_send<T: FixedState>(fcinfo: FunctionCallInfo) -> Datum {
+    let bytes = fixed_arg::<T>(fcinfo, 0).to_bytes();
+    new_varlena(bytes.len(), |out| out.copy_from_slice(&bytes))
+}

@@ -1,0 +1,83 @@
+//! SQL glue of the survey KPIs `nps`, `csat` and `ces`: the `survey_summary` type (a count
+//! per score, tagged with its survey) and the aggregate support functions. The math is
+//! `kpi_core::survey`; the SQL is `sql/surveys.sql`.
+//!
+//! One transition function serves the three surveys: the aggregate's initial state names
+//! the survey, and the state checks each score against that survey's scale.
+
+use crate::fixed::{
+    fixed_arg, fixed_combine, fixed_in, fixed_out, fixed_recv, fixed_send, update_fixed,
+};
+use crate::fmgr::{rate_datum, ratio_datum, strict_arg, OrRaise};
+use crate::{v1_entry_points, v1_functions};
+use kpi_core::{Survey, SurveyCounts};
+use pgrx::pg_sys::{Datum, FunctionCallInfo};
+
+v1_functions!(
+    pg_finfo_survey_summary_in,
+    pg_finfo_survey_summary_out,
+    pg_finfo_survey_summary_recv,
+    pg_finfo_survey_summary_send,
+    pg_finfo_survey_combine,
+    pg_finfo_survey_trans,
+    pg_finfo_survey_inv_trans,
+    pg_finfo_survey_nps,
+    pg_finfo_survey_csat,
+    pg_finfo_survey_ces,
+    pg_finfo_survey_responses,
+);
+
+/// `(state, score integer)`, STRICT: NULL answers are skipped.
+unsafe fn add_answer(fcinfo: FunctionCallInfo) -> Datum {
+    let score = strict_arg(fcinfo, 1).value() as i32;
+    update_fixed::<SurveyCounts>(fcinfo, |state| state.add(score))
+}
+
+/// Inverse transition for moving windows: takes back one answer.
+unsafe fn remove_answer(fcinfo: FunctionCallInfo) -> Datum {
+    let score = strict_arg(fcinfo, 1).value() as i32;
+    update_fixed::<SurveyCounts>(fcinfo, |state| state.remove(score))
+}
+
+/// The summary in argument 0, refused unless it counts `survey`'s answers.
+unsafe fn summary_of<'a>(fcinfo: FunctionCallInfo, survey: Survey) -> &'a SurveyCounts {
+    let state = fixed_arg::<SurveyCounts>(fcinfo, 0);
+    state.expect_survey(survey).or_raise();
+    state
+}
+
+/// (promoters - detractors) * 100.0 / answers
+unsafe fn nps(fcinfo: FunctionCallInfo) -> Datum {
+    let (net, answers) = summary_of(fcinfo, Survey::Nps).nps_parts();
+    rate_datum(fcinfo, net, answers, c"100.0")
+}
+
+/// answers of 4 or 5 * 100.0 / answers
+unsafe fn csat(fcinfo: FunctionCallInfo) -> Datum {
+    let (satisfied, answers) = summary_of(fcinfo, Survey::Csat).csat_parts();
+    rate_datum(fcinfo, satisfied, answers, c"100.0")
+}
+
+/// sum of scores / answers, as `avg(integer)` computes it
+unsafe fn ces(fcinfo: FunctionCallInfo) -> Datum {
+    let (sum, answers) = summary_of(fcinfo, Survey::Ces).score_sum();
+    ratio_datum(fcinfo, sum, answers)
+}
+
+unsafe fn responses(fcinfo: FunctionCallInfo) -> Datum {
+    Datum::from(fixed_arg::<SurveyCounts>(fcinfo, 0).responses())
+}
+
+v1_entry_points! {
+    survey_summary_in => fixed_in::<SurveyCounts>();
+    survey_summary_out => fixed_out::<SurveyCounts>();
+    survey_summary_recv => fixed_recv::<SurveyCounts>();
+    survey_summary_send => fixed_send::<SurveyCounts>();
+    survey_combine => fixed_combine::<SurveyCounts>();
+    survey_trans => add_answer();
+    survey_inv_trans => remove_answer();
+    survey_nps => nps();
+    survey_csat => csat();
+    survey_ces => ces();
+    survey_responses => responses();
+}
