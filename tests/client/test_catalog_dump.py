@@ -14,10 +14,10 @@ def test_customized_and_added_kpis_survive_dump_and_restore(new_database, tmp_pa
         conn.execute("UPDATE kpi_catalog SET band_edges = '{4,8}' WHERE kpi = 'incident_rate'")
         conn.execute(
             "INSERT INTO kpi_catalog (kpi, title, unit, direction, formula, band_labels, band_edges, edge_belongs_to)"
-            " VALUES ('csat', 'Customer Satisfaction', '%', 'higher_is_better', 'top-2-box share',"
+            " VALUES ('quality_score', 'Quality Score', '%', 'higher_is_better', 'audits passed share',"
             " '{concern,acceptable,excellent}', '{70,85}', '{lower,upper}')"
         )
-        conn.execute("INSERT INTO kpi_benchmark (kpi, population, statistic, value) VALUES ('csat', 'ours', 'target', 90)")
+        conn.execute("INSERT INTO kpi_benchmark (kpi, population, statistic, value) VALUES ('quality_score', 'ours', 'target', 90)")
         expected = conn.execute("SELECT * FROM kpi_catalog ORDER BY kpi").fetchall()
         expected_benchmarks = conn.execute("SELECT * FROM kpi_benchmark ORDER BY kpi, population").fetchall()
 
@@ -33,7 +33,7 @@ def test_customized_and_added_kpis_survive_dump_and_restore(new_database, tmp_pa
         with psycopg.connect(conninfo(target)) as conn:
             assert conn.execute("SELECT * FROM kpi_catalog ORDER BY kpi").fetchall() == expected
             assert conn.execute("SELECT * FROM kpi_benchmark ORDER BY kpi, population").fetchall() == expected_benchmarks
-            assert conn.execute("SELECT kpi_band('incident_rate', 9), kpi_band('csat', 86)").fetchone() == (
+            assert conn.execute("SELECT kpi_band('incident_rate', 9), kpi_band('quality_score', 86)").fetchone() == (
                 "concern", "excellent")
 
 
