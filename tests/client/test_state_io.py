@@ -8,6 +8,12 @@ import pytest
 
 STATES = {
     "share_summary": ['{"hits":3,"total":120}', '{"hits":0,"total":0}'],
+    "duration_summary": ['{"completed":2,"pending":1,"sum_us":27670116110564327421}',
+                         '{"completed":0,"pending":0,"sum_us":0}'],
+    "survey_summary": ['{"survey":"nps","counts":[1,0,0,0,0,0,0,0,2,0,9]}', '{"survey":"csat","counts":[0,0,0,0,0]}',
+                       '{"survey":"ces","counts":[1,2,3,4,5,6,7]}'],
+    "cost_summary": ['{"resolved":3,"costs":4,"total_cost":"1250.125"}', '{"resolved":0,"costs":0,"total_cost":"0"}',
+                     '{"resolved":1,"costs":1,"total_cost":"99999999999999999999999999999999.123456"}'],
     "customer_rate_summary": [
         '{"key_type":"bigint","events":3,"customers":[-5,1,2]}',
         '{"key_type":"text","events":1,"customers":["a","with \\"quotes\\"","é"]}',
