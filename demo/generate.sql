@@ -42,10 +42,11 @@ FROM customer_months,
      LATERAL (VALUES (1, 'incident', incident_p), (2, 'question', question_p), (3, 'request', question_p / 2)) t(k, kind, p)
 WHERE pg_temp.draw(6, cm * 10 + k) < p * trend;
 
-INSERT INTO contacts (id, customer_id, contacted_at, channel)
+INSERT INTO contacts (id, customer_id, contacted_at, channel, handle_time)
 SELECT row_number() OVER (ORDER BY cm, k), customer_id,
        month + pg_temp.draw(7, cm * 10 + k) * (month + interval '1 month' - month),
-       (ARRAY['email', 'phone', 'chat'])[1 + (pg_temp.draw(8, cm * 10 + k) * 3)::int % 3]
+       (ARRAY['email', 'phone', 'chat'])[1 + (pg_temp.draw(8, cm * 10 + k) * 3)::int % 3],
+       make_interval(secs => round(120 + 1080 * pg_temp.draw(15, cm * 10 + k) ^ 2))
 FROM customer_months, generate_series(1, 2) k
 WHERE pg_temp.draw(9, cm * 10 + k) < contact_p * trend / 2;
 
@@ -56,4 +57,58 @@ SELECT row_number() OVER (ORDER BY cm, k), customer_id,
 FROM customer_months, generate_series(1, 3) k
 WHERE pg_temp.draw(12, cm * 10 + k) < interaction_p * (2 - trend) / 3;
 
-ANALYZE customers, tickets, contacts, interactions;
+-- Complaint handling, surveys and churn: a second profile per segment.
+--   churn_p: P(leaving) per month; complaint_p: P(complaint) per customer and month;
+--   response_hours, resolution_days: typical times; cross_p: P(several departments);
+--   fcr_p: P(resolved at first contact) when neither escalated nor cross-functional;
+--   cost_base: typical resolution cost; effort: survey answers are lowest..highest with
+--   P(score >= x) shaped by draw ^ effort (smaller: happier customers).
+CREATE TEMP TABLE complaint_profile (segment, churn_p, complaint_p, response_hours, resolution_days, cross_p, fcr_p, cost_base, effort) AS
+VALUES
+    ('consumer',       0.010, 0.020, 20.0, 4.0, 0.08, 0.70,  40.0, 0.45),
+    ('small_business', 0.015, 0.030, 14.0, 5.0, 0.12, 0.60,  70.0, 0.55),
+    ('enterprise',     0.007, 0.045,  6.0, 7.0, 0.25, 0.45, 180.0, 0.40),
+    ('public_sector',  0.005, 0.025, 30.0, 9.0, 0.18, 0.50, 120.0, 0.65);
+
+-- The data is as of 2026-11-01: a response or resolution not due by then is still pending.
+UPDATE customers c SET churned_at = '2026-05-01'::timestamptz
+                                    + pg_temp.draw(14, c.id) * ('2026-11-01'::timestamptz - '2026-05-01')
+FROM complaint_profile p
+WHERE p.segment = c.segment AND pg_temp.draw(13, c.id) < p.churn_p * 6;
+
+CREATE TEMP TABLE complaint_draws AS
+SELECT cm.cm, cm.customer_id, cm.trend,
+       cm.month + pg_temp.draw(17, cm.cm) * (cm.month + interval '1 month' - cm.month) AS opened_at,
+       p.response_hours * (0.1 + 2 * pg_temp.draw(18, cm.cm) ^ 2) * cm.trend * interval '1 hour' AS response,
+       p.resolution_days * (0.2 + 1.8 * pg_temp.draw(19, cm.cm)) * cm.trend * interval '1 day' AS resolution,
+       pg_temp.draw(20, cm.cm) < 0.02 AS never_resolved,
+       pg_temp.draw(21, cm.cm) < cm.escalation_p * 1.5 * cm.trend AS escalated,
+       pg_temp.draw(22, cm.cm) < p.cross_p AS cross_functional,
+       pg_temp.draw(23, cm.cm) < p.fcr_p AS first_contact,
+       p.cost_base * (0.5 + pg_temp.draw(24, cm.cm)) AS cost
+FROM customer_months cm JOIN customers c ON c.id = cm.customer_id JOIN complaint_profile p USING (segment)
+WHERE pg_temp.draw(16, cm.cm) < p.complaint_p * cm.trend;
+
+INSERT INTO complaints (id, customer_id, opened_at, first_response_at, resolved_at, escalated, cross_functional,
+                        resolved_at_first_contact, resolution_cost)
+SELECT row_number() OVER (ORDER BY cm), customer_id, opened_at,
+       CASE WHEN opened_at + response < '2026-11-01' THEN opened_at + response END,
+       resolved_at, escalated, cross_functional,
+       resolved_at IS NOT NULL AND first_contact AND NOT escalated AND NOT cross_functional,
+       CASE WHEN resolved_at IS NOT NULL
+            THEN round((cost * (1 + 1.5 * escalated::int + cross_functional::int))::numeric, 2) END
+FROM (SELECT *, CASE WHEN NOT never_resolved
+                      AND opened_at + resolution * (1 + 0.8 * escalated::int) < '2026-11-01'
+                     THEN opened_at + resolution * (1 + 0.8 * escalated::int) END AS resolved_at
+      FROM complaint_draws) d;
+
+INSERT INTO survey_answers (id, customer_id, answered_at, survey, score)
+SELECT row_number() OVER (ORDER BY cm.cm, s.k), cm.customer_id,
+       cm.month + pg_temp.draw(25, cm.cm * 10 + s.k) * (cm.month + interval '1 month' - cm.month),
+       s.survey,
+       least(s.hi, s.lo + floor((s.hi - s.lo + 1) * pg_temp.draw(26, cm.cm * 10 + s.k) ^ (p.effort * cm.trend)))::int
+FROM customer_months cm JOIN customers c ON c.id = cm.customer_id JOIN complaint_profile p USING (segment)
+CROSS JOIN (VALUES (1, 'nps', 0, 10), (2, 'csat', 1, 5), (3, 'ces', 1, 7)) s(k, survey, lo, hi)
+WHERE pg_temp.draw(27, cm.cm * 10 + s.k) < 0.08;
+
+ANALYZE customers, tickets, contacts, interactions, complaints, survey_answers;

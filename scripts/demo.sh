@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The demo: installs what is missing, builds and installs support_kpi, starts a throwaway
 # PostgreSQL 15 cluster, loads the generated support database of demo/ and prints the
-# monthly KPI report per segment with bands. Safe to run again: it starts a fresh cluster.
+# monthly KPI report per segment with bands, then the complaint-handling dashboard. Safe to run again: it starts a fresh cluster.
 source "$(dirname "$0")/common.sh"
 
 "$REPO_ROOT/scripts/setup.sh"
@@ -17,10 +17,14 @@ psql -X -q -v ON_ERROR_STOP=1 -d demo \
     -c "CREATE EXTENSION support_kpi" \
     -f "$REPO_ROOT/demo/schema.sql" -f "$REPO_ROOT/demo/generate.sql"
 psql -X -q -d demo -c "SELECT (SELECT count(*) FROM customers) AS customers, (SELECT count(*) FROM tickets) AS tickets,
-                              (SELECT count(*) FROM contacts) AS contacts, (SELECT count(*) FROM interactions) AS interactions"
+                              (SELECT count(*) FROM contacts) AS contacts, (SELECT count(*) FROM interactions) AS interactions,
+                              (SELECT count(*) FROM complaints) AS complaints, (SELECT count(*) FROM survey_answers) AS survey_answers"
 
 step "Monthly KPI report per segment (demo/report.sql)"
 psql -X -v ON_ERROR_STOP=1 -d demo -f "$REPO_ROOT/demo/report.sql"
+
+step "Complaint-handling dashboard per month and segment (demo/complaints_report.sql)"
+psql -X -v ON_ERROR_STOP=1 -d demo -f "$REPO_ROOT/demo/complaints_report.sql"
 
 cat <<MSG
 Explore it:   psql -h $PGHOST -p $PGPORT -U postgres demo

@@ -72,3 +72,77 @@ def test_demo_is_deterministic(demo_db):
             " (SELECT count(*) FROM contacts), (SELECT count(*) FROM interactions)"
         ).fetchone()
     assert counts == (20000, 12547, 5887, 81406)
+    with psycopg.connect(conninfo(demo_db)) as conn:
+        more = conn.execute(
+            "SELECT (SELECT count(*) FROM complaints), (SELECT count(*) FROM survey_answers),"
+            " (SELECT count(churned_at) FROM customers), (SELECT sum(handle_time) FROM contacts)"
+        ).fetchone()
+    assert more[:3] == (2769, 28829, 1279)
+
+
+# The complaint dashboard, each figure computed the long way, exactly.
+COMPLAINT_REFERENCE = """
+WITH months AS (SELECT generate_series('2026-05-01'::timestamptz, '2026-10-01', interval '1 month') AS month),
+     segments AS (SELECT DISTINCT segment FROM customers),
+     k AS (SELECT k.*, c.segment FROM complaints k JOIN customers c ON c.id = k.customer_id),
+     a AS (SELECT a.*, c.segment FROM survey_answers a JOIN customers c ON c.id = a.customer_id)
+SELECT to_char(m.month, 'YYYY-MM'), s.segment,
+       (SELECT count(*) FROM k WHERE k.segment = s.segment AND date_trunc('month', opened_at) = m.month),
+       (SELECT sum(extract(epoch FROM first_response_at - opened_at)) / count(first_response_at)
+          FROM k WHERE k.segment = s.segment AND date_trunc('month', opened_at) = m.month),
+       (SELECT count(*) FILTER (WHERE first_response_at IS NULL)
+          FROM k WHERE k.segment = s.segment AND date_trunc('month', opened_at) = m.month),
+       (SELECT count(resolved_at) * 100.0 / count(*)
+          FROM k WHERE k.segment = s.segment AND date_trunc('month', opened_at) = m.month),
+       (SELECT count(*) FILTER (WHERE resolved_at - opened_at <= interval '5 days') * 100.0 / count(*)
+          FROM k WHERE k.segment = s.segment AND date_trunc('month', opened_at) = m.month),
+       (SELECT count(*) FILTER (WHERE escalated) * 100.0 / count(*)
+          FROM k WHERE k.segment = s.segment AND date_trunc('month', opened_at) = m.month),
+       (SELECT count(*) FILTER (WHERE cross_functional) * 100.0 / count(*)
+          FROM k WHERE k.segment = s.segment AND date_trunc('month', opened_at) = m.month),
+       (SELECT count(*) FILTER (WHERE resolved_at_first_contact) * 100.0 / count(*)
+          FROM k WHERE k.segment = s.segment AND date_trunc('month', opened_at) = m.month),
+       (SELECT sum(resolution_cost) / count(resolved_at)
+          FROM k WHERE k.segment = s.segment AND date_trunc('month', opened_at) = m.month),
+       (SELECT count(*) FILTER (WHERE score >= 4) * 100.0 / count(*)
+          FROM a WHERE a.segment = s.segment AND survey = 'csat' AND date_trunc('month', answered_at) = m.month),
+       (SELECT (count(*) FILTER (WHERE score >= 9) - count(*) FILTER (WHERE score <= 6)) * 100.0 / count(*)
+          FROM a WHERE a.segment = s.segment AND survey = 'nps' AND date_trunc('month', answered_at) = m.month),
+       (SELECT avg(score)
+          FROM a WHERE a.segment = s.segment AND survey = 'ces' AND date_trunc('month', answered_at) = m.month),
+       (SELECT count(*) FILTER (WHERE churned_at < m.month + interval '1 month') * 100.0 / count(*)
+          FROM customers c WHERE c.segment = s.segment
+           AND c.signed_up <= m.month AND (c.churned_at IS NULL OR c.churned_at >= m.month))
+FROM months m CROSS JOIN segments s ORDER BY 1, 2
+"""
+
+
+def rounded(value, digits):
+    return value.quantize(Decimal(1).scaleb(-digits), ROUND_HALF_UP)
+
+
+def test_complaint_dashboard_figures(demo_db):
+    with psycopg.connect(conninfo(demo_db)) as conn:
+        report = conn.execute((DEMO / "complaints_report.sql").read_text()).fetchall()
+        reference = conn.execute(COMPLAINT_REFERENCE).fetchall()
+    assert len(report) == len(reference) == 24
+    bands = set()
+    for row, ref in zip(report, reference):
+        (month, segment, complaints, first_response, awaiting, resolved, in_5_days, escalated, band,
+         cross_dept, fcr, cost, csat, nps, ces, churn) = row
+        where = (month, segment)
+        assert (month, segment, complaints) == ref[:3]
+        # the average, exact to the microsecond, truncated to the minute by the report
+        exact_seconds = rounded(ref[3], 6)
+        assert Decimal(first_response.days * 86400 + first_response.seconds) == (exact_seconds // 60) * 60, where
+        assert first_response.microseconds == 0
+        assert awaiting == ref[4], where
+        for value, exact, digits in [(resolved, ref[5], 1), (in_5_days, ref[6], 1), (escalated, ref[7], 1),
+                                     (cross_dept, ref[8], 1), (fcr, ref[9], 1), (cost, ref[10], 2),
+                                     (csat, ref[11], 1), (nps, ref[12], 1), (ces, ref[13], 2), (churn, ref[14], 2)]:
+            assert value == rounded(exact, digits), (where, value, exact)
+        assert band == spec_band("escalation_rate", ref[7]), where
+        bands.add(band)
+    assert bands == {"excellent", "acceptable", "concern"}
+    # the last month still has complaints waiting for a first response
+    assert sum(r[4] for r in report if r[0] == "2026-10") > 0
