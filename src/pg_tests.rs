@@ -84,3 +84,41 @@ fn share_transition_called_directly_leaves_its_input_alone() {
         Some(r#"{"hits":2,"total":2} {"hits":1,"total":1}"#)
     );
 }
+
+#[pg_test]
+fn fixed_size_states_are_per_group_and_per_rescan() {
+    // Many groups in a spilling hash aggregate: each group's in-place state stays its own.
+    Spi::run(
+        "CREATE TEMP TABLE k AS SELECT g AS id, g % 3000 AS grp,
+                '2026-01-01'::timestamptz + g * interval '1 minute' AS opened_at,
+                '2026-01-01'::timestamptz + g * interval '1 minute' + (g % 97) * interval '1 hour' AS resolved_at,
+                (g % 11)::int AS score, (g % 1000)::numeric / 100 AS cost
+           FROM generate_series(1, 60000) g;
+         ANALYZE k;
+         SET LOCAL work_mem = '64kB'; SET LOCAL enable_sort = off;",
+    )
+    .unwrap();
+    let mismatches = Spi::get_one::<i64>(
+        "SELECT count(*) FROM (
+           SELECT grp,
+                  extract(epoch FROM avg_resolution_time(opened_at, resolved_at)) AS ours_time,
+                  round(sum(extract(epoch FROM resolved_at - opened_at)) / count(*), 6) AS ref_time,
+                  nps(score) AS ours_nps,
+                  (count(*) FILTER (WHERE score >= 9) - count(*) FILTER (WHERE score <= 6)) * 100.0 / count(*) AS ref_nps,
+                  complaint_resolution_cost(cost, score > 2) AS ours_cost,
+                  sum(cost) / nullif(count(*) FILTER (WHERE score > 2), 0) AS ref_cost
+           FROM k GROUP BY grp) x
+         WHERE ours_time::text IS DISTINCT FROM ref_time::text OR ours_nps::text IS DISTINCT FROM ref_nps::text
+            OR ours_cost::text IS DISTINCT FROM ref_cost::text",
+    );
+    assert_eq!(mismatches, Ok(Some(0)));
+    // a rescanned subquery starts each run from the initial state
+    let runs = one(
+        "SELECT string_agg(r::text, ',' ORDER BY n) FROM generate_series(1, 3) n,
+           LATERAL (SELECT ces(s) AS r FROM generate_series(1, n) s) x",
+    );
+    assert_eq!(
+        runs.as_deref(),
+        Some("1.00000000000000000000,1.5000000000000000,2.0000000000000000")
+    );
+}
