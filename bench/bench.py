@@ -38,6 +38,24 @@ def generate(conn, customers, tickets):
     conn.execute("VACUUM ANALYZE customers, tickets")
 
 
+def generate_complaints(conn, complaints):
+    """Deterministic complaints: opened over 10 months, most resolved within days (~5% not
+    yet), costs with cents, and a survey score 0-10 per complaint (CSAT and CES reuse it
+    folded onto their scales)."""
+    conn.execute("DROP TABLE IF EXISTS complaints")
+    conn.execute(f"""CREATE TABLE complaints AS
+        SELECT g::bigint AS id,
+               timestamptz '2026-01-01' + (hashint8extended(g, 2) & 1048575) * interval '25 seconds' AS opened_at,
+               CASE WHEN (hashint8extended(g, 3) & 1023) >= 51
+                    THEN timestamptz '2026-01-01' + (hashint8extended(g, 2) & 1048575) * interval '25 seconds'
+                         + (hashint8extended(g, 4) & 1048575) * interval '500 milliseconds' END AS resolved_at,
+               (hashint8extended(g, 5) & 65535)::numeric / 100 AS cost,
+               (hashint8extended(g, 6) & 1023) >= 51 AS resolved,
+               ((hashint8extended(g, 7) & 1048575) % 11)::int AS score
+        FROM generate_series(1, {complaints}) g""")
+    conn.execute("VACUUM ANALYZE complaints")
+
+
 # name, setting, ours, plain, bar (max ratio ours/plain; None: reported only)
 CASES = [
     ("escalation_rate vs avg(escalated::int) * 100", SERIAL,
@@ -71,6 +89,30 @@ CASES = [
     ("GROUP BY month: escalation_rate vs avg(escalated::int) * 100", SERIAL,
      "SELECT opened_at, escalation_rate(escalated) FROM tickets GROUP BY 1",
      "SELECT opened_at, avg(escalated::int) * 100 FROM tickets GROUP BY 1", None),
+]
+
+# The complaint-handling and survey KPIs against the plain SQL of their reference queries.
+COMPLAINT_CASES = [
+    ("nps vs (count FILTER >= 9 - count FILTER <= 6) * 100.0 / count", SERIAL,
+     "SELECT nps(score) FROM complaints",
+     "SELECT (count(*) FILTER (WHERE score >= 9) - count(*) FILTER (WHERE score <= 6)) * 100.0 / count(score)"
+     " FROM complaints", 1.05),
+    ("csat vs count FILTER (>= 4) * 100.0 / count", SERIAL,
+     "SELECT csat(1 + score % 5) FROM complaints",
+     "SELECT count(*) FILTER (WHERE 1 + score % 5 >= 4) * 100.0 / count(1 + score % 5) FROM complaints", 1.05),
+    ("ces vs avg(score)", SERIAL,
+     "SELECT ces(1 + score % 7) FROM complaints",
+     "SELECT avg(1 + score % 7) FROM complaints", 1.05),
+    ("avg_resolution_time vs avg(resolved_at - opened_at)", SERIAL,
+     "SELECT avg_resolution_time(opened_at, resolved_at) FROM complaints",
+     "SELECT avg(resolved_at - opened_at) FROM complaints", 1.05),
+    ("complaint_resolution_efficiency vs count FILTER (WHERE resolved_at - opened_at <= target)", SERIAL,
+     "SELECT complaint_resolution_efficiency(opened_at, resolved_at, interval '5 days') FROM complaints",
+     "SELECT count(*) FILTER (WHERE resolved_at - opened_at <= interval '5 days') * 100.0 / count(opened_at)"
+     " FROM complaints", 1.05),
+    ("complaint_resolution_cost vs sum(cost) / count FILTER (WHERE resolved)", SERIAL,
+     "SELECT complaint_resolution_cost(cost, resolved) FROM complaints",
+     "SELECT sum(cost) / count(*) FILTER (WHERE resolved) FROM complaints", 1.05),
 ]
 
 PARALLEL_CASES = [
@@ -151,6 +193,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--customers", type=int, default=1_000_000)
     parser.add_argument("--tickets", type=int, default=10_000_000)
+    parser.add_argument("--complaints", type=int, help="complaints to generate (default: half the tickets)")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--window-rows", type=int, default=1_000_000)
     parser.add_argument("--no-write", action="store_true", help="print only; leave bench/results.md alone")
@@ -175,10 +218,13 @@ def main():
         print(f"generating {args.customers:,} customers and {args.tickets:,} tickets ...", flush=True)
         started = time.perf_counter()
         generate(conn, args.customers, args.tickets)
+        complaints = args.complaints or args.tickets // 2
+        print(f"generating {complaints:,} complaints ...", flush=True)
+        generate_complaints(conn, complaints)
         print(f"  done in {time.perf_counter() - started:.0f} s", flush=True)
         server = conn.execute("SHOW server_version").fetchone()[0]
 
-        for name, setting, ours, plain, bar in CASES:
+        for name, setting, ours, plain, bar in CASES + COMPLAINT_CASES:
             record(name, *compare(conn, setting, ours, setting, plain, args.runs), bar)
         for name, sql in PARALLEL_CASES:
             apply(conn, PARALLEL)
@@ -221,7 +267,7 @@ def main():
         "# Benchmark results",
         "",
         f"Measured {datetime.date.today()} on {machine()}, PostgreSQL {server}, "
-        f"{args.customers:,} customers, {args.tickets:,} tickets, median of {args.runs} alternating runs.",
+        f"{args.customers:,} customers, {args.tickets:,} tickets, {complaints:,} complaints, median of {args.runs} alternating runs.",
         "Produced by `bench/run.sh`; ratios are ours / plain SQL, measured in the same run.",
         "",
         "| query | ratio | ours | plain | bar | |",
