@@ -19,11 +19,5 @@ CREATE AGGREGATE churn_summary(active_from timestamptz, churned_at timestamptz,
     COMBINEFUNC = share_combine, PARALLEL = SAFE
 );
 
-CREATE FUNCTION churn_rate(summary share_summary) RETURNS numeric
-    AS 'MODULE_PATHNAME', 'share_percent' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION churn_rate_ci(summary share_summary, confidence float8 DEFAULT 0.95,
-                              OUT lower numeric, OUT upper numeric)
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
-    SELECT @extschema@.share_wilson_bound(summary, confidence, false)::numeric,
-           @extschema@.share_wilson_bound(summary, confidence, true)::numeric
-$$;
+-- churn_rate(share_summary) and churn_rate_ci(share_summary, confidence), the accessors of
+-- churn_summary, are made with the other share accessors in sql/complaint_rates.sql.

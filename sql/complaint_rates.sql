@@ -77,14 +77,15 @@ BEGIN
 END
 $$;
 
--- The rate of a summary and its Wilson score interval, as for escalation_rate.
+-- The rate of a summary and its Wilson score interval, as for escalation_rate; churn_rate's
+-- too (its aggregates are in sql/churn.sql).
 DO $$
 DECLARE
     rate text;
 BEGIN
     FOREACH rate IN ARRAY ARRAY['complaint_escalation_rate', 'complaint_resolution_rate',
         'cross_functional_resolution_rate', 'first_contact_resolution_rate',
-        'sla_compliance_rate', 'complaint_resolution_efficiency']
+        'sla_compliance_rate', 'complaint_resolution_efficiency', 'churn_rate']
     LOOP
         EXECUTE format(
             'CREATE FUNCTION %1$I(summary share_summary) RETURNS numeric

@@ -73,19 +73,19 @@ impl Decimal {
                 (sign == 0x4000, (header & 0x3FFF) as u32, weight, 4)
             }
         };
-        let digits: Vec<i128> = payload[digits_at..]
-            .chunks_exact(2)
-            .map(|c| u16::from_ne_bytes([c[0], c[1]]) as i128)
-            .collect();
+        // Runs on every row: no allocation, one multiply-add per base-10000 digit.
         let mut units: i128 = 0;
-        for d in &digits {
+        let mut n_digits = 0i32;
+        for c in payload[digits_at..].chunks_exact(2) {
+            let digit = u16::from_ne_bytes([c[0], c[1]]) as i128;
             units = units
                 .checked_mul(10_000)
-                .and_then(|u| u.checked_add(*d))
+                .and_then(|u| u.checked_add(digit))
                 .ok_or_else(too_large)?;
+            n_digits += 1;
         }
         // units * 10000^(weight - n + 1) is the value; bring it to `scale` decimals.
-        let exponent = 4 * (weight - digits.len() as i32 + 1) + scale as i32;
+        let exponent = 4 * (weight - n_digits + 1) + scale as i32;
         if units != 0 && exponent >= 0 {
             let factor = 10i128.checked_pow(exponent as u32).ok_or_else(too_large)?;
             units = units.checked_mul(factor).ok_or_else(too_large)?;
@@ -277,6 +277,11 @@ impl CostTotal {
 }
 
 fn add_decimals(a: Decimal, b: Decimal) -> Result<Decimal, KpiError> {
+    if a.scale == b.scale {
+        // the common case: every cost has the column's scale
+        let units = a.units.checked_add(b.units).ok_or_else(too_large)?;
+        return Ok(Decimal { units, scale: a.scale });
+    }
     let scale = a.scale.max(b.scale);
     let (a, b) = (a.rescaled(scale)?, b.rescaled(scale)?);
     let units = a.units.checked_add(b.units).ok_or_else(too_large)?;
