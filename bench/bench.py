@@ -197,8 +197,16 @@ def main():
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--window-rows", type=int, default=1_000_000)
     parser.add_argument("--no-write", action="store_true", help="print only; leave bench/results.md alone")
+    parser.add_argument("--only", help="run only the comparisons whose name contains one of these comma-separated"
+                        " words (implies --no-write), e.g. --only nps,cost")
     args = parser.parse_args()
     conninfo = psycopg.conninfo.make_conninfo(dbname="bench")
+    only = [w for w in (args.only or "").split(",") if w]
+    if only:
+        args.no_write = True
+
+    def selected(name):
+        return not only or any(w in name for w in only)
 
     rows, misses = [], []
 
@@ -224,9 +232,9 @@ def main():
         print(f"  done in {time.perf_counter() - started:.0f} s", flush=True)
         server = conn.execute("SHOW server_version").fetchone()[0]
 
-        for name, setting, ours, plain, bar in CASES + COMPLAINT_CASES:
+        for name, setting, ours, plain, bar in [c for c in CASES + COMPLAINT_CASES if selected(c[0])]:
             record(name, *compare(conn, setting, ours, setting, plain, args.runs), bar)
-        for name, sql in PARALLEL_CASES:
+        for name, sql in [c for c in PARALLEL_CASES if selected(c[0])]:
             apply(conn, PARALLEL)
             plan = "\n".join(r[0] for r in conn.execute("EXPLAIN (COSTS OFF) " + sql))
             assert "Partial" in plan, plan
@@ -240,7 +248,8 @@ def main():
             print(f"  {name}: {serial / parallel:.2f}x faster", flush=True)
         name, ours, plain, bar = WINDOW
         n = min(args.window_rows, args.tickets)
-        record(name, *compare(conn, SERIAL, ours.format(n=n), SERIAL, plain.format(n=n), args.runs), bar)
+        if selected(name):
+            record(name, *compare(conn, SERIAL, ours.format(n=n), SERIAL, plain.format(n=n), args.runs), bar)
 
     memory = [
         ("escalation_rate, all tickets", SERIAL, "SELECT escalation_rate(escalated) FROM tickets"),
@@ -256,6 +265,9 @@ def main():
          "SELECT incident_rate(hashint8extended(id, 7), id) FROM customers"),
     ]
     mem_rows = []
+    if only:
+        print("bars missed: " + (", ".join(misses) or "none"))
+        return
     for name, setting, sql in memory:
         kib = peak_memory_kib(conninfo, setting, sql)
         mem_rows.append((name, kib))
