@@ -165,7 +165,10 @@ pub fn cstring_datum(text: &str) -> Datum {
 /// row); only compressed or external values are detoasted.
 pub unsafe fn varlena_bytes<'a>(d: Datum) -> &'a [u8] {
     // The header tests below are PostgreSQL's little-endian VARATT_IS_1B/_1B_E/_4B_U.
-    const _: () = assert!(cfg!(target_endian = "little"), "varlena header tests assume little-endian");
+    const _: () = assert!(
+        cfg!(target_endian = "little"),
+        "varlena header tests assume little-endian"
+    );
     let v = d.cast_mut_ptr::<pg_sys::varlena>();
     let first = *(v as *const u8);
     let inline = if first & 0x01 == 0x01 {

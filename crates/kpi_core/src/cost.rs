@@ -280,7 +280,10 @@ fn add_decimals(a: Decimal, b: Decimal) -> Result<Decimal, KpiError> {
     if a.scale == b.scale {
         // the common case: every cost has the column's scale
         let units = a.units.checked_add(b.units).ok_or_else(too_large)?;
-        return Ok(Decimal { units, scale: a.scale });
+        return Ok(Decimal {
+            units,
+            scale: a.scale,
+        });
     }
     let scale = a.scale.max(b.scale);
     let (a, b) = (a.rescaled(scale)?, b.rescaled(scale)?);
