@@ -79,21 +79,31 @@ FROM unnest(%s::text[], %s::text[], %s::text[]) AS shipped(e, i, s)
 """
 
 
-def test_states_from_two_servers_combine_to_the_single_server_answer(servers):
-    for name, where in [("shard_a", "g % 2 = 0"), ("shard_b", "g % 2 = 1"), ("coordinator", "true")]:
+def ship_and_combine(servers, load, partial, whole, combine):
+    """Loads each server (load(name) gives its SQL), computes the partial summaries on the two
+    shards, ships them as text to the coordinator and combines them there. Returns
+    (shipped partial rows, the coordinator's answer over all rows, the combined answer)."""
+    for name in ["shard_a", "shard_b", "coordinator"]:
         with psycopg.connect(servers[name], autocommit=True) as conn:
-            conn.execute(SCHEMA)
-            conn.execute(CUSTOMERS)
-            conn.execute(TICKETS.format(where=where))
-
+            conn.execute(load(name))
     shipped = []
     for name in ["shard_a", "shard_b"]:
         with psycopg.connect(servers[name]) as conn:
-            shipped.append(conn.execute(PARTIAL).fetchone())
+            shipped.append(conn.execute(partial).fetchone())
     with psycopg.connect(servers["coordinator"]) as conn:
-        single_server = conn.execute(WHOLE).fetchone()
-        combined = conn.execute(COMBINE, [list(col) for col in zip(*shipped)]).fetchone()
+        single_server = conn.execute(whole).fetchone()
+        combined = conn.execute(combine, [list(col) for col in zip(*shipped)]).fetchone()
+    return shipped, single_server, combined
 
+
+# Each shard holds half of the rows; the coordinator holds them all, for the expected answer.
+SPLIT = {"shard_a": "g % 2 = 0", "shard_b": "g % 2 = 1", "coordinator": "true"}
+
+
+def test_states_from_two_servers_combine_to_the_single_server_answer(servers):
+    shipped, single_server, combined = ship_and_combine(
+        servers, lambda name: SCHEMA + ";" + CUSTOMERS + ";" + TICKETS.format(where=SPLIT[name]),
+        PARTIAL, WHOLE, COMBINE)
     assert [str(v) for v in combined] == [str(v) for v in single_server]
     # the shards really split the work: each partial answer differs from the whole
     with psycopg.connect(servers["coordinator"]) as conn:
@@ -134,15 +144,8 @@ FROM unnest(%s::text[], %s::text[], %s::text[]) AS shipped(f, c, n)
 
 
 def test_complaint_states_from_two_servers_combine_to_the_single_server_answer(servers):
-    for name, where in [("shard_a", "g % 2 = 0"), ("shard_b", "g % 2 = 1"), ("coordinator", "true")]:
-        with psycopg.connect(servers[name], autocommit=True) as conn:
-            conn.execute(COMPLAINTS.format(where=where))
-    shipped = []
-    for name in ["shard_a", "shard_b"]:
-        with psycopg.connect(servers[name]) as conn:
-            shipped.append(conn.execute(COMPLAINT_PARTIAL).fetchone())
-    with psycopg.connect(servers["coordinator"]) as conn:
-        single_server = conn.execute(COMPLAINT_WHOLE).fetchone()
-        combined = conn.execute(COMPLAINT_COMBINE, [list(col) for col in zip(*shipped)]).fetchone()
+    _, single_server, combined = ship_and_combine(
+        servers, lambda name: COMPLAINTS.format(where=SPLIT[name]), COMPLAINT_PARTIAL, COMPLAINT_WHOLE,
+        COMPLAINT_COMBINE)
     assert [str(v) for v in combined] == [str(v) for v in single_server]
     assert single_server[1] > 0  # pending cases crossed the wire as counts
