@@ -9,19 +9,15 @@
 //! Consecutive periods thus count every churn exactly once, in the period it falls in;
 //! customers who join during the period are not in its base, as the formula has it.
 
-use crate::fmgr::{arg, output_text, raise, raise_with, strict_arg};
-use crate::share_rate::share_for_update;
+use crate::fmgr::{arg, raise, raise_with, strict_arg, timestamp_text, Clock};
+use crate::share_rate::count_hit;
 use crate::{v1_entry_points, v1_functions};
 use kpi_core::error::input_error;
 use kpi_core::KpiErrorKind;
-use pgrx::pg_sys::{self, Datum, FunctionCallInfo};
+use pgrx::pg_sys::{Datum, FunctionCallInfo};
 use pgrx::PgSqlErrorCode;
 
 v1_functions!(pg_finfo_churn_trans);
-
-unsafe fn timestamptz_text(value: i64) -> String {
-    output_text(pg_sys::timestamptz_out, Datum::from(value))
-}
 
 /// The period bounds, arguments 3 and 4: both given, finite, start before end.
 unsafe fn period(fcinfo: FunctionCallInfo) -> (i64, i64) {
@@ -45,8 +41,8 @@ unsafe fn period(fcinfo: FunctionCallInfo) -> (i64, i64) {
             PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
             format!(
                 "churn period from {} to {} is not a finite period",
-                timestamptz_text(start),
-                timestamptz_text(end)
+                timestamp_text(start, Clock::WithZone),
+                timestamp_text(end, Clock::WithZone)
             ),
             Some("The period end must be a finite timestamp after its start.".into()),
         );
@@ -66,8 +62,8 @@ unsafe fn count_customer(fcinfo: FunctionCallInfo) -> Datum {
             KpiErrorKind::InvalidValue,
             format!(
                 "churned at {} is before active from {}",
-                timestamptz_text(churned),
-                timestamptz_text(active_from)
+                timestamp_text(churned, Clock::WithZone),
+                timestamp_text(active_from, Clock::WithZone)
             ),
             "A customer churns after becoming one. Correct the row, or leave such rows out with FILTER (WHERE churned_at >= active_from).",
         ));
@@ -76,9 +72,7 @@ unsafe fn count_customer(fcinfo: FunctionCallInfo) -> Datum {
     if !at_start {
         return strict_arg(fcinfo, 0);
     }
-    let (d, share) = share_for_update(fcinfo);
-    share.add(churned_at.is_some_and(|c| c < end));
-    d
+    count_hit(fcinfo, churned_at.is_some_and(|c| c < end))
 }
 
 v1_entry_points! {

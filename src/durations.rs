@@ -12,7 +12,9 @@
 use crate::fixed::{
     fixed_arg, fixed_combine, fixed_in, fixed_out, fixed_recv, fixed_send, update_fixed,
 };
-use crate::fmgr::{arg, output_text, raise, raise_with, return_null, strict_arg};
+use crate::fmgr::{
+    arg, output_text, raise, raise_with, return_null, strict_arg, timestamp_text, Clock,
+};
 use crate::{v1_entry_points, v1_functions};
 use kpi_core::duration::{interval_micros, micros_to_days_time, span_micros, SpanError};
 use kpi_core::error::input_error;
@@ -75,22 +77,6 @@ const SLA: SpanNames = SpanNames {
     start_column: "opened_at",
     end_column: "completed_at",
 };
-
-/// Whether the timestamps are `timestamptz` (else `timestamp`), for error messages only:
-/// both are microseconds.
-#[derive(Clone, Copy)]
-pub enum Clock {
-    WithZone,
-    Local,
-}
-
-unsafe fn timestamp_text(value: i64, clock: Clock) -> String {
-    let out = match clock {
-        Clock::WithZone => pg_sys::timestamptz_out,
-        Clock::Local => pg_sys::timestamp_out,
-    };
-    output_text(out, Datum::from(value))
-}
 
 unsafe fn interval_text(d: Datum) -> String {
     output_text(pg_sys::interval_out, d)
@@ -227,9 +213,7 @@ unsafe fn within_target_trans(fcinfo: FunctionCallInfo, names: &SpanNames, clock
             checked_span(start.value() as i64, end.value() as i64, names, clock) <= target_micros
         }
     };
-    let (d, share) = crate::share_rate::share_for_update(fcinfo);
-    share.add(hit);
-    d
+    crate::share_rate::count_hit(fcinfo, hit)
 }
 
 v1_entry_points! {

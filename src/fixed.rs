@@ -1,7 +1,7 @@
-//! Fixed-size KPI states (`duration_summary`, `survey_summary`, `cost_summary`) as
+//! Fixed-size KPI states (`share_summary`, `duration_summary`, `survey_summary`, `cost_summary`) as
 //! pass-by-reference SQL values of `size_of::<T>()` bytes.
 //!
-//! Like `share_summary`, such a state is updated in place when the function runs as an
+//! Such a state is updated in place when the function runs as an
 //! aggregate transition (the value lives in the aggregate's memory and nobody else sees it),
 //! and copied when the function is called directly, since a plain function must not modify
 //! its input. No per-row allocation, no decoding.
@@ -10,7 +10,7 @@ use crate::fmgr::{
     called_as_aggregate, cstring_arg, cstring_datum, new_varlena, receive_buffer, strict_arg,
     OrRaise,
 };
-use kpi_core::{CostTotal, Durations, KpiError, SurveyCounts};
+use kpi_core::{CostTotal, Durations, KpiError, Share, SurveyCounts};
 use pgrx::pg_sys::{self, Datum, FunctionCallInfo};
 
 /// A `#[repr(C)]`, plain-old-data state whose SQL type has `INTERNALLENGTH = size_of::<Self>()`
@@ -37,7 +37,27 @@ macro_rules! fixed_state {
 
 fixed_state!(Durations, SurveyCounts, CostTotal);
 
+/// `share_summary`'s binary form is its 16 bytes, without a version byte (it predates them).
+impl FixedState for Share {
+    fn to_text(&self) -> String {
+        Share::to_text(self)
+    }
+    fn from_text(text: &str) -> Result<Self, KpiError> {
+        Share::from_text(text)
+    }
+    fn to_bytes(&self) -> Vec<u8> {
+        Share::to_bytes(self).to_vec()
+    }
+    fn from_bytes(bytes: &[u8]) -> Result<Self, KpiError> {
+        Share::from_bytes(bytes)
+    }
+    fn merge(&mut self, other: &Self) -> Result<(), KpiError> {
+        Share::merge(self, other)
+    }
+}
+
 // The SQL types declare these sizes; a change here must change sql/*.sql too.
+const _: () = assert!(std::mem::size_of::<Share>() == kpi_core::share::SHARE_BYTES);
 const _: () = assert!(std::mem::size_of::<Durations>() == kpi_core::duration::DURATIONS_BYTES);
 const _: () = assert!(std::mem::size_of::<SurveyCounts>() == kpi_core::survey::SURVEY_BYTES);
 const _: () = assert!(std::mem::size_of::<CostTotal>() == kpi_core::cost::COST_BYTES);

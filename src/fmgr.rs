@@ -218,14 +218,10 @@ pub unsafe fn rate_datum(
     if denominator == 0 {
         return return_null(fcinfo);
     }
-    let numeric = |f: unsafe fn(FunctionCallInfo) -> Datum, args: &[Option<Datum>]| {
-        pgrx::direct_function_call_as_datum(f, args).expect("numeric functions return a value")
-    };
     let scale = cached_numeric(fcinfo, scale);
-    let numerator = numeric(pg_sys::int8_numeric, &[Some(Datum::from(numerator))]);
-    let denominator = numeric(pg_sys::int8_numeric, &[Some(Datum::from(denominator))]);
-    let product = numeric(pg_sys::numeric_mul, &[Some(numerator), Some(scale)]);
-    numeric(pg_sys::numeric_div, &[Some(product), Some(denominator)])
+    let numerator = numeric_call(pg_sys::int8_numeric, &[Some(Datum::from(numerator))]);
+    let product = numeric_call(pg_sys::numeric_mul, &[Some(numerator), Some(scale)]);
+    divide_by_count(product, denominator)
 }
 
 /// `numerator / denominator` as numeric, the division `avg(integer)` ends with, so results
@@ -234,12 +230,19 @@ pub unsafe fn ratio_datum(fcinfo: FunctionCallInfo, numerator: i64, denominator:
     if denominator == 0 {
         return return_null(fcinfo);
     }
-    let numeric = |f: unsafe fn(FunctionCallInfo) -> Datum, args: &[Option<Datum>]| {
-        pgrx::direct_function_call_as_datum(f, args).expect("numeric functions return a value")
-    };
-    let numerator = numeric(pg_sys::int8_numeric, &[Some(Datum::from(numerator))]);
-    let denominator = numeric(pg_sys::int8_numeric, &[Some(Datum::from(denominator))]);
-    numeric(pg_sys::numeric_div, &[Some(numerator), Some(denominator)])
+    let numerator = numeric_call(pg_sys::int8_numeric, &[Some(Datum::from(numerator))]);
+    divide_by_count(numerator, denominator)
+}
+
+/// A numeric divided by a count, as `numeric / bigint` does it in SQL.
+pub unsafe fn divide_by_count(numerator: Datum, count: i64) -> Datum {
+    let count = numeric_call(pg_sys::int8_numeric, &[Some(Datum::from(count))]);
+    numeric_call(pg_sys::numeric_div, &[Some(numerator), Some(count)])
+}
+
+/// One of PostgreSQL's numeric functions, called directly; they never return NULL.
+unsafe fn numeric_call(f: unsafe fn(FunctionCallInfo) -> Datum, args: &[Option<Datum>]) -> Datum {
+    pgrx::direct_function_call_as_datum(f, args).expect("numeric functions return a value")
 }
 
 /// The numeric of a decimal `text` such as `1234.50` (the scale is kept as written).
@@ -261,6 +264,23 @@ pub unsafe fn output_text(out: unsafe fn(FunctionCallInfo) -> Datum, value: Datu
     CStr::from_ptr(text.cast_mut_ptr::<std::ffi::c_char>())
         .to_string_lossy()
         .into_owned()
+}
+
+/// Whether timestamp arguments are `timestamptz` (else `timestamp`), for error messages
+/// only: both are microseconds.
+#[derive(Clone, Copy)]
+pub enum Clock {
+    WithZone,
+    Local,
+}
+
+/// A timestamp as the user's session shows it.
+pub unsafe fn timestamp_text(value: i64, clock: Clock) -> String {
+    let out = match clock {
+        Clock::WithZone => pg_sys::timestamptz_out,
+        Clock::Local => pg_sys::timestamp_out,
+    };
+    output_text(out, Datum::from(value))
 }
 
 /// The numeric `literal`, parsed once per call site and kept in the function's memory context.

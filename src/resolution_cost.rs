@@ -5,10 +5,10 @@
 use crate::fixed::{
     fixed_arg, fixed_combine, fixed_in, fixed_out, fixed_recv, fixed_send, update_fixed,
 };
-use crate::fmgr::{arg, numeric_from_text, return_null, varlena_bytes, OrRaise};
+use crate::fmgr::{arg, divide_by_count, numeric_from_text, return_null, varlena_bytes, OrRaise};
 use crate::{v1_entry_points, v1_functions};
 use kpi_core::{CostTotal, Decimal};
-use pgrx::pg_sys::{self, Datum, FunctionCallInfo};
+use pgrx::pg_sys::{Datum, FunctionCallInfo};
 
 v1_functions!(
     pg_finfo_cost_summary_in,
@@ -51,15 +51,7 @@ unsafe fn per_resolved(fcinfo: FunctionCallInfo) -> Datum {
     if state.resolved == 0 || state.costs == 0 {
         return return_null(fcinfo);
     }
-    let resolved = pgrx::direct_function_call_as_datum(
-        pg_sys::int8_numeric,
-        &[Some(Datum::from(state.resolved))],
-    );
-    pgrx::direct_function_call_as_datum(
-        pg_sys::numeric_div,
-        &[Some(total_numeric(&state)), resolved],
-    )
-    .expect("numeric division returns a value")
+    divide_by_count(total_numeric(&state), state.resolved)
 }
 
 unsafe fn resolved(fcinfo: FunctionCallInfo) -> Datum {

@@ -1,20 +1,21 @@
-//! SQL glue of the share KPIs (`escalation_rate`): the `share_summary` type and the
-//! aggregate support functions. The math is `kpi_core::Share`; the SQL is `sql/share_rate.sql`.
+//! SQL glue of the share KPIs (`escalation_rate` and every other "% of cases that ..."):
+//! the `share_summary` type and the aggregate support functions. The math is
+//! `kpi_core::Share`; the SQL is `sql/share_rate.sql`.
 //!
 //! `share_summary` is a fixed-size, pass-by-reference SQL type of 16 bytes (two int8
-//! counters). Called as an aggregate transition, `share_trans` updates the counters in
-//! place, as PostgreSQL's own `avg(int4)` does with its `int8[]` state.
+//! counters), kept like the other fixed-size states (`fixed.rs`): called as an aggregate
+//! transition, `share_trans` updates the counters in place, as PostgreSQL's own `avg(int4)`
+//! does with its `int8[]` state.
 
-use crate::fmgr::{
-    called_as_aggregate, cstring_arg, cstring_datum, new_varlena, raise_with, rate_datum,
-    receive_buffer, return_null, strict_arg, OrRaise,
+use crate::fixed::{
+    fixed_arg, fixed_combine, fixed_in, fixed_out, fixed_recv, fixed_send, update_fixed,
 };
-use crate::v1_functions;
-use kpi_core::share::SHARE_BYTES;
+use crate::fmgr::{raise_with, rate_datum, return_null, strict_arg};
+use crate::{v1_entry_points, v1_functions};
 use kpi_core::wilson::wilson_interval;
 use kpi_core::Share;
 use pgrx::pg_guard;
-use pgrx::pg_sys::{self, Datum, FunctionCallInfo};
+use pgrx::pg_sys::{Datum, FunctionCallInfo};
 use pgrx::PgSqlErrorCode;
 
 v1_functions!(
@@ -29,87 +30,43 @@ v1_functions!(
     pg_finfo_share_wilson_bound,
 );
 
-/// A new `share_summary` value in the current memory context.
-unsafe fn share_datum(share: Share) -> Datum {
-    let ptr = pg_sys::palloc(SHARE_BYTES) as *mut Share;
-    ptr.write(share);
-    Datum::from(ptr)
-}
-
-unsafe fn share_arg<'a>(fcinfo: FunctionCallInfo, n: usize) -> &'a Share {
-    &*strict_arg(fcinfo, n).cast_mut_ptr::<Share>()
-}
-
-/// The state to update: arg 0 itself inside an aggregate (it lives in the aggregate's
-/// memory), else a fresh copy, since a plain function must not modify its input.
-pub unsafe fn share_for_update<'a>(fcinfo: FunctionCallInfo) -> (Datum, &'a mut Share) {
-    let d = if called_as_aggregate(fcinfo) {
-        strict_arg(fcinfo, 0)
-    } else {
-        share_datum(*share_arg(fcinfo, 0))
-    };
-    (d, &mut *d.cast_mut_ptr::<Share>())
-}
-
-#[no_mangle]
-#[pg_guard]
-pub unsafe extern "C-unwind" fn share_summary_in(fcinfo: FunctionCallInfo) -> Datum {
-    share_datum(Share::from_text(cstring_arg(fcinfo, 0)).or_raise())
-}
-
-#[no_mangle]
-#[pg_guard]
-pub unsafe extern "C-unwind" fn share_summary_out(fcinfo: FunctionCallInfo) -> Datum {
-    cstring_datum(&share_arg(fcinfo, 0).to_text())
-}
-
-#[no_mangle]
-#[pg_guard]
-pub unsafe extern "C-unwind" fn share_summary_recv(fcinfo: FunctionCallInfo) -> Datum {
-    share_datum(Share::from_bytes(receive_buffer(fcinfo)).or_raise())
-}
-
-#[no_mangle]
-#[pg_guard]
-pub unsafe extern "C-unwind" fn share_summary_send(fcinfo: FunctionCallInfo) -> Datum {
-    let bytes = share_arg(fcinfo, 0).to_bytes();
-    new_varlena(bytes.len(), |out| out.copy_from_slice(&bytes))
+/// Counts one input of a share KPI in the state of argument 0 (in place in an aggregate).
+pub unsafe fn count_hit(fcinfo: FunctionCallInfo, hit: bool) -> Datum {
+    update_fixed::<Share>(fcinfo, |share| {
+        share.add(hit);
+        Ok(())
+    })
 }
 
 /// `share_trans(state, hit boolean)`: STRICT, so NULL inputs never reach it.
-#[no_mangle]
-#[pg_guard]
-pub unsafe extern "C-unwind" fn share_trans(fcinfo: FunctionCallInfo) -> Datum {
-    let hit = strict_arg(fcinfo, 1).value() != 0;
-    let (d, share) = share_for_update(fcinfo);
-    share.add(hit);
-    d
+unsafe fn add_input(fcinfo: FunctionCallInfo) -> Datum {
+    count_hit(fcinfo, strict_arg(fcinfo, 1).value() != 0)
 }
 
 /// Inverse transition for moving windows: takes back one input.
-#[no_mangle]
-#[pg_guard]
-pub unsafe extern "C-unwind" fn share_inv_trans(fcinfo: FunctionCallInfo) -> Datum {
+unsafe fn remove_input(fcinfo: FunctionCallInfo) -> Datum {
     let hit = strict_arg(fcinfo, 1).value() != 0;
-    let (d, share) = share_for_update(fcinfo);
-    share.remove(hit);
-    d
+    update_fixed::<Share>(fcinfo, |share| {
+        share.remove(hit);
+        Ok(())
+    })
 }
 
-#[no_mangle]
-#[pg_guard]
-pub unsafe extern "C-unwind" fn share_combine(fcinfo: FunctionCallInfo) -> Datum {
-    let other = *share_arg(fcinfo, 1);
-    let (d, share) = share_for_update(fcinfo);
-    share.merge(&other).or_raise();
-    d
+v1_entry_points! {
+    share_summary_in => fixed_in::<Share>();
+    share_summary_out => fixed_out::<Share>();
+    share_summary_recv => fixed_recv::<Share>();
+    share_summary_send => fixed_send::<Share>();
+    share_combine => fixed_combine::<Share>();
+    share_trans => add_input();
+    share_inv_trans => remove_input();
 }
 
 /// `hits * 100.0 / total` as numeric; NULL when no input was counted.
 #[no_mangle]
 #[pg_guard]
 pub unsafe extern "C-unwind" fn share_percent(fcinfo: FunctionCallInfo) -> Datum {
-    let share = *share_arg(fcinfo, 0);
+    let share = *fixed_arg::<Share>(fcinfo, 0);
     rate_datum(fcinfo, share.hits, share.total, c"100.0")
 }
 
@@ -118,7 +75,7 @@ pub unsafe extern "C-unwind" fn share_percent(fcinfo: FunctionCallInfo) -> Datum
 #[no_mangle]
 #[pg_guard]
 pub unsafe extern "C-unwind" fn share_wilson_bound(fcinfo: FunctionCallInfo) -> Datum {
-    let share = *share_arg(fcinfo, 0);
+    let share = *fixed_arg::<Share>(fcinfo, 0);
     let confidence = f64::from_bits(strict_arg(fcinfo, 1).value() as u64);
     let upper = strict_arg(fcinfo, 2).value() != 0;
     if !(confidence > 0.0 && confidence < 1.0) {

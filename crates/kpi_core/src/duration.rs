@@ -99,18 +99,8 @@ impl Durations {
         Ok(())
     }
 
-    /// Takes back a span added earlier (moving-window aggregates).
-    pub fn remove_span(&mut self, micros: i128) {
-        self.completed -= 1;
-        self.set_sum(self.sum() - micros);
-    }
-
     pub fn add_pending(&mut self) {
         self.pending += 1;
-    }
-
-    pub fn remove_pending(&mut self) {
-        self.pending -= 1;
     }
 
     pub fn merge(&mut self, other: &Durations) -> Result<(), KpiError> {
@@ -234,8 +224,6 @@ mod tests {
         assert_eq!(d.average_micros().unwrap(), Some(1)); // 1.0
         d.add_pending();
         assert_eq!((d.completed, d.pending), (3, 1));
-        d.remove_span(0);
-        assert_eq!(d.average_micros().unwrap(), Some(2));
     }
 
     #[test]
