@@ -86,6 +86,21 @@ def explain(conn, query):
     return "\n".join(row[0] for row in conn.execute("EXPLAIN (COSTS OFF) " + query))
 
 
+def assert_workers_combine(conn, query):
+    """Runs the query serially and in a forced-parallel plan: both workers must be launched,
+    the plan must aggregate partially in them and finalize in the leader, and the result
+    must equal the serial one."""
+    set_plan(conn, SERIAL)
+    serial = conn.execute(query).fetchall()
+    set_plan(conn, PARALLEL)
+    analyzed = "\n".join(r[0] for r in conn.execute("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) " + query))
+    parallel = conn.execute(query).fetchall()
+    set_plan(conn, SERIAL)
+    assert "Workers Launched: 2" in analyzed, analyzed
+    assert "Partial" in analyzed and "Finalize" in analyzed, analyzed
+    assert parallel == serial
+
+
 @pytest.fixture(scope="module")
 def demo_db(admin):
     """The demo database of scripts/demo.sh, loaded from demo/."""

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import pytest
 
-from conftest import PARALLEL, SERIAL, explain, set_plan
+from conftest import PARALLEL, SERIAL, assert_workers_combine, explain, set_plan
 
 SEEDS = range(25)
 BASE = datetime(2026, 1, 1, tzinfo=timezone.utc)
@@ -254,11 +254,4 @@ def test_parallel_workers_really_combine_the_new_states(conn):
     query = ("SELECT team, avg_resolution_time(opened_at, resolved_at), complaint_resolution_cost(cost, resolved),"
              " nps(score), complaint_resolution_efficiency(opened_at, resolved_at, '60 days')"
              " FROM big_complaints GROUP BY 1 ORDER BY 1")
-    set_plan(conn, SERIAL)
-    serial = conn.execute(query).fetchall()
-    set_plan(conn, PARALLEL)
-    analyzed = "\n".join(r[0] for r in conn.execute("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) " + query))
-    parallel = conn.execute(query).fetchall()
-    set_plan(conn, SERIAL)
-    assert "Workers Launched: 2" in analyzed and "Partial" in analyzed, analyzed
-    assert parallel == serial
+    assert_workers_combine(conn, query)

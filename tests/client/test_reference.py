@@ -8,7 +8,7 @@ import random
 
 import pytest
 
-from conftest import PARALLEL, SERIAL, explain, set_plan
+from conftest import PARALLEL, SERIAL, assert_workers_combine, explain, set_plan
 
 SEEDS = range(25)
 
@@ -180,12 +180,4 @@ def test_parallel_workers_really_combine_states(conn):
         " FROM big_customers c LEFT JOIN big_tickets t ON t.customer_id = c.id",
     ]
     for query in queries:
-        set_plan(conn, SERIAL)
-        serial = conn.execute(query).fetchall()
-        set_plan(conn, PARALLEL)
-        analyzed = "\n".join(r[0] for r in conn.execute("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) " + query))
-        parallel = conn.execute(query).fetchall()
-        set_plan(conn, SERIAL)
-        assert "Workers Launched: 2" in analyzed, analyzed
-        assert "Partial" in analyzed and "Finalize" in analyzed, analyzed
-        assert parallel == serial
+        assert_workers_combine(conn, query)
