@@ -56,6 +56,10 @@ install_extension() {
     local sudo_flag=()
     [ "$(id -u)" -eq 0 ] || sudo_flag=(--sudo)
     (cd "$REPO_ROOT" && cargo pgrx install --release --pg-config "$PG_CONFIG" "${sudo_flag[@]}")
+    # The install scripts of released versions, so that a database can be created at an
+    # earlier version and updated (ALTER EXTENSION support_kpi UPDATE) with the delta scripts
+    # that cargo pgrx install copies from sql/.
+    "${SUDO[@]}" install -m 644 "$REPO_ROOT"/sql/released/support_kpi--*.sql "$("$PG_CONFIG" --sharedir)/extension/"
 }
 
 # A Python virtualenv with the client-side test and demo dependencies.

@@ -94,10 +94,11 @@ BEGIN
         EXECUTE format(
             'CREATE FUNCTION %1$I(summary share_summary, confidence float8 DEFAULT 0.95,
                                   OUT lower numeric, OUT upper numeric)
-             LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $f$
+             LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+             BEGIN ATOMIC
                  SELECT @extschema@.share_wilson_bound(summary, confidence, false)::numeric,
-                        @extschema@.share_wilson_bound(summary, confidence, true)::numeric
-             $f$',
+                        @extschema@.share_wilson_bound(summary, confidence, true)::numeric;
+             END',
             rate || '_ci');
     END LOOP;
 END

@@ -9,7 +9,8 @@
 CREATE FUNCTION _kpi_check_bands(
     kpi text, band_labels text[], band_edges numeric[], edge_belongs_to text[],
     min_value numeric, max_value numeric
-) RETURNS boolean LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+) RETURNS boolean LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     n_edges int := coalesce(cardinality(band_edges), 0);
     hint text := 'Give n band labels from the lowest values to the highest, n-1 ascending edges, '
@@ -81,7 +82,8 @@ CREATE TABLE kpi_benchmark (
 COMMENT ON TABLE kpi_benchmark IS 'support_kpi: published benchmark values of KPIs, for reference lines in reports';
 
 -- Marks a row the user changed, so pg_dump keeps it.
-CREATE FUNCTION _kpi_mark_customized() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION _kpi_mark_customized() RETURNS trigger LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     IF NEW.customized IS NOT DISTINCT FROM OLD.customized THEN
         NEW.customized := true;
@@ -93,7 +95,8 @@ $$;
 -- A row inserted with the key of a row still as shipped replaces it. This is what lets
 -- pg_restore bring back a customized shipped KPI after CREATE EXTENSION has shipped it anew.
 -- TG_ARGV names the key columns.
-CREATE FUNCTION _kpi_replace_shipped() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION _kpi_replace_shipped() RETURNS trigger LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     same_key text;
 BEGIN
@@ -200,7 +203,8 @@ SELECT c.kpi, c.title, c.unit, e.edge,
 FROM kpi_catalog c, unnest(c.band_edges) WITH ORDINALITY AS e(edge, i);
 
 CREATE FUNCTION kpi_band(kpi text, value numeric) RETURNS text
-LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE AS $$
+LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     d @extschema@.kpi_catalog;
 BEGIN
@@ -228,6 +232,10 @@ BEGIN
     RETURN d.band_labels[cardinality(d.band_labels)];
 END
 $$;
+
+-- Every role may read the catalog (kpi_band and the BI views need it); only the extension's
+-- owner, or a role it grants, may change it.
+GRANT SELECT ON kpi_catalog, kpi_benchmark, kpi_band_edges TO PUBLIC;
 
 COMMENT ON FUNCTION kpi_band(text, numeric) IS
     'support_kpi: the band (e.g. acceptable) of a KPI value, from kpi_catalog';

@@ -39,16 +39,17 @@ CREATE FUNCTION segment_rate_counts(segment_rate_summary) RETURNS jsonb
 -- Each segment's rate is computed exactly as contact_rate computes it, and banded with
 -- the contact_rate entry of kpi_catalog.
 CREATE FUNCTION contact_rate_by_segment_final(segment_rate_summary) RETURNS jsonb
-LANGUAGE sql STABLE STRICT PARALLEL SAFE AS $$
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
+BEGIN ATOMIC
     SELECT jsonb_object_agg(segment, jsonb_build_object(
                'customers', customers, 'contacts', contacts, 'rate', rate,
                'band', @extschema@.kpi_band('contact_rate', rate)))
     FROM (SELECT s.key AS segment,
                  (s.value ->> 'customers')::bigint AS customers,
                  (s.value ->> 'events')::bigint AS contacts,
-                 (s.value ->> 'events')::bigint * 100.0 / (s.value ->> 'customers')::bigint AS rate
-          FROM jsonb_each(@extschema@.segment_rate_counts($1)) s) per_segment
-$$;
+                 (s.value ->> 'events')::bigint * 100.0 / nullif((s.value ->> 'customers')::bigint, 0) AS rate
+          FROM jsonb_each(@extschema@.segment_rate_counts($1)) s) per_segment;
+END;
 
 -- contact_rate_by_segment(...) and contact_summary_by_segment(...), its state as a value.
 DO $$

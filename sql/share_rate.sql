@@ -61,7 +61,8 @@ CREATE FUNCTION share_wilson_bound(share_summary, float8, boolean) RETURNS float
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION escalation_rate_ci(summary share_summary, confidence float8 DEFAULT 0.95,
                                    OUT lower numeric, OUT upper numeric)
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+BEGIN ATOMIC
     SELECT @extschema@.share_wilson_bound(summary, confidence, false)::numeric,
-           @extschema@.share_wilson_bound(summary, confidence, true)::numeric
-$$;
+           @extschema@.share_wilson_bound(summary, confidence, true)::numeric;
+END;

@@ -9,7 +9,7 @@
 //! Consecutive periods thus count every churn exactly once, in the period it falls in;
 //! customers who join during the period are not in its base, as the formula has it.
 
-use crate::fmgr::{arg, raise, raise_with, strict_arg, timestamp_text, Clock};
+use crate::fmgr::{arg, raise, raise_with, timestamp_text, Clock};
 use crate::share_rate::count_hit;
 use crate::{v1_entry_points, v1_functions};
 use kpi_core::error::input_error;
@@ -54,7 +54,7 @@ unsafe fn period(fcinfo: FunctionCallInfo) -> (i64, i64) {
 unsafe fn count_customer(fcinfo: FunctionCallInfo) -> Datum {
     let (start, end) = period(fcinfo);
     let Some(active_from) = arg(fcinfo, 1).map(|d| d.value() as i64) else {
-        return strict_arg(fcinfo, 0);
+        return crate::fixed::unchanged_state(fcinfo);
     };
     let churned_at = arg(fcinfo, 2).map(|d| d.value() as i64);
     if let Some(churned) = churned_at.filter(|c| *c < active_from) {
@@ -70,7 +70,7 @@ unsafe fn count_customer(fcinfo: FunctionCallInfo) -> Datum {
     }
     let at_start = active_from <= start && churned_at.is_none_or(|c| c >= start);
     if !at_start {
-        return strict_arg(fcinfo, 0);
+        return crate::fixed::unchanged_state(fcinfo);
     }
     count_hit(fcinfo, churned_at.is_some_and(|c| c < end))
 }

@@ -117,14 +117,11 @@ pub unsafe fn checked_span(start: i64, end: i64, names: &SpanNames, clock: Clock
 /// `(state, start, end)`, not STRICT: NULL start skips the row, NULL end is pending.
 unsafe fn span_trans(fcinfo: FunctionCallInfo, names: &SpanNames, clock: Clock) -> Datum {
     let Some(start) = arg(fcinfo, 1) else {
-        return strict_arg(fcinfo, 0);
+        return crate::fixed::unchanged_state(fcinfo);
     };
     let end = arg(fcinfo, 2);
     update_fixed::<Durations>(fcinfo, |state| match end {
-        None => {
-            state.add_pending();
-            Ok(())
-        }
+        None => state.add_pending(),
         Some(end) => state.add_span(checked_span(
             start.value() as i64,
             end.value() as i64,
@@ -190,7 +187,7 @@ unsafe fn pending(fcinfo: FunctionCallInfo) -> Datum {
 /// yet) counts as not within target, since the KPI is the share of all cases done in time.
 unsafe fn within_target_trans(fcinfo: FunctionCallInfo, names: &SpanNames, clock: Clock) -> Datum {
     let Some(start) = arg(fcinfo, 1) else {
-        return strict_arg(fcinfo, 0);
+        return crate::fixed::unchanged_state(fcinfo);
     };
     let Some(target) = arg(fcinfo, 3) else {
         raise_with(

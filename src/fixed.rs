@@ -7,15 +7,19 @@
 //! its input. No per-row allocation, no decoding.
 
 use crate::fmgr::{
-    called_as_aggregate, cstring_arg, cstring_datum, new_varlena, receive_buffer, strict_arg,
-    OrRaise,
+    arg, called_as_aggregate, cstring_arg, cstring_datum, new_varlena, raise_with,
+    receive_buffer, return_null, strict_arg, OrRaise,
 };
+use pgrx::PgSqlErrorCode;
 use kpi_core::{CostTotal, Durations, KpiError, Share, SurveyCounts};
 use pgrx::pg_sys::{self, Datum, FunctionCallInfo};
 
 /// A `#[repr(C)]`, plain-old-data state whose SQL type has `INTERNALLENGTH = size_of::<Self>()`
 /// and `ALIGNMENT = double`.
 pub trait FixedState: Copy + 'static {
+    /// The state a NULL transition value stands for, when a support function that is not
+    /// STRICT gets one (a direct call, or an aggregate declared without an initial value).
+    fn empty() -> Option<Self>;
     fn to_text(&self) -> String;
     fn from_text(text: &str) -> Result<Self, KpiError>;
     fn to_bytes(&self) -> Vec<u8>;
@@ -26,6 +30,7 @@ pub trait FixedState: Copy + 'static {
 macro_rules! fixed_state {
     ($($ty:ty),*) => {$(
         impl FixedState for $ty {
+            fn empty() -> Option<Self> { <$ty as EmptyState>::empty() }
             fn to_text(&self) -> String { <$ty>::to_text(self) }
             fn from_text(text: &str) -> Result<Self, KpiError> { <$ty>::from_text(text) }
             fn to_bytes(&self) -> Vec<u8> { <$ty>::to_bytes(self) }
@@ -35,10 +40,34 @@ macro_rules! fixed_state {
     )*};
 }
 
+/// What a NULL state stands for, per type.
+trait EmptyState: Sized {
+    fn empty() -> Option<Self>;
+}
+impl EmptyState for Durations {
+    fn empty() -> Option<Self> {
+        Some(Durations::default())
+    }
+}
+impl EmptyState for CostTotal {
+    fn empty() -> Option<Self> {
+        Some(CostTotal::default())
+    }
+}
+/// A survey state names its survey: a NULL one cannot stand for any.
+impl EmptyState for SurveyCounts {
+    fn empty() -> Option<Self> {
+        None
+    }
+}
+
 fixed_state!(Durations, SurveyCounts, CostTotal);
 
 /// `share_summary`'s binary form is its 16 bytes, without a version byte (it predates them).
 impl FixedState for Share {
+    fn empty() -> Option<Self> {
+        Some(Share::default())
+    }
     fn to_text(&self) -> String {
         Share::to_text(self)
     }
@@ -74,12 +103,19 @@ pub unsafe fn fixed_arg<'a, T: FixedState>(fcinfo: FunctionCallInfo, n: usize) -
     &*strict_arg(fcinfo, n).cast_mut_ptr::<T>()
 }
 
-/// The state in argument 0 to update: itself inside an aggregate, else a copy.
+/// The state in argument 0 to update: itself inside an aggregate, else a copy; a new empty
+/// state for a NULL one.
 pub unsafe fn fixed_for_update<'a, T: FixedState>(fcinfo: FunctionCallInfo) -> (Datum, &'a mut T) {
-    let d = if called_as_aggregate(fcinfo) {
-        strict_arg(fcinfo, 0)
-    } else {
-        fixed_datum(*fixed_arg::<T>(fcinfo, 0))
+    let d = match arg(fcinfo, 0) {
+        None => fixed_datum(T::empty().unwrap_or_else(|| {
+            raise_with(
+                PgSqlErrorCode::ERRCODE_NULL_VALUE_NOT_ALLOWED,
+                "the KPI state is NULL".into(),
+                Some("Start the aggregate from the initial value its definition gives.".into()),
+            )
+        })),
+        Some(d) if called_as_aggregate(fcinfo) => d,
+        Some(d) => fixed_datum(*d.cast_mut_ptr::<T>()),
     };
     (d, &mut *d.cast_mut_ptr::<T>())
 }
@@ -114,4 +150,9 @@ pub unsafe fn fixed_recv<T: FixedState>(fcinfo: FunctionCallInfo) -> Datum {
 pub unsafe fn fixed_send<T: FixedState>(fcinfo: FunctionCallInfo) -> Datum {
     let bytes = fixed_arg::<T>(fcinfo, 0).to_bytes();
     new_varlena(bytes.len(), |out| out.copy_from_slice(&bytes))
+}
+
+/// Argument 0 unchanged, for a transition function that skips a row (NULL stays NULL).
+pub unsafe fn unchanged_state(fcinfo: FunctionCallInfo) -> Datum {
+    arg(fcinfo, 0).unwrap_or_else(|| return_null(fcinfo))
 }

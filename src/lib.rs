@@ -8,7 +8,7 @@
 pub mod churn;
 pub mod customer_rate;
 pub mod durations;
-pub mod expanded;
+pub mod growing;
 pub mod fixed;
 pub mod fmgr;
 pub mod resolution_cost;
@@ -75,4 +75,15 @@ pub mod pg_test {
     pub fn postgresql_conf_options() -> Vec<&'static str> {
         vec![]
     }
+}
+
+/// Called once when a backend loads the library.
+///
+/// Errors must never show a Rust backtrace: pgrx attaches `std::backtrace::Backtrace::capture()`
+/// to errors it passes on, which captures one whenever the server's environment has
+/// `RUST_BACKTRACE` set. `RUST_LIB_BACKTRACE=0` turns capturing off (and saves its cost).
+#[no_mangle]
+#[allow(non_snake_case)]
+pub extern "C-unwind" fn _PG_init() {
+    std::env::set_var("RUST_LIB_BACKTRACE", "0");
 }

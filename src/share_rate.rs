@@ -32,10 +32,7 @@ v1_functions!(
 
 /// Counts one input of a share KPI in the state of argument 0 (in place in an aggregate).
 pub unsafe fn count_hit(fcinfo: FunctionCallInfo, hit: bool) -> Datum {
-    update_fixed::<Share>(fcinfo, |share| {
-        share.add(hit);
-        Ok(())
-    })
+    update_fixed::<Share>(fcinfo, |share| share.add(hit))
 }
 
 /// `share_trans(state, hit boolean)`: STRICT, so NULL inputs never reach it.
@@ -46,10 +43,7 @@ unsafe fn add_input(fcinfo: FunctionCallInfo) -> Datum {
 /// Inverse transition for moving windows: takes back one input.
 unsafe fn remove_input(fcinfo: FunctionCallInfo) -> Datum {
     let hit = strict_arg(fcinfo, 1).value() != 0;
-    update_fixed::<Share>(fcinfo, |share| {
-        share.remove(hit);
-        Ok(())
-    })
+    update_fixed::<Share>(fcinfo, |share| share.remove(hit))
 }
 
 v1_entry_points! {

@@ -209,6 +209,13 @@ impl CostTotal {
     }
 
     fn check(self) -> Result<Self, KpiError> {
+        if !(0..=38).contains(&self.scale) {
+            return Err(KpiError::invalid_text(format!(
+                "invalid cost state: scale {} is not between 0 and 38",
+                self.scale
+            ))
+            .with_hint("A cost total has at most 38 decimals."));
+        }
         let no_costs_but_total = self.costs == 0 && self.total().units != 0;
         if self.resolved < 0
             || self.costs < 0
@@ -270,7 +277,9 @@ impl CostTotal {
         let units = i128::from_be_bytes(r.take(16)?.try_into().unwrap());
         r.finish()?;
         let scale = u32::try_from(scale)
-            .map_err(|_| KpiError::invalid_binary(format!("invalid cost scale {scale}")))?;
+            .ok()
+            .filter(|s| *s <= 38)
+            .ok_or_else(|| KpiError::invalid_binary(format!("invalid cost scale {scale}")))?;
         Self::from_parts(resolved, costs, Decimal { units, scale })
             .map_err(|e| KpiError::invalid_binary(e.message))
     }

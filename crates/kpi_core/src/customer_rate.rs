@@ -57,7 +57,20 @@ impl CustomerRate {
             )));
         }
         let customers = KeySet::decode(key_type, r)?;
-        Ok(CustomerRate { customers, events })
+        let state = CustomerRate { customers, events };
+        state.check().map_err(|m| KpiError::invalid_binary(m))?;
+        Ok(state)
+    }
+
+    /// What every state holds: each event row came with a customer.
+    pub fn check(&self) -> Result<(), String> {
+        if self.events > 0 && self.customers.is_empty() {
+            return Err(format!(
+                "{} events but no customer: every counted event comes with its customer",
+                self.events
+            ));
+        }
+        Ok(())
     }
 
     /// Size of [`CustomerRate::encode`]'s output.
@@ -103,10 +116,12 @@ impl CustomerRate {
         let customers = body
             .get("customers")
             .ok_or_else(|| KpiError::invalid_text("\"customers\" is missing"))?;
-        Ok(CustomerRate {
+        let state = CustomerRate {
             customers: KeySet::from_json(key_type, customers)?,
             events,
-        })
+        };
+        state.check().map_err(KpiError::invalid_text)?;
+        Ok(state)
     }
 
     /// Text form, e.g. `{"key_type":"bigint","events":3,"customers":[1,2]}`.

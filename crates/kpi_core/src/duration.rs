@@ -99,8 +99,9 @@ impl Durations {
         Ok(())
     }
 
-    pub fn add_pending(&mut self) {
-        self.pending += 1;
+    pub fn add_pending(&mut self) -> Result<(), KpiError> {
+        self.pending = checked_sum(self.pending, 1)?;
+        Ok(())
     }
 
     pub fn merge(&mut self, other: &Durations) -> Result<(), KpiError> {
@@ -222,7 +223,7 @@ mod tests {
         assert_eq!(d.average_micros().unwrap(), Some(2)); // 1.5 -> 2
         d.add_span(0).unwrap();
         assert_eq!(d.average_micros().unwrap(), Some(1)); // 1.0
-        d.add_pending();
+        d.add_pending().unwrap();
         assert_eq!((d.completed, d.pending), (3, 1));
     }
 

@@ -74,6 +74,14 @@ impl KeyType {
     }
 }
 
+/// One key of a [`KeySet`], borrowed.
+#[derive(Debug, Clone, Copy)]
+pub enum KeyRef<'a> {
+    Int(i64),
+    Uuid(u128),
+    Text(&'a [u8]),
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KeySet {
     Int(IntKeys),
@@ -152,6 +160,18 @@ impl KeySet {
         Ok(())
     }
 
+    /// Calls `f` with every key, in no particular order.
+    pub fn for_each_key(
+        &self,
+        f: &mut dyn FnMut(KeyRef<'_>) -> Result<(), KpiError>,
+    ) -> Result<(), KpiError> {
+        match self {
+            KeySet::Int(s) => s.iter().try_for_each(|k| f(KeyRef::Int(k))),
+            KeySet::Uuid(s) => s.iter().try_for_each(|k| f(KeyRef::Uuid(*k))),
+            KeySet::Text(s) => s.iter().try_for_each(|k| f(KeyRef::Text(k))),
+        }
+    }
+
     /// Size of [`KeySet::encode`]'s output.
     pub fn encoded_len(&self) -> usize {
         8 + match self {
@@ -174,22 +194,27 @@ impl KeySet {
         }
     }
 
-    /// Reads what [`KeySet::encode`] wrote. Duplicate keys in corrupt input collapse into one,
-    /// so a decoded set always counts distinct customers.
+    /// Reads what [`KeySet::encode`] wrote. A key given twice is an error: the count of keys
+    /// would disagree with the customers they stand for.
     pub fn decode(key_type: KeyType, r: &mut Reader) -> Result<Self, KpiError> {
         let mut set = KeySet::new(key_type);
+        let dup = || KpiError::invalid_binary("binary KPI state repeats a customer key");
         match &mut set {
             KeySet::Int(s) => {
                 let n = r.count(8)?;
                 for _ in 0..n {
-                    s.insert(r.i64()?);
+                    if !s.insert_new(r.i64()?) {
+                        return Err(dup());
+                    }
                 }
             }
             KeySet::Uuid(s) => {
                 let n = r.count(16)?;
                 s.reserve(n);
                 for _ in 0..n {
-                    s.insert(u128::from_be_bytes(r.take(16)?.try_into().unwrap()));
+                    if !s.insert(u128::from_be_bytes(r.take(16)?.try_into().unwrap())) {
+                        return Err(dup());
+                    }
                 }
             }
             KeySet::Text(s) => {
@@ -197,7 +222,11 @@ impl KeySet {
                 s.reserve(n);
                 for _ in 0..n {
                     let len = r.u32()? as usize;
-                    s.get_or_insert_with(r.take(len)?, |k: &[u8]| Box::from(k));
+                    let key = r.take(len)?;
+                    if s.contains(key) {
+                        return Err(dup());
+                    }
+                    s.insert(Box::from(key));
                 }
             }
         }
@@ -235,14 +264,15 @@ impl KeySet {
             let bad = || {
                 KpiError::invalid_text(format!("invalid {} customer key {item}", key_type.name()))
             };
-            match &mut set {
-                KeySet::Int(s) => s.insert(item.as_i64().ok_or_else(bad)?),
-                KeySet::Uuid(s) => {
-                    s.insert(item.as_str().and_then(parse_uuid).ok_or_else(bad)?);
-                }
-                KeySet::Text(s) => {
-                    s.insert(Box::from(item.as_str().ok_or_else(bad)?.as_bytes()));
-                }
+            let new = match &mut set {
+                KeySet::Int(s) => s.insert_new(item.as_i64().ok_or_else(bad)?),
+                KeySet::Uuid(s) => s.insert(item.as_str().and_then(parse_uuid).ok_or_else(bad)?),
+                KeySet::Text(s) => s.insert(Box::from(item.as_str().ok_or_else(bad)?.as_bytes())),
+            };
+            if !new {
+                return Err(KpiError::invalid_text(format!(
+                    "customer key {item} appears twice"
+                )));
             }
         }
         Ok(set)
@@ -296,6 +326,13 @@ impl IntKeys {
                 set.insert(key);
             }
         }
+    }
+
+    /// Inserts `key`; whether it was new.
+    pub fn insert_new(&mut self, key: i64) -> bool {
+        let before = self.len();
+        self.insert(key);
+        self.len() > before
     }
 
     /// Moves the keys from the bitmap to a hash set.

@@ -11,6 +11,7 @@ pub mod cost;
 pub mod customer_rate;
 pub mod duration;
 pub mod error;
+pub mod flat;
 pub mod keys;
 pub mod segment_rate;
 pub mod share;

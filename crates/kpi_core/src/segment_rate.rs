@@ -90,6 +90,12 @@ impl SegmentRate {
             let len = r.u32()? as usize;
             let name = r.take(len)?;
             let body = CustomerRate::decode_body(state.key_type, &mut r)?;
+            if body.customers.is_empty() {
+                return Err(KpiError::invalid_binary("a segment has no customers"));
+            }
+            if state.segments.contains_key(name) {
+                return Err(KpiError::invalid_binary("a segment name appears twice"));
+            }
             state.segment(name).merge(&body)?;
         }
         r.finish()?;
@@ -121,6 +127,11 @@ impl SegmentRate {
                 .ok_or_else(|| KpiError::invalid_text("\"segments\" must be an object"))?;
             for (name, body) in segments {
                 let body = CustomerRate::body_from_json(state.key_type, body)?;
+                if body.customers.is_empty() {
+                    return Err(KpiError::invalid_text(format!(
+                        "segment \"{name}\" has no customers"
+                    )));
+                }
                 state.segments.insert(Box::from(name.as_bytes()), body);
             }
             Ok(state)

@@ -21,21 +21,31 @@ pub const SHARE_BYTES: usize = 16;
 
 impl Share {
     #[inline]
-    pub fn add(&mut self, hit: bool) {
-        self.total += 1;
+    pub fn add(&mut self, hit: bool) -> Result<(), KpiError> {
+        self.total = checked_sum(self.total, 1)?;
         self.hits += hit as i64;
+        Ok(())
     }
 
     /// Takes back one input added earlier (moving-window aggregates).
     #[inline]
-    pub fn remove(&mut self, hit: bool) {
+    pub fn remove(&mut self, hit: bool) -> Result<(), KpiError> {
+        if self.total - self.hits < (!hit) as i64 || self.hits < hit as i64 {
+            return Err(KpiError::new(
+                crate::error::KpiErrorKind::InvalidValue,
+                "the KPI state has no such input to take back",
+            )
+            .with_hint("An inverse transition function only takes back inputs its state counted."));
+        }
         self.total -= 1;
         self.hits -= hit as i64;
+        Ok(())
     }
 
     pub fn merge(&mut self, other: &Share) -> Result<(), KpiError> {
+        let total = checked_sum(self.total, other.total)?;
         self.hits = checked_sum(self.hits, other.hits)?;
-        self.total = checked_sum(self.total, other.total)?;
+        self.total = total;
         Ok(())
     }
 
@@ -92,10 +102,10 @@ mod tests {
     fn counts_hits_among_inputs() {
         let mut s = Share::default();
         for hit in [true, false, false, true, false] {
-            s.add(hit);
+            s.add(hit).unwrap();
         }
         assert_eq!(s, Share { hits: 2, total: 5 });
-        s.remove(true);
+        s.remove(true).unwrap();
         assert_eq!(s, Share { hits: 1, total: 4 });
     }
 

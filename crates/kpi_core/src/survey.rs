@@ -11,6 +11,17 @@ use serde::{Deserialize, Serialize};
 const MAX_POINTS: usize = 11;
 
 /// Size of the SQL value: the survey tag and eleven counters.
+/// The most answers one survey state counts, so that every sum it takes fits in 64 bits.
+pub const MAX_RESPONSES: i64 = i64::MAX / 16;
+
+fn nothing_to_take_back() -> KpiError {
+    KpiError::new(
+        crate::error::KpiErrorKind::InvalidValue,
+        "the KPI state has no such input to take back",
+    )
+    .with_hint("An inverse transition function only takes back inputs its state counted.")
+}
+
 pub const SURVEY_BYTES: usize = 8 * (1 + MAX_POINTS);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,6 +111,8 @@ impl SurveyCounts {
 
     pub fn add(&mut self, score: i32) -> Result<(), KpiError> {
         let i = self.slot(score)?;
+        // states start within MAX_RESPONSES (checked on input and merge), so sums of
+        // scores stay within 64 bits for any number of rows a table can hold
         self.counts[i] = checked_sum(self.counts[i], 1)?;
         Ok(())
     }
@@ -107,15 +120,21 @@ impl SurveyCounts {
     /// Takes back an answer added earlier (moving-window aggregates).
     pub fn remove(&mut self, score: i32) -> Result<(), KpiError> {
         let i = self.slot(score)?;
+        if self.counts[i] == 0 {
+            return Err(nothing_to_take_back());
+        }
         self.counts[i] -= 1;
         Ok(())
     }
 
     pub fn merge(&mut self, other: &SurveyCounts) -> Result<(), KpiError> {
         self.expect_survey(other.survey())?;
-        for (a, b) in self.counts.iter_mut().zip(other.counts) {
+        let mut merged = *self;
+        for (a, b) in merged.counts.iter_mut().zip(other.counts) {
             *a = checked_sum(*a, b)?;
         }
+        merged.responses_fit()?;
+        *self = merged;
         Ok(())
     }
 
@@ -190,12 +209,18 @@ impl SurveyCounts {
         Ok(self)
     }
 
-    /// Sums of counters are taken in i64; refuse states whose total would overflow.
+    /// Sums of counters, and of scores times counters (at most 10 per answer), are taken in
+    /// i64: refuse states with more answers than [`MAX_RESPONSES`].
     fn responses_fit(&self) -> Result<(), KpiError> {
-        self.counts
+        let total = self
+            .counts
             .iter()
-            .try_fold(0i64, |acc, n| checked_sum(acc, *n))
-            .map(|_| ())
+            .try_fold(0i64, |acc, n| checked_sum(acc, *n))?;
+        if total > MAX_RESPONSES {
+            return Err(KpiError::overflow()
+                .with_hint("A survey state counts at most 576460752303423487 answers."));
+        }
+        Ok(())
     }
 
     pub fn to_text(&self) -> String {

@@ -1,0 +1,1192 @@
+//! The in-memory form (format version 2) of the distinct-customer states: one flat byte
+//! buffer that an aggregate updates in place, with no pointers and no memory of its own.
+//!
+//! PostgreSQL keeps a transition state of a real SQL type as one allocation in the
+//! aggregate's memory context. Keeping the set of distinct customers *inside* that allocation
+//! (an open-addressing hash table, or a bitmap for dense integer ids) means that hash
+//! aggregation sees and accounts every byte of it (`work_mem` then means what users expect),
+//! that a state costs no memory context of its own (thousands to millions of groups stay
+//! linear), and that the state can be stored or sent as it is. When the buffer is full the
+//! extension allocates a larger one and [`rebuild`]s the state into it: geometric growth, so a
+//! row costs amortized O(1).
+//!
+//! Everything here is safe Rust over `&[u8]`: a corrupt buffer can make an operation fail
+//! (an error, or a panic that the extension turns into an ERROR) but never read or write
+//! outside the buffer.
+//!
+//! Layout (all integers little-endian):
+//! ```text
+//!  0 u8  version = 2        1 u8 key type (1 int, 2 uuid, 3 text)
+//!  2 u8  kind (1 customer rate, 2 segment rate)          3 u8 mode (0 hash, 1 bitmap)
+//!  4 u32 segments (segment rate: number of segments)
+//!  8 i64 events (customer rate)   16 i64 count: distinct keys (customer) or (segment, key) pairs
+//! 24 i64 min key  32 i64 max key  (integer customer keys; valid when count > 0)
+//! 40 u32 capacity: hash slots (a power of two) or bitmap words
+//! 44 u32 arena capacity  48 u32 arena bytes used  52 u32 segment directory capacity (power of two)
+//! 56 i64 bitmap base (a multiple of 64)
+//! 64 segment directory (segment rate): capacity x 32 bytes
+//!    slots (hash mode): capacity x slot size | words (bitmap mode): capacity x 8 bytes
+//!    arena: variable-length keys and segment names
+//! ```
+//! A hash slot is a u32 tag (0: empty; else high hash bits | 1) followed by the key (fixed
+//! width: 8 bytes for integer keys, 16 for uuid, 4 + 8 / 4 + 16 for a segment id and key) or
+//! by the u32 arena offset of a variable-length key (text; a segment id and text). An arena
+//! entry is a u32 length and the bytes. A directory slot is a u32 tag, the u32 arena offset
+//! and u32 length of the segment's name, its u32 id (order of first appearance), its
+//! distinct customers and its events (i64 each).
+
+use crate::error::{KpiError, KpiErrorKind};
+use crate::keys::KeyType;
+
+pub const VERSION: u8 = 2;
+pub const HEADER: usize = 64;
+const KIND_CUSTOMER: u8 = 1;
+const KIND_SEGMENT: u8 = 2;
+const MODE_HASH: u8 = 0;
+const MODE_BITMAP: u8 = 1;
+const DIR_SLOT: usize = 32;
+/// A state must fit in one PostgreSQL value (1 GB), header of the value included.
+pub const MAX_BYTES: usize = 0x3fff_ffff - 8;
+/// Hash tables are grown at 3/4 full.
+const LOAD_NUM: usize = 3;
+const LOAD_DEN: usize = 4;
+const MIN_SLOTS: usize = 8;
+
+/// The buffer is too small for one more key: the caller allocates [`Plan::len`] bytes,
+/// [`rebuild`]s the state into them and tries again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Plan {
+    pub mode: u8,
+    pub capacity: usize,
+    pub arena_cap: usize,
+    pub dir_cap: usize,
+    pub base: i64,
+}
+
+impl Plan {
+    fn slot_size(&self, key_type: KeyType, kind: u8) -> usize {
+        slot_size(key_type, kind)
+    }
+
+    /// Total bytes of a state laid out by this plan.
+    pub fn len(&self, key_type: KeyType, kind: u8) -> usize {
+        let body = if self.mode == MODE_BITMAP {
+            self.capacity * 8
+        } else {
+            self.capacity * self.slot_size(key_type, kind)
+        };
+        HEADER + self.dir_cap * DIR_SLOT + body + self.arena_cap
+    }
+}
+
+fn slot_size(key_type: KeyType, kind: u8) -> usize {
+    let seg = if kind == KIND_SEGMENT { 4 } else { 0 };
+    4 + match key_type {
+        KeyType::Int => seg + 8,
+        KeyType::Uuid => seg + 16,
+        KeyType::Text => 4,
+    }
+}
+
+fn is_var(key_type: KeyType) -> bool {
+    key_type == KeyType::Text
+}
+
+pub fn too_large() -> KpiError {
+    KpiError::new(
+        KpiErrorKind::OutOfRange,
+        "KPI state would exceed the 1 GB limit of a PostgreSQL value",
+    )
+    .with_hint("Aggregate fewer distinct customers per group (e.g. by segment or month), or use count(DISTINCT ...) for such a group.")
+}
+
+#[inline]
+fn rd_u32(b: &[u8], o: usize) -> u32 {
+    u32::from_le_bytes(b[o..o + 4].try_into().unwrap())
+}
+#[inline]
+fn wr_u32(b: &mut [u8], o: usize, v: u32) {
+    b[o..o + 4].copy_from_slice(&v.to_le_bytes())
+}
+#[inline]
+fn rd_i64(b: &[u8], o: usize) -> i64 {
+    i64::from_le_bytes(b[o..o + 8].try_into().unwrap())
+}
+#[inline]
+fn wr_i64(b: &mut [u8], o: usize, v: i64) {
+    b[o..o + 8].copy_from_slice(&v.to_le_bytes())
+}
+
+/// A 64-bit mix of 8 bytes (splitmix64's finalizer).
+#[inline]
+pub fn mix64(mut x: u64) -> u64 {
+    x ^= x >> 30;
+    x = x.wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x ^= x >> 27;
+    x = x.wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
+}
+
+/// A hash of a byte string, eight bytes at a time.
+#[inline]
+pub fn hash_bytes(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0x9e37_79b9_7f4a_7c15 ^ bytes.len() as u64;
+    let mut chunks = bytes.chunks_exact(8);
+    for c in &mut chunks {
+        h = (h.rotate_left(23) ^ u64::from_le_bytes(c.try_into().unwrap()))
+            .wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+    let rest = chunks.remainder();
+    if !rest.is_empty() {
+        let mut last = [0u8; 8];
+        last[..rest.len()].copy_from_slice(rest);
+        h = (h.rotate_left(23) ^ u64::from_le_bytes(last)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+    mix64(h)
+}
+
+#[inline]
+fn tag_of(h: u64) -> u32 {
+    ((h >> 32) as u32) | 1
+}
+
+/// Read-only view of a version-2 state.
+#[derive(Clone, Copy)]
+pub struct View<'a> {
+    pub b: &'a [u8],
+}
+
+/// The header fields every operation needs, read once.
+#[derive(Clone, Copy, Debug)]
+struct Geo {
+    key_type: KeyType,
+    kind: u8,
+    mode: u8,
+    capacity: usize,
+    arena_cap: usize,
+    arena_used: usize,
+    dir_cap: usize,
+    slot: usize,
+    dir_at: usize,
+    body_at: usize,
+    arena_at: usize,
+}
+
+fn key_type_from_tag(tag: u8) -> Result<KeyType, KpiError> {
+    match tag {
+        1 => Ok(KeyType::Int),
+        2 => Ok(KeyType::Uuid),
+        3 => Ok(KeyType::Text),
+        t => Err(KpiError::invalid_binary(format!(
+            "unknown customer key type tag {t}"
+        ))),
+    }
+}
+
+pub fn key_type_tag(kt: KeyType) -> u8 {
+    match kt {
+        KeyType::Int => 1,
+        KeyType::Uuid => 2,
+        KeyType::Text => 3,
+    }
+}
+
+fn corrupt(what: &str) -> KpiError {
+    KpiError::invalid_binary(format!("corrupt KPI state: {what}"))
+}
+
+fn geo(b: &[u8]) -> Result<Geo, KpiError> {
+    if b.len() < HEADER || b[0] != VERSION {
+        return Err(corrupt("bad header"));
+    }
+    let key_type = key_type_from_tag(b[1])?;
+    let kind = b[2];
+    let mode = b[3];
+    if !(kind == KIND_CUSTOMER || kind == KIND_SEGMENT)
+        || !(mode == MODE_HASH || (mode == MODE_BITMAP && kind == KIND_CUSTOMER))
+        || (mode == MODE_BITMAP && key_type != KeyType::Int)
+    {
+        return Err(corrupt("bad kind or mode"));
+    }
+    let capacity = rd_u32(b, 40) as usize;
+    let arena_cap = rd_u32(b, 44) as usize;
+    let arena_used = rd_u32(b, 48) as usize;
+    let dir_cap = rd_u32(b, 52) as usize;
+    let slot = slot_size(key_type, kind);
+    let body = if mode == MODE_BITMAP {
+        capacity * 8
+    } else {
+        if capacity != 0 && !capacity.is_power_of_two() {
+            return Err(corrupt("slot count is not a power of two"));
+        }
+        capacity * slot
+    };
+    if (kind == KIND_SEGMENT) != (dir_cap > 0) || (dir_cap > 0 && !dir_cap.is_power_of_two()) {
+        return Err(corrupt("bad segment directory"));
+    }
+    let dir_at = HEADER;
+    let body_at = dir_at + dir_cap * DIR_SLOT;
+    let arena_at = body_at + body;
+    if arena_at + arena_cap != b.len() || arena_used > arena_cap {
+        return Err(corrupt("sizes disagree with its length"));
+    }
+    Ok(Geo {
+        key_type,
+        kind,
+        mode,
+        capacity,
+        arena_cap,
+        arena_used,
+        dir_cap,
+        slot,
+        dir_at,
+        body_at,
+        arena_at,
+    })
+}
+
+/// Whether `b` starts like a version-2 state (the version byte).
+pub fn is_v2(b: &[u8]) -> bool {
+    b.first() == Some(&VERSION)
+}
+
+/// An empty state of `kind`. `len` must be [`initial_len`].
+fn init(b: &mut [u8], key_type: KeyType, kind: u8, plan: &Plan) {
+    b.fill(0);
+    b[0] = VERSION;
+    b[1] = key_type_tag(key_type);
+    b[2] = kind;
+    b[3] = plan.mode;
+    wr_u32(b, 40, plan.capacity as u32);
+    wr_u32(b, 44, plan.arena_cap as u32);
+    wr_u32(b, 52, plan.dir_cap as u32);
+    wr_i64(b, 56, plan.base);
+}
+
+fn initial_plan(key_type: KeyType, kind: u8) -> Plan {
+    Plan {
+        mode: MODE_HASH,
+        capacity: MIN_SLOTS,
+        arena_cap: if is_var(key_type) || kind == KIND_SEGMENT {
+            64
+        } else {
+            0
+        },
+        dir_cap: if kind == KIND_SEGMENT { 4 } else { 0 },
+        base: 0,
+    }
+}
+
+pub fn initial_len_customer(key_type: KeyType) -> usize {
+    initial_plan(key_type, KIND_CUSTOMER).len(key_type, KIND_CUSTOMER)
+}
+
+pub fn initial_len_segment(key_type: KeyType) -> usize {
+    initial_plan(key_type, KIND_SEGMENT).len(key_type, KIND_SEGMENT)
+}
+
+pub fn init_customer(b: &mut [u8], key_type: KeyType) {
+    init(b, key_type, KIND_CUSTOMER, &initial_plan(key_type, KIND_CUSTOMER));
+}
+
+pub fn init_segment(b: &mut [u8], key_type: KeyType) {
+    init(b, key_type, KIND_SEGMENT, &initial_plan(key_type, KIND_SEGMENT));
+}
+
+/// A customer key as the table stores it.
+#[derive(Clone, Copy, Debug)]
+pub enum Key<'a> {
+    Int(i64),
+    Uuid([u8; 16]),
+    Text(&'a [u8]),
+}
+
+impl Key<'_> {
+    fn key_type(&self) -> KeyType {
+        match self {
+            Key::Int(_) => KeyType::Int,
+            Key::Uuid(_) => KeyType::Uuid,
+            Key::Text(_) => KeyType::Text,
+        }
+    }
+}
+
+/// The key bytes of a slot or arena entry: the segment id (segment rate) and the key.
+fn key_bytes<'k>(seg: Option<u32>, key: &Key<'k>, scratch: &'k mut [u8; 20]) -> &'k [u8] {
+    let mut n = 0;
+    if let Some(s) = seg {
+        scratch[..4].copy_from_slice(&s.to_le_bytes());
+        n = 4;
+    }
+    match key {
+        Key::Int(k) => {
+            scratch[n..n + 8].copy_from_slice(&k.to_le_bytes());
+            &scratch[..n + 8]
+        }
+        Key::Uuid(u) => {
+            scratch[n..n + 16].copy_from_slice(u);
+            &scratch[..n + 16]
+        }
+        Key::Text(_) => &scratch[..n],
+    }
+}
+
+fn wrong_key_type(state: KeyType, given: KeyType) -> KpiError {
+    KpiError::new(
+        KpiErrorKind::Mismatch,
+        format!(
+            "a KPI state over {} customer keys cannot take a {} key",
+            state.name(),
+            given.name()
+        ),
+    )
+    .with_hint("Give every row of one aggregate the same customer key type.")
+}
+
+impl<'a> View<'a> {
+    pub fn new(b: &'a [u8]) -> Result<Self, KpiError> {
+        geo(b)?;
+        Ok(View { b })
+    }
+
+    pub fn key_type(&self) -> KeyType {
+        key_type_from_tag(self.b[1]).expect("checked by new")
+    }
+
+    pub fn is_segment(&self) -> bool {
+        self.b[2] == KIND_SEGMENT
+    }
+
+    pub fn events(&self) -> i64 {
+        rd_i64(self.b, 8)
+    }
+
+    /// Distinct customers (customer rate) or distinct (segment, customer) pairs.
+    pub fn count(&self) -> i64 {
+        rd_i64(self.b, 16)
+    }
+
+    /// Calls `f` with every stored key: `(segment id or None, key bytes)`. Integer keys come as
+    /// their 8 little-endian bytes, uuids as their 16 bytes, text as its bytes. `tick` is
+    /// called every few thousand keys (the extension checks for query cancellation there).
+    pub fn for_each_key(
+        &self,
+        tick: &mut dyn FnMut(),
+        f: &mut dyn FnMut(Option<u32>, &[u8]) -> Result<(), KpiError>,
+    ) -> Result<(), KpiError> {
+        let g = geo(self.b)?;
+        let b = self.b;
+        let seg = g.kind == KIND_SEGMENT;
+        if g.mode == MODE_BITMAP {
+            let base = rd_i64(b, 56);
+            for w in 0..g.capacity {
+                if w % 4096 == 0 {
+                    tick();
+                }
+                let mut word = u64::from_le_bytes(
+                    b[g.body_at + w * 8..g.body_at + w * 8 + 8]
+                        .try_into()
+                        .unwrap(),
+                );
+                while word != 0 {
+                    let bit = word.trailing_zeros() as i64;
+                    word &= word - 1;
+                    let k = base
+                        .checked_add(w as i64 * 64 + bit)
+                        .ok_or_else(|| corrupt("bitmap beyond the integer range"))?;
+                    f(None, &k.to_le_bytes())?;
+                }
+            }
+            return Ok(());
+        }
+        for i in 0..g.capacity {
+            if i % 4096 == 0 {
+                tick();
+            }
+            let s = g.body_at + i * g.slot;
+            if rd_u32(b, s) == 0 {
+                continue;
+            }
+            let bytes: &[u8] = if is_var(g.key_type) {
+                let off = rd_u32(b, s + 4) as usize;
+                arena_entry(b, &g, off)?
+            } else {
+                &b[s + 4..s + g.slot]
+            };
+            if seg {
+                if bytes.len() < 4 {
+                    return Err(corrupt("short segment key"));
+                }
+                f(
+                    Some(u32::from_le_bytes(bytes[..4].try_into().unwrap())),
+                    &bytes[4..],
+                )?;
+            } else {
+                f(None, bytes)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Segments (segment rate): `(id, name, customers, events)` in order of id.
+    pub fn segments(&self) -> Result<Vec<(u32, &'a [u8], i64, i64)>, KpiError> {
+        let g = geo(self.b)?;
+        let b = self.b;
+        let mut out = Vec::with_capacity((rd_u32(b, 4) as usize).min(g.dir_cap));
+        for i in 0..g.dir_cap {
+            let d = g.dir_at + i * DIR_SLOT;
+            if rd_u32(b, d) == 0 {
+                continue;
+            }
+            let off = rd_u32(b, d + 4) as usize;
+            let name = arena_entry(b, &g, off)?;
+            out.push((rd_u32(b, d + 12), name, rd_i64(b, d + 16), rd_i64(b, d + 24)));
+        }
+        out.sort_unstable_by_key(|s| s.0);
+        if out.len() != rd_u32(b, 4) as usize || out.iter().enumerate().any(|(i, s)| s.0 as usize != i)
+        {
+            return Err(corrupt("segment directory"));
+        }
+        Ok(out)
+    }
+}
+
+fn arena_entry<'b>(b: &'b [u8], g: &Geo, off: usize) -> Result<&'b [u8], KpiError> {
+    if off + 4 > g.arena_used {
+        return Err(corrupt("arena offset"));
+    }
+    let at = g.arena_at + off;
+    let len = rd_u32(b, at) as usize;
+    if off + 4 + len > g.arena_used {
+        return Err(corrupt("arena entry"));
+    }
+    Ok(&b[at + 4..at + 4 + len])
+}
+
+/// What an insert did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Insert {
+    /// The key was new.
+    Added,
+    /// The key was there already.
+    Present,
+    /// No room: grow to this plan, rebuild, and insert again.
+    Grow(Plan),
+}
+
+/// Writable view of a version-2 state.
+pub struct Table<'a> {
+    pub b: &'a mut [u8],
+}
+
+impl<'a> Table<'a> {
+    pub fn new(b: &'a mut [u8]) -> Result<Self, KpiError> {
+        geo(b)?;
+        Ok(Table { b })
+    }
+
+    pub fn view(&self) -> View<'_> {
+        View { b: self.b }
+    }
+
+    pub fn add_events(&mut self, n: i64) -> Result<(), KpiError> {
+        let e = rd_i64(self.b, 8)
+            .checked_add(n)
+            .ok_or_else(KpiError::overflow)?;
+        wr_i64(self.b, 8, e);
+        Ok(())
+    }
+
+    /// Inserts a customer key (customer rate).
+    #[inline]
+    pub fn insert_customer(&mut self, key: Key<'_>) -> Result<Insert, KpiError> {
+        let g = geo(self.b)?;
+        if key.key_type() != g.key_type {
+            return Err(wrong_key_type(g.key_type, key.key_type()));
+        }
+        if g.mode == MODE_BITMAP {
+            let Key::Int(k) = key else { unreachable!() };
+            return Ok(self.bitmap_insert(&g, k));
+        }
+        let r = self.hash_insert(&g, None, &key)?;
+        if r == Insert::Added {
+            if let Key::Int(k) = key {
+                self.track_min_max(k);
+            }
+        }
+        Ok(r)
+    }
+
+    fn track_min_max(&mut self, k: i64) {
+        let count = rd_i64(self.b, 16);
+        if count == 1 {
+            wr_i64(self.b, 24, k);
+            wr_i64(self.b, 32, k);
+        } else {
+            if k < rd_i64(self.b, 24) {
+                wr_i64(self.b, 24, k);
+            }
+            if k > rd_i64(self.b, 32) {
+                wr_i64(self.b, 32, k);
+            }
+        }
+    }
+
+    fn bitmap_insert(&mut self, g: &Geo, k: i64) -> Insert {
+        let base = rd_i64(self.b, 56);
+        let off = k as i128 - base as i128;
+        if off >= 0 && off < g.capacity as i128 * 64 {
+            let off = off as usize;
+            let at = g.body_at + (off / 64) * 8;
+            let mut word = u64::from_le_bytes(self.b[at..at + 8].try_into().unwrap());
+            let bit = 1u64 << (off % 64);
+            if word & bit != 0 {
+                return Insert::Present;
+            }
+            word |= bit;
+            self.b[at..at + 8].copy_from_slice(&word.to_le_bytes());
+            let count = rd_i64(self.b, 16).saturating_add(1);
+            wr_i64(self.b, 16, count);
+            self.track_min_max(k);
+            return Insert::Added;
+        }
+        Insert::Grow(self.plan_bitmap_growth(g, k))
+    }
+
+    /// A bitmap that must cover `k`: grows it (at least doubling) while it stays smaller than
+    /// a hash table of the same keys would be; else moves to a hash table.
+    fn plan_bitmap_growth(&self, g: &Geo, k: i64) -> Plan {
+        let count = rd_i64(self.b, 16).clamp(0, i64::MAX / 64) as usize;
+        let base = rd_i64(self.b, 56) as i128;
+        let end = base + g.capacity as i128 * 64;
+        let lo = (base.min(k as i128)).div_euclid(64) * 64;
+        let hi = end.max(k as i128 + 1);
+        let needed = ((hi - lo + 63) / 64) as u128;
+        let words = needed.max(2 * g.capacity as u128);
+        let hash_bytes = hash_slots_for(count + 1) * slot_size(KeyType::Int, KIND_CUSTOMER);
+        if words * 8 <= hash_bytes as u128 * 2 && words * 8 <= MAX_BYTES as u128 {
+            // grow towards the new key
+            let words = words as usize;
+            let new_base = if (k as i128) < base {
+                (hi - words as i128 * 64).max(i64::MIN as i128).div_euclid(64) * 64
+            } else {
+                lo
+            };
+            // keep the new base representable and covering [lo, hi)
+            let new_base = new_base.clamp(i64::MIN as i128, lo);
+            Plan {
+                mode: MODE_BITMAP,
+                capacity: words.max(needed as usize),
+                arena_cap: 0,
+                dir_cap: 0,
+                base: new_base as i64,
+            }
+        } else {
+            Plan {
+                mode: MODE_HASH,
+                capacity: hash_slots_for(count + 1),
+                arena_cap: 0,
+                dir_cap: 0,
+                base: 0,
+            }
+        }
+    }
+
+    /// Finds or inserts `key` (with segment id `seg`) in the hash table.
+    fn hash_insert(&mut self, g: &Geo, seg: Option<u32>, key: &Key<'_>) -> Result<Insert, KpiError> {
+        let mut scratch = [0u8; 20];
+        let fixed = key_bytes(seg, key, &mut scratch);
+        let text = if let Key::Text(t) = key { *t } else { &[][..] };
+        let h = if is_var(g.key_type) {
+            hash_bytes(text) ^ mix64(seg.map_or(0, |s| s as u64 + 1))
+        } else {
+            hash_bytes(fixed)
+        };
+        let tag = tag_of(h);
+        if g.capacity > 0 {
+            let mask = g.capacity - 1;
+            let mut i = (h as usize) & mask;
+            for _ in 0..g.capacity {
+                let s = g.body_at + i * g.slot;
+                let t = rd_u32(self.b, s);
+                if t == 0 {
+                    break;
+                }
+                if t == tag {
+                    let same = if is_var(g.key_type) {
+                        let stored = arena_entry(self.b, g, rd_u32(self.b, s + 4) as usize)?;
+                        match seg {
+                            Some(sid) => {
+                                stored.len() == 4 + text.len()
+                                    && stored[..4] == sid.to_le_bytes()
+                                    && &stored[4..] == text
+                            }
+                            None => stored == text,
+                        }
+                    } else {
+                        &self.b[s + 4..s + g.slot] == fixed
+                    };
+                    if same {
+                        return Ok(Insert::Present);
+                    }
+                }
+                i = (i + 1) & mask;
+            }
+        }
+        // a new key: room in the table (and the arena)?
+        let count = usize::try_from(rd_i64(self.b, 16)).map_err(|_| corrupt("negative count"))?;
+        let entry = if is_var(g.key_type) {
+            4 + fixed.len() + text.len()
+        } else {
+            0
+        };
+        let table_full = count.saturating_add(1).saturating_mul(LOAD_DEN) > g.capacity * LOAD_NUM;
+        let arena_full = g.arena_used + entry > g.arena_cap;
+        if table_full || arena_full {
+            let mut plan = self.current_plan(g);
+            if table_full {
+                plan.capacity = hash_slots_for(count + 1);
+                if g.kind == KIND_CUSTOMER && g.key_type == KeyType::Int && count > 0 {
+                    // dense integer keys: a bitmap over [min, max] is smaller
+                    let (lo, hi) = (rd_i64(self.b, 24) as i128, rd_i64(self.b, 32) as i128);
+                    if let Key::Int(k) = key {
+                        let lo = lo.min(*k as i128).div_euclid(64) * 64;
+                        let hi = hi.max(*k as i128) + 1;
+                        let words = (hi - lo + 63) / 64;
+                        if words * 8 <= (plan.capacity * g.slot) as i128 {
+                            plan = Plan {
+                                mode: MODE_BITMAP,
+                                capacity: words as usize,
+                                arena_cap: 0,
+                                dir_cap: 0,
+                                base: lo as i64,
+                            };
+                        }
+                    }
+                }
+            }
+            if arena_full {
+                plan.arena_cap = grow_to(g.arena_cap, g.arena_used + entry);
+            }
+            return Ok(Insert::Grow(plan));
+        }
+        // insert at the first empty slot of the probe sequence
+        let mask = g.capacity - 1;
+        let mut i = (h as usize) & mask;
+        loop {
+            let s = g.body_at + i * g.slot;
+            if rd_u32(self.b, s) == 0 {
+                wr_u32(self.b, s, tag);
+                if is_var(g.key_type) {
+                    let off = g.arena_used;
+                    let at = g.arena_at + off;
+                    wr_u32(self.b, at, (fixed.len() + text.len()) as u32);
+                    self.b[at + 4..at + 4 + fixed.len()].copy_from_slice(fixed);
+                    self.b[at + 4 + fixed.len()..at + entry].copy_from_slice(text);
+                    wr_u32(self.b, 48, (off + entry) as u32);
+                    wr_u32(self.b, s + 4, off as u32);
+                } else {
+                    self.b[s + 4..s + g.slot].copy_from_slice(fixed);
+                }
+                break;
+            }
+            i = (i + 1) & mask;
+        }
+        wr_i64(self.b, 16, count as i64 + 1);
+        Ok(Insert::Added)
+    }
+
+    fn current_plan(&self, g: &Geo) -> Plan {
+        Plan {
+            mode: g.mode,
+            capacity: g.capacity,
+            arena_cap: g.arena_cap,
+            dir_cap: g.dir_cap,
+            base: rd_i64(self.b, 56),
+        }
+    }
+
+    /// The directory slot of segment `name`, adding the segment if new.
+    fn segment_slot(&mut self, g: &Geo, name: &[u8]) -> Result<Result<usize, Plan>, KpiError> {
+        let h = hash_bytes(name);
+        let tag = tag_of(h);
+        let mask = g.dir_cap - 1;
+        let mut i = (h as usize) & mask;
+        for _ in 0..g.dir_cap {
+            let d = g.dir_at + i * DIR_SLOT;
+            let t = rd_u32(self.b, d);
+            if t == 0 {
+                break;
+            }
+            if t == tag && arena_entry(self.b, g, rd_u32(self.b, d + 4) as usize)? == name {
+                return Ok(Ok(d));
+            }
+            i = (i + 1) & mask;
+        }
+        let n = rd_u32(self.b, 4) as usize;
+        let entry = 4 + name.len();
+        let dir_full = (n + 1) * LOAD_DEN > g.dir_cap * LOAD_NUM;
+        let arena_full = g.arena_used + entry > g.arena_cap;
+        if dir_full || arena_full {
+            let mut plan = self.current_plan(g);
+            if dir_full {
+                plan.dir_cap = g.dir_cap * 2;
+            }
+            if arena_full {
+                plan.arena_cap = grow_to(g.arena_cap, g.arena_used + entry);
+            }
+            return Ok(Err(plan));
+        }
+        if n >= u32::MAX as usize / 2 {
+            return Err(too_large());
+        }
+        let mut i = (h as usize) & mask;
+        loop {
+            let d = g.dir_at + i * DIR_SLOT;
+            if rd_u32(self.b, d) == 0 {
+                let off = g.arena_used;
+                let at = g.arena_at + off;
+                wr_u32(self.b, at, name.len() as u32);
+                self.b[at + 4..at + entry].copy_from_slice(name);
+                wr_u32(self.b, 48, (off + entry) as u32);
+                wr_u32(self.b, d, tag);
+                wr_u32(self.b, d + 4, off as u32);
+                wr_u32(self.b, d + 8, name.len() as u32);
+                wr_u32(self.b, d + 12, n as u32);
+                wr_i64(self.b, d + 16, 0);
+                wr_i64(self.b, d + 24, 0);
+                wr_u32(self.b, 4, n as u32 + 1);
+                return Ok(Ok(d));
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// Counts a row of segment `name` with customer `key` and `events` events (segment rate).
+    pub fn insert_segment_row(
+        &mut self,
+        name: &[u8],
+        key: Key<'_>,
+        events: i64,
+    ) -> Result<Insert, KpiError> {
+        let g = geo(self.b)?;
+        if g.kind != KIND_SEGMENT {
+            return Err(corrupt("not a segment state"));
+        }
+        if key.key_type() != g.key_type {
+            return Err(wrong_key_type(g.key_type, key.key_type()));
+        }
+        let d = match self.segment_slot(&g, name)? {
+            Ok(d) => d,
+            Err(plan) => return Ok(Insert::Grow(plan)),
+        };
+        let g = geo(self.b)?; // the arena may have grown in use
+        let id = rd_u32(self.b, d + 12);
+        let r = self.hash_insert(&g, Some(id), &key)?;
+        match r {
+            Insert::Grow(_) => return Ok(r),
+            Insert::Added => {
+                let c = rd_i64(self.b, d + 16).saturating_add(1);
+                wr_i64(self.b, d + 16, c);
+            }
+            Insert::Present => {}
+        }
+        let e = rd_i64(self.b, d + 24)
+            .checked_add(events)
+            .ok_or_else(KpiError::overflow)?;
+        wr_i64(self.b, d + 24, e);
+        Ok(r)
+    }
+
+    /// Adds `events` to segment `name`, which must exist.
+    pub fn add_segment_events(&mut self, name: &[u8], events: i64) -> Result<(), KpiError> {
+        let g = geo(self.b)?;
+        let d = find_dir(self.b, &g, name)?;
+        let e = rd_i64(self.b, d + 24)
+            .checked_add(events)
+            .ok_or_else(KpiError::overflow)?;
+        wr_i64(self.b, d + 24, e);
+        Ok(())
+    }
+
+    /// Makes sure segment `name` exists (with no customers yet); returns its id.
+    pub fn ensure_segment(&mut self, name: &[u8]) -> Result<Result<u32, Plan>, KpiError> {
+        let g = geo(self.b)?;
+        Ok(self
+            .segment_slot(&g, name)?
+            .map(|d| rd_u32(self.b, d + 12)))
+    }
+}
+
+/// Hash slots for `n` keys at most 3/4 full.
+fn hash_slots_for(n: usize) -> usize {
+    let mut cap = MIN_SLOTS;
+    while n.saturating_mul(LOAD_DEN) > cap.saturating_mul(LOAD_NUM) && cap < 1 << 40 {
+        cap *= 2;
+    }
+    cap
+}
+
+fn grow_to(current: usize, needed: usize) -> usize {
+    let mut cap = current.max(64);
+    while cap < needed {
+        cap *= 2;
+    }
+    cap
+}
+
+/// Bytes needed to lay out `old` by `plan`; an error when that exceeds a PostgreSQL value.
+pub fn planned_len(old: &[u8], plan: &Plan) -> Result<usize, KpiError> {
+    let g = geo(old)?;
+    let len = plan.len(g.key_type, g.kind);
+    if len > MAX_BYTES {
+        return Err(too_large());
+    }
+    Ok(len)
+}
+
+/// Copies the state `old` into `new` (of [`planned_len`] bytes), laid out by `plan`.
+pub fn rebuild(old: &[u8], plan: &Plan, new: &mut [u8]) -> Result<(), KpiError> {
+    let g = geo(old)?;
+    init(new, g.key_type, g.kind, plan);
+    // header values that carry over
+    new[4..40].copy_from_slice(&old[4..40]);
+    wr_i64(new, 16, 0);
+    let v = View { b: old };
+    if g.kind == KIND_SEGMENT {
+        wr_u32(new, 4, 0);
+        // segments first, in id order, so ids stay the same
+        for (id, name, customers, events) in v.segments()? {
+            let mut t = Table { b: &mut *new };
+            let Ok(new_id) = t.ensure_segment(name)? else {
+                return Err(corrupt("rebuild plan too small"));
+            };
+            debug_assert_eq!(new_id, id);
+            let ng = geo(t.b)?;
+            let d = find_dir(t.b, &ng, name)?;
+            wr_i64(t.b, d + 16, customers);
+            wr_i64(t.b, d + 24, events);
+        }
+    }
+    let mut t = Table { b: new };
+    let ng = geo(t.b)?;
+    let kt = g.key_type;
+    let mut min_max: Option<(i64, i64)> = None;
+    v.for_each_key(&mut || {}, &mut |seg, bytes| {
+        let key = key_from_bytes(kt, bytes)?;
+        let r = if ng.mode == MODE_BITMAP {
+            let Key::Int(k) = key else { unreachable!() };
+            t.bitmap_insert(&ng, k)
+        } else {
+            let ng = geo(t.b)?;
+            t.hash_insert(&ng, seg, &key)?
+        };
+        match r {
+            Insert::Added => {}
+            Insert::Present => return Err(corrupt("duplicate key")),
+            Insert::Grow(_) => return Err(corrupt("rebuild plan too small")),
+        }
+        if let Key::Int(k) = key {
+            min_max = Some(match min_max {
+                None => (k, k),
+                Some((a, b)) => (a.min(k), b.max(k)),
+            });
+        }
+        Ok(())
+    })?;
+    if let Some((lo, hi)) = min_max {
+        wr_i64(t.b, 24, lo);
+        wr_i64(t.b, 32, hi);
+    }
+    if rd_i64(t.b, 16) != rd_i64(old, 16) {
+        return Err(corrupt("key count disagrees with its keys"));
+    }
+    Ok(())
+}
+
+fn find_dir(b: &[u8], g: &Geo, name: &[u8]) -> Result<usize, KpiError> {
+    let h = hash_bytes(name);
+    let tag = tag_of(h);
+    let mask = g.dir_cap - 1;
+    let mut i = (h as usize) & mask;
+    for _ in 0..g.dir_cap {
+        let d = g.dir_at + i * DIR_SLOT;
+        let t = rd_u32(b, d);
+        if t == 0 {
+            break;
+        }
+        if t == tag && arena_entry(b, g, rd_u32(b, d + 4) as usize)? == name {
+            return Ok(d);
+        }
+        i = (i + 1) & mask;
+    }
+    Err(corrupt("segment missing"))
+}
+
+/// A key from the bytes [`View::for_each_key`] gives.
+pub fn key_from_bytes(kt: KeyType, bytes: &[u8]) -> Result<Key<'_>, KpiError> {
+    Ok(match kt {
+        KeyType::Int => Key::Int(i64::from_le_bytes(
+            bytes.try_into().map_err(|_| corrupt("integer key"))?,
+        )),
+        KeyType::Uuid => Key::Uuid(bytes.try_into().map_err(|_| corrupt("uuid key"))?),
+        KeyType::Text => Key::Text(bytes),
+    })
+}
+
+/// Checks a whole version-2 state: its layout, every key and segment, and that its counts
+/// agree with them. O(size); for states that did not come from this process (storage, the
+/// network).
+pub fn validate(b: &[u8]) -> Result<(), KpiError> {
+    let g = geo(b)?;
+    let v = View { b };
+    let count = v.count();
+    let events = v.events();
+    if count < 0 || events < 0 {
+        return Err(corrupt("negative count"));
+    }
+    // a fresh layout of the same capacity must take every key without growing, and must end
+    // up with the same count; duplicates and dangling offsets fail on the way
+    let plan = Plan {
+        mode: g.mode,
+        capacity: g.capacity,
+        arena_cap: g.arena_cap,
+        dir_cap: g.dir_cap,
+        base: rd_i64(b, 56),
+    };
+    let mut copy = vec![0u8; b.len()];
+    rebuild(b, &plan, &mut copy)?;
+    if g.kind == KIND_SEGMENT {
+        let mut per = vec![0i64; v.segments()?.len()];
+        v.for_each_key(&mut || {}, &mut |seg, _| {
+            let s = seg.ok_or_else(|| corrupt("pair without segment"))? as usize;
+            *per.get_mut(s).ok_or_else(|| corrupt("unknown segment id"))? += 1;
+            Ok(())
+        })?;
+        for (id, _, customers, events) in v.segments()? {
+            if per[id as usize] != customers || customers < 0 || events < 0 {
+                return Err(corrupt("segment counts disagree with its keys"));
+            }
+            if customers == 0 && events > 0 {
+                return Err(corrupt("events without customers"));
+            }
+        }
+    } else if count == 0 && events > 0 {
+        return Err(corrupt("events without customers"));
+    }
+    Ok(())
+}
+
+/// A growable version-2 state in a `Vec`, for tests and for code outside PostgreSQL: the
+/// same grow-and-rebuild loop the extension runs on palloc'd buffers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OwnedState(pub Vec<u8>);
+
+impl OwnedState {
+    pub fn customer(kt: KeyType) -> Self {
+        let mut b = vec![0u8; initial_len_customer(kt)];
+        init_customer(&mut b, kt);
+        OwnedState(b)
+    }
+
+    pub fn segment(kt: KeyType) -> Self {
+        let mut b = vec![0u8; initial_len_segment(kt)];
+        init_segment(&mut b, kt);
+        OwnedState(b)
+    }
+
+    pub fn view(&self) -> View<'_> {
+        View { b: &self.0 }
+    }
+
+    fn grow(&mut self, plan: &Plan) -> Result<(), KpiError> {
+        let mut new = vec![0u8; planned_len(&self.0, plan)?];
+        rebuild(&self.0, plan, &mut new)?;
+        self.0 = new;
+        Ok(())
+    }
+
+    pub fn insert_customer(&mut self, key: Key<'_>) -> Result<bool, KpiError> {
+        loop {
+            match Table::new(&mut self.0)?.insert_customer(key)? {
+                Insert::Added => return Ok(true),
+                Insert::Present => return Ok(false),
+                Insert::Grow(plan) => self.grow(&plan)?,
+            }
+        }
+    }
+
+    pub fn add_events(&mut self, n: i64) -> Result<(), KpiError> {
+        Table::new(&mut self.0)?.add_events(n)
+    }
+
+    pub fn insert_segment_row(
+        &mut self,
+        name: &[u8],
+        key: Key<'_>,
+        events: i64,
+    ) -> Result<bool, KpiError> {
+        loop {
+            match Table::new(&mut self.0)?.insert_segment_row(name, key, events)? {
+                Insert::Added => return Ok(true),
+                Insert::Present => return Ok(false),
+                Insert::Grow(plan) => self.grow(&plan)?,
+            }
+        }
+    }
+
+    pub fn ensure_segment(&mut self, name: &[u8]) -> Result<u32, KpiError> {
+        loop {
+            match Table::new(&mut self.0)?.ensure_segment(name)? {
+                Ok(id) => return Ok(id),
+                Err(plan) => self.grow(&plan)?,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    fn ints(state: &OwnedState) -> Vec<i64> {
+        let mut out = Vec::new();
+        state
+            .view()
+            .for_each_key(&mut || {}, &mut |_, b| {
+                out.push(i64::from_le_bytes(b.try_into().unwrap()));
+                Ok(())
+            })
+            .unwrap();
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn dense_integer_keys_move_to_a_bitmap_and_stay_small() {
+        let mut s = OwnedState::customer(KeyType::Int);
+        for k in 1..=1_000_000i64 {
+            s.insert_customer(Key::Int(k)).unwrap();
+            s.insert_customer(Key::Int(k)).unwrap();
+        }
+        assert_eq!(s.view().count(), 1_000_000);
+        assert_eq!(s.0[3], MODE_BITMAP);
+        assert!(s.0.len() < 300_000, "{} bytes", s.0.len());
+        assert_eq!(ints(&s), (1..=1_000_000).collect::<Vec<_>>());
+        validate(&s.0).unwrap();
+    }
+
+    #[test]
+    fn scattered_keys_stay_in_a_hash_table_and_count_exactly() {
+        let mut s = OwnedState::customer(KeyType::Int);
+        let mut reference = HashSet::new();
+        let mut x: u64 = 12345;
+        for _ in 0..200_000 {
+            x = mix64(x);
+            let k = (x % 50_000) as i64 * 1_000_003 - (1 << 40);
+            assert_eq!(s.insert_customer(Key::Int(k)).unwrap(), reference.insert(k));
+        }
+        assert_eq!(s.view().count() as usize, reference.len());
+        let mut want: Vec<i64> = reference.into_iter().collect();
+        want.sort();
+        assert_eq!(ints(&s), want);
+        assert_eq!(s.0[3], MODE_HASH);
+        validate(&s.0).unwrap();
+    }
+
+    #[test]
+    fn bitmap_leaves_for_a_hash_table_when_keys_scatter_and_extremes_work() {
+        let mut s = OwnedState::customer(KeyType::Int);
+        for k in 0..1000 {
+            s.insert_customer(Key::Int(k)).unwrap();
+        }
+        assert_eq!(s.0[3], MODE_BITMAP);
+        for k in [i64::MIN, i64::MAX, -1, 1 << 50, i64::MIN + 1, i64::MAX - 1] {
+            assert!(s.insert_customer(Key::Int(k)).unwrap());
+        }
+        assert_eq!(s.0[3], MODE_HASH);
+        assert_eq!(s.view().count(), 1006);
+        let mut t = OwnedState::customer(KeyType::Int);
+        for k in (i64::MAX - 500..=i64::MAX).rev() {
+            t.insert_customer(Key::Int(k)).unwrap();
+        }
+        for k in (i64::MIN..i64::MIN + 500).rev() {
+            t.insert_customer(Key::Int(k)).unwrap();
+        }
+        assert_eq!(t.view().count(), 1001);
+        validate(&t.0).unwrap();
+    }
+
+    #[test]
+    fn text_and_uuid_keys() {
+        let mut s = OwnedState::customer(KeyType::Text);
+        for i in 0..10_000 {
+            let k = format!("customer-{}", i % 3000);
+            s.insert_customer(Key::Text(k.as_bytes())).unwrap();
+        }
+        s.insert_customer(Key::Text(b"")).unwrap();
+        assert_eq!(s.view().count(), 3001);
+        validate(&s.0).unwrap();
+        let mut u = OwnedState::customer(KeyType::Uuid);
+        for i in 0..5000u128 {
+            u.insert_customer(Key::Uuid((i % 777).to_be_bytes())).unwrap();
+        }
+        assert_eq!(u.view().count(), 777);
+        let err = u.insert_customer(Key::Int(1)).unwrap_err();
+        assert_eq!(err.kind, KpiErrorKind::Mismatch);
+    }
+
+    #[test]
+    fn segments_count_customers_per_segment() {
+        for kt in [KeyType::Int, KeyType::Uuid, KeyType::Text] {
+            let mut s = OwnedState::segment(kt);
+            let mut reference: std::collections::HashMap<String, (HashSet<u64>, i64)> =
+                Default::default();
+            let mut x = 7u64;
+            for _ in 0..20_000 {
+                x = mix64(x);
+                let seg = format!("segment {}", x % 37);
+                let c = (x >> 20) % 900;
+                let e = (x >> 40) % 2;
+                let tb = c.to_string();
+                let key = match kt {
+                    KeyType::Int => Key::Int(c as i64),
+                    KeyType::Uuid => Key::Uuid((c as u128).to_be_bytes()),
+                    KeyType::Text => Key::Text(tb.as_bytes()),
+                };
+                s.insert_segment_row(seg.as_bytes(), key, e as i64).unwrap();
+                let r = reference.entry(seg).or_default();
+                r.0.insert(c);
+                r.1 += e as i64;
+            }
+            let segs = s.view().segments().unwrap();
+            assert_eq!(segs.len(), reference.len());
+            for (_, name, customers, events) in segs {
+                let r = &reference[std::str::from_utf8(name).unwrap()];
+                assert_eq!((customers, events), (r.0.len() as i64, r.1));
+            }
+            validate(&s.0).unwrap();
+        }
+    }
+
+    #[test]
+    fn corrupt_buffers_fail_cleanly() {
+        let mut s = OwnedState::segment(KeyType::Text);
+        s.insert_segment_row(b"a", Key::Text(b"x"), 1).unwrap();
+        s.insert_segment_row(b"b", Key::Text(b"y"), 0).unwrap();
+        let good = s.0.clone();
+        let mut x = 99u64;
+        for i in 0..20_000 {
+            let mut b = good.clone();
+            x = mix64(x + i);
+            let at = (x as usize) % b.len();
+            b[at] ^= 1 << ((x >> 32) % 8);
+            if x % 7 == 0 {
+                b.truncate((x >> 8) as usize % b.len());
+            }
+            // must not panic
+            let _ = validate(&b);
+        }
+    }
+}
