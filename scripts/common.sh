@@ -37,7 +37,8 @@ cluster_start() {
     mkdir -p "$WORK_DIR" && chmod 755 "$WORK_DIR"
     owner_dir "$dir"
     as_pg_owner "$PG_BIN/initdb" -D "$dir/data" -U postgres -A trust --no-sync -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log"
-    as_pg_owner "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
+    # RUST_BACKTRACE=1 as a hostile setting: errors must not show Rust backtraces anyway.
+    as_pg_owner env RUST_BACKTRACE=1 "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
         -o "-p $port -k $dir -c listen_addresses='' -c fsync=off -c max_worker_processes=8 -c max_parallel_workers=4" \
         start >/dev/null
     export PGHOST=$dir PGPORT=$port PGUSER=postgres
@@ -72,4 +73,16 @@ python_env() {
         "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$REPO_ROOT/tests/client/requirements.txt"
     fi
     PYTHON=$venv/bin/python
+}
+
+# Fails when a server log of the test run shows a crashed backend.
+check_no_crash() {
+    local found
+    found=$(grep -rl --include='*.log' -e 'terminated by signal' "$WORK_DIR" 2>/dev/null || true)
+    if [ -n "$found" ]; then
+        echo "error: a backend crashed during the tests, see:" >&2
+        grep -r --include='*.log' -B2 -A2 -e 'terminated by signal' "$WORK_DIR" >&2 || true
+        return 1
+    fi
+    echo "server logs: no backend terminated by a signal"
 }

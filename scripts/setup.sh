@@ -5,7 +5,8 @@
 # Safe to run again. Works as root or as a user with sudo.
 source "$(dirname "$0")/common.sh"
 
-packages=(postgresql-15 postgresql-server-dev-15 libclang-dev clang pkg-config sudo python3 python3-venv)
+# sqlsmith and pgbench (postgresql-contrib) drive the stress tests (tests/client/test_stress.py).
+packages=(postgresql-15 postgresql-server-dev-15 postgresql-contrib libclang-dev clang pkg-config sudo python3 python3-venv sqlsmith)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

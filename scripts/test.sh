@@ -17,6 +17,9 @@ cargo fmt --all -- --check
 step "Pure KPI algorithms: cargo test -p kpi_core"
 cargo test -p kpi_core
 
+# Logs of earlier runs must not fail this one.
+rm -rf "$WORK_DIR/test" "$WORK_DIR/regress"
+
 step "In-server tests: cargo pgrx test pg15"
 mkdir -p "$WORK_DIR" && chmod 755 "$WORK_DIR"
 pgrx_data=$WORK_DIR/pgrx-test-data
@@ -43,3 +46,7 @@ echo "benchmark suite ran (output: $WORK_DIR/bench-smoke.log)"
 
 step "Client-side tests: pytest tests/client"
 "$PYTHON" -m pytest -q -p no:cacheprovider tests/client
+
+step "Server logs of every cluster of this run: no crashed backend"
+cluster_stop test
+check_no_crash

@@ -129,14 +129,18 @@ fn received(bytes: &[u8]) -> Result<OwnedState, KpiError> {
         flat::validate(bytes)?;
         let state = OwnedState(bytes.to_vec());
         if state.view().is_segment() {
-            return Err(KpiError::invalid_binary("value is not a customer_rate_summary"));
+            return Err(KpiError::invalid_binary(
+                "value is not a customer_rate_summary",
+            ));
         }
         // text keys must be valid in the server encoding
         let kt = state.view().key_type();
         if kt == KeyType::Text {
-            state.view().for_each_key(&mut crate::growing::check_interrupts, &mut |_, k| {
-                verify_server_text(k).map(|_| ())
-            })?;
+            state
+                .view()
+                .for_each_key(&mut crate::growing::check_interrupts, &mut |_, k| {
+                    verify_server_text(k).map(|_| ())
+                })?;
         }
         return Ok(state);
     }

@@ -7,12 +7,12 @@
 //! its input. No per-row allocation, no decoding.
 
 use crate::fmgr::{
-    arg, called_as_aggregate, cstring_arg, cstring_datum, new_varlena, raise_with,
-    receive_buffer, return_null, strict_arg, OrRaise,
+    arg, called_as_aggregate, cstring_arg, cstring_datum, new_varlena, raise_with, receive_buffer,
+    return_null, strict_arg, OrRaise,
 };
-use pgrx::PgSqlErrorCode;
 use kpi_core::{CostTotal, Durations, KpiError, Share, SurveyCounts};
 use pgrx::pg_sys::{self, Datum, FunctionCallInfo};
+use pgrx::PgSqlErrorCode;
 
 /// A `#[repr(C)]`, plain-old-data state whose SQL type has `INTERNALLENGTH = size_of::<Self>()`
 /// and `ALIGNMENT = double`.

@@ -96,7 +96,9 @@ fn upgrade(kind: Kind, bytes: &[u8]) -> Result<Cow<'_, [u8]>, KpiError> {
         return Ok(Cow::Borrowed(bytes));
     }
     let owned = match kind {
-        Kind::Customer => customer_to_flat(&CustomerRate::decode(bytes)?, &|b| Ok(Cow::Borrowed(b)))?,
+        Kind::Customer => {
+            customer_to_flat(&CustomerRate::decode(bytes)?, &|b| Ok(Cow::Borrowed(b)))?
+        }
         Kind::Segment => segment_to_flat(&SegmentRate::decode(bytes)?, &|b| Ok(Cow::Borrowed(b)))?,
     };
     Ok(Cow::Owned(owned.0))
@@ -119,7 +121,9 @@ unsafe fn state_for_update<'a>(
 ) -> (Datum, &'a mut [u8]) {
     if let Some(d) = current {
         if let Some(b) = plain_payload(d) {
-            if flat::is_v2(b) && View::new(b).is_ok_and(|v| v.is_segment() == (kind == Kind::Segment)) {
+            if flat::is_v2(b)
+                && View::new(b).is_ok_and(|v| v.is_segment() == (kind == Kind::Segment))
+            {
                 return (d, b);
             }
         }
@@ -196,7 +200,10 @@ impl Updating<'_> {
 
     pub unsafe fn ensure_segment(&mut self, name: &[u8]) -> u32 {
         loop {
-            let r = Table::new(self.bytes).or_raise().ensure_segment(name).or_raise();
+            let r = Table::new(self.bytes)
+                .or_raise()
+                .ensure_segment(name)
+                .or_raise();
             match r {
                 Ok(id) => return id,
                 Err(plan) => {
@@ -319,7 +326,9 @@ pub fn segment_to_flat(state: &SegmentRate, recode: Recode) -> Result<OwnedState
         let name = recode(name)?;
         out.ensure_segment(&name)?;
         if s.events > 0 && s.customers.is_empty() {
-            return Err(KpiError::invalid_text("a segment has events but no customers"));
+            return Err(KpiError::invalid_text(
+                "a segment has events but no customers",
+            ));
         }
         s.customers.for_each_key(&mut |k| {
             n += 1;
@@ -386,7 +395,10 @@ pub fn segment_from_flat(v: View<'_>, recode: Recode) -> Result<SegmentRate, Kpi
         let name = names
             .get(seg.unwrap_or(u32::MAX) as usize)
             .ok_or_else(|| KpiError::invalid_binary("corrupt KPI state: segment id"))?;
-        let s = state.segments.get_mut(&name[..]).expect("segment added above");
+        let s = state
+            .segments
+            .get_mut(&name[..])
+            .expect("segment added above");
         insert_decoded(&mut s.customers, kt, bytes, recode)
     })?;
     Ok(state)
@@ -452,10 +464,11 @@ pub fn verify_server_text(bytes: &[u8]) -> Result<Cow<'_, [u8]>, KpiError> {
     }
 }
 
-/// JSON text with every non-ASCII character written as a \u escape: valid in any server
-/// encoding, and read back the same by the type's input function and by jsonb.
+/// JSON text for the server: as it is in a UTF8 database; elsewhere with every non-ASCII
+/// character written as a \u escape, which is valid in any server encoding and read back the
+/// same by the type's input function and by jsonb.
 pub fn ascii_json(json: String) -> String {
-    if json.is_ascii() {
+    if json.is_ascii() || database_is_utf8() {
         return json;
     }
     let mut out = String::with_capacity(json.len() + 16);

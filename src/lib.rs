@@ -8,9 +8,9 @@
 pub mod churn;
 pub mod customer_rate;
 pub mod durations;
-pub mod growing;
 pub mod fixed;
 pub mod fmgr;
+pub mod growing;
 pub mod resolution_cost;
 pub mod segment_rate;
 pub mod share_rate;

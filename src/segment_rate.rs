@@ -9,8 +9,8 @@ use crate::fmgr::{
     return_null, strict_arg, varlena_bytes, OrRaise,
 };
 use crate::growing::{
-    ascii_json, combine, input_text, output_datum, segment_from_flat, segment_to_flat, server_to_utf8,
-    state_datum, utf8_to_server, verify_server_text, with_view, Kind, Updating,
+    ascii_json, combine, input_text, output_datum, segment_from_flat, segment_to_flat,
+    server_to_utf8, state_datum, utf8_to_server, verify_server_text, with_view, Kind, Updating,
 };
 use crate::{v1_entry_points, v1_functions};
 use kpi_core::flat::{self, OwnedState};
@@ -43,7 +43,13 @@ unsafe fn segment_trans(fcinfo: FunctionCallInfo, key_type: KeyType, key_of: Key
         return current.unwrap_or_else(|| return_null(fcinfo));
     };
     let events = arg(fcinfo, 3).is_some() as i64;
-    let mut st = Updating::begin(fcinfo, "segment_rate_trans", Kind::Segment, current, key_type);
+    let mut st = Updating::begin(
+        fcinfo,
+        "segment_rate_trans",
+        Kind::Segment,
+        current,
+        key_type,
+    );
     let name = varlena_bytes(segment);
     let key = key_of(customer);
     st.insert(|t| t.insert_segment_row(name, key, events));
@@ -85,15 +91,19 @@ fn received(bytes: &[u8]) -> Result<OwnedState, KpiError> {
         flat::validate(bytes)?;
         let state = OwnedState(bytes.to_vec());
         if !state.view().is_segment() {
-            return Err(KpiError::invalid_binary("value is not a segment_rate_summary"));
+            return Err(KpiError::invalid_binary(
+                "value is not a segment_rate_summary",
+            ));
         }
         for (_, name, _, _) in state.view().segments()? {
             verify_server_text(name)?;
         }
         if state.view().key_type() == KeyType::Text {
-            state.view().for_each_key(&mut crate::growing::check_interrupts, &mut |_, k| {
-                verify_server_text(k).map(|_| ())
-            })?;
+            state
+                .view()
+                .for_each_key(&mut crate::growing::check_interrupts, &mut |_, k| {
+                    verify_server_text(k).map(|_| ())
+                })?;
         }
         return Ok(state);
     }

@@ -286,11 +286,21 @@ pub fn initial_len_segment(key_type: KeyType) -> usize {
 }
 
 pub fn init_customer(b: &mut [u8], key_type: KeyType) {
-    init(b, key_type, KIND_CUSTOMER, &initial_plan(key_type, KIND_CUSTOMER));
+    init(
+        b,
+        key_type,
+        KIND_CUSTOMER,
+        &initial_plan(key_type, KIND_CUSTOMER),
+    );
 }
 
 pub fn init_segment(b: &mut [u8], key_type: KeyType) {
-    init(b, key_type, KIND_SEGMENT, &initial_plan(key_type, KIND_SEGMENT));
+    init(
+        b,
+        key_type,
+        KIND_SEGMENT,
+        &initial_plan(key_type, KIND_SEGMENT),
+    );
 }
 
 /// A customer key as the table stores it.
@@ -440,10 +450,16 @@ impl<'a> View<'a> {
             }
             let off = rd_u32(b, d + 4) as usize;
             let name = arena_entry(b, &g, off)?;
-            out.push((rd_u32(b, d + 12), name, rd_i64(b, d + 16), rd_i64(b, d + 24)));
+            out.push((
+                rd_u32(b, d + 12),
+                name,
+                rd_i64(b, d + 16),
+                rd_i64(b, d + 24),
+            ));
         }
         out.sort_unstable_by_key(|s| s.0);
-        if out.len() != rd_u32(b, 4) as usize || out.iter().enumerate().any(|(i, s)| s.0 as usize != i)
+        if out.len() != rd_u32(b, 4) as usize
+            || out.iter().enumerate().any(|(i, s)| s.0 as usize != i)
         {
             return Err(corrupt("segment directory"));
         }
@@ -568,7 +584,10 @@ impl<'a> Table<'a> {
             // grow towards the new key
             let words = words as usize;
             let new_base = if (k as i128) < base {
-                (hi - words as i128 * 64).max(i64::MIN as i128).div_euclid(64) * 64
+                (hi - words as i128 * 64)
+                    .max(i64::MIN as i128)
+                    .div_euclid(64)
+                    * 64
             } else {
                 lo
             };
@@ -593,7 +612,12 @@ impl<'a> Table<'a> {
     }
 
     /// Finds or inserts `key` (with segment id `seg`) in the hash table.
-    fn hash_insert(&mut self, g: &Geo, seg: Option<u32>, key: &Key<'_>) -> Result<Insert, KpiError> {
+    fn hash_insert(
+        &mut self,
+        g: &Geo,
+        seg: Option<u32>,
+        key: &Key<'_>,
+    ) -> Result<Insert, KpiError> {
         let mut scratch = [0u8; 20];
         let fixed = key_bytes(seg, key, &mut scratch);
         let text = if let Key::Text(t) = key { *t } else { &[][..] };
@@ -812,9 +836,7 @@ impl<'a> Table<'a> {
     /// Makes sure segment `name` exists (with no customers yet); returns its id.
     pub fn ensure_segment(&mut self, name: &[u8]) -> Result<Result<u32, Plan>, KpiError> {
         let g = geo(self.b)?;
-        Ok(self
-            .segment_slot(&g, name)?
-            .map(|d| rd_u32(self.b, d + 12)))
+        Ok(self.segment_slot(&g, name)?.map(|d| rd_u32(self.b, d + 12)))
     }
 }
 
@@ -960,7 +982,8 @@ pub fn validate(b: &[u8]) -> Result<(), KpiError> {
         let mut per = vec![0i64; v.segments()?.len()];
         v.for_each_key(&mut || {}, &mut |seg, _| {
             let s = seg.ok_or_else(|| corrupt("pair without segment"))? as usize;
-            *per.get_mut(s).ok_or_else(|| corrupt("unknown segment id"))? += 1;
+            *per.get_mut(s)
+                .ok_or_else(|| corrupt("unknown segment id"))? += 1;
             Ok(())
         })?;
         for (id, _, customers, events) in v.segments()? {
@@ -1130,7 +1153,8 @@ mod tests {
         validate(&s.0).unwrap();
         let mut u = OwnedState::customer(KeyType::Uuid);
         for i in 0..5000u128 {
-            u.insert_customer(Key::Uuid((i % 777).to_be_bytes())).unwrap();
+            u.insert_customer(Key::Uuid((i % 777).to_be_bytes()))
+                .unwrap();
         }
         assert_eq!(u.view().count(), 777);
         let err = u.insert_customer(Key::Int(1)).unwrap_err();

@@ -35,7 +35,9 @@ impl Share {
                 crate::error::KpiErrorKind::InvalidValue,
                 "the KPI state has no such input to take back",
             )
-            .with_hint("An inverse transition function only takes back inputs its state counted."));
+            .with_hint(
+                "An inverse transition function only takes back inputs its state counted.",
+            ));
         }
         self.total -= 1;
         self.hits -= hit as i64;
