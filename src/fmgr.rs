@@ -3,7 +3,7 @@
 //! The aggregates' support functions are written against PostgreSQL's V1 calling
 //! convention directly (not `#[pg_extern]`), because a transition function must see the
 //! state datum itself: to update a fixed-size state in place, or to recognise its own
-//! read/write expanded object, instead of receiving a decoded copy on every row.
+//! growing state value, instead of receiving a decoded copy on every row.
 
 use kpi_core::{KpiError, KpiErrorKind};
 use pgrx::pg_sys::{self, Datum, FunctionCallInfo};

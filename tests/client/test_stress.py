@@ -76,7 +76,7 @@ def extension_internal_errors(log):
 def test_sqlsmith_finds_no_crash_and_no_internal_error(admin, stress_db):
     sqlsmith = shutil.which("sqlsmith")
     assert sqlsmith, "sqlsmith is not installed (scripts/setup.sh installs Debian's package)"
-    queries = int(os.environ.get("SUPPORT_KPI_SQLSMITH_QUERIES", "4000"))
+    queries = int(os.environ.get("SUPPORT_KPI_SQLSMITH_QUERIES", "15000"))
     admin.execute(f"ALTER DATABASE {stress_db} SET statement_timeout = '2s'")
     admin.execute(f"ALTER DATABASE {stress_db} SET log_error_verbosity = 'verbose'")
     start = log_size()
@@ -96,7 +96,7 @@ def test_sqlsmith_finds_no_crash_and_no_internal_error(admin, stress_db):
 
 FAMILIES = [
     "SELECT incident_rate(customer_id, id) FROM big",
-    "SELECT g, contact_rate(customer_id, id) FROM big GROUP BY customer_id % 50000 AS g",
+    "SELECT customer_id % 50000 AS g, contact_rate(customer_id, id) FROM big GROUP BY 1",
     "SELECT contact_rate_by_segment((customer_id % 7)::text, customer_id, id) FROM big",
     "SELECT length(incident_summary(customer_id::text, id)::text) FROM big",
     "SELECT escalation_rate(id % 9 = 0) FROM big",
@@ -119,7 +119,7 @@ def rss_anon_kb(pid):
 def test_queries_cancelled_at_random_leak_nothing(stress_db):
     rng = random.Random(5)
     with psycopg.connect(conninfo(stress_db), autocommit=True) as c:
-        c.execute("CREATE TEMP TABLE big AS SELECT g AS id, (g * 7919) % 1500000 AS customer_id, "
+        c.execute("CREATE TEMP TABLE big AS SELECT g::bigint AS id, (g::bigint * 7919) % 1500000 AS customer_id, "
                   "'2026-01-01'::timestamptz + g * interval '1 second' AS t FROM generate_series(1, 2000000) g")
         c.execute("SET max_parallel_workers_per_gather = 0")
         pid = c.execute("SELECT pg_backend_pid()").fetchone()[0]
@@ -153,7 +153,7 @@ SELECT count(t.id) * 1000.0 / count(DISTINCT c.id) FROM customers c LEFT JOIN ti
 SELECT count(*) FILTER (WHERE escalated) * 100.0 / count(escalated) FROM tickets;
 SELECT segment, count(t.id) * 100.0 / count(DISTINCT c.id) FROM customers c LEFT JOIN tickets t ON t.customer_id = c.id GROUP BY segment;
 SELECT avg(resolved_at - opened_at), (count(*) FILTER (WHERE score >= 9) - count(*) FILTER (WHERE score <= 6)) * 100.0 / count(score) FROM tickets WHERE score <= 10;
-SELECT sum(1) FROM summaries;
+SELECT count(id) * 1000.0 / count(DISTINCT customer_id), count(*) FILTER (WHERE escalated) * 100.0 / count(escalated) FROM tickets;
 """
 
 
@@ -169,11 +169,26 @@ def pgbench(db, script, tmp_path, seconds):
     return float(re.search(r"tps = ([\d.]+)", run.stdout).group(1))
 
 
-def test_pgbench_at_16_clients_runs_clean(stress_db, tmp_path):
+@pytest.fixture
+def bench_db(admin):
+    name = "kpi_test_pgbench"
+    admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    admin.execute(f"CREATE DATABASE {name}")
+    with psycopg.connect(conninfo(name), autocommit=True) as c:
+        c.execute("CREATE EXTENSION support_kpi")
+        c.execute(SCHEMA)
+    yield name
+    admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def test_pgbench_at_16_clients_runs_clean(bench_db, tmp_path):
     start = log_size()
-    seconds = int(os.environ.get("SUPPORT_KPI_PGBENCH_SECONDS", "20"))
-    ours = pgbench(stress_db, PGBENCH_OURS, tmp_path, seconds)
-    plain = pgbench(stress_db, PGBENCH_PLAIN, tmp_path, seconds)
+    seconds = int(os.environ.get("SUPPORT_KPI_PGBENCH_SECONDS", "8"))
+    runs = {"ours": [], "plain": []}
+    for _ in range(2):  # alternating, so both see the same machine
+        runs["plain"].append(pgbench(bench_db, PGBENCH_PLAIN, tmp_path, seconds))
+        runs["ours"].append(pgbench(bench_db, PGBENCH_OURS, tmp_path, seconds))
+    ours, plain = max(runs["ours"]), max(runs["plain"])
     print(f"pgbench 16 clients: support_kpi {ours:.1f} tps, plain SQL {plain:.1f} tps ({ours / plain:.2f}x)")
     assert "terminated by signal" not in log_since(start)
     assert ours > 0.5 * plain, (ours, plain)
