@@ -115,3 +115,13 @@ def demo_db(admin):
     admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
+
+
+def rss_anon_kb(pid):
+    """A backend's private memory (RssAnon, kB), read from /proc: the tests and the server
+    share this machine."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("RssAnon:"):
+                return int(line.split()[1])
+    raise AssertionError("no RssAnon")

@@ -13,7 +13,7 @@ import time
 import psycopg
 import pytest
 
-from conftest import PG_BIN, conninfo
+from conftest import PG_BIN, conninfo, rss_anon_kb
 
 
 def sqlstate_of(conn, sql, params=None):
@@ -80,13 +80,6 @@ def test_hash_aggregation_spills_by_work_mem_and_memory_stays_bounded(events):
         rss = rss_anon_kb(pid)
         assert rss < 200 * 1024, f"RssAnon {rss} kB"
 
-
-def rss_anon_kb(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("RssAnon:"):
-                return int(line.split()[1])
-    raise AssertionError("no RssAnon")
 
 
 def test_segment_and_summary_states_are_exact_under_spilling(events):

@@ -12,7 +12,7 @@ import time
 import psycopg
 import pytest
 
-from conftest import PG_BIN, conninfo
+from conftest import PG_BIN, conninfo, rss_anon_kb
 
 SCHEMA = """
 CREATE TABLE customers (id bigint PRIMARY KEY, segment text, joined timestamptz, churned timestamptz);
@@ -107,13 +107,6 @@ FAMILIES = [
     "GROUP BY customer_id % 1000) x",
 ]
 
-
-def rss_anon_kb(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("RssAnon:"):
-                return int(line.split()[1])
-    raise AssertionError("no RssAnon")
 
 
 def test_queries_cancelled_at_random_leak_nothing(stress_db):
