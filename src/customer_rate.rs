@@ -7,18 +7,16 @@
 //! into the set of distinct customers inside it, in the aggregate's own memory.
 
 use crate::fmgr::{
-    arg, called_as_aggregate, new_varlena, not_in_aggregate, rate_datum, receive_buffer,
-    return_null, strict_arg, varlena_bytes, OrRaise,
+    arg, called_as_aggregate, not_in_aggregate, rate_datum, return_null, strict_arg, varlena_bytes,
+    OrRaise,
 };
 use crate::growing::{
-    combine, customer_from_flat, customer_to_flat, input_text, output_datum, server_to_utf8,
-    state_datum, utf8_to_server, verify_server_text, with_view, Kind, Updating,
+    combine, summary_in, summary_out, summary_recv, summary_send, with_view, Kind, Updating,
 };
 use crate::{v1_entry_points, v1_functions};
-use kpi_core::flat::{self, Key, OwnedState};
-use kpi_core::{CustomerRate, KeyType, KpiError};
+use kpi_core::flat::Key;
+use kpi_core::{CustomerRate, KeyType};
 use pgrx::pg_sys::{Datum, FunctionCallInfo};
-use std::borrow::Cow;
 
 v1_functions!(
     pg_finfo_customer_rate_summary_in,
@@ -64,13 +62,7 @@ unsafe fn customer_trans(fcinfo: FunctionCallInfo, key_type: KeyType, key_of: Ke
         return current.unwrap_or_else(|| return_null(fcinfo));
     };
     let has_event = arg(fcinfo, 2).is_some();
-    let mut st = Updating::begin(
-        fcinfo,
-        "customer_rate_trans",
-        Kind::Customer,
-        current,
-        key_type,
-    );
+    let mut st = Updating::begin(Kind::Customer, current, key_type);
     let key = key_of(customer);
     st.insert(|t| t.insert_customer(key));
     if has_event {
@@ -89,10 +81,10 @@ v1_entry_points! {
     // events * 100.0 / customers (contacts or interactions per 100 customers, a percentage)
     customer_rate_per_100 => customer_rate(c"100.0");
     customer_rate_combine => combine(Kind::Customer, "customer_rate_combine");
-    customer_rate_summary_in => summary_in();
-    customer_rate_summary_out => summary_out();
-    customer_rate_summary_recv => summary_recv();
-    customer_rate_summary_send => summary_send();
+    customer_rate_summary_in => summary_in::<CustomerRate>();
+    customer_rate_summary_out => summary_out::<CustomerRate>();
+    customer_rate_summary_recv => summary_recv::<CustomerRate>();
+    customer_rate_summary_send => summary_send::<CustomerRate>();
 }
 
 unsafe fn customer_rate(fcinfo: FunctionCallInfo, scale: &std::ffi::CStr) -> Datum {
@@ -100,61 +92,4 @@ unsafe fn customer_rate(fcinfo: FunctionCallInfo, scale: &std::ffi::CStr) -> Dat
         (v.events(), v.count())
     });
     rate_datum(fcinfo, events, customers, scale)
-}
-
-/// Type input: the JSON text form, validated.
-unsafe fn summary_in(fcinfo: FunctionCallInfo) -> Datum {
-    let text = input_text(fcinfo);
-    let state = CustomerRate::from_text(&text).or_raise();
-    state_datum(&customer_to_flat(&state, &utf8_to_server).or_raise())
-}
-
-unsafe fn summary_out(fcinfo: FunctionCallInfo) -> Datum {
-    let text = with_view(Kind::Customer, strict_arg(fcinfo, 0), |v| {
-        customer_from_flat(v, &server_to_utf8)?.to_text()
-    })
-    .or_raise();
-    output_datum(text)
-}
-
-/// Type receive: the version-1 binary form (what `send` writes), or a whole version-2 value;
-/// validated either way.
-unsafe fn summary_recv(fcinfo: FunctionCallInfo) -> Datum {
-    let bytes = receive_buffer(fcinfo);
-    state_datum(&received(bytes).or_raise())
-}
-
-fn received(bytes: &[u8]) -> Result<OwnedState, KpiError> {
-    if flat::is_v2(bytes) {
-        flat::validate(bytes)?;
-        let state = OwnedState(bytes.to_vec());
-        if state.view().is_segment() {
-            return Err(KpiError::invalid_binary(
-                "value is not a customer_rate_summary",
-            ));
-        }
-        // text keys must be valid in the server encoding
-        let kt = state.view().key_type();
-        if kt == KeyType::Text {
-            state
-                .view()
-                .for_each_key(&mut crate::growing::check_interrupts, &mut |_, k| {
-                    verify_server_text(k).map(|_| ())
-                })?;
-        }
-        return Ok(state);
-    }
-    let state = CustomerRate::decode(bytes)?;
-    customer_to_flat(&state, &|k: &[u8]| -> Result<Cow<'_, [u8]>, KpiError> {
-        verify_server_text(k)
-    })
-}
-
-/// Type send: the version-1 binary form (format version byte, key type, events, keys).
-unsafe fn summary_send(fcinfo: FunctionCallInfo) -> Datum {
-    let bytes = with_view(Kind::Customer, strict_arg(fcinfo, 0), |v| {
-        customer_from_flat(v, &|k| Ok(Cow::Borrowed(k))).map(|s| s.to_bytes())
-    })
-    .or_raise();
-    new_varlena(bytes.len(), |out| out.copy_from_slice(&bytes))
 }

@@ -7,7 +7,7 @@
 //! its input. No per-row allocation, no decoding.
 
 use crate::fmgr::{
-    arg, called_as_aggregate, cstring_arg, cstring_datum, new_varlena, raise_with, receive_buffer,
+    arg, called_as_aggregate, cstring_datum, input_text, new_varlena, raise_with, receive_buffer,
     return_null, strict_arg, OrRaise,
 };
 use kpi_core::{CostTotal, Durations, KpiError, Share, SurveyCounts};
@@ -27,10 +27,12 @@ pub trait FixedState: Copy + 'static {
     fn merge(&mut self, other: &Self) -> Result<(), KpiError>;
 }
 
+/// `fixed_state!(Type => empty, ...)`: the trait through the type's own methods, with the
+/// state a NULL stands for.
 macro_rules! fixed_state {
-    ($($ty:ty),*) => {$(
+    ($($ty:ty => $empty:expr),*) => {$(
         impl FixedState for $ty {
-            fn empty() -> Option<Self> { <$ty as EmptyState>::empty() }
+            fn empty() -> Option<Self> { $empty }
             fn to_text(&self) -> String { <$ty>::to_text(self) }
             fn from_text(text: &str) -> Result<Self, KpiError> { <$ty>::from_text(text) }
             fn to_bytes(&self) -> Vec<u8> { <$ty>::to_bytes(self) }
@@ -40,28 +42,12 @@ macro_rules! fixed_state {
     )*};
 }
 
-/// What a NULL state stands for, per type.
-trait EmptyState: Sized {
-    fn empty() -> Option<Self>;
-}
-impl EmptyState for Durations {
-    fn empty() -> Option<Self> {
-        Some(Durations::default())
-    }
-}
-impl EmptyState for CostTotal {
-    fn empty() -> Option<Self> {
-        Some(CostTotal::default())
-    }
-}
-/// A survey state names its survey: a NULL one cannot stand for any.
-impl EmptyState for SurveyCounts {
-    fn empty() -> Option<Self> {
-        None
-    }
-}
-
-fixed_state!(Durations, SurveyCounts, CostTotal);
+// A survey state names its survey: a NULL one cannot stand for any.
+fixed_state!(
+    Durations => Some(Durations::default()),
+    CostTotal => Some(CostTotal::default()),
+    SurveyCounts => None
+);
 
 /// `share_summary`'s binary form is its 16 bytes, without a version byte (it predates them).
 impl FixedState for Share {
@@ -136,7 +122,7 @@ pub unsafe fn fixed_combine<T: FixedState>(fcinfo: FunctionCallInfo) -> Datum {
 }
 
 pub unsafe fn fixed_in<T: FixedState>(fcinfo: FunctionCallInfo) -> Datum {
-    fixed_datum(T::from_text(cstring_arg(fcinfo, 0)).or_raise())
+    fixed_datum(T::from_text(&input_text(fcinfo)).or_raise())
 }
 
 pub unsafe fn fixed_out<T: FixedState>(fcinfo: FunctionCallInfo) -> Datum {

@@ -12,22 +12,63 @@
 //! - nothing is freed by Rust: an ERROR or a cancelled query leaves nothing behind.
 //!
 //! States of format version 1 (stored by support_kpi 0.1.0) are read wherever a state is
-//! read, and converted when they are updated.
+//! read, and converted when they are updated. The text and binary forms are those of
+//! `kpi_core::CustomerRate` and `kpi_core::SegmentRate` ([`Summary`]); the type I/O functions
+//! here are written once for both.
 
 use crate::fmgr::{
-    arg, called_as_aggregate, cstring_datum, not_in_aggregate, raise, raise_with, return_null,
-    strict_arg, OrRaise,
+    arg, as_is, called_as_aggregate, input_text, new_varlena, not_in_aggregate, output_datum,
+    raise, receive_buffer, return_null, server_to_utf8, strict_arg, utf8_to_server,
+    verify_server_text, OrRaise,
 };
 use kpi_core::flat::{self, Insert, Key, OwnedState, Plan, Table, View};
-use kpi_core::{CustomerRate, KeyType, KpiError, SegmentRate};
+use kpi_core::keys::KeyRef;
+use kpi_core::{CustomerRate, KeySet, KeyType, KpiError, SegmentRate};
 use pgrx::pg_sys::{self, Datum, FunctionCallInfo};
-use pgrx::PgSqlErrorCode;
 use std::borrow::Cow;
 
 /// Checks for a query cancel or statement timeout; long loops over a state call it.
 #[inline]
 pub fn check_interrupts() {
     pgrx::check_for_interrupts!();
+}
+
+/// Checks for interrupts every 4096 calls.
+fn tick(n: &mut usize) {
+    *n += 1;
+    if *n % 4096 == 0 {
+        check_interrupts();
+    }
+}
+
+/// Maps text keys and segment names between the form of a state (UTF-8 in its text form)
+/// and the server encoding, or checks them.
+pub type Recode<'r> = &'r dyn Fn(&[u8]) -> Result<Cow<'_, [u8]>, KpiError>;
+
+/// Which growing state a function works on.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Customer,
+    Segment,
+}
+
+impl Kind {
+    fn type_name(self) -> &'static str {
+        match self {
+            Kind::Customer => "customer_rate_summary",
+            Kind::Segment => "segment_rate_summary",
+        }
+    }
+
+    fn check(self, v: &View<'_>) -> Result<(), KpiError> {
+        if v.is_segment() != (self == Kind::Segment) {
+            return Err(KpiError::invalid_binary(format!(
+                "value is not a {}",
+                self.type_name()
+            )));
+        }
+        Ok(())
+    }
 }
 
 /// The payload of a plain (4-byte header, uncompressed, inline) varlena we may update.
@@ -61,162 +102,108 @@ unsafe fn alloc_state<'a>(len: usize) -> (Datum, &'a mut [u8]) {
     )
 }
 
-unsafe fn datum_from_owned<'a>(state: &OwnedState) -> (Datum, &'a mut [u8]) {
-    let (d, b) = alloc_state(state.0.len());
-    b.copy_from_slice(&state.0);
-    (d, b)
-}
-
-/// Which growing state a function works on.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    Customer,
-    Segment,
-}
-
-impl Kind {
-    fn type_name(self) -> &'static str {
-        match self {
-            Kind::Customer => "customer_rate_summary",
-            Kind::Segment => "segment_rate_summary",
-        }
-    }
+/// The datum of a new state, e.g. for a type input or receive function.
+pub unsafe fn state_datum(state: &OwnedState) -> Datum {
+    new_varlena(state.0.len(), |out| out.copy_from_slice(&state.0))
 }
 
 /// A state in format version 2 from the bytes of any stored or sent version.
 fn upgrade(kind: Kind, bytes: &[u8]) -> Result<Cow<'_, [u8]>, KpiError> {
     if flat::is_v2(bytes) {
-        let v = View::new(bytes)?;
-        if v.is_segment() != (kind == Kind::Segment) {
-            return Err(KpiError::invalid_binary(format!(
-                "value is not a {}",
-                kind.type_name()
-            )));
-        }
         return Ok(Cow::Borrowed(bytes));
     }
     let owned = match kind {
-        Kind::Customer => {
-            customer_to_flat(&CustomerRate::decode(bytes)?, &|b| Ok(Cow::Borrowed(b)))?
-        }
-        Kind::Segment => segment_to_flat(&SegmentRate::decode(bytes)?, &|b| Ok(Cow::Borrowed(b)))?,
+        Kind::Customer => CustomerRate::decode(bytes)?.to_flat(&as_is)?,
+        Kind::Segment => SegmentRate::decode(bytes)?.to_flat(&as_is)?,
     };
     Ok(Cow::Owned(owned.0))
 }
 
 /// Runs `f` on the state behind `d` (any stored version, toasted or not).
 pub unsafe fn with_view<R>(kind: Kind, d: Datum, f: impl FnOnce(View<'_>) -> R) -> R {
-    let bytes = crate::fmgr::varlena_bytes(d);
-    let b = upgrade(kind, bytes).or_raise();
-    f(View::new(&b).or_raise())
+    let b = upgrade(kind, crate::fmgr::varlena_bytes(d)).or_raise();
+    let v = View::new(&b).or_raise();
+    kind.check(&v).or_raise();
+    f(v)
 }
 
-/// The transition value to update: argument 0 itself when it is a plain version-2 value
-/// (inside an aggregate, where the executor owns it), else a new copy; or a new empty state.
-unsafe fn state_for_update<'a>(
-    fcinfo: FunctionCallInfo,
-    kind: Kind,
-    current: Option<Datum>,
-    key_type: KeyType,
-) -> (Datum, &'a mut [u8]) {
-    if let Some(d) = current {
-        if let Some(b) = plain_payload(d) {
-            if flat::is_v2(b)
-                && View::new(b).is_ok_and(|v| v.is_segment() == (kind == Kind::Segment))
-            {
-                return (d, b);
-            }
-        }
-        let bytes = crate::fmgr::varlena_bytes(d);
-        let b = upgrade(kind, bytes).or_raise();
-        let (nd, nb) = alloc_state(b.len());
-        nb.copy_from_slice(&b);
-        let _ = fcinfo;
-        return (nd, nb);
-    }
-    let len = match kind {
-        Kind::Customer => flat::initial_len_customer(key_type),
-        Kind::Segment => flat::initial_len_segment(key_type),
-    };
-    let (d, b) = alloc_state(len);
-    match kind {
-        Kind::Customer => flat::init_customer(b, key_type),
-        Kind::Segment => flat::init_segment(b, key_type),
-    }
-    (d, b)
-}
-
-/// A larger copy of the state, laid out by `plan`.
-unsafe fn grow<'a>(b: &[u8], plan: &Plan) -> (Datum, &'a mut [u8]) {
-    let len = flat::planned_len(b, plan).or_raise();
-    let (d, nb) = alloc_state(len);
-    flat::rebuild(b, plan, nb).or_raise();
-    (d, nb)
-}
-
-/// A state being updated by one support-function call: in place while it has room.
+/// A state being updated by one support-function call: in place while it has room. The
+/// caller has checked that it runs as an aggregate, so argument 0 is the executor's own
+/// transition value.
 pub struct Updating<'a> {
     pub datum: Datum,
-    pub bytes: &'a mut [u8],
+    table: Table<'a>,
 }
 
-impl Updating<'_> {
-    pub unsafe fn begin(
-        fcinfo: FunctionCallInfo,
-        function: &str,
-        kind: Kind,
-        current: Option<Datum>,
-        key_type: KeyType,
-    ) -> Self {
-        if !called_as_aggregate(fcinfo) {
-            not_in_aggregate(function);
+impl<'a> Updating<'a> {
+    /// Argument 0 itself when it is a plain version-2 value of `kind`, else an upgraded copy;
+    /// a new empty state when there is none.
+    pub unsafe fn begin(kind: Kind, current: Option<Datum>, key_type: KeyType) -> Self {
+        if let Some(d) = current {
+            if let Some(table) = plain_payload(d).and_then(|b| Table::new(b).ok()) {
+                if kind.check(&table.view()).is_ok() {
+                    return Updating { datum: d, table };
+                }
+            }
+            let b = upgrade(kind, crate::fmgr::varlena_bytes(d)).or_raise();
+            kind.check(&View::new(&b).or_raise()).or_raise();
+            let (datum, nb) = alloc_state(b.len());
+            nb.copy_from_slice(&b);
+            return Updating {
+                datum,
+                table: Table::new(nb).or_raise(),
+            };
         }
-        let (datum, bytes) = state_for_update(fcinfo, kind, current, key_type);
-        Updating { datum, bytes }
+        let (datum, b) = match kind {
+            Kind::Customer => alloc_state(flat::initial_len_customer(key_type)),
+            Kind::Segment => alloc_state(flat::initial_len_segment(key_type)),
+        };
+        match kind {
+            Kind::Customer => flat::init_customer(b, key_type),
+            Kind::Segment => flat::init_segment(b, key_type),
+        }
+        Updating {
+            datum,
+            table: Table::new(b).or_raise(),
+        }
     }
 
-    /// Runs an insert, growing the state until it fits.
+    /// Replaces the state by a larger copy laid out by `plan`.
+    unsafe fn grow(&mut self, plan: &Plan) {
+        let old = self.table.bytes();
+        let (datum, b) = alloc_state(flat::planned_len(old, plan).or_raise());
+        flat::rebuild(old, plan, b).or_raise();
+        self.datum = datum;
+        self.table = Table::new(b).or_raise();
+    }
+
+    /// Runs an insert, growing the state until it fits; whether the key was new.
     #[inline]
     pub unsafe fn insert(
         &mut self,
-        mut op: impl FnMut(&mut Table<'_>) -> Result<Insert, KpiError>,
+        mut op: impl FnMut(&mut Table<'a>) -> Result<Insert, KpiError>,
     ) -> bool {
         loop {
-            let r = {
-                let mut t = Table::new(self.bytes).or_raise();
-                op(&mut t).or_raise()
-            };
-            match r {
+            match op(&mut self.table).or_raise() {
                 Insert::Added => return true,
                 Insert::Present => return false,
-                Insert::Grow(plan) => {
-                    let (d, b) = grow(self.bytes, &plan);
-                    self.datum = d;
-                    self.bytes = b;
-                }
+                Insert::Grow(plan) => self.grow(&plan),
             }
         }
     }
 
-    pub unsafe fn ensure_segment(&mut self, name: &[u8]) -> u32 {
+    /// Adds `events` to segment `name`, adding the segment if new.
+    pub unsafe fn add_segment_events(&mut self, name: &[u8], events: i64) {
         loop {
-            let r = Table::new(self.bytes)
-                .or_raise()
-                .ensure_segment(name)
-                .or_raise();
-            match r {
-                Ok(id) => return id,
-                Err(plan) => {
-                    let (d, b) = grow(self.bytes, &plan);
-                    self.datum = d;
-                    self.bytes = b;
-                }
+            match self.table.add_segment_events(name, events).or_raise() {
+                Ok(_) => return,
+                Err(plan) => self.grow(&plan),
             }
         }
     }
 
-    pub fn table(&mut self) -> Table<'_> {
-        Table::new(self.bytes).or_raise()
+    pub fn table(&mut self) -> &mut Table<'a> {
+        &mut self.table
     }
 }
 
@@ -231,13 +218,11 @@ pub unsafe fn combine(fcinfo: FunctionCallInfo, kind: Kind, name: &str) -> Datum
         return current.unwrap_or_else(|| return_null(fcinfo));
     };
     with_view(kind, other, |o| {
-        let mut st = Updating::begin(fcinfo, name, kind, current, o.key_type());
         let kt = o.key_type();
-        {
-            let v = View::new(st.bytes).or_raise();
-            if v.key_type() != kt {
-                raise(kpi_core::keys::key_type_mismatch(v.key_type(), kt));
-            }
+        let mut st = Updating::begin(kind, current, kt);
+        let own = st.table().view().key_type();
+        if own != kt {
+            raise(kpi_core::keys::key_type_mismatch(own, kt));
         }
         match kind {
             Kind::Customer => {
@@ -252,13 +237,11 @@ pub unsafe fn combine(fcinfo: FunctionCallInfo, kind: Kind, name: &str) -> Datum
             Kind::Segment => {
                 let segments = o.segments().or_raise();
                 for (_, name, _, events) in &segments {
-                    st.ensure_segment(name);
-                    st.insert_events(name, *events);
+                    st.add_segment_events(name, *events);
                 }
                 o.for_each_key(&mut check_interrupts, &mut |seg, bytes| {
-                    let seg = seg.unwrap_or(u32::MAX) as usize;
-                    let (_, name, _, _) = segments
-                        .get(seg)
+                    let (_, name, _, _) = seg
+                        .and_then(|s| segments.get(s as usize))
                         .ok_or_else(|| KpiError::invalid_binary("corrupt KPI state: segment id"))?;
                     let key = flat::key_from_bytes(kt, bytes)?;
                     st.insert(|t| t.insert_segment_row(name, key, 0));
@@ -271,104 +254,38 @@ pub unsafe fn combine(fcinfo: FunctionCallInfo, kind: Kind, name: &str) -> Datum
     })
 }
 
-impl Updating<'_> {
-    unsafe fn insert_events(&mut self, name: &[u8], events: i64) {
-        if events == 0 {
-            return;
-        }
-        self.ensure_segment(name);
-        Table::new(self.bytes)
-            .or_raise()
-            .add_segment_events(name, events)
-            .or_raise();
+// --- the text and version-1 binary forms ---------------------------------------------------
+
+/// A growing state's decoded form: what its text form and its binary (version 1) form are
+/// read into and written from.
+pub trait Summary: Sized {
+    const KIND: Kind;
+    fn decode(bytes: &[u8]) -> Result<Self, KpiError>;
+    fn to_bytes(&self) -> Vec<u8>;
+    fn from_text(text: &str) -> Result<Self, KpiError>;
+    fn to_text(&self) -> Result<String, KpiError>;
+    /// The flat form, with text keys and names mapped by `recode`.
+    fn to_flat(&self, recode: Recode) -> Result<OwnedState, KpiError>;
+    /// The decoded form of a flat state, with text keys and names mapped by `recode`.
+    fn from_flat(v: View<'_>, recode: Recode) -> Result<Self, KpiError>;
+}
+
+/// Calls `f` with `k` as a flat-table key, its text mapped by `recode`.
+fn with_flat_key<R>(
+    k: KeyRef<'_>,
+    recode: Recode,
+    f: impl FnOnce(Key<'_>) -> Result<R, KpiError>,
+) -> Result<R, KpiError> {
+    match k {
+        KeyRef::Int(i) => f(Key::Int(i)),
+        KeyRef::Uuid(u) => f(Key::Uuid(u.to_be_bytes())),
+        KeyRef::Text(t) => f(Key::Text(&recode(t)?)),
     }
 }
 
-// --- conversions between the flat form and the text and version-1 binary forms ------------
-
-/// Maps text keys and segment names between the form of a state (UTF-8 in its text form)
-/// and the server encoding.
-pub type Recode<'r> = &'r dyn Fn(&[u8]) -> Result<Cow<'_, [u8]>, KpiError>;
-
-pub fn customer_to_flat(state: &CustomerRate, recode: Recode) -> Result<OwnedState, KpiError> {
-    let kt = state.key_type();
-    let mut out = OwnedState::customer(kt);
-    let mut n = 0;
-    state.customers.for_each_key(&mut |k| {
-        n += 1;
-        if n % 4096 == 0 {
-            check_interrupts();
-        }
-        let text;
-        let key = match k {
-            kpi_core::keys::KeyRef::Int(i) => Key::Int(i),
-            kpi_core::keys::KeyRef::Uuid(u) => Key::Uuid(u.to_be_bytes()),
-            kpi_core::keys::KeyRef::Text(t) => {
-                text = recode(t)?;
-                Key::Text(&text)
-            }
-        };
-        if !out.insert_customer(key)? {
-            return Err(KpiError::invalid_text("duplicate customer key"));
-        }
-        Ok(())
-    })?;
-    out.add_events(state.events)?;
-    Ok(out)
-}
-
-pub fn segment_to_flat(state: &SegmentRate, recode: Recode) -> Result<OwnedState, KpiError> {
-    let kt = state.key_type;
-    let mut out = OwnedState::segment(kt);
-    let mut n = 0;
-    for (name, _, _) in state.counts() {
-        let s = &state.segments[name];
-        let name = recode(name)?;
-        out.ensure_segment(&name)?;
-        if s.events > 0 && s.customers.is_empty() {
-            return Err(KpiError::invalid_text(
-                "a segment has events but no customers",
-            ));
-        }
-        s.customers.for_each_key(&mut |k| {
-            n += 1;
-            if n % 4096 == 0 {
-                check_interrupts();
-            }
-            let text;
-            let key = match k {
-                kpi_core::keys::KeyRef::Int(i) => Key::Int(i),
-                kpi_core::keys::KeyRef::Uuid(u) => Key::Uuid(u.to_be_bytes()),
-                kpi_core::keys::KeyRef::Text(t) => {
-                    text = recode(t)?;
-                    Key::Text(&text)
-                }
-            };
-            out.insert_segment_row(&name, key, 0)?;
-            Ok(())
-        })?;
-        if s.customers.is_empty() {
-            return Err(KpiError::invalid_text("a segment has no customers"));
-        }
-        let mut t = Table::new(&mut out.0)?;
-        t.add_segment_events(&name, s.events)?;
-    }
-    Ok(out)
-}
-
-/// The decoded (version-1) form of a flat customer state.
-pub fn customer_from_flat(v: View<'_>, recode: Recode) -> Result<CustomerRate, KpiError> {
-    let kt = v.key_type();
-    let mut state = CustomerRate::new(kt);
-    v.for_each_key(&mut check_interrupts, &mut |_, bytes| {
-        insert_decoded(&mut state.customers, kt, bytes, recode)
-    })?;
-    state.events = v.events();
-    Ok(state)
-}
-
+/// Adds a key of a flat state to a decoded key set, its text mapped by `recode`.
 fn insert_decoded(
-    keys: &mut kpi_core::KeySet,
+    keys: &mut KeySet,
     kt: KeyType,
     bytes: &[u8],
     recode: Recode,
@@ -381,138 +298,140 @@ fn insert_decoded(
     Ok(())
 }
 
-pub fn segment_from_flat(v: View<'_>, recode: Recode) -> Result<SegmentRate, KpiError> {
-    let kt = v.key_type();
-    let mut state = SegmentRate::new(kt);
-    let segments = v.segments()?;
-    let mut names = Vec::with_capacity(segments.len());
-    for (_, name, _, events) in &segments {
-        let name = recode(name)?.into_owned();
-        state.segment(&name).events = *events;
-        names.push(name);
+impl Summary for CustomerRate {
+    const KIND: Kind = Kind::Customer;
+    fn decode(bytes: &[u8]) -> Result<Self, KpiError> {
+        CustomerRate::decode(bytes)
     }
-    v.for_each_key(&mut check_interrupts, &mut |seg, bytes| {
-        let name = names
-            .get(seg.unwrap_or(u32::MAX) as usize)
-            .ok_or_else(|| KpiError::invalid_binary("corrupt KPI state: segment id"))?;
-        let s = state
-            .segments
-            .get_mut(&name[..])
-            .expect("segment added above");
-        insert_decoded(&mut s.customers, kt, bytes, recode)
-    })?;
-    Ok(state)
-}
+    fn to_bytes(&self) -> Vec<u8> {
+        CustomerRate::to_bytes(self)
+    }
+    fn from_text(text: &str) -> Result<Self, KpiError> {
+        CustomerRate::from_text(text)
+    }
+    fn to_text(&self) -> Result<String, KpiError> {
+        CustomerRate::to_text(self)
+    }
 
-// --- the server encoding -------------------------------------------------------------------
-
-fn database_is_utf8() -> bool {
-    unsafe { pg_sys::GetDatabaseEncoding() == pg_sys::pg_enc::PG_UTF8 as i32 }
-}
-
-/// Server-encoded bytes as UTF-8 (the text form of a state is UTF-8 JSON, ASCII on the wire).
-pub fn server_to_utf8(bytes: &[u8]) -> Result<Cow<'_, [u8]>, KpiError> {
-    if database_is_utf8() || bytes.is_ascii() {
-        return Ok(Cow::Borrowed(bytes));
-    }
-    unsafe {
-        let p = pg_sys::pg_server_to_any(
-            bytes.as_ptr() as *const std::ffi::c_char,
-            bytes.len() as i32,
-            pg_sys::pg_enc::PG_UTF8 as i32,
-        );
-        if p as *const u8 == bytes.as_ptr() {
-            return Ok(Cow::Borrowed(bytes));
-        }
-        Ok(Cow::Owned(std::ffi::CStr::from_ptr(p).to_bytes().to_vec()))
-    }
-}
-
-/// UTF-8 bytes in the server encoding (an ERROR names a character it cannot represent).
-pub fn utf8_to_server(bytes: &[u8]) -> Result<Cow<'_, [u8]>, KpiError> {
-    if database_is_utf8() || bytes.is_ascii() {
-        return Ok(Cow::Borrowed(bytes));
-    }
-    unsafe {
-        let p = pg_sys::pg_any_to_server(
-            bytes.as_ptr() as *const std::ffi::c_char,
-            bytes.len() as i32,
-            pg_sys::pg_enc::PG_UTF8 as i32,
-        );
-        if p as *const u8 == bytes.as_ptr() {
-            return Ok(Cow::Borrowed(bytes));
-        }
-        Ok(Cow::Owned(std::ffi::CStr::from_ptr(p).to_bytes().to_vec()))
-    }
-}
-
-/// Checks that received key or name bytes are valid text in the server encoding.
-pub fn verify_server_text(bytes: &[u8]) -> Result<Cow<'_, [u8]>, KpiError> {
-    let ok = unsafe {
-        pg_sys::pg_verifymbstr(
-            bytes.as_ptr() as *const std::ffi::c_char,
-            bytes.len() as i32,
-            true,
-        )
-    };
-    if ok {
-        Ok(Cow::Borrowed(bytes))
-    } else {
-        Err(KpiError::invalid_binary(
-            "a text customer key or segment name is not valid in the server encoding",
-        ))
-    }
-}
-
-/// JSON text for the server: as it is in a UTF8 database; elsewhere with every non-ASCII
-/// character written as a \u escape, which is valid in any server encoding and read back the
-/// same by the type's input function and by jsonb.
-pub fn ascii_json(json: String) -> String {
-    if json.is_ascii() || database_is_utf8() {
-        return json;
-    }
-    let mut out = String::with_capacity(json.len() + 16);
-    for c in json.chars() {
-        if c.is_ascii() {
-            out.push(c);
-        } else {
-            let mut buf = [0u16; 2];
-            for unit in c.encode_utf16(&mut buf) {
-                out.push_str(&format!("\\u{unit:04x}"));
+    fn to_flat(&self, recode: Recode) -> Result<OwnedState, KpiError> {
+        let mut out = OwnedState::customer(self.key_type());
+        let mut n = 0;
+        self.customers.for_each_key(&mut |k| {
+            tick(&mut n);
+            if !with_flat_key(k, recode, |key| out.insert_customer(key))? {
+                return Err(KpiError::invalid_text("duplicate customer key"));
             }
+            Ok(())
+        })?;
+        out.add_events(self.events)?;
+        Ok(out)
+    }
+
+    fn from_flat(v: View<'_>, recode: Recode) -> Result<Self, KpiError> {
+        let kt = v.key_type();
+        let mut state = CustomerRate::new(kt);
+        v.for_each_key(&mut check_interrupts, &mut |_, bytes| {
+            insert_decoded(&mut state.customers, kt, bytes, recode)
+        })?;
+        state.events = v.events();
+        Ok(state)
+    }
+}
+
+impl Summary for SegmentRate {
+    const KIND: Kind = Kind::Segment;
+    fn decode(bytes: &[u8]) -> Result<Self, KpiError> {
+        SegmentRate::decode(bytes)
+    }
+    fn to_bytes(&self) -> Vec<u8> {
+        SegmentRate::to_bytes(self)
+    }
+    fn from_text(text: &str) -> Result<Self, KpiError> {
+        SegmentRate::from_text(text)
+    }
+    fn to_text(&self) -> Result<String, KpiError> {
+        SegmentRate::to_text(self)
+    }
+
+    fn to_flat(&self, recode: Recode) -> Result<OwnedState, KpiError> {
+        let mut out = OwnedState::segment(self.key_type);
+        let mut n = 0;
+        for (name, customers, events) in self.counts() {
+            if customers == 0 {
+                return Err(KpiError::invalid_text("a segment has no customers"));
+            }
+            let keys = &self.segments[name].customers;
+            let name = recode(name)?;
+            out.add_segment_events(&name, events)?;
+            keys.for_each_key(&mut |k| {
+                tick(&mut n);
+                with_flat_key(k, recode, |key| out.insert_segment_row(&name, key, 0))?;
+                Ok(())
+            })?;
         }
+        Ok(out)
     }
-    out
-}
 
-/// The cstring argument of a type input function, as UTF-8.
-pub unsafe fn input_text<'a>(fcinfo: FunctionCallInfo) -> Cow<'a, str> {
-    let c = std::ffi::CStr::from_ptr(strict_arg(fcinfo, 0).cast_mut_ptr::<std::ffi::c_char>());
-    let bytes = server_to_utf8(c.to_bytes()).or_raise();
-    match bytes {
-        Cow::Borrowed(b) => Cow::Borrowed(std::str::from_utf8(b).unwrap_or_else(|_| not_utf8())),
-        Cow::Owned(b) => Cow::Owned(String::from_utf8(b).unwrap_or_else(|_| not_utf8())),
+    fn from_flat(v: View<'_>, recode: Recode) -> Result<Self, KpiError> {
+        let kt = v.key_type();
+        let mut state = SegmentRate::new(kt);
+        let mut names = Vec::new();
+        for (_, name, _, events) in v.segments()? {
+            let name = recode(name)?.into_owned();
+            state.segment(&name).events = events;
+            names.push(name);
+        }
+        v.for_each_key(&mut check_interrupts, &mut |seg, bytes| {
+            let name = seg
+                .and_then(|s| names.get(s as usize))
+                .ok_or_else(|| KpiError::invalid_binary("corrupt KPI state: segment id"))?;
+            let s = state
+                .segments
+                .get_mut(&name[..])
+                .expect("segment added above");
+            insert_decoded(&mut s.customers, kt, bytes, recode)
+        })?;
+        Ok(state)
     }
 }
 
-fn not_utf8() -> ! {
-    raise_with(
-        PgSqlErrorCode::ERRCODE_CHARACTER_NOT_IN_REPERTOIRE,
-        "KPI state text is not valid UTF-8".into(),
-        None,
-    )
+/// Type input: the JSON text form, validated.
+pub unsafe fn summary_in<T: Summary>(fcinfo: FunctionCallInfo) -> Datum {
+    let state = T::from_text(&input_text(fcinfo)).or_raise();
+    state_datum(&state.to_flat(&utf8_to_server).or_raise())
 }
 
-/// Output function result: ASCII JSON.
-pub fn output_datum(json: String) -> Datum {
-    cstring_datum(&ascii_json(json))
+/// Type output: the JSON text form.
+pub unsafe fn summary_out<T: Summary>(fcinfo: FunctionCallInfo) -> Datum {
+    let text = with_view(T::KIND, strict_arg(fcinfo, 0), |v| {
+        T::from_flat(v, &server_to_utf8)?.to_text()
+    })
+    .or_raise();
+    output_datum(text)
 }
 
-/// The datum of a new state for a type input or receive function.
-pub unsafe fn state_datum(state: &OwnedState) -> Datum {
-    datum_from_owned(state).0
+/// Type receive: the version-1 binary form (what `send` writes), or a whole version-2 value;
+/// validated either way, text keys and names included.
+pub unsafe fn summary_recv<T: Summary>(fcinfo: FunctionCallInfo) -> Datum {
+    state_datum(&received::<T>(receive_buffer(fcinfo)).or_raise())
 }
 
-pub fn strict_state(fcinfo: FunctionCallInfo) -> Datum {
-    unsafe { strict_arg(fcinfo, 0) }
+fn received<T: Summary>(bytes: &[u8]) -> Result<OwnedState, KpiError> {
+    if flat::is_v2(bytes) {
+        flat::validate(bytes)?;
+        let v = View::new(bytes)?;
+        T::KIND.check(&v)?;
+        T::from_flat(v, &verify_server_text)?;
+        return Ok(OwnedState(bytes.to_vec()));
+    }
+    T::decode(bytes)?.to_flat(&verify_server_text)
+}
+
+/// Type send: the version-1 binary form (format version byte, key type, counts, keys).
+pub unsafe fn summary_send<T: Summary>(fcinfo: FunctionCallInfo) -> Datum {
+    let bytes = with_view(T::KIND, strict_arg(fcinfo, 0), |v| {
+        T::from_flat(v, &as_is).map(|s| s.to_bytes())
+    })
+    .or_raise();
+    new_varlena(bytes.len(), |out| out.copy_from_slice(&bytes))
 }

@@ -5,19 +5,16 @@
 
 use crate::customer_rate::{key_int4, key_int8, key_text, key_uuid, KeyOf};
 use crate::fmgr::{
-    arg, called_as_aggregate, cstring_datum, new_varlena, not_in_aggregate, receive_buffer,
-    return_null, strict_arg, varlena_bytes, OrRaise,
+    arg, ascii_json, called_as_aggregate, cstring_datum, not_in_aggregate, return_null,
+    server_to_utf8, strict_arg, varlena_bytes, OrRaise,
 };
 use crate::growing::{
-    ascii_json, combine, input_text, output_datum, segment_from_flat, segment_to_flat,
-    server_to_utf8, state_datum, utf8_to_server, verify_server_text, with_view, Kind, Updating,
+    combine, summary_in, summary_out, summary_recv, summary_send, with_view, Kind, Updating,
 };
 use crate::{v1_entry_points, v1_functions};
-use kpi_core::flat::{self, OwnedState};
 use kpi_core::{KeyType, KpiError, SegmentRate};
 use pgrx::pg_guard;
 use pgrx::pg_sys::{self, Datum, FunctionCallInfo};
-use std::borrow::Cow;
 
 v1_functions!(
     pg_finfo_segment_rate_summary_in,
@@ -43,13 +40,7 @@ unsafe fn segment_trans(fcinfo: FunctionCallInfo, key_type: KeyType, key_of: Key
         return current.unwrap_or_else(|| return_null(fcinfo));
     };
     let events = arg(fcinfo, 3).is_some() as i64;
-    let mut st = Updating::begin(
-        fcinfo,
-        "segment_rate_trans",
-        Kind::Segment,
-        current,
-        key_type,
-    );
+    let mut st = Updating::begin(Kind::Segment, current, key_type);
     let name = varlena_bytes(segment);
     let key = key_of(customer);
     st.insert(|t| t.insert_segment_row(name, key, events));
@@ -62,63 +53,10 @@ v1_entry_points! {
     segment_rate_trans_text => segment_trans(KeyType::Text, key_text);
     segment_rate_trans_uuid => segment_trans(KeyType::Uuid, key_uuid);
     segment_rate_combine => combine(Kind::Segment, "segment_rate_combine");
-    segment_rate_summary_in => summary_in();
-    segment_rate_summary_out => summary_out();
-    segment_rate_summary_recv => summary_recv();
-    segment_rate_summary_send => summary_send();
-}
-
-unsafe fn summary_in(fcinfo: FunctionCallInfo) -> Datum {
-    let text = input_text(fcinfo);
-    let state = SegmentRate::from_text(&text).or_raise();
-    state_datum(&segment_to_flat(&state, &utf8_to_server).or_raise())
-}
-
-unsafe fn summary_out(fcinfo: FunctionCallInfo) -> Datum {
-    let text = with_view(Kind::Segment, strict_arg(fcinfo, 0), |v| {
-        segment_from_flat(v, &server_to_utf8)?.to_text()
-    })
-    .or_raise();
-    output_datum(text)
-}
-
-unsafe fn summary_recv(fcinfo: FunctionCallInfo) -> Datum {
-    state_datum(&received(receive_buffer(fcinfo)).or_raise())
-}
-
-fn received(bytes: &[u8]) -> Result<OwnedState, KpiError> {
-    if flat::is_v2(bytes) {
-        flat::validate(bytes)?;
-        let state = OwnedState(bytes.to_vec());
-        if !state.view().is_segment() {
-            return Err(KpiError::invalid_binary(
-                "value is not a segment_rate_summary",
-            ));
-        }
-        for (_, name, _, _) in state.view().segments()? {
-            verify_server_text(name)?;
-        }
-        if state.view().key_type() == KeyType::Text {
-            state
-                .view()
-                .for_each_key(&mut crate::growing::check_interrupts, &mut |_, k| {
-                    verify_server_text(k).map(|_| ())
-                })?;
-        }
-        return Ok(state);
-    }
-    let state = SegmentRate::decode(bytes)?;
-    segment_to_flat(&state, &|k: &[u8]| -> Result<Cow<'_, [u8]>, KpiError> {
-        verify_server_text(k)
-    })
-}
-
-unsafe fn summary_send(fcinfo: FunctionCallInfo) -> Datum {
-    let bytes = with_view(Kind::Segment, strict_arg(fcinfo, 0), |v| {
-        segment_from_flat(v, &|k| Ok(Cow::Borrowed(k))).map(|s| s.to_bytes())
-    })
-    .or_raise();
-    new_varlena(bytes.len(), |out| out.copy_from_slice(&bytes))
+    segment_rate_summary_in => summary_in::<SegmentRate>();
+    segment_rate_summary_out => summary_out::<SegmentRate>();
+    segment_rate_summary_recv => summary_recv::<SegmentRate>();
+    segment_rate_summary_send => summary_send::<SegmentRate>();
 }
 
 /// `{"<segment>": {"customers": n, "events": m}, ...}` as jsonb, for the SQL final function.

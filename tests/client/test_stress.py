@@ -62,15 +62,37 @@ def stress_db(admin):
 
 
 def extension_internal_errors(log):
-    """XX000 errors whose location is in the extension's Rust code."""
-    found = []
-    blocks = re.split(r"\n(?=\S)", log)
-    for i, block in enumerate(blocks):
-        if "XX000" in block:
-            context = "\n".join(blocks[i:i + 4])
-            if ".rs:" in context:
-                found.append(context)
+    """XX000 errors raised by the extension's Rust code, from a log written with
+    log_error_verbosity = verbose: an `ERROR:  XX000:` line whose backend's next LOCATION line
+    names a .rs file."""
+    found, open_errors = [], {}
+    for line in log.splitlines():
+        m = re.search(r"\[(\d+)\] (ERROR|LOCATION):  (.*)", line)
+        if not m:
+            continue
+        pid, field, text = m.groups()
+        if field == "ERROR":
+            open_errors[pid] = text if text.startswith("XX000:") else None
+        elif open_errors.pop(pid, None) and ".rs:" in text:
+            found.append(text)
     return found
+
+
+SAMPLE_LOG = """\
+2026-11-24 12:10:23.868 UTC [7] ERROR:  XX000: index out of bounds
+2026-11-24 12:10:23.868 UTC [8] ERROR:  XX000: cache lookup failed
+2026-11-24 12:10:23.868 UTC [7] DETAIL:  d
+2026-11-24 12:10:23.868 UTC [7] HINT:  h
+2026-11-24 12:10:23.868 UTC [7] CONTEXT:  c
+2026-11-24 12:10:23.868 UTC [8] LOCATION:  SearchCatCache, catcache.c:1
+2026-11-24 12:10:23.868 UTC [7] LOCATION:  support_kpi, flat.rs:611
+2026-11-24 12:10:23.868 UTC [9] ERROR:  22P02: invalid
+2026-11-24 12:10:23.868 UTC [9] LOCATION:  support_kpi, fmgr.rs:111
+"""
+
+
+def test_the_internal_error_detector_reads_verbose_logs():
+    assert extension_internal_errors(SAMPLE_LOG) == ["support_kpi, flat.rs:611"]
 
 
 def test_sqlsmith_finds_no_crash_and_no_internal_error(admin, stress_db):

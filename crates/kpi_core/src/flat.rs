@@ -64,16 +64,12 @@ pub struct Plan {
 }
 
 impl Plan {
-    fn slot_size(&self, key_type: KeyType, kind: u8) -> usize {
-        slot_size(key_type, kind)
-    }
-
     /// Total bytes of a state laid out by this plan.
     pub fn len(&self, key_type: KeyType, kind: u8) -> usize {
         let body = if self.mode == MODE_BITMAP {
             self.capacity * 8
         } else {
-            self.capacity * self.slot_size(key_type, kind)
+            self.capacity * slot_size(key_type, kind)
         };
         HEADER + self.dir_cap * DIR_SLOT + body + self.arena_cap
     }
@@ -150,13 +146,7 @@ fn tag_of(h: u64) -> u32 {
     ((h >> 32) as u32) | 1
 }
 
-/// Read-only view of a version-2 state.
-#[derive(Clone, Copy)]
-pub struct View<'a> {
-    pub b: &'a [u8],
-}
-
-/// The header fields every operation needs, read once.
+/// The header fields every operation needs, read and checked once per call.
 #[derive(Clone, Copy, Debug)]
 struct Geo {
     key_type: KeyType,
@@ -172,22 +162,16 @@ struct Geo {
     arena_at: usize,
 }
 
-fn key_type_from_tag(tag: u8) -> Result<KeyType, KpiError> {
-    match tag {
-        1 => Ok(KeyType::Int),
-        2 => Ok(KeyType::Uuid),
-        3 => Ok(KeyType::Text),
-        t => Err(KpiError::invalid_binary(format!(
-            "unknown customer key type tag {t}"
-        ))),
-    }
-}
-
-pub fn key_type_tag(kt: KeyType) -> u8 {
-    match kt {
-        KeyType::Int => 1,
-        KeyType::Uuid => 2,
-        KeyType::Text => 3,
+impl Geo {
+    /// The plan that lays a state out as it is now.
+    fn plan(&self, b: &[u8]) -> Plan {
+        Plan {
+            mode: self.mode,
+            capacity: self.capacity,
+            arena_cap: self.arena_cap,
+            dir_cap: self.dir_cap,
+            base: rd_i64(b, 56),
+        }
     }
 }
 
@@ -199,7 +183,7 @@ fn geo(b: &[u8]) -> Result<Geo, KpiError> {
     if b.len() < HEADER || b[0] != VERSION {
         return Err(corrupt("bad header"));
     }
-    let key_type = key_type_from_tag(b[1])?;
+    let key_type = KeyType::from_tag(b[1])?;
     let kind = b[2];
     let mode = b[3];
     if !(kind == KIND_CUSTOMER || kind == KIND_SEGMENT)
@@ -250,11 +234,11 @@ pub fn is_v2(b: &[u8]) -> bool {
     b.first() == Some(&VERSION)
 }
 
-/// An empty state of `kind`. `len` must be [`initial_len`].
+/// Lays out an empty state of `kind` by `plan` in `b` (of `plan.len(..)` bytes).
 fn init(b: &mut [u8], key_type: KeyType, kind: u8, plan: &Plan) {
     b.fill(0);
     b[0] = VERSION;
-    b[1] = key_type_tag(key_type);
+    b[1] = key_type.tag();
     b[2] = kind;
     b[3] = plan.mode;
     wr_u32(b, 40, plan.capacity as u32);
@@ -321,7 +305,8 @@ impl Key<'_> {
     }
 }
 
-/// The key bytes of a slot or arena entry: the segment id (segment rate) and the key.
+/// The fixed-width key bytes of a slot or arena entry: the segment id (segment rate) and the
+/// key; for a text key only the segment id (the text follows in the arena entry).
 fn key_bytes<'k>(seg: Option<u32>, key: &Key<'k>, scratch: &'k mut [u8; 20]) -> &'k [u8] {
     let mut n = 0;
     if let Some(s) = seg {
@@ -353,18 +338,80 @@ fn wrong_key_type(state: KeyType, given: KeyType) -> KpiError {
     .with_hint("Give every row of one aggregate the same customer key type.")
 }
 
+fn arena_entry<'b>(b: &'b [u8], g: &Geo, off: usize) -> Result<&'b [u8], KpiError> {
+    if off + 4 > g.arena_used {
+        return Err(corrupt("arena offset"));
+    }
+    let at = g.arena_at + off;
+    let len = rd_u32(b, at) as usize;
+    if off + 4 + len > g.arena_used {
+        return Err(corrupt("arena entry"));
+    }
+    Ok(&b[at + 4..at + 4 + len])
+}
+
+/// Where a probe for a key ended: at its slot, or at the empty slot it would take.
+enum Probe {
+    Found(usize),
+    Empty(usize),
+}
+
+/// Linear probing over `cap` slots of `size` bytes from `at`, each starting with a u32 tag;
+/// `same(slot)` compares a slot whose tag matches with the key.
+fn probe(
+    b: &[u8],
+    at: usize,
+    cap: usize,
+    size: usize,
+    h: u64,
+    mut same: impl FnMut(usize) -> Result<bool, KpiError>,
+) -> Result<Probe, KpiError> {
+    let tag = tag_of(h);
+    let mask = cap.wrapping_sub(1);
+    let mut i = (h as usize) & mask;
+    for _ in 0..cap {
+        let s = at + i * size;
+        let t = rd_u32(b, s);
+        if t == 0 {
+            return Ok(Probe::Empty(s));
+        }
+        if t == tag && same(s)? {
+            return Ok(Probe::Found(s));
+        }
+        i = (i + 1) & mask;
+    }
+    Err(corrupt("hash table without an empty slot"))
+}
+
+/// The directory slot of segment `name`, or the empty slot it would take.
+fn probe_dir(b: &[u8], g: &Geo, name: &[u8]) -> Result<Probe, KpiError> {
+    probe(b, g.dir_at, g.dir_cap, DIR_SLOT, hash_bytes(name), |d| {
+        Ok(arena_entry(b, g, rd_u32(b, d + 4) as usize)? == name)
+    })
+}
+
+/// Read-only view of a version-2 state.
+#[derive(Clone, Copy)]
+pub struct View<'a> {
+    b: &'a [u8],
+    g: Geo,
+}
+
 impl<'a> View<'a> {
     pub fn new(b: &'a [u8]) -> Result<Self, KpiError> {
-        geo(b)?;
-        Ok(View { b })
+        Ok(View { b, g: geo(b)? })
+    }
+
+    pub fn bytes(&self) -> &'a [u8] {
+        self.b
     }
 
     pub fn key_type(&self) -> KeyType {
-        key_type_from_tag(self.b[1]).expect("checked by new")
+        self.g.key_type
     }
 
     pub fn is_segment(&self) -> bool {
-        self.b[2] == KIND_SEGMENT
+        self.g.kind == KIND_SEGMENT
     }
 
     pub fn events(&self) -> i64 {
@@ -384,9 +431,7 @@ impl<'a> View<'a> {
         tick: &mut dyn FnMut(),
         f: &mut dyn FnMut(Option<u32>, &[u8]) -> Result<(), KpiError>,
     ) -> Result<(), KpiError> {
-        let g = geo(self.b)?;
-        let b = self.b;
-        let seg = g.kind == KIND_SEGMENT;
+        let (b, g) = (self.b, &self.g);
         if g.mode == MODE_BITMAP {
             let base = rd_i64(b, 56);
             for w in 0..g.capacity {
@@ -418,19 +463,16 @@ impl<'a> View<'a> {
                 continue;
             }
             let bytes: &[u8] = if is_var(g.key_type) {
-                let off = rd_u32(b, s + 4) as usize;
-                arena_entry(b, &g, off)?
+                arena_entry(b, g, rd_u32(b, s + 4) as usize)?
             } else {
                 &b[s + 4..s + g.slot]
             };
-            if seg {
+            if g.kind == KIND_SEGMENT {
                 if bytes.len() < 4 {
                     return Err(corrupt("short segment key"));
                 }
-                f(
-                    Some(u32::from_le_bytes(bytes[..4].try_into().unwrap())),
-                    &bytes[4..],
-                )?;
+                let id = u32::from_le_bytes(bytes[..4].try_into().unwrap());
+                f(Some(id), &bytes[4..])?;
             } else {
                 f(None, bytes)?;
             }
@@ -440,16 +482,14 @@ impl<'a> View<'a> {
 
     /// Segments (segment rate): `(id, name, customers, events)` in order of id.
     pub fn segments(&self) -> Result<Vec<(u32, &'a [u8], i64, i64)>, KpiError> {
-        let g = geo(self.b)?;
-        let b = self.b;
+        let (b, g) = (self.b, &self.g);
         let mut out = Vec::with_capacity((rd_u32(b, 4) as usize).min(g.dir_cap));
         for i in 0..g.dir_cap {
             let d = g.dir_at + i * DIR_SLOT;
             if rd_u32(b, d) == 0 {
                 continue;
             }
-            let off = rd_u32(b, d + 4) as usize;
-            let name = arena_entry(b, &g, off)?;
+            let name = arena_entry(b, g, rd_u32(b, d + 4) as usize)?;
             out.push((
                 rd_u32(b, d + 12),
                 name,
@@ -467,18 +507,6 @@ impl<'a> View<'a> {
     }
 }
 
-fn arena_entry<'b>(b: &'b [u8], g: &Geo, off: usize) -> Result<&'b [u8], KpiError> {
-    if off + 4 > g.arena_used {
-        return Err(corrupt("arena offset"));
-    }
-    let at = g.arena_at + off;
-    let len = rd_u32(b, at) as usize;
-    if off + 4 + len > g.arena_used {
-        return Err(corrupt("arena entry"));
-    }
-    Ok(&b[at + 4..at + 4 + len])
-}
-
 /// What an insert did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Insert {
@@ -490,19 +518,29 @@ pub enum Insert {
     Grow(Plan),
 }
 
-/// Writable view of a version-2 state.
+/// Writable view of a version-2 state. The header is checked once, when the table is made,
+/// and kept current by every write.
 pub struct Table<'a> {
-    pub b: &'a mut [u8],
+    b: &'a mut [u8],
+    g: Geo,
 }
 
 impl<'a> Table<'a> {
     pub fn new(b: &'a mut [u8]) -> Result<Self, KpiError> {
-        geo(b)?;
-        Ok(Table { b })
+        let g = geo(b)?;
+        Ok(Table { b, g })
     }
 
     pub fn view(&self) -> View<'_> {
-        View { b: self.b }
+        View {
+            b: self.b,
+            g: self.g,
+        }
+    }
+
+    /// The state's bytes, for growing it into a larger buffer.
+    pub fn bytes(&self) -> &[u8] {
+        self.b
     }
 
     pub fn add_events(&mut self, n: i64) -> Result<(), KpiError> {
@@ -513,29 +551,44 @@ impl<'a> Table<'a> {
         Ok(())
     }
 
+    fn count(&self) -> Result<usize, KpiError> {
+        usize::try_from(rd_i64(self.b, 16)).map_err(|_| corrupt("negative count"))
+    }
+
+    /// Appends an arena entry `len | parts...`; returns its offset.
+    fn append_arena(&mut self, parts: &[&[u8]]) -> usize {
+        let off = self.g.arena_used;
+        let len: usize = parts.iter().map(|p| p.len()).sum();
+        let mut at = self.g.arena_at + off;
+        wr_u32(self.b, at, len as u32);
+        at += 4;
+        for p in parts {
+            self.b[at..at + p.len()].copy_from_slice(p);
+            at += p.len();
+        }
+        self.g.arena_used = off + 4 + len;
+        wr_u32(self.b, 48, self.g.arena_used as u32);
+        off
+    }
+
     /// Inserts a customer key (customer rate).
     #[inline]
     pub fn insert_customer(&mut self, key: Key<'_>) -> Result<Insert, KpiError> {
-        let g = geo(self.b)?;
-        if key.key_type() != g.key_type {
-            return Err(wrong_key_type(g.key_type, key.key_type()));
+        if key.key_type() != self.g.key_type {
+            return Err(wrong_key_type(self.g.key_type, key.key_type()));
         }
-        if g.mode == MODE_BITMAP {
-            let Key::Int(k) = key else { unreachable!() };
-            return Ok(self.bitmap_insert(&g, k));
-        }
-        let r = self.hash_insert(&g, None, &key)?;
-        if r == Insert::Added {
-            if let Key::Int(k) = key {
-                self.track_min_max(k);
-            }
+        let r = match key {
+            Key::Int(k) if self.g.mode == MODE_BITMAP => self.bitmap_insert(k),
+            _ => self.hash_insert(None, &key)?,
+        };
+        if let (Insert::Added, Key::Int(k)) = (r, key) {
+            self.track_min_max(k);
         }
         Ok(r)
     }
 
     fn track_min_max(&mut self, k: i64) {
-        let count = rd_i64(self.b, 16);
-        if count == 1 {
+        if rd_i64(self.b, 16) == 1 {
             wr_i64(self.b, 24, k);
             wr_i64(self.b, 32, k);
         } else {
@@ -548,30 +601,28 @@ impl<'a> Table<'a> {
         }
     }
 
-    fn bitmap_insert(&mut self, g: &Geo, k: i64) -> Insert {
-        let base = rd_i64(self.b, 56);
-        let off = k as i128 - base as i128;
-        if off >= 0 && off < g.capacity as i128 * 64 {
-            let off = off as usize;
-            let at = g.body_at + (off / 64) * 8;
-            let mut word = u64::from_le_bytes(self.b[at..at + 8].try_into().unwrap());
-            let bit = 1u64 << (off % 64);
-            if word & bit != 0 {
-                return Insert::Present;
-            }
-            word |= bit;
-            self.b[at..at + 8].copy_from_slice(&word.to_le_bytes());
-            let count = rd_i64(self.b, 16).saturating_add(1);
-            wr_i64(self.b, 16, count);
-            self.track_min_max(k);
-            return Insert::Added;
+    fn bitmap_insert(&mut self, k: i64) -> Insert {
+        let g = self.g;
+        let off = k as i128 - rd_i64(self.b, 56) as i128;
+        if off < 0 || off >= g.capacity as i128 * 64 {
+            return Insert::Grow(self.plan_bitmap_growth(k));
         }
-        Insert::Grow(self.plan_bitmap_growth(g, k))
+        let off = off as usize;
+        let at = g.body_at + (off / 64) * 8;
+        let word = u64::from_le_bytes(self.b[at..at + 8].try_into().unwrap());
+        let bit = 1u64 << (off % 64);
+        if word & bit != 0 {
+            return Insert::Present;
+        }
+        self.b[at..at + 8].copy_from_slice(&(word | bit).to_le_bytes());
+        wr_i64(self.b, 16, rd_i64(self.b, 16).saturating_add(1));
+        Insert::Added
     }
 
     /// A bitmap that must cover `k`: grows it (at least doubling) while it stays smaller than
     /// a hash table of the same keys would be; else moves to a hash table.
-    fn plan_bitmap_growth(&self, g: &Geo, k: i64) -> Plan {
+    fn plan_bitmap_growth(&self, k: i64) -> Plan {
+        let g = &self.g;
         let count = rd_i64(self.b, 16).clamp(0, i64::MAX / 64) as usize;
         let base = rd_i64(self.b, 56) as i128;
         let end = base + g.capacity as i128 * 64;
@@ -580,113 +631,76 @@ impl<'a> Table<'a> {
         let needed = ((hi - lo + 63) / 64) as u128;
         let words = needed.max(2 * g.capacity as u128);
         let hash_bytes = hash_slots_for(count + 1) * slot_size(KeyType::Int, KIND_CUSTOMER);
-        if words * 8 <= hash_bytes as u128 * 2 && words * 8 <= MAX_BYTES as u128 {
-            // grow towards the new key
-            let words = words as usize;
-            let new_base = if (k as i128) < base {
-                (hi - words as i128 * 64)
-                    .max(i64::MIN as i128)
-                    .div_euclid(64)
-                    * 64
-            } else {
-                lo
-            };
-            // keep the new base representable and covering [lo, hi)
-            let new_base = new_base.clamp(i64::MIN as i128, lo);
-            Plan {
-                mode: MODE_BITMAP,
-                capacity: words.max(needed as usize),
-                arena_cap: 0,
-                dir_cap: 0,
-                base: new_base as i64,
-            }
-        } else {
-            Plan {
+        if words * 8 > hash_bytes as u128 * 2 || words * 8 > MAX_BYTES as u128 {
+            return Plan {
                 mode: MODE_HASH,
                 capacity: hash_slots_for(count + 1),
                 arena_cap: 0,
                 dir_cap: 0,
                 base: 0,
-            }
+            };
+        }
+        // grow towards the new key, keeping the base representable and [lo, hi) covered
+        let words = words as usize;
+        let new_base = if (k as i128) < base {
+            (hi - words as i128 * 64)
+                .max(i64::MIN as i128)
+                .div_euclid(64)
+                * 64
+        } else {
+            lo
+        };
+        Plan {
+            mode: MODE_BITMAP,
+            capacity: words.max(needed as usize),
+            arena_cap: 0,
+            dir_cap: 0,
+            base: new_base.clamp(i64::MIN as i128, lo) as i64,
         }
     }
 
-    /// Finds or inserts `key` (with segment id `seg`) in the hash table.
-    fn hash_insert(
-        &mut self,
-        g: &Geo,
-        seg: Option<u32>,
-        key: &Key<'_>,
-    ) -> Result<Insert, KpiError> {
+    /// Finds or inserts `key` (with segment id `seg`) in the hash table: one probe, which
+    /// ends at the key or at the empty slot a new key takes.
+    fn hash_insert(&mut self, seg: Option<u32>, key: &Key<'_>) -> Result<Insert, KpiError> {
+        let g = self.g;
         let mut scratch = [0u8; 20];
         let fixed = key_bytes(seg, key, &mut scratch);
         let text = if let Key::Text(t) = key { *t } else { &[][..] };
-        let h = if is_var(g.key_type) {
+        let var = is_var(g.key_type);
+        let h = if var {
             hash_bytes(text) ^ mix64(seg.map_or(0, |s| s as u64 + 1))
         } else {
             hash_bytes(fixed)
         };
-        let tag = tag_of(h);
-        if g.capacity > 0 {
-            let mask = g.capacity - 1;
-            let mut i = (h as usize) & mask;
-            for _ in 0..g.capacity {
-                let s = g.body_at + i * g.slot;
-                let t = rd_u32(self.b, s);
-                if t == 0 {
-                    break;
-                }
-                if t == tag {
-                    let same = if is_var(g.key_type) {
-                        let stored = arena_entry(self.b, g, rd_u32(self.b, s + 4) as usize)?;
-                        match seg {
-                            Some(sid) => {
-                                stored.len() == 4 + text.len()
-                                    && stored[..4] == sid.to_le_bytes()
-                                    && &stored[4..] == text
-                            }
-                            None => stored == text,
-                        }
-                    } else {
-                        &self.b[s + 4..s + g.slot] == fixed
-                    };
-                    if same {
-                        return Ok(Insert::Present);
-                    }
-                }
-                i = (i + 1) & mask;
-            }
-        }
-        // a new key: room in the table (and the arena)?
-        let count = usize::try_from(rd_i64(self.b, 16)).map_err(|_| corrupt("negative count"))?;
-        let entry = if is_var(g.key_type) {
-            4 + fixed.len() + text.len()
+        let empty = if g.capacity == 0 {
+            None
         } else {
-            0
+            let b = &*self.b;
+            match probe(b, g.body_at, g.capacity, g.slot, h, |s| {
+                Ok(if var {
+                    let stored = arena_entry(b, &g, rd_u32(b, s + 4) as usize)?;
+                    stored.len() == fixed.len() + text.len()
+                        && stored[..fixed.len()] == *fixed
+                        && &stored[fixed.len()..] == text
+                } else {
+                    &b[s + 4..s + g.slot] == fixed
+                })
+            })? {
+                Probe::Found(_) => return Ok(Insert::Present),
+                Probe::Empty(s) => Some(s),
+            }
         };
+        // a new key: room in the table (and the arena)?
+        let count = self.count()?;
+        let entry = if var { 4 + fixed.len() + text.len() } else { 0 };
         let table_full = count.saturating_add(1).saturating_mul(LOAD_DEN) > g.capacity * LOAD_NUM;
         let arena_full = g.arena_used + entry > g.arena_cap;
         if table_full || arena_full {
-            let mut plan = self.current_plan(g);
+            let mut plan = g.plan(self.b);
             if table_full {
                 plan.capacity = hash_slots_for(count + 1);
-                if g.kind == KIND_CUSTOMER && g.key_type == KeyType::Int && count > 0 {
-                    // dense integer keys: a bitmap over [min, max] is smaller
-                    let (lo, hi) = (rd_i64(self.b, 24) as i128, rd_i64(self.b, 32) as i128);
-                    if let Key::Int(k) = key {
-                        let lo = lo.min(*k as i128).div_euclid(64) * 64;
-                        let hi = hi.max(*k as i128) + 1;
-                        let words = (hi - lo + 63) / 64;
-                        if words * 8 <= (plan.capacity * g.slot) as i128 {
-                            plan = Plan {
-                                mode: MODE_BITMAP,
-                                capacity: words as usize,
-                                arena_cap: 0,
-                                dir_cap: 0,
-                                base: lo as i64,
-                            };
-                        }
-                    }
+                if let Some(bitmap) = self.denser_as_bitmap(key, plan.capacity) {
+                    plan = bitmap;
                 }
             }
             if arena_full {
@@ -694,65 +708,52 @@ impl<'a> Table<'a> {
             }
             return Ok(Insert::Grow(plan));
         }
-        // insert at the first empty slot of the probe sequence
-        let mask = g.capacity - 1;
-        let mut i = (h as usize) & mask;
-        loop {
-            let s = g.body_at + i * g.slot;
-            if rd_u32(self.b, s) == 0 {
-                wr_u32(self.b, s, tag);
-                if is_var(g.key_type) {
-                    let off = g.arena_used;
-                    let at = g.arena_at + off;
-                    wr_u32(self.b, at, (fixed.len() + text.len()) as u32);
-                    self.b[at + 4..at + 4 + fixed.len()].copy_from_slice(fixed);
-                    self.b[at + 4 + fixed.len()..at + entry].copy_from_slice(text);
-                    wr_u32(self.b, 48, (off + entry) as u32);
-                    wr_u32(self.b, s + 4, off as u32);
-                } else {
-                    self.b[s + 4..s + g.slot].copy_from_slice(fixed);
-                }
-                break;
-            }
-            i = (i + 1) & mask;
+        let s = empty.expect("a table with room has slots");
+        wr_u32(self.b, s, tag_of(h));
+        if var {
+            let off = self.append_arena(&[fixed, text]);
+            wr_u32(self.b, s + 4, off as u32);
+        } else {
+            self.b[s + 4..s + g.slot].copy_from_slice(fixed);
         }
         wr_i64(self.b, 16, count as i64 + 1);
         Ok(Insert::Added)
     }
 
-    fn current_plan(&self, g: &Geo) -> Plan {
-        Plan {
-            mode: g.mode,
-            capacity: g.capacity,
-            arena_cap: g.arena_cap,
-            dir_cap: g.dir_cap,
-            base: rd_i64(self.b, 56),
+    /// For dense integer customer keys, a bitmap over [min, max] (and `key`) when it is no
+    /// larger than a hash table of `slots` slots.
+    fn denser_as_bitmap(&self, key: &Key<'_>, slots: usize) -> Option<Plan> {
+        let g = &self.g;
+        let Key::Int(k) = key else { return None };
+        if g.kind != KIND_CUSTOMER || rd_i64(self.b, 16) == 0 {
+            return None;
         }
+        let lo = (rd_i64(self.b, 24) as i128).min(*k as i128).div_euclid(64) * 64;
+        let hi = (rd_i64(self.b, 32) as i128).max(*k as i128) + 1;
+        let words = (hi - lo + 63) / 64;
+        (words * 8 <= (slots * g.slot) as i128).then_some(Plan {
+            mode: MODE_BITMAP,
+            capacity: words as usize,
+            arena_cap: 0,
+            dir_cap: 0,
+            base: lo as i64,
+        })
     }
 
-    /// The directory slot of segment `name`, adding the segment if new.
-    fn segment_slot(&mut self, g: &Geo, name: &[u8]) -> Result<Result<usize, Plan>, KpiError> {
-        let h = hash_bytes(name);
-        let tag = tag_of(h);
-        let mask = g.dir_cap - 1;
-        let mut i = (h as usize) & mask;
-        for _ in 0..g.dir_cap {
-            let d = g.dir_at + i * DIR_SLOT;
-            let t = rd_u32(self.b, d);
-            if t == 0 {
-                break;
-            }
-            if t == tag && arena_entry(self.b, g, rd_u32(self.b, d + 4) as usize)? == name {
-                return Ok(Ok(d));
-            }
-            i = (i + 1) & mask;
-        }
+    /// The directory slot of segment `name`, adding the segment if new; a plan when there is
+    /// no room for it.
+    fn segment_slot(&mut self, name: &[u8]) -> Result<Result<usize, Plan>, KpiError> {
+        let g = self.g;
+        let d = match probe_dir(self.b, &g, name)? {
+            Probe::Found(d) => return Ok(Ok(d)),
+            Probe::Empty(d) => d,
+        };
         let n = rd_u32(self.b, 4) as usize;
         let entry = 4 + name.len();
         let dir_full = (n + 1) * LOAD_DEN > g.dir_cap * LOAD_NUM;
         let arena_full = g.arena_used + entry > g.arena_cap;
         if dir_full || arena_full {
-            let mut plan = self.current_plan(g);
+            let mut plan = g.plan(self.b);
             if dir_full {
                 plan.dir_cap = g.dir_cap * 2;
             }
@@ -764,26 +765,26 @@ impl<'a> Table<'a> {
         if n >= u32::MAX as usize / 2 {
             return Err(too_large());
         }
-        let mut i = (h as usize) & mask;
-        loop {
-            let d = g.dir_at + i * DIR_SLOT;
-            if rd_u32(self.b, d) == 0 {
-                let off = g.arena_used;
-                let at = g.arena_at + off;
-                wr_u32(self.b, at, name.len() as u32);
-                self.b[at + 4..at + entry].copy_from_slice(name);
-                wr_u32(self.b, 48, (off + entry) as u32);
-                wr_u32(self.b, d, tag);
-                wr_u32(self.b, d + 4, off as u32);
-                wr_u32(self.b, d + 8, name.len() as u32);
-                wr_u32(self.b, d + 12, n as u32);
-                wr_i64(self.b, d + 16, 0);
-                wr_i64(self.b, d + 24, 0);
-                wr_u32(self.b, 4, n as u32 + 1);
-                return Ok(Ok(d));
-            }
-            i = (i + 1) & mask;
-        }
+        let off = self.append_arena(&[name]);
+        wr_u32(self.b, d, tag_of(hash_bytes(name)));
+        wr_u32(self.b, d + 4, off as u32);
+        wr_u32(self.b, d + 8, name.len() as u32);
+        wr_u32(self.b, d + 12, n as u32);
+        wr_i64(self.b, d + 16, 0);
+        wr_i64(self.b, d + 24, 0);
+        wr_u32(self.b, 4, n as u32 + 1);
+        Ok(Ok(d))
+    }
+
+    fn add_to_dir(&mut self, d: usize, customers: i64, events: i64) -> Result<(), KpiError> {
+        let c = rd_i64(self.b, d + 16).checked_add(customers);
+        let e = rd_i64(self.b, d + 24).checked_add(events);
+        let (Some(c), Some(e)) = (c, e) else {
+            return Err(KpiError::overflow());
+        };
+        wr_i64(self.b, d + 16, c);
+        wr_i64(self.b, d + 24, e);
+        Ok(())
     }
 
     /// Counts a row of segment `name` with customer `key` and `events` events (segment rate).
@@ -793,50 +794,37 @@ impl<'a> Table<'a> {
         key: Key<'_>,
         events: i64,
     ) -> Result<Insert, KpiError> {
-        let g = geo(self.b)?;
-        if g.kind != KIND_SEGMENT {
+        if self.g.kind != KIND_SEGMENT {
             return Err(corrupt("not a segment state"));
         }
-        if key.key_type() != g.key_type {
-            return Err(wrong_key_type(g.key_type, key.key_type()));
+        if key.key_type() != self.g.key_type {
+            return Err(wrong_key_type(self.g.key_type, key.key_type()));
         }
-        let d = match self.segment_slot(&g, name)? {
+        let d = match self.segment_slot(name)? {
             Ok(d) => d,
             Err(plan) => return Ok(Insert::Grow(plan)),
         };
-        let g = geo(self.b)?; // the arena may have grown in use
         let id = rd_u32(self.b, d + 12);
-        let r = self.hash_insert(&g, Some(id), &key)?;
-        match r {
-            Insert::Grow(_) => return Ok(r),
-            Insert::Added => {
-                let c = rd_i64(self.b, d + 16).saturating_add(1);
-                wr_i64(self.b, d + 16, c);
-            }
-            Insert::Present => {}
+        let r = self.hash_insert(Some(id), &key)?;
+        if !matches!(r, Insert::Grow(_)) {
+            self.add_to_dir(d, (r == Insert::Added) as i64, events)?;
         }
-        let e = rd_i64(self.b, d + 24)
-            .checked_add(events)
-            .ok_or_else(KpiError::overflow)?;
-        wr_i64(self.b, d + 24, e);
         Ok(r)
     }
 
-    /// Adds `events` to segment `name`, which must exist.
-    pub fn add_segment_events(&mut self, name: &[u8], events: i64) -> Result<(), KpiError> {
-        let g = geo(self.b)?;
-        let d = find_dir(self.b, &g, name)?;
-        let e = rd_i64(self.b, d + 24)
-            .checked_add(events)
-            .ok_or_else(KpiError::overflow)?;
-        wr_i64(self.b, d + 24, e);
-        Ok(())
-    }
-
-    /// Makes sure segment `name` exists (with no customers yet); returns its id.
-    pub fn ensure_segment(&mut self, name: &[u8]) -> Result<Result<u32, Plan>, KpiError> {
-        let g = geo(self.b)?;
-        Ok(self.segment_slot(&g, name)?.map(|d| rd_u32(self.b, d + 12)))
+    /// Adds segment `name` if new (with no customers), and `events` to its events; its id,
+    /// or a plan when there is no room for a new segment.
+    pub fn add_segment_events(
+        &mut self,
+        name: &[u8],
+        events: i64,
+    ) -> Result<Result<u32, Plan>, KpiError> {
+        let d = match self.segment_slot(name)? {
+            Ok(d) => d,
+            Err(plan) => return Ok(Err(plan)),
+        };
+        self.add_to_dir(d, 0, events)?;
+        Ok(Ok(rd_u32(self.b, d + 12)))
     }
 }
 
@@ -869,80 +857,40 @@ pub fn planned_len(old: &[u8], plan: &Plan) -> Result<usize, KpiError> {
 
 /// Copies the state `old` into `new` (of [`planned_len`] bytes), laid out by `plan`.
 pub fn rebuild(old: &[u8], plan: &Plan, new: &mut [u8]) -> Result<(), KpiError> {
-    let g = geo(old)?;
+    let v = View::new(old)?;
+    let g = v.g;
     init(new, g.key_type, g.kind, plan);
-    // header values that carry over
-    new[4..40].copy_from_slice(&old[4..40]);
-    wr_i64(new, 16, 0);
-    let v = View { b: old };
+    // header values that carry over: events, min and max (segments and count are re-counted)
+    new[8..16].copy_from_slice(&old[8..16]);
+    new[24..40].copy_from_slice(&old[24..40]);
+    let mut t = Table::new(new)?;
     if g.kind == KIND_SEGMENT {
-        wr_u32(new, 4, 0);
-        // segments first, in id order, so ids stay the same
+        // segments first, in id order, so their ids stay the same
         for (id, name, customers, events) in v.segments()? {
-            let mut t = Table { b: &mut *new };
-            let Ok(new_id) = t.ensure_segment(name)? else {
-                return Err(corrupt("rebuild plan too small"));
+            let d = match t.segment_slot(name)? {
+                Ok(d) if rd_u32(t.b, d + 12) == id => d,
+                _ => return Err(corrupt("segment directory")),
             };
-            debug_assert_eq!(new_id, id);
-            let ng = geo(t.b)?;
-            let d = find_dir(t.b, &ng, name)?;
-            wr_i64(t.b, d + 16, customers);
-            wr_i64(t.b, d + 24, events);
+            t.add_to_dir(d, customers, events)?;
         }
     }
-    let mut t = Table { b: new };
-    let ng = geo(t.b)?;
     let kt = g.key_type;
-    let mut min_max: Option<(i64, i64)> = None;
     v.for_each_key(&mut || {}, &mut |seg, bytes| {
         let key = key_from_bytes(kt, bytes)?;
-        let r = if ng.mode == MODE_BITMAP {
-            let Key::Int(k) = key else { unreachable!() };
-            t.bitmap_insert(&ng, k)
-        } else {
-            let ng = geo(t.b)?;
-            t.hash_insert(&ng, seg, &key)?
+        let r = match key {
+            Key::Int(k) if t.g.mode == MODE_BITMAP => t.bitmap_insert(k),
+            _ => t.hash_insert(seg, &key)?,
         };
         match r {
-            Insert::Added => {}
-            Insert::Present => return Err(corrupt("duplicate key")),
-            Insert::Grow(_) => return Err(corrupt("rebuild plan too small")),
+            Insert::Added => Ok(()),
+            Insert::Present => Err(corrupt("duplicate key")),
+            Insert::Grow(_) => Err(corrupt("rebuild plan too small")),
         }
-        if let Key::Int(k) = key {
-            min_max = Some(match min_max {
-                None => (k, k),
-                Some((a, b)) => (a.min(k), b.max(k)),
-            });
-        }
-        Ok(())
     })?;
-    if let Some((lo, hi)) = min_max {
-        wr_i64(t.b, 24, lo);
-        wr_i64(t.b, 32, hi);
-    }
-    if rd_i64(t.b, 16) != rd_i64(old, 16) {
+    if v.count() != rd_i64(t.b, 16) {
         return Err(corrupt("key count disagrees with its keys"));
     }
     Ok(())
-}
-
-fn find_dir(b: &[u8], g: &Geo, name: &[u8]) -> Result<usize, KpiError> {
-    let h = hash_bytes(name);
-    let tag = tag_of(h);
-    let mask = g.dir_cap - 1;
-    let mut i = (h as usize) & mask;
-    for _ in 0..g.dir_cap {
-        let d = g.dir_at + i * DIR_SLOT;
-        let t = rd_u32(b, d);
-        if t == 0 {
-            break;
-        }
-        if t == tag && arena_entry(b, g, rd_u32(b, d + 4) as usize)? == name {
-            return Ok(d);
-        }
-        i = (i + 1) & mask;
-    }
-    Err(corrupt("segment missing"))
 }
 
 /// A key from the bytes [`View::for_each_key`] gives.
@@ -960,33 +908,24 @@ pub fn key_from_bytes(kt: KeyType, bytes: &[u8]) -> Result<Key<'_>, KpiError> {
 /// agree with them. O(size); for states that did not come from this process (storage, the
 /// network).
 pub fn validate(b: &[u8]) -> Result<(), KpiError> {
-    let g = geo(b)?;
-    let v = View { b };
-    let count = v.count();
-    let events = v.events();
-    if count < 0 || events < 0 {
+    let v = View::new(b)?;
+    if v.count() < 0 || v.events() < 0 {
         return Err(corrupt("negative count"));
     }
     // a fresh layout of the same capacity must take every key without growing, and must end
     // up with the same count; duplicates and dangling offsets fail on the way
-    let plan = Plan {
-        mode: g.mode,
-        capacity: g.capacity,
-        arena_cap: g.arena_cap,
-        dir_cap: g.dir_cap,
-        base: rd_i64(b, 56),
-    };
     let mut copy = vec![0u8; b.len()];
-    rebuild(b, &plan, &mut copy)?;
-    if g.kind == KIND_SEGMENT {
-        let mut per = vec![0i64; v.segments()?.len()];
+    rebuild(b, &v.g.plan(b), &mut copy)?;
+    if v.is_segment() {
+        let segments = v.segments()?;
+        let mut per = vec![0i64; segments.len()];
         v.for_each_key(&mut || {}, &mut |seg, _| {
             let s = seg.ok_or_else(|| corrupt("pair without segment"))? as usize;
             *per.get_mut(s)
                 .ok_or_else(|| corrupt("unknown segment id"))? += 1;
             Ok(())
         })?;
-        for (id, _, customers, events) in v.segments()? {
+        for (id, _, customers, events) in segments {
             if per[id as usize] != customers || customers < 0 || events < 0 {
                 return Err(corrupt("segment counts disagree with its keys"));
             }
@@ -994,7 +933,7 @@ pub fn validate(b: &[u8]) -> Result<(), KpiError> {
                 return Err(corrupt("events without customers"));
             }
         }
-    } else if count == 0 && events > 0 {
+    } else if v.count() == 0 && v.events() > 0 {
         return Err(corrupt("events without customers"));
     }
     Ok(())
@@ -1019,7 +958,7 @@ impl OwnedState {
     }
 
     pub fn view(&self) -> View<'_> {
-        View { b: &self.0 }
+        View::new(&self.0).expect("a state built here is well-formed")
     }
 
     fn grow(&mut self, plan: &Plan) -> Result<(), KpiError> {
@@ -1058,9 +997,9 @@ impl OwnedState {
         }
     }
 
-    pub fn ensure_segment(&mut self, name: &[u8]) -> Result<u32, KpiError> {
+    pub fn add_segment_events(&mut self, name: &[u8], events: i64) -> Result<u32, KpiError> {
         loop {
-            match Table::new(&mut self.0)?.ensure_segment(name)? {
+            match Table::new(&mut self.0)?.add_segment_events(name, events)? {
                 Ok(id) => return Ok(id),
                 Err(plan) => self.grow(&plan)?,
             }

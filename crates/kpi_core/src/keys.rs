@@ -46,7 +46,7 @@ impl KeyType {
         }
     }
 
-    fn tag(self) -> u8 {
+    pub(crate) fn tag(self) -> u8 {
         match self {
             KeyType::Int => 1,
             KeyType::Uuid => 2,
@@ -54,7 +54,7 @@ impl KeyType {
         }
     }
 
-    fn from_tag(tag: u8) -> Result<Self, KpiError> {
+    pub(crate) fn from_tag(tag: u8) -> Result<Self, KpiError> {
         match tag {
             1 => Ok(KeyType::Int),
             2 => Ok(KeyType::Uuid),
@@ -121,7 +121,9 @@ impl KeySet {
     #[inline]
     pub fn insert_int(&mut self, key: i64) {
         match self {
-            KeySet::Int(s) => s.insert(key),
+            KeySet::Int(s) => {
+                s.insert(key);
+            }
             _ => unreachable!("the extension creates the set for the key type it inserts"),
         }
     }
@@ -203,7 +205,7 @@ impl KeySet {
             KeySet::Int(s) => {
                 let n = r.count(8)?;
                 for _ in 0..n {
-                    if !s.insert_new(r.i64()?) {
+                    if !s.insert(r.i64()?) {
                         return Err(dup());
                     }
                 }
@@ -265,7 +267,7 @@ impl KeySet {
                 KpiError::invalid_text(format!("invalid {} customer key {item}", key_type.name()))
             };
             let new = match &mut set {
-                KeySet::Int(s) => s.insert_new(item.as_i64().ok_or_else(bad)?),
+                KeySet::Int(s) => s.insert(item.as_i64().ok_or_else(bad)?),
                 KeySet::Uuid(s) => s.insert(item.as_str().and_then(parse_uuid).ok_or_else(bad)?),
                 KeySet::Text(s) => s.insert(Box::from(item.as_str().ok_or_else(bad)?.as_bytes())),
             };
@@ -309,8 +311,9 @@ fn key_in(window: u32, low: u32) -> i64 {
 }
 
 impl IntKeys {
+    /// Inserts `key`; whether it was new.
     #[inline]
-    pub fn insert(&mut self, key: i64) {
+    pub fn insert(&mut self, key: i64) -> bool {
         match self {
             IntKeys::Window { window, low } => {
                 if window_of(key) != *window {
@@ -320,19 +323,10 @@ impl IntKeys {
                     }
                     *window = window_of(key);
                 }
-                low.insert(key as u32);
+                low.insert(key as u32)
             }
-            IntKeys::Scattered(set) => {
-                set.insert(key);
-            }
+            IntKeys::Scattered(set) => set.insert(key),
         }
-    }
-
-    /// Inserts `key`; whether it was new.
-    pub fn insert_new(&mut self, key: i64) -> bool {
-        let before = self.len();
-        self.insert(key);
-        self.len() > before
     }
 
     /// Moves the keys from the bitmap to a hash set.
@@ -376,7 +370,9 @@ impl IntKeys {
                 return;
             }
         }
-        other.iter().for_each(|k| self.insert(k));
+        other.iter().for_each(|k| {
+            self.insert(k);
+        });
     }
 }
 
@@ -487,7 +483,9 @@ mod tests {
     #[test]
     fn integer_keys_scatter_into_a_hash_set_when_they_leave_the_window() {
         let mut s = IntKeys::default();
-        (0..1000).for_each(|k| s.insert(k * 3));
+        (0..1000).for_each(|k| {
+            s.insert(k * 3);
+        });
         assert!(matches!(s, IntKeys::Window { .. }));
         s.insert(1 << 40);
         s.insert(-5);
