@@ -50,6 +50,16 @@ impl KpiError {
         Self::new(KpiErrorKind::InvalidBinary, message)
     }
 
+    /// An inverse transition (moving windows) asked to take back an input the state never
+    /// counted: only a direct call can do that.
+    pub fn nothing_to_take_back() -> Self {
+        Self::new(
+            KpiErrorKind::InvalidValue,
+            "the KPI state has no such input to take back",
+        )
+        .with_hint("An inverse transition function only takes back inputs its state counted.")
+    }
+
     pub fn overflow() -> Self {
         Self::new(KpiErrorKind::Overflow, "KPI counter out of range")
             .with_hint("A state counts at most 9223372036854775807 rows.")

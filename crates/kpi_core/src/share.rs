@@ -31,13 +31,7 @@ impl Share {
     #[inline]
     pub fn remove(&mut self, hit: bool) -> Result<(), KpiError> {
         if self.total - self.hits < (!hit) as i64 || self.hits < hit as i64 {
-            return Err(KpiError::new(
-                crate::error::KpiErrorKind::InvalidValue,
-                "the KPI state has no such input to take back",
-            )
-            .with_hint(
-                "An inverse transition function only takes back inputs its state counted.",
-            ));
+            return Err(KpiError::nothing_to_take_back());
         }
         self.total -= 1;
         self.hits -= hit as i64;

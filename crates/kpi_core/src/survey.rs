@@ -14,14 +14,6 @@ const MAX_POINTS: usize = 11;
 /// The most answers one survey state counts, so that every sum it takes fits in 64 bits.
 pub const MAX_RESPONSES: i64 = i64::MAX / 16;
 
-fn nothing_to_take_back() -> KpiError {
-    KpiError::new(
-        crate::error::KpiErrorKind::InvalidValue,
-        "the KPI state has no such input to take back",
-    )
-    .with_hint("An inverse transition function only takes back inputs its state counted.")
-}
-
 pub const SURVEY_BYTES: usize = 8 * (1 + MAX_POINTS);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,7 +113,7 @@ impl SurveyCounts {
     pub fn remove(&mut self, score: i32) -> Result<(), KpiError> {
         let i = self.slot(score)?;
         if self.counts[i] == 0 {
-            return Err(nothing_to_take_back());
+            return Err(KpiError::nothing_to_take_back());
         }
         self.counts[i] -= 1;
         Ok(())
