@@ -185,15 +185,12 @@ def pgbench(db, script, tmp_path, seconds):
 
 
 @pytest.fixture
-def bench_db(admin):
-    name = "kpi_test_pgbench"
-    admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    admin.execute(f"CREATE DATABASE {name}")
+def bench_db(new_database):
+    """A database of its own, untouched by sqlsmith's settings and load."""
+    name = new_database()
     with psycopg.connect(conninfo(name), autocommit=True) as c:
-        c.execute("CREATE EXTENSION support_kpi")
         c.execute(SCHEMA)
-    yield name
-    admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    return name
 
 
 def test_pgbench_at_16_clients_runs_clean(bench_db, tmp_path):
