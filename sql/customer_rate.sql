@@ -1,6 +1,7 @@
 -- Per-customer rates over customers LEFT JOIN events: events / distinct customers * scale.
--- State: customer_rate_summary (distinct customer keys + event count), an expanded object
--- while aggregating. Support functions: src/customer_rate.rs. Math: crates/kpi_core/src/customer_rate.rs.
+-- State: customer_rate_summary (distinct customer keys + event count), a flat value updated
+-- in place while aggregating. Support functions: src/customer_rate.rs. Math:
+-- crates/kpi_core/src/flat.rs (in memory) and crates/kpi_core/src/customer_rate.rs (text, binary).
 
 CREATE TYPE customer_rate_summary;
 
@@ -43,32 +44,113 @@ CREATE FUNCTION interaction_rate_final(customer_rate_summary) RETURNS numeric
 -- <kpi>(customer_id <key type>, <event>_id "any") for every KPI and customer key type.
 -- and <kpi>_summary(customer_id, <event>_id), the same without the final function: the state
 -- as a value, to store and combine later with rollup().
-DO $$
-DECLARE
-    kpi text;
-    key_type text;
-BEGIN
-    FOREACH kpi IN ARRAY ARRAY['incident', 'contact', 'interaction'] LOOP
-        FOREACH key_type IN ARRAY ARRAY['bigint', 'integer', 'text', 'uuid'] LOOP
-            EXECUTE format(
-                'CREATE AGGREGATE %1$I(customer_id %2$s, %3$I "any") (
-                     SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
-                     COMBINEFUNC = customer_rate_combine, FINALFUNC = %4$I, PARALLEL = SAFE)',
-                kpi || '_rate', key_type, kpi || '_id', kpi || '_rate_final');
-            EXECUTE format(
-                'CREATE AGGREGATE %1$I(customer_id %2$s, %3$I "any") (
-                     SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
-                     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE)',
-                kpi || '_summary', key_type, kpi || '_id');
-        END LOOP;
-        -- the rate of a summary: incident_rate(customer_rate_summary), ...
-        EXECUTE format(
-            'CREATE FUNCTION %1$I(summary customer_rate_summary) RETURNS numeric
-                 AS ''MODULE_PATHNAME'', %2$L LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE',
-            kpi || '_rate', CASE kpi WHEN 'incident' THEN 'customer_rate_per_1000' ELSE 'customer_rate_per_100' END);
-    END LOOP;
-END
-$$;
+CREATE AGGREGATE incident_rate(customer_id bigint, incident_id "any") (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, FINALFUNC = incident_rate_final, PARALLEL = SAFE
+);
+CREATE AGGREGATE incident_summary(customer_id bigint, incident_id "any") (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE incident_rate(customer_id integer, incident_id "any") (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, FINALFUNC = incident_rate_final, PARALLEL = SAFE
+);
+CREATE AGGREGATE incident_summary(customer_id integer, incident_id "any") (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE incident_rate(customer_id text, incident_id "any") (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, FINALFUNC = incident_rate_final, PARALLEL = SAFE
+);
+CREATE AGGREGATE incident_summary(customer_id text, incident_id "any") (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE incident_rate(customer_id uuid, incident_id "any") (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, FINALFUNC = incident_rate_final, PARALLEL = SAFE
+);
+CREATE AGGREGATE incident_summary(customer_id uuid, incident_id "any") (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
+);
+-- the rate of a summary
+CREATE FUNCTION incident_rate(summary customer_rate_summary) RETURNS numeric
+    AS 'MODULE_PATHNAME', 'customer_rate_per_1000' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE AGGREGATE contact_rate(customer_id bigint, contact_id "any") (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, FINALFUNC = contact_rate_final, PARALLEL = SAFE
+);
+CREATE AGGREGATE contact_summary(customer_id bigint, contact_id "any") (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE contact_rate(customer_id integer, contact_id "any") (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, FINALFUNC = contact_rate_final, PARALLEL = SAFE
+);
+CREATE AGGREGATE contact_summary(customer_id integer, contact_id "any") (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE contact_rate(customer_id text, contact_id "any") (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, FINALFUNC = contact_rate_final, PARALLEL = SAFE
+);
+CREATE AGGREGATE contact_summary(customer_id text, contact_id "any") (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE contact_rate(customer_id uuid, contact_id "any") (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, FINALFUNC = contact_rate_final, PARALLEL = SAFE
+);
+CREATE AGGREGATE contact_summary(customer_id uuid, contact_id "any") (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
+);
+-- the rate of a summary
+CREATE FUNCTION contact_rate(summary customer_rate_summary) RETURNS numeric
+    AS 'MODULE_PATHNAME', 'customer_rate_per_100' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE AGGREGATE interaction_rate(customer_id bigint, interaction_id "any") (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, FINALFUNC = interaction_rate_final, PARALLEL = SAFE
+);
+CREATE AGGREGATE interaction_summary(customer_id bigint, interaction_id "any") (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE interaction_rate(customer_id integer, interaction_id "any") (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, FINALFUNC = interaction_rate_final, PARALLEL = SAFE
+);
+CREATE AGGREGATE interaction_summary(customer_id integer, interaction_id "any") (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE interaction_rate(customer_id text, interaction_id "any") (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, FINALFUNC = interaction_rate_final, PARALLEL = SAFE
+);
+CREATE AGGREGATE interaction_summary(customer_id text, interaction_id "any") (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE interaction_rate(customer_id uuid, interaction_id "any") (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, FINALFUNC = interaction_rate_final, PARALLEL = SAFE
+);
+CREATE AGGREGATE interaction_summary(customer_id uuid, interaction_id "any") (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
+);
+-- the rate of a summary
+CREATE FUNCTION interaction_rate(summary customer_rate_summary) RETURNS numeric
+    AS 'MODULE_PATHNAME', 'customer_rate_per_100' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 -- Combines summaries: a union of the customers, a sum of the events.
 CREATE AGGREGATE rollup(customer_rate_summary) (

@@ -35,43 +35,89 @@ CREATE FUNCTION duration_average(duration_summary) RETURNS interval
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 -- One transition function per KPI and timestamp type (the names go into error messages).
-DO $$
-DECLARE
-    kpi record;
-    ts text;
-BEGIN
-    FOR kpi IN SELECT * FROM (VALUES
-        ('avg_first_response_time', 'first_response_summary', 'first_response_trans', 'opened_at', 'first_response_at'),
-        ('avg_resolution_time', 'resolution_time_summary', 'resolution_time_trans', 'opened_at', 'resolved_at'),
-        ('avg_handling_time', 'handling_time_summary', 'handling_time_trans', 'started_at', 'ended_at')
-    ) AS k(avg, summary, trans, start_arg, end_arg)
-    LOOP
-        FOREACH ts IN ARRAY ARRAY['timestamptz', 'timestamp'] LOOP
-            EXECUTE format(
-                'CREATE FUNCTION %1$I(duration_summary, %2$s, %2$s) RETURNS duration_summary
-                     AS ''MODULE_PATHNAME'', %3$L LANGUAGE C IMMUTABLE PARALLEL SAFE',
-                kpi.trans, ts, kpi.trans || CASE ts WHEN 'timestamptz' THEN '_tz' ELSE '_ts' END);
-            EXECUTE format(
-                'CREATE AGGREGATE %1$I(%2$I %3$s, %4$I %3$s) (
-                     SFUNC = %5$I, STYPE = duration_summary,
-                     INITCOND = ''{"completed":0,"pending":0,"sum_us":0}'',
-                     COMBINEFUNC = duration_combine, FINALFUNC = duration_average, PARALLEL = SAFE)',
-                kpi.avg, kpi.start_arg, ts, kpi.end_arg, kpi.trans);
-            EXECUTE format(
-                'CREATE AGGREGATE %1$I(%2$I %3$s, %4$I %3$s) (
-                     SFUNC = %5$I, STYPE = duration_summary,
-                     INITCOND = ''{"completed":0,"pending":0,"sum_us":0}'',
-                     COMBINEFUNC = duration_combine, PARALLEL = SAFE)',
-                kpi.summary, kpi.start_arg, ts, kpi.end_arg, kpi.trans);
-        END LOOP;
-        -- the average of a summary
-        EXECUTE format(
-            'CREATE FUNCTION %1$I(summary duration_summary) RETURNS interval
-                 AS ''MODULE_PATHNAME'', ''duration_average'' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE',
-            kpi.avg);
-    END LOOP;
-END
-$$;
+CREATE FUNCTION first_response_trans(duration_summary, timestamptz, timestamptz) RETURNS duration_summary
+    AS 'MODULE_PATHNAME', 'first_response_trans_tz' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE avg_first_response_time(opened_at timestamptz, first_response_at timestamptz) (
+    SFUNC = first_response_trans, STYPE = duration_summary,
+    INITCOND = '{"completed":0,"pending":0,"sum_us":0}',
+    COMBINEFUNC = duration_combine, FINALFUNC = duration_average, PARALLEL = SAFE
+);
+CREATE AGGREGATE first_response_summary(opened_at timestamptz, first_response_at timestamptz) (
+    SFUNC = first_response_trans, STYPE = duration_summary,
+    INITCOND = '{"completed":0,"pending":0,"sum_us":0}',
+    COMBINEFUNC = duration_combine, PARALLEL = SAFE
+);
+CREATE FUNCTION first_response_trans(duration_summary, timestamp, timestamp) RETURNS duration_summary
+    AS 'MODULE_PATHNAME', 'first_response_trans_ts' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE avg_first_response_time(opened_at timestamp, first_response_at timestamp) (
+    SFUNC = first_response_trans, STYPE = duration_summary,
+    INITCOND = '{"completed":0,"pending":0,"sum_us":0}',
+    COMBINEFUNC = duration_combine, FINALFUNC = duration_average, PARALLEL = SAFE
+);
+CREATE AGGREGATE first_response_summary(opened_at timestamp, first_response_at timestamp) (
+    SFUNC = first_response_trans, STYPE = duration_summary,
+    INITCOND = '{"completed":0,"pending":0,"sum_us":0}',
+    COMBINEFUNC = duration_combine, PARALLEL = SAFE
+);
+-- the average of a summary
+CREATE FUNCTION avg_first_response_time(summary duration_summary) RETURNS interval
+    AS 'MODULE_PATHNAME', 'duration_average' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION resolution_time_trans(duration_summary, timestamptz, timestamptz) RETURNS duration_summary
+    AS 'MODULE_PATHNAME', 'resolution_time_trans_tz' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE avg_resolution_time(opened_at timestamptz, resolved_at timestamptz) (
+    SFUNC = resolution_time_trans, STYPE = duration_summary,
+    INITCOND = '{"completed":0,"pending":0,"sum_us":0}',
+    COMBINEFUNC = duration_combine, FINALFUNC = duration_average, PARALLEL = SAFE
+);
+CREATE AGGREGATE resolution_time_summary(opened_at timestamptz, resolved_at timestamptz) (
+    SFUNC = resolution_time_trans, STYPE = duration_summary,
+    INITCOND = '{"completed":0,"pending":0,"sum_us":0}',
+    COMBINEFUNC = duration_combine, PARALLEL = SAFE
+);
+CREATE FUNCTION resolution_time_trans(duration_summary, timestamp, timestamp) RETURNS duration_summary
+    AS 'MODULE_PATHNAME', 'resolution_time_trans_ts' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE avg_resolution_time(opened_at timestamp, resolved_at timestamp) (
+    SFUNC = resolution_time_trans, STYPE = duration_summary,
+    INITCOND = '{"completed":0,"pending":0,"sum_us":0}',
+    COMBINEFUNC = duration_combine, FINALFUNC = duration_average, PARALLEL = SAFE
+);
+CREATE AGGREGATE resolution_time_summary(opened_at timestamp, resolved_at timestamp) (
+    SFUNC = resolution_time_trans, STYPE = duration_summary,
+    INITCOND = '{"completed":0,"pending":0,"sum_us":0}',
+    COMBINEFUNC = duration_combine, PARALLEL = SAFE
+);
+-- the average of a summary
+CREATE FUNCTION avg_resolution_time(summary duration_summary) RETURNS interval
+    AS 'MODULE_PATHNAME', 'duration_average' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION handling_time_trans(duration_summary, timestamptz, timestamptz) RETURNS duration_summary
+    AS 'MODULE_PATHNAME', 'handling_time_trans_tz' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE avg_handling_time(started_at timestamptz, ended_at timestamptz) (
+    SFUNC = handling_time_trans, STYPE = duration_summary,
+    INITCOND = '{"completed":0,"pending":0,"sum_us":0}',
+    COMBINEFUNC = duration_combine, FINALFUNC = duration_average, PARALLEL = SAFE
+);
+CREATE AGGREGATE handling_time_summary(started_at timestamptz, ended_at timestamptz) (
+    SFUNC = handling_time_trans, STYPE = duration_summary,
+    INITCOND = '{"completed":0,"pending":0,"sum_us":0}',
+    COMBINEFUNC = duration_combine, PARALLEL = SAFE
+);
+CREATE FUNCTION handling_time_trans(duration_summary, timestamp, timestamp) RETURNS duration_summary
+    AS 'MODULE_PATHNAME', 'handling_time_trans_ts' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE avg_handling_time(started_at timestamp, ended_at timestamp) (
+    SFUNC = handling_time_trans, STYPE = duration_summary,
+    INITCOND = '{"completed":0,"pending":0,"sum_us":0}',
+    COMBINEFUNC = duration_combine, FINALFUNC = duration_average, PARALLEL = SAFE
+);
+CREATE AGGREGATE handling_time_summary(started_at timestamp, ended_at timestamp) (
+    SFUNC = handling_time_trans, STYPE = duration_summary,
+    INITCOND = '{"completed":0,"pending":0,"sum_us":0}',
+    COMBINEFUNC = duration_combine, PARALLEL = SAFE
+);
+-- the average of a summary
+CREATE FUNCTION avg_handling_time(summary duration_summary) RETURNS interval
+    AS 'MODULE_PATHNAME', 'duration_average' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 -- Handling time given as a duration per contact (e.g. talk + hold + wrap-up).
 CREATE FUNCTION handling_time_trans(duration_summary, interval) RETURNS duration_summary

@@ -1,6 +1,7 @@
 -- contact_rate_by_segment: every segment's contact rate in one jsonb, with counts and band.
--- State: segment_rate_summary (per segment: distinct customers + contacts), an expanded object
--- while aggregating. Support functions: src/segment_rate.rs. Math: crates/kpi_core/src/segment_rate.rs.
+-- State: segment_rate_summary (per segment: distinct customers + contacts), a flat value
+-- updated in place while aggregating. Support functions: src/segment_rate.rs. Math:
+-- crates/kpi_core/src/flat.rs (in memory) and crates/kpi_core/src/segment_rate.rs (text, binary).
 
 CREATE TYPE segment_rate_summary;
 
@@ -52,25 +53,42 @@ BEGIN ATOMIC
 END;
 
 -- contact_rate_by_segment(...) and contact_summary_by_segment(...), its state as a value.
-DO $$
-DECLARE
-    key_type text;
-BEGIN
-    FOREACH key_type IN ARRAY ARRAY['bigint', 'integer', 'text', 'uuid'] LOOP
-        EXECUTE format(
-            'CREATE AGGREGATE contact_rate_by_segment(segment text, customer_id %s, contact_id "any") (
-                 SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
-                 COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final,
-                 PARALLEL = SAFE)',
-            key_type);
-        EXECUTE format(
-            'CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id %s, contact_id "any") (
-                 SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
-                 COMBINEFUNC = segment_rate_combine, PARALLEL = SAFE)',
-            key_type);
-    END LOOP;
-END
-$$;
+CREATE AGGREGATE contact_rate_by_segment(segment text, customer_id bigint, contact_id "any") (
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id bigint, contact_id "any") (
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    COMBINEFUNC = segment_rate_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE contact_rate_by_segment(segment text, customer_id integer, contact_id "any") (
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id integer, contact_id "any") (
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    COMBINEFUNC = segment_rate_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE contact_rate_by_segment(segment text, customer_id text, contact_id "any") (
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id text, contact_id "any") (
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    COMBINEFUNC = segment_rate_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE contact_rate_by_segment(segment text, customer_id uuid, contact_id "any") (
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id uuid, contact_id "any") (
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    COMBINEFUNC = segment_rate_combine, PARALLEL = SAFE
+);
 
 CREATE AGGREGATE rollup(segment_rate_summary) (
     SFUNC = segment_rate_combine, STYPE = segment_rate_summary,

@@ -31,35 +31,44 @@ CREATE FUNCTION survey_combine(survey_summary, survey_summary) RETURNS survey_su
 
 -- nps(score), csat(score), ces(score); <survey>_summary(score); <survey>(survey_summary).
 -- The initial state names the survey, so one transition function checks every scale.
-DO $$
-DECLARE
-    s record;
-BEGIN
-    FOR s IN SELECT * FROM (VALUES
-        ('nps', 'survey_nps', '{"survey":"nps","counts":[0,0,0,0,0,0,0,0,0,0,0]}'),
-        ('csat', 'survey_csat', '{"survey":"csat","counts":[0,0,0,0,0]}'),
-        ('ces', 'survey_ces', '{"survey":"ces","counts":[0,0,0,0,0,0,0]}')
-    ) AS v(name, final, init)
-    LOOP
-        EXECUTE format(
-            'CREATE FUNCTION %1$I(summary survey_summary) RETURNS numeric
-                 AS ''MODULE_PATHNAME'', %2$L LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE',
-            s.name, s.final);
-        EXECUTE format(
-            'CREATE AGGREGATE %1$I(score integer) (
-                 SFUNC = survey_trans, STYPE = survey_summary, INITCOND = %2$L,
-                 COMBINEFUNC = survey_combine, FINALFUNC = %1$I,
-                 MSFUNC = survey_trans, MINVFUNC = survey_inv_trans, MSTYPE = survey_summary,
-                 MINITCOND = %2$L, MFINALFUNC = %1$I, PARALLEL = SAFE)',
-            s.name, s.init);
-        EXECUTE format(
-            'CREATE AGGREGATE %1$I(score integer) (
-                 SFUNC = survey_trans, STYPE = survey_summary, INITCOND = %2$L,
-                 COMBINEFUNC = survey_combine, PARALLEL = SAFE)',
-            s.name || '_summary', s.init);
-    END LOOP;
-END
-$$;
+CREATE FUNCTION nps(summary survey_summary) RETURNS numeric
+    AS 'MODULE_PATHNAME', 'survey_nps' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE AGGREGATE nps(score integer) (
+    SFUNC = survey_trans, STYPE = survey_summary, INITCOND = '{"survey":"nps","counts":[0,0,0,0,0,0,0,0,0,0,0]}',
+    COMBINEFUNC = survey_combine, FINALFUNC = nps,
+    MSFUNC = survey_trans, MINVFUNC = survey_inv_trans, MSTYPE = survey_summary,
+    MINITCOND = '{"survey":"nps","counts":[0,0,0,0,0,0,0,0,0,0,0]}', MFINALFUNC = nps, PARALLEL = SAFE
+);
+CREATE AGGREGATE nps_summary(score integer) (
+    SFUNC = survey_trans, STYPE = survey_summary, INITCOND = '{"survey":"nps","counts":[0,0,0,0,0,0,0,0,0,0,0]}',
+    COMBINEFUNC = survey_combine, PARALLEL = SAFE
+);
+
+CREATE FUNCTION csat(summary survey_summary) RETURNS numeric
+    AS 'MODULE_PATHNAME', 'survey_csat' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE AGGREGATE csat(score integer) (
+    SFUNC = survey_trans, STYPE = survey_summary, INITCOND = '{"survey":"csat","counts":[0,0,0,0,0]}',
+    COMBINEFUNC = survey_combine, FINALFUNC = csat,
+    MSFUNC = survey_trans, MINVFUNC = survey_inv_trans, MSTYPE = survey_summary,
+    MINITCOND = '{"survey":"csat","counts":[0,0,0,0,0]}', MFINALFUNC = csat, PARALLEL = SAFE
+);
+CREATE AGGREGATE csat_summary(score integer) (
+    SFUNC = survey_trans, STYPE = survey_summary, INITCOND = '{"survey":"csat","counts":[0,0,0,0,0]}',
+    COMBINEFUNC = survey_combine, PARALLEL = SAFE
+);
+
+CREATE FUNCTION ces(summary survey_summary) RETURNS numeric
+    AS 'MODULE_PATHNAME', 'survey_ces' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE AGGREGATE ces(score integer) (
+    SFUNC = survey_trans, STYPE = survey_summary, INITCOND = '{"survey":"ces","counts":[0,0,0,0,0,0,0]}',
+    COMBINEFUNC = survey_combine, FINALFUNC = ces,
+    MSFUNC = survey_trans, MINVFUNC = survey_inv_trans, MSTYPE = survey_summary,
+    MINITCOND = '{"survey":"ces","counts":[0,0,0,0,0,0,0]}', MFINALFUNC = ces, PARALLEL = SAFE
+);
+CREATE AGGREGATE ces_summary(score integer) (
+    SFUNC = survey_trans, STYPE = survey_summary, INITCOND = '{"survey":"ces","counts":[0,0,0,0,0,0,0]}',
+    COMBINEFUNC = survey_combine, PARALLEL = SAFE
+);
 
 CREATE FUNCTION survey_responses(summary survey_summary) RETURNS bigint
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;

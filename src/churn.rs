@@ -6,6 +6,7 @@
 //! period [period_start, period_end):
 //! - at the start: active_from <= period_start and (churned_at IS NULL or churned_at >= period_start)
 //! - lost: one of those with churned_at < period_end.
+//!
 //! Consecutive periods thus count every churn exactly once, in the period it falls in;
 //! customers who join during the period are not in its base, as the formula has it.
 

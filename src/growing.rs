@@ -36,7 +36,7 @@ pub fn check_interrupts() {
 /// Checks for interrupts every 4096 calls.
 fn tick(n: &mut usize) {
     *n += 1;
-    if *n % 4096 == 0 {
+    if (*n).is_multiple_of(4096) {
         check_interrupts();
     }
 }

@@ -5,6 +5,12 @@
 //! `tests/pg_regress/sql/<family>.sql`. The KPI catalog and `kpi_band` are plain SQL in
 //! `sql/kpi_catalog.sql`.
 
+// Every `unsafe fn` of this crate is function-manager glue with one contract, stated here once
+// instead of on each: it runs in a PostgreSQL backend, called (directly or through the
+// entry points of `v1_entry_points!`) with the `FunctionCallInfo` or datums PostgreSQL
+// passed for the SQL signature declared in sql/*.sql.
+#![allow(clippy::missing_safety_doc)]
+
 pub mod churn;
 pub mod customer_rate;
 pub mod durations;
@@ -60,6 +66,17 @@ pgrx::extension_sql_file!(
     requires = ["surveys"]
 );
 
+/// Called once when a backend loads the library.
+///
+/// Errors must never show a Rust backtrace: pgrx attaches `std::backtrace::Backtrace::capture()`
+/// to errors it passes on, which captures one whenever the server's environment has
+/// `RUST_BACKTRACE` set. `RUST_LIB_BACKTRACE=0` turns capturing off (and saves its cost).
+#[no_mangle]
+#[allow(non_snake_case)]
+pub extern "C-unwind" fn _PG_init() {
+    std::env::set_var("RUST_LIB_BACKTRACE", "0");
+}
+
 /// In-server tests, in the `tests` schema `cargo pgrx test` expects: src/pg_tests.rs.
 #[cfg(any(test, feature = "pg_test"))]
 #[pgrx::pg_schema]
@@ -75,15 +92,4 @@ pub mod pg_test {
     pub fn postgresql_conf_options() -> Vec<&'static str> {
         vec![]
     }
-}
-
-/// Called once when a backend loads the library.
-///
-/// Errors must never show a Rust backtrace: pgrx attaches `std::backtrace::Backtrace::capture()`
-/// to errors it passes on, which captures one whenever the server's environment has
-/// `RUST_BACKTRACE` set. `RUST_LIB_BACKTRACE=0` turns capturing off (and saves its cost).
-#[no_mangle]
-#[allow(non_snake_case)]
-pub extern "C-unwind" fn _PG_init() {
-    std::env::set_var("RUST_LIB_BACKTRACE", "0");
 }

@@ -122,3 +122,30 @@ fn fixed_size_states_are_per_group_and_per_rescan() {
         Some("1.00000000000000000000,1.5000000000000000,2.0000000000000000")
     );
 }
+
+/// The fixed-size SQL types declare `INTERNALLENGTH` and `ALIGNMENT` by hand in sql/*.sql;
+/// they must be the Rust states' size and at least their alignment.
+#[pg_test]
+fn fixed_state_types_match_the_rust_layout() {
+    use kpi_core::{CostTotal, Durations, Share, SurveyCounts};
+    use std::mem::{align_of, size_of};
+    for (name, size, align) in [
+        ("share_summary", size_of::<Share>(), align_of::<Share>()),
+        ("duration_summary", size_of::<Durations>(), align_of::<Durations>()),
+        ("survey_summary", size_of::<SurveyCounts>(), align_of::<SurveyCounts>()),
+        ("cost_summary", size_of::<CostTotal>(), align_of::<CostTotal>()),
+    ] {
+        let declared = Spi::get_two::<i16, String>(&format!(
+            "SELECT typlen, typalign::text FROM pg_type WHERE oid = '{name}'::regtype"
+        ))
+        .expect("type exists");
+        let declared_align = match declared.1.as_deref() {
+            Some("d") => 8,
+            Some("i") => 4,
+            Some("s") => 2,
+            _ => 1,
+        };
+        assert_eq!(declared.0, Some(size as i16), "{name}: INTERNALLENGTH");
+        assert!(declared_align >= align, "{name}: ALIGNMENT {declared_align} < {align}");
+    }
+}

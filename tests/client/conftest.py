@@ -8,7 +8,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-PG_BIN = "/usr/lib/postgresql/15/bin"
+PG_BIN = os.environ.get("SUPPORT_KPI_PG_BIN", "/usr/lib/postgresql/15/bin")
 DEMO = Path(__file__).resolve().parents[2] / "demo"
 
 

@@ -58,7 +58,7 @@ impl CustomerRate {
         }
         let customers = KeySet::decode(key_type, r)?;
         let state = CustomerRate { customers, events };
-        state.check().map_err(|m| KpiError::invalid_binary(m))?;
+        state.check().map_err(KpiError::invalid_binary)?;
         Ok(state)
     }
 

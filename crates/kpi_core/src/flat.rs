@@ -287,6 +287,12 @@ pub fn init_segment(b: &mut [u8], key_type: KeyType) {
     );
 }
 
+/// What [`View::for_each_key`] calls with each stored key: `(segment id or None, key bytes)`.
+pub type KeyVisitor<'k> = dyn FnMut(Option<u32>, &[u8]) -> Result<(), KpiError> + 'k;
+
+/// A segment of a segment-rate state: `(id, name, distinct customers, events)`.
+pub type Segment<'a> = (u32, &'a [u8], i64, i64);
+
 /// A customer key as the table stores it.
 #[derive(Clone, Copy, Debug)]
 pub enum Key<'a> {
@@ -429,7 +435,7 @@ impl<'a> View<'a> {
     pub fn for_each_key(
         &self,
         tick: &mut dyn FnMut(),
-        f: &mut dyn FnMut(Option<u32>, &[u8]) -> Result<(), KpiError>,
+        f: &mut KeyVisitor<'_>,
     ) -> Result<(), KpiError> {
         let (b, g) = (self.b, &self.g);
         if g.mode == MODE_BITMAP {
@@ -481,7 +487,7 @@ impl<'a> View<'a> {
     }
 
     /// Segments (segment rate): `(id, name, customers, events)` in order of id.
-    pub fn segments(&self) -> Result<Vec<(u32, &'a [u8], i64, i64)>, KpiError> {
+    pub fn segments(&self) -> Result<Vec<Segment<'a>>, KpiError> {
         let (b, g) = (self.b, &self.g);
         let mut out = Vec::with_capacity((rd_u32(b, 4) as usize).min(g.dir_cap));
         for i in 0..g.dir_cap {
@@ -1145,7 +1151,7 @@ mod tests {
             x = mix64(x + i);
             let at = (x as usize) % b.len();
             b[at] ^= 1 << ((x >> 32) % 8);
-            if x % 7 == 0 {
+            if x.is_multiple_of(7) {
                 b.truncate((x >> 8) as usize % b.len());
             }
             // must not panic

@@ -1,0 +1,373 @@
+//! Time-bounded mutation fuzzing of every decoder a user's bytes reach: the text and binary
+//! forms of all six state types and the flat (stored) form of the distinct-customer states.
+//!
+//! Each case starts from a valid encoding and mutates it (bit flips, interesting bytes,
+//! truncation, insertion, duplication, splicing with another seed). A decoder must return
+//! `Ok` or `Err`, never panic; and whatever it accepts must be a value whose own encodings
+//! decode back to the same value, so that nothing accepted can fail to dump and restore.
+//!
+//! Runs for `KPI_FUZZ_SECONDS` (default 5) and at least `KPI_FUZZ_MIN_CASES` cases (default
+//! 100,000); scripts/test.sh runs it in release mode for a minute (millions of cases).
+
+use kpi_core::flat::{self, Key, OwnedState, View};
+use kpi_core::{CostTotal, CustomerRate, Decimal, Durations, KeyType, SegmentRate, Share};
+use kpi_core::{Survey, SurveyCounts};
+use std::time::{Duration, Instant};
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = flat::mix64(self.0.wrapping_add(0x9e37_79b9_7f4a_7c15));
+        self.0
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+const INTERESTING: &[u8] = &[
+    0, 1, 2, 0x7f, 0x80, 0xff, b'"', b'{', b'}', b'[', b']', b',', b':', b'-', b'0', b'9', b'e',
+    b'\\', b'n', b'.',
+];
+
+fn mutate(rng: &mut Rng, seed: &[u8], other: &[u8]) -> Vec<u8> {
+    let mut b = seed.to_vec();
+    for _ in 0..1 + rng.below(4) {
+        let len = b.len();
+        match rng.below(8) {
+            0 if len > 0 => {
+                let at = rng.below(len);
+                b[at] ^= 1 << rng.below(8);
+            }
+            1 if len > 0 => {
+                let at = rng.below(len);
+                b[at] = INTERESTING[rng.below(INTERESTING.len())];
+            }
+            2 if len > 0 => b.truncate(rng.below(len)),
+            3 => {
+                let at = rng.below(len + 1);
+                let n = 1 + rng.below(8);
+                for _ in 0..n {
+                    b.insert(at, rng.next() as u8);
+                }
+            }
+            4 if len > 1 => {
+                let from = rng.below(len);
+                let to = from + rng.below(len - from);
+                let chunk = b[from..to].to_vec();
+                let at = rng.below(len + 1);
+                b.splice(at..at, chunk);
+            }
+            5 if !other.is_empty() => {
+                let cut = rng.below(len + 1);
+                let from = rng.below(other.len());
+                b.truncate(cut);
+                b.extend_from_slice(&other[from..]);
+            }
+            6 if len >= 8 => {
+                // an 8-byte field set to an extreme value
+                let at = rng.below(len - 7);
+                let v: i64 = [i64::MAX, i64::MIN, -1, 0, 1 << 40][rng.below(5)];
+                b[at..at + 8].copy_from_slice(&v.to_be_bytes());
+            }
+            _ if len > 0 => {
+                let at = rng.below(len);
+                b[at] = b[at].wrapping_add(1);
+            }
+            _ => b.push(rng.next() as u8),
+        }
+    }
+    b
+}
+
+/// A decoded value's text (None: not printable, see `Target::binary`) and bytes.
+type Decoded = Option<(Option<String>, Vec<u8>)>;
+
+/// One state type's decoders, with the round-trip check of what they accept.
+struct Target {
+    name: &'static str,
+    text_seeds: Vec<Vec<u8>>,
+    binary_seeds: Vec<Vec<u8>>,
+    /// decodes text; on success returns (text, bytes) of the decoded value
+    text: fn(&str) -> Decoded,
+    /// decodes bytes; on success returns (text, bytes) of the decoded value; the text is
+    /// None for text keys that are not UTF-8 (the extension checks keys against the server
+    /// encoding before it accepts them; the text form is UTF-8 JSON)
+    binary: fn(&[u8]) -> Decoded,
+}
+
+fn roundtrip(t: &Target, text: Option<String>, bytes: Vec<u8>) {
+    let again =
+        (t.binary)(&bytes).unwrap_or_else(|| panic!("{}: own bytes refused: {text:?}", t.name));
+    assert_eq!(again.0, text, "{}: binary round trip", t.name);
+    if let Some(text) = text {
+        let again =
+            (t.text)(&text).unwrap_or_else(|| panic!("{}: own text refused: {text}", t.name));
+        assert_eq!(again.0.as_ref(), Some(&text), "{}: text round trip", t.name);
+    }
+}
+
+fn share_seeds() -> Vec<Share> {
+    let mut v = vec![Share::default()];
+    let mut s = Share::default();
+    for i in 0..50 {
+        s.add(i % 3 == 0).unwrap();
+    }
+    v.push(s);
+    v
+}
+
+fn durations_seeds() -> Vec<Durations> {
+    vec![
+        Durations::default(),
+        Durations::from_parts(3, 1, 3_600_000_000).unwrap(),
+        Durations::from_parts(1 << 40, 7, (1i128 << 90) + 5).unwrap(),
+    ]
+}
+
+fn survey_seeds() -> Vec<SurveyCounts> {
+    let mut v = Vec::new();
+    for survey in [Survey::Nps, Survey::Csat, Survey::Ces] {
+        let mut c = SurveyCounts::new(survey);
+        let (lo, hi) = survey.scale();
+        for score in lo..=hi {
+            for _ in 0..(score - lo + 1) {
+                c.add(score).unwrap();
+            }
+        }
+        v.push(c);
+        v.push(SurveyCounts::new(survey));
+    }
+    v
+}
+
+fn cost_seeds() -> Vec<CostTotal> {
+    let mut c = CostTotal::default();
+    c.add_cost(Decimal::from_text("12.34").unwrap()).unwrap();
+    c.add_cost(Decimal::from_text("0.5").unwrap()).unwrap();
+    c.add_resolved().unwrap();
+    vec![CostTotal::default(), c]
+}
+
+fn customer_seeds() -> Vec<CustomerRate> {
+    let mut v = Vec::new();
+    for kt in [KeyType::Int, KeyType::Uuid, KeyType::Text] {
+        let mut c = CustomerRate::new(kt);
+        for i in 0..6u64 {
+            match kt {
+                KeyType::Int => c.customers.insert_int(i as i64 * 1_000_003 - 2),
+                KeyType::Uuid => c.customers.insert_uuid((i as u128 * 77).to_be_bytes()),
+                _ => c.customers.insert_text(format!("cust-{i}-é").as_bytes()),
+            }
+            c.count_event(i % 2 == 0);
+        }
+        v.push(c);
+        v.push(CustomerRate::new(kt));
+    }
+    v
+}
+
+fn segment_seeds() -> Vec<SegmentRate> {
+    let mut v = Vec::new();
+    for kt in [KeyType::Int, KeyType::Text] {
+        let mut s = SegmentRate::new(kt);
+        for i in 0..8i64 {
+            let seg = s.segment(if i % 2 == 0 { b"north" } else { b"south" });
+            match kt {
+                KeyType::Int => seg.customers.insert_int(i),
+                _ => seg.customers.insert_text(format!("k{i}").as_bytes()),
+            }
+            seg.count_event(i % 3 == 0);
+        }
+        v.push(s);
+    }
+    v
+}
+
+macro_rules! target {
+    ($name:expr, $seeds:expr, $text:expr, $bytes:expr, $from_text:expr, $from_bytes:expr) => {{
+        let seeds = $seeds;
+        Target {
+            name: $name,
+            text_seeds: seeds
+                .iter()
+                .map(|s| $text(s).unwrap().into_bytes())
+                .collect(),
+            binary_seeds: seeds.iter().map(|s| $bytes(s)).collect(),
+            text: |t| $from_text(t).ok().map(|v| ($text(&v), $bytes(&v))),
+            binary: |b| $from_bytes(b).ok().map(|v| ($text(&v), $bytes(&v))),
+        }
+    }};
+}
+
+fn targets() -> Vec<Target> {
+    vec![
+        target!(
+            "share_summary",
+            share_seeds(),
+            |s: &Share| Some(s.to_text()),
+            |s: &Share| s.to_bytes().to_vec(),
+            Share::from_text,
+            Share::from_bytes
+        ),
+        target!(
+            "duration_summary",
+            durations_seeds(),
+            |s: &Durations| Some(s.to_text()),
+            |s: &Durations| s.to_bytes(),
+            Durations::from_text,
+            Durations::from_bytes
+        ),
+        target!(
+            "survey_summary",
+            survey_seeds(),
+            |s: &SurveyCounts| Some(s.to_text()),
+            |s: &SurveyCounts| s.to_bytes(),
+            SurveyCounts::from_text,
+            SurveyCounts::from_bytes
+        ),
+        target!(
+            "cost_summary",
+            cost_seeds(),
+            |s: &CostTotal| Some(s.to_text()),
+            |s: &CostTotal| s.to_bytes(),
+            CostTotal::from_text,
+            CostTotal::from_bytes
+        ),
+        target!(
+            "customer_rate_summary",
+            customer_seeds(),
+            |s: &CustomerRate| s.to_text().ok(),
+            |s: &CustomerRate| s.to_bytes(),
+            CustomerRate::from_text,
+            CustomerRate::decode
+        ),
+        target!(
+            "segment_rate_summary",
+            segment_seeds(),
+            |s: &SegmentRate| s.to_text().ok(),
+            |s: &SegmentRate| s.to_bytes(),
+            SegmentRate::from_text,
+            SegmentRate::decode
+        ),
+    ]
+}
+
+fn flat_seeds() -> Vec<Vec<u8>> {
+    let mut v = Vec::new();
+    for kt in [KeyType::Int, KeyType::Uuid, KeyType::Text] {
+        let mut c = OwnedState::customer(kt);
+        let mut s = OwnedState::segment(kt);
+        for i in 0..40u64 {
+            let tb = format!("t{}", i * 13);
+            let key = match kt {
+                KeyType::Int => Key::Int((i * i) as i64),
+                KeyType::Uuid => Key::Uuid((i as u128).to_be_bytes()),
+                _ => Key::Text(tb.as_bytes()),
+            };
+            c.insert_customer(key).unwrap();
+            s.insert_segment_row(if i % 3 == 0 { b"a" } else { b"bb" }, key, (i % 2) as i64)
+                .unwrap();
+        }
+        c.add_events(5).unwrap();
+        v.push(c.0);
+        v.push(s.0);
+    }
+    v
+}
+
+/// A flat buffer that validates must be readable to the end without a panic, and count
+/// what its keys say.
+fn read_flat(b: &[u8]) {
+    if flat::validate(b).is_err() {
+        return;
+    }
+    let view = View::new(b).expect("validated");
+    let mut n = 0i64;
+    let _ = view.for_each_key(&mut || {}, &mut |_, _| {
+        n += 1;
+        Ok(())
+    });
+    if view.is_segment() {
+        let _ = view.segments();
+    } else {
+        assert_eq!(
+            n,
+            view.count(),
+            "validated flat state: keys disagree with count"
+        );
+    }
+}
+
+fn env_number(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+#[test]
+fn decoders_survive_mutated_input() {
+    let seconds = env_number("KPI_FUZZ_SECONDS", 5);
+    let min_cases = env_number("KPI_FUZZ_MIN_CASES", 100_000);
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let targets = targets();
+    for t in &targets {
+        for (text, bytes) in t.text_seeds.iter().zip(&t.binary_seeds) {
+            let (txt, byt) = (t.text)(std::str::from_utf8(text).unwrap())
+                .unwrap_or_else(|| panic!("{}: seed refused", t.name));
+            assert!(txt.is_some(), "{}: seed prints", t.name);
+            // bytes need not be canonical (hash-ordered keys); the text is
+            let (from_bytes, _) =
+                (t.binary)(bytes).unwrap_or_else(|| panic!("{}: seed bytes refused", t.name));
+            assert_eq!(from_bytes, txt, "{}: seed text and bytes", t.name);
+            roundtrip(t, txt, byt);
+        }
+    }
+    let flats = flat_seeds();
+    for b in &flats {
+        flat::validate(b).expect("seed flat state validates");
+    }
+
+    let mut rng = Rng(env_number("KPI_FUZZ_SEED", 20261201));
+    let (mut cases, mut accepted) = (0u64, 0u64);
+    while cases < min_cases || Instant::now() < deadline {
+        for _ in 0..1000 {
+            let t = &targets[rng.below(targets.len())];
+            match rng.below(3) {
+                0 => {
+                    let i = rng.below(t.text_seeds.len());
+                    let j = rng.below(t.text_seeds.len());
+                    let m = mutate(&mut rng, &t.text_seeds[i], &t.text_seeds[j]);
+                    // the server hands the input function text valid in its encoding
+                    if let Ok(s) = std::str::from_utf8(&m) {
+                        if let Some((text, bytes)) = (t.text)(s) {
+                            accepted += 1;
+                            roundtrip(t, text, bytes);
+                        }
+                    }
+                }
+                1 => {
+                    let i = rng.below(t.binary_seeds.len());
+                    let j = rng.below(t.binary_seeds.len());
+                    let m = mutate(&mut rng, &t.binary_seeds[i], &t.binary_seeds[j]);
+                    if let Some((text, bytes)) = (t.binary)(&m) {
+                        accepted += 1;
+                        roundtrip(t, text, bytes);
+                    }
+                }
+                _ => {
+                    let i = rng.below(flats.len());
+                    let j = rng.below(flats.len());
+                    read_flat(&mutate(&mut rng, &flats[i], &flats[j]));
+                }
+            }
+            cases += 1;
+        }
+    }
+    println!(
+        "fuzzed {cases} inputs ({accepted} accepted and round-tripped) in {seconds} s or more"
+    );
+    assert!(cases >= min_cases);
+}
