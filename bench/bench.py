@@ -223,12 +223,15 @@ def main():
                         help="groups of the many-groups memory case (work_mem 64MB)")
     parser.add_argument("--no-write", action="store_true", help="print only; leave bench/results.md alone")
     parser.add_argument("--only", help="run only the comparisons whose name contains one of these comma-separated"
-                        " words (implies --no-write), e.g. --only nps,cost")
+                        " words, e.g. --only nps,cost (writes nothing unless --results is given)")
+    parser.add_argument("--results", type=Path, help="where to write the table (default: bench/results.md for a full"
+                        " run); e.g. --only groups --results bench/results-many-groups.md")
     args = parser.parse_args()
     conninfo = psycopg.conninfo.make_conninfo(dbname="bench")
     only = [w for w in (args.only or "").split(",") if w]
-    if only:
+    if only and args.results is None:
         args.no_write = True
+    results = args.results or RESULTS
 
     def selected(name):
         return not only or any(w in name for w in only)
@@ -302,21 +305,22 @@ def main():
          "SELECT incident_rate(hashint8extended(id, 7), id) FROM customers"),
     ]
     mem_rows = []
+    group_memory_name = f"GROUP BY {args.groups_memory:,} groups, work_mem 64MB: incident_rate(cust, id)"
+    group_memory_kib = None
+    if selected(group_memory_name):
+        group_memory_kib = peak_memory_kib(conninfo, SERIAL + ["SET work_mem = '64MB'"],
+                                           MANY_GROUPS[1].format(col="grp_memory"))
+        mem_rows.append((group_memory_name, group_memory_kib))
+        print(f"  peak memory {group_memory_name}: {group_memory_kib} KiB", flush=True)
+        if group_memory_kib > MANY_GROUPS_MEMORY_MIB * 1024:
+            misses.append(group_memory_name)
     if only:
-        print("bars missed: " + (", ".join(misses) or "none"))
-        return
+        memory = []
     for name, setting, sql in memory:
         kib = peak_memory_kib(conninfo, setting, sql)
         mem_rows.append((name, kib))
         print(f"  peak memory {name}: {kib} KiB", flush=True)
-    group_memory_name = f"GROUP BY {args.groups_memory:,} groups, work_mem 64MB: incident_rate(cust, id)"
-    group_memory_kib = peak_memory_kib(conninfo, SERIAL + ["SET work_mem = '64MB'"],
-                                       MANY_GROUPS[1].format(col="grp_memory"))
-    mem_rows.append((group_memory_name, group_memory_kib))
-    print(f"  peak memory {group_memory_name}: {group_memory_kib} KiB", flush=True)
-    if group_memory_kib > MANY_GROUPS_MEMORY_MIB * 1024:
-        misses.append(group_memory_name)
-    per_customer = dict(mem_rows)["incident_rate, customers only"] * 1024 / args.customers
+    per_customer = dict(mem_rows).get("incident_rate, customers only", 0) * 1024 / args.customers
     sparse = {k: v * 1024 / args.customers for k, v in mem_rows if "sparse" in k or "random" in k}
 
     lines = [
@@ -337,23 +341,27 @@ def main():
         "|---|---|",
         *[f"| {n} | {k} |" for n, k in mem_rows],
         "",
-        f"Distinct-customer state: about {per_customer:.1f} bytes per bigint customer "
-        f"(peak memory of `incident_rate(id, id)` over the customers table / customers; bar: <= 32 B).",
-        "Ids are dense here (1..n), the usual case; with other ids: "
-        + "; ".join(f"{k.split(', ')[-1]}: about {v:.1f} bytes per customer" for k, v in sparse.items()) + ".",
-        "",
-        f"Many groups: {args.groups_memory:,} groups (one state each) at work_mem 64MB peaked at "
-        f"{group_memory_kib / 1024:.0f} MiB of private backend memory (bar: < {MANY_GROUPS_MEMORY_MIB} MiB): "
-        "hash aggregation spills instead of growing.",
+        *([] if only else [
+            f"Distinct-customer state: about {per_customer:.1f} bytes per bigint customer "
+            f"(peak memory of `incident_rate(id, id)` over the customers table / customers; bar: <= 32 B).",
+            "Ids are dense here (1..n), the usual case; with other ids: "
+            + "; ".join(f"{k.split(', ')[-1]}: about {v:.1f} bytes per customer" for k, v in sparse.items()) + ".",
+            "",
+        ]),
+        *([] if group_memory_kib is None else [
+            f"Many groups: {args.groups_memory:,} groups (one state each) at work_mem 64MB peaked at "
+            f"{group_memory_kib / 1024:.0f} MiB of private backend memory (bar: < {MANY_GROUPS_MEMORY_MIB} MiB): "
+            "hash aggregation spills instead of growing.",
+        ]),
     ]
-    if per_customer > 32:
+    if not only and per_customer > 32:
         misses.append("memory per customer")
     report = "\n".join(lines) + "\n"
     print()
     print(report)
     if not args.no_write:
-        RESULTS.write_text(report)
-        print(f"written to {RESULTS}")
+        results.write_text(report)
+        print(f"written to {results}")
     print("bars missed: " + (", ".join(misses) if misses else "none"))
 
 

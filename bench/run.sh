@@ -8,7 +8,7 @@ source "$(dirname "$0")/../scripts/common.sh"
 install_extension
 
 BENCH_PORT=${BENCH_PORT:-5494}
-step "Starting a throwaway PostgreSQL 15 cluster in $WORK_DIR/bench (port $BENCH_PORT)"
+step "Starting a throwaway PostgreSQL $PG_MAJOR cluster in $WORK_DIR/bench (port $BENCH_PORT)"
 cluster_start bench "$BENCH_PORT"
 trap 'cluster_stop bench' EXIT
 psql -X -q -d postgres -c "ALTER SYSTEM SET shared_buffers = '2GB'" -c "ALTER SYSTEM SET work_mem = '64MB'" \

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The demo: installs what is missing, builds and installs support_kpi, starts a throwaway
-# PostgreSQL 15 cluster, loads the generated support database of demo/ and prints the
+# PostgreSQL cluster (15; SUPPORT_KPI_PG=18 for 18), loads the generated support database of demo/ and prints the
 # monthly KPI report per segment with bands, then the complaint-handling dashboard. Safe to run again: it starts a fresh cluster.
 source "$(dirname "$0")/common.sh"
 
@@ -8,7 +8,7 @@ source "$(dirname "$0")/common.sh"
 install_extension
 
 DEMO_PORT=${DEMO_PORT:-5491}
-step "Starting a throwaway PostgreSQL 15 cluster in $WORK_DIR/demo (port $DEMO_PORT)"
+step "Starting a throwaway PostgreSQL $PG_MAJOR cluster in $WORK_DIR/demo (port $DEMO_PORT)"
 cluster_start demo "$DEMO_PORT"
 
 step "Loading the demo support database"

@@ -11,7 +11,7 @@ rm -rf "$out" && mkdir -p "$out"
 cd "$REPO_ROOT/tests/pg_regress"
 tests=(setup $(ls sql | sed -n 's/\.sql$//p' | grep -v '^setup$' | sort))
 status=0
-"$PG_REGRESS" --host="$PGHOST" --port="$PGPORT" --user=postgres --dbname=support_kpi_regress \
+"$PG_REGRESS" --bindir="$PG_BIN" --host="$PGHOST" --port="$PGPORT" --user=postgres --dbname=support_kpi_regress \
     --inputdir=. --outputdir="$out" "${tests[@]}" || status=$?
 psql -X -q -d postgres -c "DROP DATABASE IF EXISTS support_kpi_regress" >/dev/null
 if [ "${1:-}" = "--accept" ]; then
