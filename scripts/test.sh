@@ -62,8 +62,19 @@ test_major() {
         --group-rows 20000 --groups 2000 --groups-memory 5000 --runs 1 --no-write >"$WORK_DIR/bench-smoke-$1.log"
     echo "benchmark suite ran (output: $WORK_DIR/bench-smoke-$1.log)"
 
+    # the previous release, built from its commit, for the upgrade test
+    local previous
+    previous=$(previous_release)
+    unset SUPPORT_KPI_PREVIOUS_PACKAGE SUPPORT_KPI_CURRENT_PACKAGE
+    if [ -n "$previous" ]; then
+        SUPPORT_KPI_PREVIOUS_PACKAGE=$(build_release "$previous")
+        export SUPPORT_KPI_PREVIOUS_PACKAGE SUPPORT_KPI_CURRENT_PACKAGE=$WORK_DIR/package-$1
+    else
+        echo "no earlier release was built for PostgreSQL $1: the upgrade test will say so and not run"
+    fi
+
     step "Client-side tests on PostgreSQL $1: pytest tests/client"
-    "$PYTHON" -m pytest -q -p no:cacheprovider tests/client
+    "$PYTHON" -m pytest -q -p no:cacheprovider -rs tests/client
 
     cluster_stop "test-$1"
     trap - EXIT

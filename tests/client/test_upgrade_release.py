@@ -1,0 +1,129 @@
+"""The previous release, as users have it, updated to this one on a running server.
+
+scripts/test.sh builds the previous release's package (library, control file, install script)
+from its commit (sql/released/commits) and passes it in SUPPORT_KPI_PREVIOUS_PACKAGE, with this
+build's package in SUPPORT_KPI_CURRENT_PACKAGE. The test installs the previous release into
+the server's directories, creates a database with it (user tables holding summaries of every
+state type, a view over the aggregates, a customized band), keeps a session open that has the
+previous library loaded, installs this build over it (atomically, as scripts/common.sh's
+install_package does), checks that the open session keeps working, then runs
+`ALTER EXTENSION support_kpi UPDATE` and checks that every stored summary reads the same, the
+view works, the band is kept, and pg_dump/pg_restore after the update round-trips. It always
+leaves this build installed."""
+
+import os
+import subprocess
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from conftest import PG_BIN, conninfo
+
+REPO = Path(__file__).resolve().parents[2]
+PREVIOUS = os.environ.get("SUPPORT_KPI_PREVIOUS_PACKAGE")
+CURRENT = os.environ.get("SUPPORT_KPI_CURRENT_PACKAGE")
+
+pytestmark = pytest.mark.skipif(
+    not (PREVIOUS and CURRENT),
+    reason="needs the previous release's package: scripts/test.sh builds it for PostgreSQL 15 "
+           "(0.1.0, the previous release, was never built for PostgreSQL 18)")
+
+# Every state type of the previous release, stored in a user table; day = g % 3.
+STORE = """
+CREATE TABLE kpi_history AS
+SELECT g % 3 AS day,
+       escalation_summary(g % 5 = 0) AS escalations,
+       incident_summary(g % 700, g) AS incidents,
+       contact_summary(('c' || (g % 300))::text, g) AS contacts_text,
+       contact_summary_by_segment((ARRAY['north', 'south', 'Région Est'])[1 + g % 3], g % 400, g) AS by_segment,
+       resolution_time_summary(timestamptz '2026-10-01' + g * interval '1 minute',
+                               CASE WHEN g % 7 > 0 THEN timestamptz '2026-10-01' + g * interval '3 minutes' END) AS resolution,
+       nps_summary(g % 11) AS nps,
+       csat_summary(1 + g % 5) AS csat,
+       complaint_resolution_cost_summary((g % 97) * 1.25, g % 4 > 0) AS cost
+FROM generate_series(1, 3000) g GROUP BY 1;
+UPDATE kpi_catalog SET band_edges = '{4,9}' WHERE kpi = 'incident_rate';
+CREATE VIEW kpi_report AS
+SELECT day, escalation_rate(escalations) AS escalation, incident_rate(incidents) AS incidents,
+       kpi_band('incident_rate', incident_rate(incidents)) AS incident_band
+FROM kpi_history;
+"""
+
+# What a user reads back: every accessor of every stored type, the rollups, the view.
+READ = """
+SELECT day, escalation_rate(escalations), escalations::text, incident_rate(incidents),
+       contact_rate(contacts_text), contact_rate_by_segment(by_segment)::text,
+       avg_resolution_time(resolution), pending_count(resolution), nps(nps), survey_responses(nps),
+       csat(csat), complaint_resolution_cost(cost), total_cost(cost), resolved_count(cost)
+FROM kpi_history ORDER BY day
+"""
+ROLLUP = """
+SELECT escalation_rate(rollup(escalations)), incident_rate(rollup(incidents)), contact_rate(rollup(contacts_text)),
+       contact_rate_by_segment(rollup(by_segment))::text, avg_resolution_time(rollup(resolution)), nps(rollup(nps)),
+       csat(rollup(csat)), complaint_resolution_cost(rollup(cost))
+FROM kpi_history
+"""
+VIEW = "SELECT * FROM kpi_report ORDER BY day"
+# The accessors of one stored row, in ROLLUP's order.
+ONE_ROW = """
+SELECT escalation_rate(escalations), incident_rate(incidents), contact_rate(contacts_text),
+       contact_rate_by_segment(by_segment)::text, avg_resolution_time(resolution), nps(nps), csat(csat),
+       complaint_resolution_cost(cost)
+FROM kpi_history WHERE day = %s
+"""
+
+
+def install(package):
+    subprocess.run(["bash", "-c", f'source "{REPO}/scripts/common.sh"; install_package "$1"', "_", package],
+                   check=True, capture_output=True)
+
+
+def read_all(c):
+    return (c.execute(READ).fetchall(), c.execute(ROLLUP).fetchall(), c.execute(VIEW).fetchall())
+
+
+def version(c):
+    return c.execute("SELECT extversion FROM pg_extension WHERE extname = 'support_kpi'").fetchone()[0]
+
+
+def test_previous_release_updates_on_a_running_server_and_keeps_stored_summaries(admin, new_database, tmp_path):
+    db = new_database(extension=False)
+    try:
+        install(PREVIOUS)
+        with psycopg.connect(conninfo(db), autocommit=True) as old_session:
+            old_session.execute("CREATE EXTENSION support_kpi")
+            previous_version = version(old_session)
+            assert previous_version != "0.2.0", "the previous release's control file was not installed"
+            old_session.execute(STORE)
+            before = read_all(old_session)
+            assert len(before[0]) == 3 and all(v is not None for row in before[0] for v in row)
+
+            # this build replaces the files under the open session, which has the old library mapped
+            install(CURRENT)
+            assert read_all(old_session) == before, "a session of the previous library changed its answers"
+            assert old_session.execute("SELECT incident_rate(g % 10, g) FROM generate_series(1, 100) g").fetchone()
+
+        with psycopg.connect(conninfo(db), autocommit=True) as c:
+            c.execute("ALTER EXTENSION support_kpi UPDATE")
+            assert version(c) == "0.2.0"
+            assert read_all(c) == before
+            assert c.execute("SELECT band_edges::text FROM kpi_catalog WHERE kpi = 'incident_rate'").fetchone() == ("{4,9}",)
+            # the stored values roll up into a new row of the same table (written in this
+            # build's format), which reads as the rollup read before the update
+            c.execute("INSERT INTO kpi_history SELECT 9, rollup(escalations), rollup(incidents), rollup(contacts_text), "
+                      "rollup(by_segment), rollup(resolution), rollup(nps), rollup(csat), rollup(cost) FROM kpi_history")
+            assert c.execute(ONE_ROW, [9]).fetchall() == before[1]
+            after_insert = read_all(c)
+
+        dump = tmp_path / "after_update.dump"
+        subprocess.run([f"{PG_BIN}/pg_dump", "-Fc", "-f", str(dump), conninfo(db)], check=True)
+        restored = new_database(extension=False)
+        subprocess.run([f"{PG_BIN}/pg_restore", "--exit-on-error", "-d", conninfo(restored), str(dump)], check=True)
+        with psycopg.connect(conninfo(restored), autocommit=True) as c:
+            assert version(c) == "0.2.0"
+            assert read_all(c) == after_insert
+            assert c.execute(ONE_ROW, [9]).fetchall() == before[1]
+            assert c.execute("SELECT band_edges::text FROM kpi_catalog WHERE kpi = 'incident_rate'").fetchone() == ("{4,9}",)
+    finally:
+        install(CURRENT)
