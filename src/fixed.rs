@@ -7,8 +7,8 @@
 //! its input. No per-row allocation, no decoding.
 
 use crate::fmgr::{
-    arg, called_as_aggregate, cstring_datum, input_text, new_varlena, raise_with, receive_buffer,
-    return_null, strict_arg, OrRaise,
+    arg, called_as_aggregate, cstring_datum, input_text, new_varlena, raise, raise_with,
+    receive_buffer, return_null, strict_arg, OrRaise,
 };
 use kpi_core::{CostTotal, Durations, KpiError, Share, SurveyCounts};
 use pgrx::pg_sys::{self, Datum, FunctionCallInfo};
@@ -17,9 +17,14 @@ use pgrx::PgSqlErrorCode;
 /// A `#[repr(C)]`, plain-old-data state whose SQL type has `INTERNALLENGTH = size_of::<Self>()`
 /// and `ALIGNMENT = double`.
 pub trait FixedState: Copy + 'static {
+    /// The SQL type's name, for error messages.
+    const SQL_NAME: &'static str;
     /// The state a NULL transition value stands for, when a support function that is not
     /// STRICT gets one (a direct call, or an aggregate declared without an initial value).
     fn empty() -> Option<Self>;
+    /// The format byte of the stored layout: 0 for the layout every version so far writes
+    /// (format 1); a later layout sets its own (`kpi_core::error::layout_byte`).
+    fn layout_byte(&self) -> u8;
     fn to_text(&self) -> String;
     fn from_text(text: &str) -> Result<Self, KpiError>;
     fn to_bytes(&self) -> Vec<u8>;
@@ -30,9 +35,11 @@ pub trait FixedState: Copy + 'static {
 /// `fixed_state!(Type => empty, ...)`: the trait through the type's own methods, with the
 /// state a NULL stands for.
 macro_rules! fixed_state {
-    ($($ty:ty => $empty:expr),*) => {$(
+    ($($ty:ty, $name:literal => $empty:expr),*) => {$(
         impl FixedState for $ty {
+            const SQL_NAME: &'static str = $name;
             fn empty() -> Option<Self> { $empty }
+            fn layout_byte(&self) -> u8 { <$ty>::layout_byte(self) }
             fn to_text(&self) -> String { <$ty>::to_text(self) }
             fn from_text(text: &str) -> Result<Self, KpiError> { <$ty>::from_text(text) }
             fn to_bytes(&self) -> Vec<u8> { <$ty>::to_bytes(self) }
@@ -44,15 +51,19 @@ macro_rules! fixed_state {
 
 // A survey state names its survey: a NULL one cannot stand for any.
 fixed_state!(
-    Durations => Some(Durations::default()),
-    CostTotal => Some(CostTotal::default()),
-    SurveyCounts => None
+    Durations, "duration_summary" => Some(Durations::default()),
+    CostTotal, "cost_summary" => Some(CostTotal::default()),
+    SurveyCounts, "survey_summary" => None
 );
 
 /// `share_summary`'s binary form is its 16 bytes, without a version byte (it predates them).
 impl FixedState for Share {
+    const SQL_NAME: &'static str = "share_summary";
     fn empty() -> Option<Self> {
         Some(Share::default())
+    }
+    fn layout_byte(&self) -> u8 {
+        Share::layout_byte(self)
     }
     fn to_text(&self) -> String {
         Share::to_text(self)
@@ -86,7 +97,17 @@ pub unsafe fn fixed_datum<T: FixedState>(value: T) -> Datum {
 
 /// Argument `n`, a state, of a function that is STRICT in it (or has checked it).
 pub unsafe fn fixed_arg<'a, T: FixedState>(fcinfo: FunctionCallInfo, n: usize) -> &'a T {
-    &*strict_arg(fcinfo, n).cast_mut_ptr::<T>()
+    known_layout(&*strict_arg(fcinfo, n).cast_mut_ptr::<T>())
+}
+
+/// A stored state of this build's layout; a value written in a later layout is an ERROR
+/// (22P03) that says so, never misread.
+#[inline]
+fn known_layout<T: FixedState>(state: &T) -> &T {
+    match state.layout_byte() {
+        0 => state,
+        byte => raise(kpi_core::error::newer_layout(T::SQL_NAME, byte)),
+    }
 }
 
 /// The state in argument 0 to update: itself inside an aggregate, else a copy; a new empty
@@ -101,7 +122,7 @@ pub unsafe fn fixed_for_update<'a, T: FixedState>(fcinfo: FunctionCallInfo) -> (
             )
         })),
         Some(d) if called_as_aggregate(fcinfo) => d,
-        Some(d) => fixed_datum(*d.cast_mut_ptr::<T>()),
+        Some(d) => fixed_datum(*known_layout(&*d.cast_mut_ptr::<T>())),
     };
     (d, &mut *d.cast_mut_ptr::<T>())
 }

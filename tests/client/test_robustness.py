@@ -152,9 +152,13 @@ INCONSISTENT = [
      "22P02"),
     ("""SELECT share_inv_trans('{"hits":0,"total":0}', true)""", "22023"),
     ("""SELECT share_inv_trans('{"hits":0,"total":1}', true)""", "22023"),
-    ("""SELECT share_trans('{"hits":0,"total":9223372036854775807}', false)""", "22003"),
+    ("""SELECT share_trans('{"hits":0,"total":72057594037927935}', false)""", "22003"),
+    # counts past 2^56 - 1: the high byte of a fixed state's first counter is its layout's format byte
+    ("""SELECT '{"hits":0,"total":72057594037927936}'::share_summary""", "22P02"),
+    ("""SELECT '{"completed":72057594037927936,"pending":0,"sum_us":0}'::duration_summary""", "22P02"),
+    ("""SELECT '{"resolved":72057594037927936,"costs":0,"total_cost":"0"}'::cost_summary""", "22P02"),
     ("""SELECT survey_inv_trans('{"survey":"csat","counts":[0,0,0,0,0]}', 3)""", "22023"),
-    ("""SELECT first_response_trans('{"completed":0,"pending":9223372036854775807,"sum_us":0}', now(), NULL)""",
+    ("""SELECT first_response_trans('{"completed":0,"pending":72057594037927935,"sum_us":0}', now(), NULL)""",
      "22003"),
 ]
 
@@ -291,6 +295,29 @@ def stored_v1(new_database):
             c.execute("INSERT INTO old VALUES (%s, %s::bytea::customer_rate_summary, %s::bytea::segment_rate_summary)",
                       [day, i, seg])
     return db, rows
+
+
+def test_fixed_size_summaries_of_a_later_layout_are_refused(new_database):
+    """The high byte of a fixed-size state's first field is its layout's format byte (0 so
+    far). A stored share_summary whose byte says a later format (laid down through interval,
+    which has the same size and alignment: its 8-byte time field is `hits`) is an ERROR that
+    says a later version wrote it, wherever it is read: never a rate made of its bytes."""
+    db = new_database()
+    with psycopg.connect(conninfo(db), autocommit=True) as c:
+        c.execute("CREATE CAST (interval AS share_summary) WITHOUT FUNCTION")
+        # hits = 2^56 (format byte 1), total = 5 (days) + 0 (months) << 32
+        c.execute("CREATE TABLE stored (id int, s share_summary)")
+        c.execute("INSERT INTO stored VALUES (1, make_interval(secs => 0.000003, days => 5)::share_summary), "
+                  "(2, make_interval(secs => 72057594037.927936, days => 5)::share_summary)")
+        # the cast lays down the bytes it is given: hits = 3, total = 5 reads as itself
+        assert c.execute("SELECT escalation_rate(s), s::text FROM stored WHERE id = 1").fetchone() == (
+            60, '{"hits":3,"total":5}')
+        for sql in ["SELECT escalation_rate(s) FROM stored WHERE id = 2", "SELECT s::text FROM stored WHERE id = 2",
+                    "SELECT escalation_rate(rollup(s)) FROM stored", "SELECT share_trans(s, true) FROM stored WHERE id = 2",
+                    "SELECT escalation_rate_ci(s) FROM stored WHERE id = 2"]:
+            got = sqlstate_of(c, sql)
+            assert got is not None and got[0] == "22P03", (sql, got)
+            assert "format 1, written by a later version" in got[1] and "ALTER EXTENSION" in got[3], got
 
 
 def test_summaries_stored_by_0_1_0_are_read(stored_v1):

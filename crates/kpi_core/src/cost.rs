@@ -7,7 +7,7 @@
 //! goes back to PostgreSQL as numeric text, so the division is PostgreSQL's own.
 
 use crate::codec::{put_i64, put_u8, Reader, FORMAT_VERSION};
-use crate::error::{checked_sum, input_error, KpiError, KpiErrorKind};
+use crate::error::{checked_sum, input_error, layout_byte, KpiError, KpiErrorKind, MAX_COUNT};
 use serde::{Deserialize, Serialize};
 
 /// Size of the SQL value: two counts, scale and the i128 total in two halves.
@@ -196,6 +196,12 @@ impl CostTotal {
         Ok(())
     }
 
+    /// The format byte of the stored layout (the high byte of `resolved`; see [`layout_byte`]).
+    #[inline]
+    pub fn layout_byte(&self) -> u8 {
+        layout_byte(self.resolved)
+    }
+
     pub fn add_resolved(&mut self) -> Result<(), KpiError> {
         self.resolved = checked_sum(self.resolved, 1)?;
         Ok(())
@@ -219,6 +225,8 @@ impl CostTotal {
         let no_costs_but_total = self.costs == 0 && self.total().units != 0;
         if self.resolved < 0
             || self.costs < 0
+            || self.resolved > MAX_COUNT
+            || self.costs > MAX_COUNT
             || self.total().units < 0
             || no_costs_but_total
             || !(0..=38).contains(&self.scale)

@@ -7,7 +7,7 @@
 //! is rounded half away from zero to the microsecond, like `round(numeric, 6)` on seconds.
 
 use crate::codec::{put_i64, put_u8, Reader, FORMAT_VERSION};
-use crate::error::{checked_sum, KpiError};
+use crate::error::{checked_sum, layout_byte, KpiError, MAX_COUNT};
 use serde::{Deserialize, Serialize};
 
 pub const USECS_PER_DAY: i64 = 86_400_000_000;
@@ -136,6 +136,8 @@ impl Durations {
     pub fn check(self) -> Result<Self, KpiError> {
         if self.completed < 0
             || self.pending < 0
+            || self.completed > MAX_COUNT
+            || self.pending > MAX_COUNT
             || self.sum() < 0
             || (self.completed == 0 && self.sum() != 0)
         {
@@ -148,6 +150,12 @@ impl Durations {
             .with_hint("A duration state needs non-negative counts and sum, and no sum without completed cases."));
         }
         Ok(self)
+    }
+
+    /// The format byte of the stored layout (the high byte of `completed`; see [`layout_byte`]).
+    #[inline]
+    pub fn layout_byte(&self) -> u8 {
+        layout_byte(self.completed)
     }
 
     pub fn to_text(&self) -> String {

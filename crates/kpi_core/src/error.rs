@@ -62,7 +62,7 @@ impl KpiError {
 
     pub fn overflow() -> Self {
         Self::new(KpiErrorKind::Overflow, "KPI counter out of range")
-            .with_hint("A state counts at most 9223372036854775807 rows.")
+            .with_hint("A state counts at most 72057594037927935 rows.")
     }
 }
 
@@ -79,7 +79,35 @@ impl fmt::Display for KpiError {
 
 impl std::error::Error for KpiError {}
 
-/// Adds two counters, refusing to wrap around.
+/// The largest count a state holds: 2^56 - 1 (72 quadrillion). The high byte of the first
+/// counter of a fixed-size state is its layout's format byte (see [`layout_byte`]), so
+/// counters never reach it.
+pub const MAX_COUNT: i64 = (1 << 56) - 1;
+
+/// Adds two counters, refusing to wrap around or to pass [`MAX_COUNT`].
+#[inline]
 pub fn checked_sum(a: i64, b: i64) -> Result<i64, KpiError> {
-    a.checked_add(b).ok_or_else(KpiError::overflow)
+    match a.checked_add(b) {
+        Some(sum) if sum <= MAX_COUNT => Ok(sum),
+        _ => Err(KpiError::overflow()),
+    }
+}
+
+/// The format byte of a fixed-size state's stored layout: the high byte of its first 8-byte
+/// field (a counter below [`MAX_COUNT`], or the survey's tag). 0 is the layout every version
+/// so far has written (format 1); a later layout sets its own version there, so that it is
+/// told apart from this one, and its code keeps reading 0.
+#[inline]
+pub fn layout_byte(first_field: i64) -> u8 {
+    (first_field as u64 >> 56) as u8
+}
+
+/// The error for a stored value whose layout is newer than this build's.
+pub fn newer_layout(type_name: &str, byte: u8) -> KpiError {
+    KpiError::invalid_binary(format!(
+        "this {type_name} value was stored in format {byte}, written by a later version of support_kpi"
+    ))
+    .with_hint(
+        "Install the support_kpi build that wrote it and run ALTER EXTENSION support_kpi UPDATE.",
+    )
 }

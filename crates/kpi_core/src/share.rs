@@ -4,7 +4,7 @@
 //! The state has a fixed size, so the extension keeps it as a 16-byte SQL value that the
 //! transition function updates in place.
 
-use crate::error::{checked_sum, KpiError};
+use crate::error::{checked_sum, layout_byte, KpiError, MAX_COUNT};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -46,14 +46,20 @@ impl Share {
     }
 
     pub fn check(self) -> Result<Self, KpiError> {
-        if self.total < 0 || self.hits < 0 || self.hits > self.total {
+        if self.total < 0 || self.hits < 0 || self.hits > self.total || self.total > MAX_COUNT {
             return Err(KpiError::invalid_text(format!(
                 "invalid share state: hits {} of total {}",
                 self.hits, self.total
             ))
-            .with_hint("A share state needs 0 <= hits <= total."));
+            .with_hint("A share state needs 0 <= hits <= total <= 72057594037927935."));
         }
         Ok(self)
+    }
+
+    /// The format byte of the stored layout (the high byte of `hits`; see [`layout_byte`]).
+    #[inline]
+    pub fn layout_byte(&self) -> u8 {
+        layout_byte(self.hits)
     }
 
     pub fn to_text(&self) -> String {
@@ -112,9 +118,22 @@ mod tests {
         assert_eq!(a, Share { hits: 3, total: 7 });
         let mut big = Share {
             hits: 0,
-            total: i64::MAX,
+            total: crate::error::MAX_COUNT,
         };
         assert!(big.merge(&Share { hits: 0, total: 1 }).is_err());
+        assert!(big.add(false).is_err());
+        // counts stay below the high byte, which holds the layout's format byte
+        assert_eq!(big.layout_byte(), 0);
+        assert!(Share::from_text(r#"{"hits":0,"total":72057594037927936}"#).is_err());
+        assert!(Share::from_bytes(&[1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0]).is_err());
+        assert_eq!(
+            Share {
+                hits: 1 << 56,
+                total: 0
+            }
+            .layout_byte(),
+            1
+        );
     }
 
     #[test]

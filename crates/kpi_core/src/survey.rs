@@ -4,7 +4,7 @@
 //! which survey it counts, so a CSAT summary can never be read as an NPS.
 
 use crate::codec::{put_i64, put_u8, Reader, FORMAT_VERSION};
-use crate::error::{checked_sum, input_error, KpiError, KpiErrorKind};
+use crate::error::{checked_sum, input_error, layout_byte, KpiError, KpiErrorKind, MAX_COUNT};
 use serde::{Deserialize, Serialize};
 
 /// Counts kept for the longest scale (NPS, 0 to 10).
@@ -12,7 +12,7 @@ const MAX_POINTS: usize = 11;
 
 /// Size of the SQL value: the survey tag and eleven counters.
 /// The most answers one survey state counts, so that every sum it takes fits in 64 bits.
-pub const MAX_RESPONSES: i64 = i64::MAX / 16;
+pub const MAX_RESPONSES: i64 = 11 * MAX_COUNT;
 
 pub const SURVEY_BYTES: usize = 8 * (1 + MAX_POINTS);
 
@@ -77,6 +77,13 @@ impl SurveyCounts {
             survey: survey as i64,
             counts: [0; MAX_POINTS],
         }
+    }
+
+    /// The format byte of the stored layout (the high byte of the survey tag; see
+    /// [`layout_byte`]).
+    #[inline]
+    pub fn layout_byte(&self) -> u8 {
+        layout_byte(self.survey)
     }
 
     pub fn survey(&self) -> Survey {
@@ -204,13 +211,10 @@ impl SurveyCounts {
     /// Sums of counters, and of scores times counters (at most 10 per answer), are taken in
     /// i64: refuse states with more answers than [`MAX_RESPONSES`].
     fn responses_fit(&self) -> Result<(), KpiError> {
-        let total = self
-            .counts
-            .iter()
-            .try_fold(0i64, |acc, n| checked_sum(acc, *n))?;
-        if total > MAX_RESPONSES {
+        let total: i128 = self.counts.iter().map(|n| *n as i128).sum();
+        if total > MAX_RESPONSES as i128 {
             return Err(KpiError::overflow()
-                .with_hint("A survey state counts at most 576460752303423487 answers."));
+                .with_hint("A survey state counts at most 792633534417207285 answers."));
         }
         Ok(())
     }
