@@ -27,6 +27,6 @@ step "Complaint-handling dashboard per month and segment (demo/complaints_report
 psql -X -v ON_ERROR_STOP=1 -d demo -f "$REPO_ROOT/demo/complaints_report.sql"
 
 cat <<MSG
-Explore it:   psql -h $PGHOST -p $PGPORT -U postgres demo
+Explore it:   $PG_BIN/psql -h $PGHOST -p $PGPORT -U postgres demo
 Stop it:      $(if [ "$(id -u)" -eq 0 ]; then echo "runuser -u postgres -- "; fi)$PG_BIN/pg_ctl -D $WORK_DIR/demo/data stop
 MSG
