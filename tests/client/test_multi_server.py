@@ -5,12 +5,11 @@ Postgres (Citus) does with these aggregates' states."""
 import os
 import shutil
 import subprocess
-import tempfile
 
 import psycopg
 import pytest
 
-from conftest import PG_BIN
+from conftest import PG_BIN, cluster_root
 
 BASE_PORT = int(os.environ.get("SUPPORT_KPI_MULTI_PORT", "5493"))
 
@@ -22,8 +21,7 @@ def as_owner(cmd):
 
 @pytest.fixture(scope="module")
 def servers():
-    root = tempfile.mkdtemp(prefix="support_kpi-multi-")
-    os.chmod(root, 0o755)
+    root = cluster_root("multi-server")
     started, conninfos = [], {}
     try:
         for i, name in enumerate(["shard_a", "shard_b", "coordinator"]):
@@ -46,7 +44,7 @@ def servers():
     finally:
         for data in started:
             subprocess.run(as_owner([f"{PG_BIN}/pg_ctl", "-D", data, "-m", "fast", "-w", "stop"]), capture_output=True)
-        shutil.rmtree(root, ignore_errors=True)
+            shutil.rmtree(data, ignore_errors=True)  # the log stays for the crash check
 
 
 SCHEMA = """

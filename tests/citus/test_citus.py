@@ -1,0 +1,118 @@
+"""support_kpi on a real Citus cluster (issue 12, work in progress): a coordinator and two
+workers, a support schema distributed over them, and every aggregate family compared with the
+same query over local copies of the tables on the coordinator (one server's answer).
+scripts/citus.sh builds Citus from the vendored source and runs this module (scripts/test.sh
+calls it on PostgreSQL 15)."""
+
+import getpass
+import os
+import shutil
+import subprocess
+
+import psycopg
+import pytest
+
+PG_BIN = os.environ.get("SUPPORT_KPI_PG_BIN", "/usr/lib/postgresql/15/bin")
+BASE_PORT = int(os.environ.get("SUPPORT_KPI_CITUS_PORT", "5501"))
+WORK_DIR = os.environ.get("SUPPORT_KPI_WORK_DIR", f"/tmp/support_kpi-{getpass.getuser()}")
+
+
+def as_owner(cmd):
+    return ["runuser", "-u", "postgres", "--"] + cmd if os.geteuid() == 0 else cmd
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    root = os.path.join(WORK_DIR, "citus-cluster")
+    shutil.rmtree(root, ignore_errors=True)
+    os.makedirs(root)
+    os.chmod(root, 0o755)
+    started, nodes = [], {}
+    try:
+        for i, name in enumerate(["coordinator", "worker1", "worker2"]):
+            base = os.path.join(root, name)
+            os.mkdir(base)
+            if os.geteuid() == 0:
+                shutil.chown(base, "postgres", "postgres")
+            data, port = os.path.join(base, "data"), BASE_PORT + i
+            subprocess.run(as_owner([f"{PG_BIN}/initdb", "-D", data, "-U", "postgres", "-A", "trust", "--no-sync"]),
+                           check=True, capture_output=True)
+            subprocess.run(as_owner([f"{PG_BIN}/pg_ctl", "-D", data, "-l", os.path.join(base, "server.log"), "-w",
+                                     "-o", f"-p {port} -k {base} -c listen_addresses='' "
+                                           "-c shared_preload_libraries=citus -c max_worker_processes=16", "start"]),
+                           check=True, capture_output=True)
+            started.append(data)
+            with psycopg.connect(host=base, port=port, user="postgres", dbname="postgres", autocommit=True) as c:
+                c.execute("CREATE DATABASE kpi")
+            with psycopg.connect(host=base, port=port, user="postgres", dbname="kpi", autocommit=True) as c:
+                c.execute("CREATE EXTENSION citus")
+            nodes[name] = (base, port)
+        coord = psycopg.conninfo.make_conninfo(host=nodes["coordinator"][0], port=nodes["coordinator"][1],
+                                               user="postgres", dbname="kpi")
+        with psycopg.connect(coord, autocommit=True) as c:
+            c.execute("SELECT citus_set_coordinator_host(%s, %s)", nodes["coordinator"])
+            for w in ["worker1", "worker2"]:
+                c.execute("SELECT citus_add_node(%s, %s)", nodes[w])
+            c.execute("CREATE EXTENSION support_kpi")
+            c.execute(SCHEMA)
+        yield coord
+    finally:
+        for data in started:
+            subprocess.run(as_owner([f"{PG_BIN}/pg_ctl", "-D", data, "-m", "fast", "-w", "stop"]), capture_output=True)
+            shutil.rmtree(data, ignore_errors=True)  # the log stays for the crash check
+
+
+SCHEMA = """
+CREATE TABLE customers (id bigint PRIMARY KEY, segment text NOT NULL);
+CREATE TABLE tickets (id bigint, customer_id bigint, opened_at timestamptz, resolved_at timestamptz,
+                      escalated boolean, score int, cost numeric(10,2));
+INSERT INTO customers SELECT g, (ARRAY['consumer','enterprise','public_sector'])[1 + g % 3] FROM generate_series(1, 20000) g;
+INSERT INTO tickets
+SELECT g, 1 + (hashint4(g) & 16383), timestamptz '2026-10-01' + g * interval '7 minutes',
+       CASE WHEN g % 9 > 0 THEN timestamptz '2026-10-01' + g * interval '7 minutes' + (g % 97) * interval '1 hour' END,
+       CASE WHEN g % 13 > 0 THEN hashint4(g + 1) % 20 = 0 END, g % 11, (g % 500) * 1.25
+FROM generate_series(1, 60000) g;
+CREATE TABLE customers_local AS SELECT * FROM customers;
+CREATE TABLE tickets_local AS SELECT * FROM tickets;
+SELECT create_distributed_table('customers', 'id');
+SELECT create_distributed_table('tickets', 'customer_id', colocate_with => 'customers');
+"""
+
+# (name, query over {c} customers and {t} tickets); each must equal its local answer.
+JOIN = "FROM {c} c LEFT JOIN {t} t ON t.customer_id = c.id"
+QUERIES = [
+    ("escalation_rate", "SELECT escalation_rate(escalated) FROM {t}"),
+    ("escalation_rate by segment", f"SELECT c.segment, escalation_rate(t.escalated) {JOIN} GROUP BY 1 ORDER BY 1"),
+    ("nps", "SELECT nps(score) FROM {t}"),
+    ("avg_resolution_time", "SELECT avg_resolution_time(opened_at, resolved_at) FROM {t}"),
+    ("complaint_resolution_efficiency",
+     "SELECT complaint_resolution_efficiency(opened_at, resolved_at, interval '2 days') FROM {t}"),
+    ("complaint_resolution_cost", "SELECT complaint_resolution_cost(cost, resolved_at IS NOT NULL) FROM {t}"),
+    ("incident_rate", f"SELECT incident_rate(c.id, t.id) {JOIN}"),
+    ("incident_rate by segment", f"SELECT c.segment, incident_rate(c.id, t.id) {JOIN} GROUP BY 1 ORDER BY 1"),
+    ("contact_rate_by_segment", f"SELECT contact_rate_by_segment(c.segment, c.id, t.id)::text {JOIN}"),
+]
+# The per-customer rates declare their event key "any"; Citus checks the declared argument
+# types of a pushed-down aggregate against the actual ones and refuses "any" (issue 12). They
+# run, and must fail with that error until fixed (strict: a pass fails the run, so the mark
+# goes when the fix comes).
+ANY_EVENT_KEY = {"incident_rate", "incident_rate by segment", "contact_rate_by_segment"}
+KNOWN_FAILURE = pytest.mark.xfail(
+    strict=True, raises=psycopg.errors.InternalError,
+    reason='issue 12: the "any" event key fails Citus\'s type check (worker_partial_agg_sfunc '
+           'could not confirm type correctness)')
+CASES = [pytest.param(name, sql, id=name, marks=[KNOWN_FAILURE] if name in ANY_EVENT_KEY else [])
+         for name, sql in QUERIES]
+
+
+@pytest.mark.parametrize("name,sql", CASES)
+def test_distributed_equals_one_server(cluster, name, sql):
+    with psycopg.connect(cluster, autocommit=True) as c:
+        local = c.execute(sql.format(c="customers_local", t="tickets_local")).fetchall()
+        distributed_sql = sql.format(c="customers", t="tickets")
+        plan = "\n".join(r[0] for r in c.execute("EXPLAIN VERBOSE " + distributed_sql))
+        distributed = c.execute(distributed_sql).fetchall()
+    assert distributed == local
+    assert local and all(v is not None for row in local for v in row)
+    # the partial aggregation runs on the workers
+    assert "worker_partial_agg" in plan, plan
