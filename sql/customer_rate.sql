@@ -152,6 +152,429 @@ CREATE AGGREGATE interaction_summary(customer_id uuid, interaction_id "any") (
 CREATE FUNCTION interaction_rate(summary customer_rate_summary) RETURNS numeric
     AS 'MODULE_PATHNAME', 'customer_rate_per_100' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
+-- The same aggregates with a concrete event key type (bigint, integer, text or uuid): a
+-- distributed planner that checks an aggregate's declared argument types against the actual
+-- ones (Citus) pushes these down to its workers; it refuses "any". Same support functions.
+CREATE FUNCTION customer_rate_trans(customer_rate_summary, bigint, bigint) RETURNS customer_rate_summary
+    AS 'MODULE_PATHNAME', 'customer_rate_trans_int8' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION customer_rate_trans(customer_rate_summary, bigint, integer) RETURNS customer_rate_summary
+    AS 'MODULE_PATHNAME', 'customer_rate_trans_int8' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION customer_rate_trans(customer_rate_summary, bigint, text) RETURNS customer_rate_summary
+    AS 'MODULE_PATHNAME', 'customer_rate_trans_int8' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION customer_rate_trans(customer_rate_summary, bigint, uuid) RETURNS customer_rate_summary
+    AS 'MODULE_PATHNAME', 'customer_rate_trans_int8' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION customer_rate_trans(customer_rate_summary, integer, bigint) RETURNS customer_rate_summary
+    AS 'MODULE_PATHNAME', 'customer_rate_trans_int4' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION customer_rate_trans(customer_rate_summary, integer, integer) RETURNS customer_rate_summary
+    AS 'MODULE_PATHNAME', 'customer_rate_trans_int4' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION customer_rate_trans(customer_rate_summary, integer, text) RETURNS customer_rate_summary
+    AS 'MODULE_PATHNAME', 'customer_rate_trans_int4' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION customer_rate_trans(customer_rate_summary, integer, uuid) RETURNS customer_rate_summary
+    AS 'MODULE_PATHNAME', 'customer_rate_trans_int4' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION customer_rate_trans(customer_rate_summary, text, bigint) RETURNS customer_rate_summary
+    AS 'MODULE_PATHNAME', 'customer_rate_trans_text' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION customer_rate_trans(customer_rate_summary, text, integer) RETURNS customer_rate_summary
+    AS 'MODULE_PATHNAME', 'customer_rate_trans_text' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION customer_rate_trans(customer_rate_summary, text, text) RETURNS customer_rate_summary
+    AS 'MODULE_PATHNAME', 'customer_rate_trans_text' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION customer_rate_trans(customer_rate_summary, text, uuid) RETURNS customer_rate_summary
+    AS 'MODULE_PATHNAME', 'customer_rate_trans_text' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION customer_rate_trans(customer_rate_summary, uuid, bigint) RETURNS customer_rate_summary
+    AS 'MODULE_PATHNAME', 'customer_rate_trans_uuid' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION customer_rate_trans(customer_rate_summary, uuid, integer) RETURNS customer_rate_summary
+    AS 'MODULE_PATHNAME', 'customer_rate_trans_uuid' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION customer_rate_trans(customer_rate_summary, uuid, text) RETURNS customer_rate_summary
+    AS 'MODULE_PATHNAME', 'customer_rate_trans_uuid' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION customer_rate_trans(customer_rate_summary, uuid, uuid) RETURNS customer_rate_summary
+    AS 'MODULE_PATHNAME', 'customer_rate_trans_uuid' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE AGGREGATE incident_rate(customer_id bigint, incident_id bigint) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, FINALFUNC = incident_rate_final, PARALLEL = SAFE
+);
+CREATE AGGREGATE incident_summary(customer_id bigint, incident_id bigint) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE incident_rate(customer_id bigint, incident_id integer) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, FINALFUNC = incident_rate_final, PARALLEL = SAFE
+);
+CREATE AGGREGATE incident_summary(customer_id bigint, incident_id integer) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE incident_rate(customer_id bigint, incident_id text) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, FINALFUNC = incident_rate_final, PARALLEL = SAFE
+);
+CREATE AGGREGATE incident_summary(customer_id bigint, incident_id text) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE incident_rate(customer_id bigint, incident_id uuid) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, FINALFUNC = incident_rate_final, PARALLEL = SAFE
+);
+CREATE AGGREGATE incident_summary(customer_id bigint, incident_id uuid) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE incident_rate(customer_id integer, incident_id bigint) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, FINALFUNC = incident_rate_final, PARALLEL = SAFE
+);
+CREATE AGGREGATE incident_summary(customer_id integer, incident_id bigint) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE incident_rate(customer_id integer, incident_id integer) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, FINALFUNC = incident_rate_final, PARALLEL = SAFE
+);
+CREATE AGGREGATE incident_summary(customer_id integer, incident_id integer) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE incident_rate(customer_id integer, incident_id text) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, FINALFUNC = incident_rate_final, PARALLEL = SAFE
+);
+CREATE AGGREGATE incident_summary(customer_id integer, incident_id text) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE incident_rate(customer_id integer, incident_id uuid) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, FINALFUNC = incident_rate_final, PARALLEL = SAFE
+);
+CREATE AGGREGATE incident_summary(customer_id integer, incident_id uuid) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE incident_rate(customer_id text, incident_id bigint) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, FINALFUNC = incident_rate_final, PARALLEL = SAFE
+);
+CREATE AGGREGATE incident_summary(customer_id text, incident_id bigint) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE incident_rate(customer_id text, incident_id integer) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, FINALFUNC = incident_rate_final, PARALLEL = SAFE
+);
+CREATE AGGREGATE incident_summary(customer_id text, incident_id integer) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE incident_rate(customer_id text, incident_id text) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, FINALFUNC = incident_rate_final, PARALLEL = SAFE
+);
+CREATE AGGREGATE incident_summary(customer_id text, incident_id text) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE incident_rate(customer_id text, incident_id uuid) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, FINALFUNC = incident_rate_final, PARALLEL = SAFE
+);
+CREATE AGGREGATE incident_summary(customer_id text, incident_id uuid) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE incident_rate(customer_id uuid, incident_id bigint) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, FINALFUNC = incident_rate_final, PARALLEL = SAFE
+);
+CREATE AGGREGATE incident_summary(customer_id uuid, incident_id bigint) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE incident_rate(customer_id uuid, incident_id integer) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, FINALFUNC = incident_rate_final, PARALLEL = SAFE
+);
+CREATE AGGREGATE incident_summary(customer_id uuid, incident_id integer) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE incident_rate(customer_id uuid, incident_id text) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, FINALFUNC = incident_rate_final, PARALLEL = SAFE
+);
+CREATE AGGREGATE incident_summary(customer_id uuid, incident_id text) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE incident_rate(customer_id uuid, incident_id uuid) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, FINALFUNC = incident_rate_final, PARALLEL = SAFE
+);
+CREATE AGGREGATE incident_summary(customer_id uuid, incident_id uuid) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
+);
+
+CREATE AGGREGATE contact_rate(customer_id bigint, contact_id bigint) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, FINALFUNC = contact_rate_final, PARALLEL = SAFE
+);
+CREATE AGGREGATE contact_summary(customer_id bigint, contact_id bigint) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE contact_rate(customer_id bigint, contact_id integer) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, FINALFUNC = contact_rate_final, PARALLEL = SAFE
+);
+CREATE AGGREGATE contact_summary(customer_id bigint, contact_id integer) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE contact_rate(customer_id bigint, contact_id text) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, FINALFUNC = contact_rate_final, PARALLEL = SAFE
+);
+CREATE AGGREGATE contact_summary(customer_id bigint, contact_id text) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE contact_rate(customer_id bigint, contact_id uuid) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, FINALFUNC = contact_rate_final, PARALLEL = SAFE
+);
+CREATE AGGREGATE contact_summary(customer_id bigint, contact_id uuid) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE contact_rate(customer_id integer, contact_id bigint) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, FINALFUNC = contact_rate_final, PARALLEL = SAFE
+);
+CREATE AGGREGATE contact_summary(customer_id integer, contact_id bigint) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE contact_rate(customer_id integer, contact_id integer) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, FINALFUNC = contact_rate_final, PARALLEL = SAFE
+);
+CREATE AGGREGATE contact_summary(customer_id integer, contact_id integer) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE contact_rate(customer_id integer, contact_id text) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, FINALFUNC = contact_rate_final, PARALLEL = SAFE
+);
+CREATE AGGREGATE contact_summary(customer_id integer, contact_id text) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE contact_rate(customer_id integer, contact_id uuid) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, FINALFUNC = contact_rate_final, PARALLEL = SAFE
+);
+CREATE AGGREGATE contact_summary(customer_id integer, contact_id uuid) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE contact_rate(customer_id text, contact_id bigint) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, FINALFUNC = contact_rate_final, PARALLEL = SAFE
+);
+CREATE AGGREGATE contact_summary(customer_id text, contact_id bigint) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE contact_rate(customer_id text, contact_id integer) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, FINALFUNC = contact_rate_final, PARALLEL = SAFE
+);
+CREATE AGGREGATE contact_summary(customer_id text, contact_id integer) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE contact_rate(customer_id text, contact_id text) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, FINALFUNC = contact_rate_final, PARALLEL = SAFE
+);
+CREATE AGGREGATE contact_summary(customer_id text, contact_id text) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE contact_rate(customer_id text, contact_id uuid) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, FINALFUNC = contact_rate_final, PARALLEL = SAFE
+);
+CREATE AGGREGATE contact_summary(customer_id text, contact_id uuid) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE contact_rate(customer_id uuid, contact_id bigint) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, FINALFUNC = contact_rate_final, PARALLEL = SAFE
+);
+CREATE AGGREGATE contact_summary(customer_id uuid, contact_id bigint) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE contact_rate(customer_id uuid, contact_id integer) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, FINALFUNC = contact_rate_final, PARALLEL = SAFE
+);
+CREATE AGGREGATE contact_summary(customer_id uuid, contact_id integer) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE contact_rate(customer_id uuid, contact_id text) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, FINALFUNC = contact_rate_final, PARALLEL = SAFE
+);
+CREATE AGGREGATE contact_summary(customer_id uuid, contact_id text) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE contact_rate(customer_id uuid, contact_id uuid) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, FINALFUNC = contact_rate_final, PARALLEL = SAFE
+);
+CREATE AGGREGATE contact_summary(customer_id uuid, contact_id uuid) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
+);
+
+CREATE AGGREGATE interaction_rate(customer_id bigint, interaction_id bigint) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, FINALFUNC = interaction_rate_final, PARALLEL = SAFE
+);
+CREATE AGGREGATE interaction_summary(customer_id bigint, interaction_id bigint) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE interaction_rate(customer_id bigint, interaction_id integer) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, FINALFUNC = interaction_rate_final, PARALLEL = SAFE
+);
+CREATE AGGREGATE interaction_summary(customer_id bigint, interaction_id integer) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE interaction_rate(customer_id bigint, interaction_id text) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, FINALFUNC = interaction_rate_final, PARALLEL = SAFE
+);
+CREATE AGGREGATE interaction_summary(customer_id bigint, interaction_id text) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE interaction_rate(customer_id bigint, interaction_id uuid) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, FINALFUNC = interaction_rate_final, PARALLEL = SAFE
+);
+CREATE AGGREGATE interaction_summary(customer_id bigint, interaction_id uuid) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE interaction_rate(customer_id integer, interaction_id bigint) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, FINALFUNC = interaction_rate_final, PARALLEL = SAFE
+);
+CREATE AGGREGATE interaction_summary(customer_id integer, interaction_id bigint) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE interaction_rate(customer_id integer, interaction_id integer) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, FINALFUNC = interaction_rate_final, PARALLEL = SAFE
+);
+CREATE AGGREGATE interaction_summary(customer_id integer, interaction_id integer) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE interaction_rate(customer_id integer, interaction_id text) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, FINALFUNC = interaction_rate_final, PARALLEL = SAFE
+);
+CREATE AGGREGATE interaction_summary(customer_id integer, interaction_id text) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE interaction_rate(customer_id integer, interaction_id uuid) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, FINALFUNC = interaction_rate_final, PARALLEL = SAFE
+);
+CREATE AGGREGATE interaction_summary(customer_id integer, interaction_id uuid) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE interaction_rate(customer_id text, interaction_id bigint) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, FINALFUNC = interaction_rate_final, PARALLEL = SAFE
+);
+CREATE AGGREGATE interaction_summary(customer_id text, interaction_id bigint) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE interaction_rate(customer_id text, interaction_id integer) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, FINALFUNC = interaction_rate_final, PARALLEL = SAFE
+);
+CREATE AGGREGATE interaction_summary(customer_id text, interaction_id integer) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE interaction_rate(customer_id text, interaction_id text) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, FINALFUNC = interaction_rate_final, PARALLEL = SAFE
+);
+CREATE AGGREGATE interaction_summary(customer_id text, interaction_id text) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE interaction_rate(customer_id text, interaction_id uuid) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, FINALFUNC = interaction_rate_final, PARALLEL = SAFE
+);
+CREATE AGGREGATE interaction_summary(customer_id text, interaction_id uuid) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE interaction_rate(customer_id uuid, interaction_id bigint) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, FINALFUNC = interaction_rate_final, PARALLEL = SAFE
+);
+CREATE AGGREGATE interaction_summary(customer_id uuid, interaction_id bigint) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE interaction_rate(customer_id uuid, interaction_id integer) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, FINALFUNC = interaction_rate_final, PARALLEL = SAFE
+);
+CREATE AGGREGATE interaction_summary(customer_id uuid, interaction_id integer) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE interaction_rate(customer_id uuid, interaction_id text) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, FINALFUNC = interaction_rate_final, PARALLEL = SAFE
+);
+CREATE AGGREGATE interaction_summary(customer_id uuid, interaction_id text) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE interaction_rate(customer_id uuid, interaction_id uuid) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, FINALFUNC = interaction_rate_final, PARALLEL = SAFE
+);
+CREATE AGGREGATE interaction_summary(customer_id uuid, interaction_id uuid) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
+);
+
 -- Combines summaries: a union of the customers, a sum of the events.
 CREATE AGGREGATE rollup(customer_rate_summary) (
     SFUNC = customer_rate_combine, STYPE = customer_rate_summary,

@@ -90,6 +90,186 @@ CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id uuid, cont
     COMBINEFUNC = segment_rate_combine, PARALLEL = SAFE
 );
 
+-- The same with a concrete contact key type (bigint, integer, text or uuid), for Citus (see
+-- sql/customer_rate.sql).
+CREATE FUNCTION segment_rate_trans(segment_rate_summary, text, bigint, bigint) RETURNS segment_rate_summary
+    AS 'MODULE_PATHNAME', 'segment_rate_trans_int8' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION segment_rate_trans(segment_rate_summary, text, bigint, integer) RETURNS segment_rate_summary
+    AS 'MODULE_PATHNAME', 'segment_rate_trans_int8' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION segment_rate_trans(segment_rate_summary, text, bigint, text) RETURNS segment_rate_summary
+    AS 'MODULE_PATHNAME', 'segment_rate_trans_int8' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION segment_rate_trans(segment_rate_summary, text, bigint, uuid) RETURNS segment_rate_summary
+    AS 'MODULE_PATHNAME', 'segment_rate_trans_int8' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION segment_rate_trans(segment_rate_summary, text, integer, bigint) RETURNS segment_rate_summary
+    AS 'MODULE_PATHNAME', 'segment_rate_trans_int4' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION segment_rate_trans(segment_rate_summary, text, integer, integer) RETURNS segment_rate_summary
+    AS 'MODULE_PATHNAME', 'segment_rate_trans_int4' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION segment_rate_trans(segment_rate_summary, text, integer, text) RETURNS segment_rate_summary
+    AS 'MODULE_PATHNAME', 'segment_rate_trans_int4' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION segment_rate_trans(segment_rate_summary, text, integer, uuid) RETURNS segment_rate_summary
+    AS 'MODULE_PATHNAME', 'segment_rate_trans_int4' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION segment_rate_trans(segment_rate_summary, text, text, bigint) RETURNS segment_rate_summary
+    AS 'MODULE_PATHNAME', 'segment_rate_trans_text' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION segment_rate_trans(segment_rate_summary, text, text, integer) RETURNS segment_rate_summary
+    AS 'MODULE_PATHNAME', 'segment_rate_trans_text' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION segment_rate_trans(segment_rate_summary, text, text, text) RETURNS segment_rate_summary
+    AS 'MODULE_PATHNAME', 'segment_rate_trans_text' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION segment_rate_trans(segment_rate_summary, text, text, uuid) RETURNS segment_rate_summary
+    AS 'MODULE_PATHNAME', 'segment_rate_trans_text' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION segment_rate_trans(segment_rate_summary, text, uuid, bigint) RETURNS segment_rate_summary
+    AS 'MODULE_PATHNAME', 'segment_rate_trans_uuid' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION segment_rate_trans(segment_rate_summary, text, uuid, integer) RETURNS segment_rate_summary
+    AS 'MODULE_PATHNAME', 'segment_rate_trans_uuid' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION segment_rate_trans(segment_rate_summary, text, uuid, text) RETURNS segment_rate_summary
+    AS 'MODULE_PATHNAME', 'segment_rate_trans_uuid' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION segment_rate_trans(segment_rate_summary, text, uuid, uuid) RETURNS segment_rate_summary
+    AS 'MODULE_PATHNAME', 'segment_rate_trans_uuid' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE AGGREGATE contact_rate_by_segment(segment text, customer_id bigint, contact_id bigint) (
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id bigint, contact_id bigint) (
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    COMBINEFUNC = segment_rate_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE contact_rate_by_segment(segment text, customer_id bigint, contact_id integer) (
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id bigint, contact_id integer) (
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    COMBINEFUNC = segment_rate_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE contact_rate_by_segment(segment text, customer_id bigint, contact_id text) (
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id bigint, contact_id text) (
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    COMBINEFUNC = segment_rate_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE contact_rate_by_segment(segment text, customer_id bigint, contact_id uuid) (
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id bigint, contact_id uuid) (
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    COMBINEFUNC = segment_rate_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE contact_rate_by_segment(segment text, customer_id integer, contact_id bigint) (
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id integer, contact_id bigint) (
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    COMBINEFUNC = segment_rate_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE contact_rate_by_segment(segment text, customer_id integer, contact_id integer) (
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id integer, contact_id integer) (
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    COMBINEFUNC = segment_rate_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE contact_rate_by_segment(segment text, customer_id integer, contact_id text) (
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id integer, contact_id text) (
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    COMBINEFUNC = segment_rate_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE contact_rate_by_segment(segment text, customer_id integer, contact_id uuid) (
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id integer, contact_id uuid) (
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    COMBINEFUNC = segment_rate_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE contact_rate_by_segment(segment text, customer_id text, contact_id bigint) (
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id text, contact_id bigint) (
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    COMBINEFUNC = segment_rate_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE contact_rate_by_segment(segment text, customer_id text, contact_id integer) (
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id text, contact_id integer) (
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    COMBINEFUNC = segment_rate_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE contact_rate_by_segment(segment text, customer_id text, contact_id text) (
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id text, contact_id text) (
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    COMBINEFUNC = segment_rate_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE contact_rate_by_segment(segment text, customer_id text, contact_id uuid) (
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id text, contact_id uuid) (
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    COMBINEFUNC = segment_rate_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE contact_rate_by_segment(segment text, customer_id uuid, contact_id bigint) (
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id uuid, contact_id bigint) (
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    COMBINEFUNC = segment_rate_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE contact_rate_by_segment(segment text, customer_id uuid, contact_id integer) (
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id uuid, contact_id integer) (
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    COMBINEFUNC = segment_rate_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE contact_rate_by_segment(segment text, customer_id uuid, contact_id text) (
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id uuid, contact_id text) (
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    COMBINEFUNC = segment_rate_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE contact_rate_by_segment(segment text, customer_id uuid, contact_id uuid) (
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id uuid, contact_id uuid) (
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    COMBINEFUNC = segment_rate_combine, PARALLEL = SAFE
+);
+
 CREATE AGGREGATE rollup(segment_rate_summary) (
     SFUNC = segment_rate_combine, STYPE = segment_rate_summary,
     COMBINEFUNC = segment_rate_combine, PARALLEL = SAFE

@@ -491,7 +491,8 @@ def test_update_from_0_1_0_keeps_data_and_hardens_functions(new_database, ordina
         c.execute("CREATE VIEW v AS SELECT incident_rate(rollup(i)) AS r FROM daily")
         before = c.execute("SELECT r, (SELECT contact_rate_by_segment(rollup(s)) FROM daily) FROM v").fetchone()
         c.execute("ALTER EXTENSION support_kpi UPDATE")
-        assert c.execute("SELECT extversion FROM pg_extension WHERE extname = 'support_kpi'").fetchone() == ("0.2.0",)
+        assert c.execute("SELECT extversion = default_version FROM pg_extension, pg_available_extensions "
+                         "WHERE extname = 'support_kpi' AND name = extname").fetchone() == (True,)
         assert c.execute("SELECT r, (SELECT contact_rate_by_segment(rollup(s)) FROM daily) FROM v").fetchone() == before
         assert c.execute("SELECT band_edges::text FROM kpi_catalog WHERE kpi = 'incident_rate'").fetchone() == ("{4,9}",)
         pinned = c.execute("SELECT count(*) FROM pg_proc WHERE proname IN ('kpi_band', '_kpi_check_bands', "

@@ -12,6 +12,7 @@ view works, the band is kept, and pg_dump/pg_restore after the update round-trip
 leaves this build installed."""
 
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -22,12 +23,13 @@ from conftest import PG_BIN, conninfo
 
 REPO = Path(__file__).resolve().parents[2]
 PREVIOUS = os.environ.get("SUPPORT_KPI_PREVIOUS_PACKAGE")
+CURRENT_VERSION = re.search(r'^version = "(.*)"', (REPO / "Cargo.toml").read_text(), re.M).group(1)
 CURRENT = os.environ.get("SUPPORT_KPI_CURRENT_PACKAGE")
 
 pytestmark = pytest.mark.skipif(
     not (PREVIOUS and CURRENT),
-    reason="needs the previous release's package: scripts/test.sh builds it for PostgreSQL 15 "
-           "(0.1.0, the previous release, was never built for PostgreSQL 18)")
+    reason="needs the previous release's package: scripts/test.sh builds it where that release was built "
+           "for this PostgreSQL major (sql/released/commits: 0.1.0 and 0.2.0 were built for 15 only)")
 
 # Every state type of the previous release, stored in a user table; day = g % 3.
 STORE = """
@@ -94,7 +96,7 @@ def test_previous_release_updates_on_a_running_server_and_keeps_stored_summaries
         with psycopg.connect(conninfo(db), autocommit=True) as old_session:
             old_session.execute("CREATE EXTENSION support_kpi")
             previous_version = version(old_session)
-            assert previous_version != "0.2.0", "the previous release's control file was not installed"
+            assert previous_version != CURRENT_VERSION, "the previous release's control file was not installed"
             old_session.execute(STORE)
             before = read_all(old_session)
             assert len(before[0]) == 3 and all(v is not None for row in before[0] for v in row)
@@ -106,7 +108,7 @@ def test_previous_release_updates_on_a_running_server_and_keeps_stored_summaries
 
         with psycopg.connect(conninfo(db), autocommit=True) as c:
             c.execute("ALTER EXTENSION support_kpi UPDATE")
-            assert version(c) == "0.2.0"
+            assert version(c) == CURRENT_VERSION
             assert read_all(c) == before
             assert c.execute("SELECT band_edges::text FROM kpi_catalog WHERE kpi = 'incident_rate'").fetchone() == ("{4,9}",)
             # the stored values roll up into a new row of the same table (written in this
@@ -121,7 +123,7 @@ def test_previous_release_updates_on_a_running_server_and_keeps_stored_summaries
         restored = new_database(extension=False)
         subprocess.run([f"{PG_BIN}/pg_restore", "--exit-on-error", "-d", conninfo(restored), str(dump)], check=True)
         with psycopg.connect(conninfo(restored), autocommit=True) as c:
-            assert version(c) == "0.2.0"
+            assert version(c) == CURRENT_VERSION
             assert read_all(c) == after_insert
             assert c.execute(ONE_ROW, [9]).fetchall() == before[1]
             assert c.execute("SELECT band_edges::text FROM kpi_catalog WHERE kpi = 'incident_rate'").fetchone() == ("{4,9}",)

@@ -24,6 +24,16 @@ SELECT incident_rate(c::integer, i) AS int4, incident_rate(c::text, i) AS text,
        incident_rate(('00000000-0000-0000-0000-00000000000' || c)::uuid, i) AS uuid,
        incident_rate(c, i::text) AS text_event, incident_rate(c, i::numeric) AS numeric_event
 FROM (VALUES (1::bigint, 10), (1, 11), (2, NULL), (3, 12)) v(c, i);
+-- event keys of the types with a concrete signature (bigint, integer, text, uuid: what Citus
+-- pushes down), of any other type ("any"), and an untyped NULL all give the same rate
+SELECT incident_rate(c, i::bigint) AS bigint_event, incident_rate(c, i) AS int_event,
+       incident_rate(c, md5(i::text)::uuid) AS uuid_event, incident_rate(c, date '2026-01-01' + i) AS date_event,
+       incident_rate(c, CASE WHEN i IS NOT NULL THEN NULL END) AS untyped_null
+FROM (VALUES (1::bigint, 10), (1, 11), (2, NULL), (3, 12)) v(c, i);
+SELECT incident_rate(1, NULL), contact_rate_by_segment('a', 1, NULL);
+SELECT p.oid::regprocedure AS aggregate FROM pg_proc p
+WHERE p.proname IN ('incident_rate', 'contact_rate_by_segment') AND p.prokind = 'a'
+ORDER BY p.oid::regprocedure::text;
 -- numeric result with round()
 SELECT round(contact_rate(g % 7, CASE WHEN g % 3 = 0 THEN g END), 2)
 FROM generate_series(1, 100) g;
