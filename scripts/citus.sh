@@ -44,4 +44,4 @@ citus_build
 
 python_env
 step "Citus test: a coordinator and two workers (tests/citus)"
-"$PYTHON" -m pytest -q -p no:cacheprovider -rxs "$REPO_ROOT/tests/citus" "$@"
+"$PYTHON" -m pytest -q -s -p no:cacheprovider -rxs "$REPO_ROOT/tests/citus" "$@"
