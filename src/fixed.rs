@@ -32,8 +32,8 @@ pub trait FixedState: Copy + 'static {
     fn merge(&mut self, other: &Self) -> Result<(), KpiError>;
 }
 
-/// `fixed_state!(Type => empty, ...)`: the trait through the type's own methods, with the
-/// state a NULL stands for.
+/// `fixed_state!(Type, "sql_type_name" => empty, ...)`: the trait through the type's own
+/// methods, with the state a NULL stands for.
 macro_rules! fixed_state {
     ($($ty:ty, $name:literal => $empty:expr),*) => {$(
         impl FixedState for $ty {
@@ -56,7 +56,8 @@ fixed_state!(
     SurveyCounts, "survey_summary" => None
 );
 
-/// `share_summary`'s binary form is its 16 bytes, without a version byte (it predates them).
+/// `share_summary`'s binary form is its 16 bytes, big-endian, without a separate version byte
+/// (it predates them): its first byte, the high byte of `hits`, is the format byte (0).
 impl FixedState for Share {
     const SQL_NAME: &'static str = "share_summary";
     fn empty() -> Option<Self> {

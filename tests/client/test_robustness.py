@@ -317,7 +317,7 @@ def test_fixed_size_summaries_of_a_later_layout_are_refused(new_database):
                     "SELECT escalation_rate_ci(s) FROM stored WHERE id = 2"]:
             got = sqlstate_of(c, sql)
             assert got is not None and got[0] == "22P03", (sql, got)
-            assert "format 1, written by a later version" in got[1] and "ALTER EXTENSION" in got[3], got
+            assert "format byte 1: a later version" in got[1] and "ALTER EXTENSION" in got[3], got
 
 
 def test_summaries_stored_by_0_1_0_are_read(stored_v1):

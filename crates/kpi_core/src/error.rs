@@ -105,7 +105,8 @@ pub fn layout_byte(first_field: i64) -> u8 {
 /// The error for a stored value whose layout is newer than this build's.
 pub fn newer_layout(type_name: &str, byte: u8) -> KpiError {
     KpiError::invalid_binary(format!(
-        "this {type_name} value was stored in format {byte}, written by a later version of support_kpi"
+        "this {type_name} value has format byte {byte}: a later version of support_kpi wrote it \
+         (this version reads format byte 0)"
     ))
     .with_hint(
         "Install the support_kpi build that wrote it and run ALTER EXTENSION support_kpi UPDATE.",
