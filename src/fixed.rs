@@ -22,9 +22,12 @@ pub trait FixedState: Copy + 'static {
     /// The state a NULL transition value stands for, when a support function that is not
     /// STRICT gets one (a direct call, or an aggregate declared without an initial value).
     fn empty() -> Option<Self>;
-    /// The format byte of the stored layout: 0 for the layout every version so far writes
-    /// (format 1); a later layout sets its own (`kpi_core::error::layout_byte`).
-    fn layout_byte(&self) -> u8;
+    /// The format byte of the stored layout: the high byte of its first 8-byte field
+    /// (`kpi_core::error::layout_byte`), 0 for the layout every version so far writes.
+    fn layout_byte(&self) -> u8 {
+        // every state is #[repr(C)] with an i64 first and 8-byte alignment (checked below)
+        kpi_core::error::layout_byte(unsafe { *(self as *const Self as *const i64) })
+    }
     fn to_text(&self) -> String;
     fn from_text(text: &str) -> Result<Self, KpiError>;
     fn to_bytes(&self) -> Vec<u8>;
@@ -39,7 +42,6 @@ macro_rules! fixed_state {
         impl FixedState for $ty {
             const SQL_NAME: &'static str = $name;
             fn empty() -> Option<Self> { $empty }
-            fn layout_byte(&self) -> u8 { <$ty>::layout_byte(self) }
             fn to_text(&self) -> String { <$ty>::to_text(self) }
             fn from_text(text: &str) -> Result<Self, KpiError> { <$ty>::from_text(text) }
             fn to_bytes(&self) -> Vec<u8> { <$ty>::to_bytes(self) }
@@ -63,9 +65,6 @@ impl FixedState for Share {
     fn empty() -> Option<Self> {
         Some(Share::default())
     }
-    fn layout_byte(&self) -> u8 {
-        Share::layout_byte(self)
-    }
     fn to_text(&self) -> String {
         Share::to_text(self)
     }
@@ -83,7 +82,11 @@ impl FixedState for Share {
     }
 }
 
-// The SQL types declare these sizes; a change here must change sql/*.sql too.
+// The SQL types declare these sizes; a change here must change sql/*.sql too. Each starts
+// with an 8-byte field and is 8-byte aligned: FixedState::layout_byte reads that field.
+const _: () = assert!(std::mem::align_of::<Share>() == 8 && std::mem::align_of::<Durations>() == 8);
+const _: () =
+    assert!(std::mem::align_of::<SurveyCounts>() == 8 && std::mem::align_of::<CostTotal>() == 8);
 const _: () = assert!(std::mem::size_of::<Share>() == kpi_core::share::SHARE_BYTES);
 const _: () = assert!(std::mem::size_of::<Durations>() == kpi_core::duration::DURATIONS_BYTES);
 const _: () = assert!(std::mem::size_of::<SurveyCounts>() == kpi_core::survey::SURVEY_BYTES);

@@ -7,7 +7,7 @@
 //! goes back to PostgreSQL as numeric text, so the division is PostgreSQL's own.
 
 use crate::codec::{put_i64, put_u8, Reader, FORMAT_VERSION};
-use crate::error::{checked_sum, input_error, layout_byte, KpiError, KpiErrorKind, MAX_COUNT};
+use crate::error::{checked_sum, input_error, KpiError, KpiErrorKind, MAX_COUNT};
 use serde::{Deserialize, Serialize};
 
 /// Size of the SQL value: two counts, scale and the i128 total in two halves.
@@ -194,12 +194,6 @@ impl CostTotal {
         self.set_total(add_decimals(self.total(), cost)?);
         self.costs = checked_sum(self.costs, 1)?;
         Ok(())
-    }
-
-    /// The format byte of the stored layout (the high byte of `resolved`; see [`layout_byte`]).
-    #[inline]
-    pub fn layout_byte(&self) -> u8 {
-        layout_byte(self.resolved)
     }
 
     pub fn add_resolved(&mut self) -> Result<(), KpiError> {

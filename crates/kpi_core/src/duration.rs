@@ -7,7 +7,7 @@
 //! is rounded half away from zero to the microsecond, like `round(numeric, 6)` on seconds.
 
 use crate::codec::{put_i64, put_u8, Reader, FORMAT_VERSION};
-use crate::error::{checked_sum, layout_byte, KpiError, MAX_COUNT};
+use crate::error::{checked_sum, KpiError, MAX_COUNT};
 use serde::{Deserialize, Serialize};
 
 pub const USECS_PER_DAY: i64 = 86_400_000_000;
@@ -150,12 +150,6 @@ impl Durations {
             .with_hint("A duration state needs non-negative counts and sum, and no sum without completed cases."));
         }
         Ok(self)
-    }
-
-    /// The format byte of the stored layout (the high byte of `completed`; see [`layout_byte`]).
-    #[inline]
-    pub fn layout_byte(&self) -> u8 {
-        layout_byte(self.completed)
     }
 
     pub fn to_text(&self) -> String {

@@ -94,7 +94,7 @@ pub fn checked_sum(a: i64, b: i64) -> Result<i64, KpiError> {
 }
 
 /// The format byte of a fixed-size state's stored layout: the high byte of its first 8-byte
-/// field (a counter below [`MAX_COUNT`], or the survey's tag). 0 is the layout every version
+/// field (`hits`, `completed`, `resolved`: counters below [`MAX_COUNT`]; or the survey's tag). 0 is the layout every version
 /// so far has written (format 1); a later layout sets its own version there, so that it is
 /// told apart from this one, and its code keeps reading 0.
 #[inline]

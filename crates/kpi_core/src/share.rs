@@ -4,7 +4,7 @@
 //! The state has a fixed size, so the extension keeps it as a 16-byte SQL value that the
 //! transition function updates in place.
 
-use crate::error::{checked_sum, layout_byte, KpiError, MAX_COUNT};
+use crate::error::{checked_sum, KpiError, MAX_COUNT};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -54,12 +54,6 @@ impl Share {
             .with_hint("A share state needs 0 <= hits <= total <= 72057594037927935."));
         }
         Ok(self)
-    }
-
-    /// The format byte of the stored layout (the high byte of `hits`; see [`layout_byte`]).
-    #[inline]
-    pub fn layout_byte(&self) -> u8 {
-        layout_byte(self.hits)
     }
 
     pub fn to_text(&self) -> String {
@@ -123,17 +117,10 @@ mod tests {
         assert!(big.merge(&Share { hits: 0, total: 1 }).is_err());
         assert!(big.add(false).is_err());
         // counts stay below the high byte, which holds the layout's format byte
-        assert_eq!(big.layout_byte(), 0);
+        assert_eq!(crate::error::layout_byte(big.hits), 0);
         assert!(Share::from_text(r#"{"hits":0,"total":72057594037927936}"#).is_err());
         assert!(Share::from_bytes(&[1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0]).is_err());
-        assert_eq!(
-            Share {
-                hits: 1 << 56,
-                total: 0
-            }
-            .layout_byte(),
-            1
-        );
+        assert_eq!(crate::error::layout_byte(1 << 56), 1);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! which survey it counts, so a CSAT summary can never be read as an NPS.
 
 use crate::codec::{put_i64, put_u8, Reader, FORMAT_VERSION};
-use crate::error::{checked_sum, input_error, layout_byte, KpiError, KpiErrorKind, MAX_COUNT};
+use crate::error::{checked_sum, input_error, KpiError, KpiErrorKind, MAX_COUNT};
 use serde::{Deserialize, Serialize};
 
 /// Counts kept for the longest scale (NPS, 0 to 10).
@@ -77,13 +77,6 @@ impl SurveyCounts {
             survey: survey as i64,
             counts: [0; MAX_POINTS],
         }
-    }
-
-    /// The format byte of the stored layout (the high byte of the survey tag; see
-    /// [`layout_byte`]).
-    #[inline]
-    pub fn layout_byte(&self) -> u8 {
-        layout_byte(self.survey)
     }
 
     pub fn survey(&self) -> Survey {
