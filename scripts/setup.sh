@@ -8,20 +8,8 @@
 source "$(dirname "$0")/common.sh"
 
 # sqlsmith and pgbench (postgresql-contrib) drive the stress tests (tests/client/test_stress.py).
-packages=(postgresql-15 postgresql-server-dev-15 postgresql-contrib libclang-dev clang pkg-config sudo python3 python3-venv sqlsmith)
-missing=()
-for p in "${packages[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-    step "Installing Debian packages: ${missing[*]}"
-    if [ "$(id -u)" -ne 0 ] && ! command -v sudo >/dev/null; then
-        echo "error: need root or sudo to install ${missing[*]}" >&2
-        exit 1
-    fi
-    "${SUDO[@]}" apt-get update -qq
-    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+apt_install postgresql-15 postgresql-server-dev-15 postgresql-contrib libclang-dev clang pkg-config sudo python3 \
+    python3-venv sqlsmith
 
 if ! command -v cargo >/dev/null; then
     echo "error: cargo not found; install Rust (rustup) first" >&2
@@ -33,23 +21,18 @@ if [ "$(cargo pgrx --version 2>/dev/null)" != "cargo-pgrx $PGRX_VERSION" ]; then
     cargo install cargo-pgrx --version "$PGRX_VERSION" --locked
 fi
 
-majors=("$@")
-[ ${#majors[@]} -gt 0 ] || majors=("$PG_MAJOR")
+case " ${*:-$PG_MAJOR} " in *" 18 "*) install_pg18 ;; esac
+# Point pgrx at every installed major (it keeps only what one `init` names); never let it
+# download one.
 init_args=()
 link_missing=false
-for major in $(printf '%s\n' 15 "${majors[@]}" | sort -un); do
-    if [ "$major" = 18 ]; then install_pg18; fi
+for major in "${PG_MAJORS[@]}"; do
     config=$(pg_bin_of "$major")/pg_config
+    [ -x "$config" ] || continue
     init_args+=("--pg$major" "$config")
     grep -qs "pg$major = \"$config\"" "${PGRX_HOME:-$HOME/.pgrx}/config.toml" || link_missing=true
 done
-# Point pgrx at these installations; never let it download one. Majors linked earlier stay.
 if $link_missing; then
-    for major in "${PG_MAJORS[@]}"; do
-        config=$(pg_bin_of "$major")/pg_config
-        case " ${init_args[*]} " in *" --pg$major "*) continue ;; esac
-        [ -x "$config" ] && init_args+=("--pg$major" "$config")
-    done
     step "Linking pgrx to ${init_args[*]}"
     cargo pgrx init "${init_args[@]}"
 fi

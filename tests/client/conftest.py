@@ -1,8 +1,11 @@
 """Client-side tests: a real PostgreSQL server with support_kpi installed, reached like a user
 would reach it. scripts/test.sh starts a throwaway cluster and sets PGHOST/PGPORT/PGUSER."""
 
+import contextlib
 import getpass
 import os
+import shutil
+import subprocess
 import uuid
 from pathlib import Path
 
@@ -15,17 +18,44 @@ PG_BIN = os.environ.get("SUPPORT_KPI_PG_BIN", "/usr/lib/postgresql/15/bin")
 WORK_DIR = os.environ.get("SUPPORT_KPI_WORK_DIR", f"/tmp/support_kpi-{getpass.getuser()}")
 
 
-def cluster_root(name):
-    """A fresh directory for extra clusters of a test, under the work dir, reachable by the
-    postgres user."""
-    import shutil
-    root = os.path.join(WORK_DIR, name)
+DEMO = Path(__file__).resolve().parents[2] / "demo"
+
+
+def as_owner(cmd):
+    """PostgreSQL refuses to run as root: as root, run it as the postgres user."""
+    return ["runuser", "-u", "postgres", "--"] + cmd if os.geteuid() == 0 else cmd
+
+
+@contextlib.contextmanager
+def extra_servers(group, names, base_port, *settings):
+    """Fresh PostgreSQL servers for a test (one per name, ports from base_port, Unix sockets
+    only) in WORK_DIR/group/<name>; yields {name: (socket dir, port)}. Stopped afterwards;
+    their logs stay, so the run's crash check (check_no_crash) reads them."""
+    root = os.path.join(WORK_DIR, group)
     shutil.rmtree(root, ignore_errors=True)
     os.makedirs(root)
     os.chmod(WORK_DIR, 0o755)
     os.chmod(root, 0o755)
-    return root
-DEMO = Path(__file__).resolve().parents[2] / "demo"
+    started, servers = [], {}
+    try:
+        for i, name in enumerate(names):
+            base = os.path.join(root, name)
+            os.mkdir(base)
+            if os.geteuid() == 0:
+                shutil.chown(base, "postgres", "postgres")
+            data, port = os.path.join(base, "data"), base_port + i
+            subprocess.run(as_owner([f"{PG_BIN}/initdb", "-D", data, "-U", "postgres", "-A", "trust", "--no-sync"]),
+                           check=True, capture_output=True)
+            options = " ".join([f"-p {port} -k {base} -c listen_addresses=''", *(f"-c {s}" for s in settings)])
+            subprocess.run(as_owner([f"{PG_BIN}/pg_ctl", "-D", data, "-l", os.path.join(base, "server.log"), "-w",
+                                     "-o", options, "start"]), check=True, capture_output=True)
+            started.append(data)
+            servers[name] = (base, port)
+        yield servers
+    finally:
+        for data in started:
+            subprocess.run(as_owner([f"{PG_BIN}/pg_ctl", "-D", data, "-m", "fast", "-w", "stop"]), capture_output=True)
+            shutil.rmtree(data, ignore_errors=True)
 
 
 def conninfo(dbname):

@@ -3,48 +3,24 @@ combined there with rollup(), give exactly the single-server answer: what a dist
 Postgres (Citus) does with these aggregates' states."""
 
 import os
-import shutil
-import subprocess
 
 import psycopg
 import pytest
 
-from conftest import PG_BIN, cluster_root
+from conftest import extra_servers
 
 BASE_PORT = int(os.environ.get("SUPPORT_KPI_MULTI_PORT", "5493"))
 
 
-def as_owner(cmd):
-    """PostgreSQL refuses to run as root: as root, run it as the postgres user."""
-    return ["runuser", "-u", "postgres", "--"] + cmd if os.geteuid() == 0 else cmd
-
-
 @pytest.fixture(scope="module")
 def servers():
-    root = cluster_root("multi-server")
-    started, conninfos = [], {}
-    try:
-        for i, name in enumerate(["shard_a", "shard_b", "coordinator"]):
-            base = os.path.join(root, name)
-            os.mkdir(base)
-            if os.geteuid() == 0:
-                shutil.chown(base, "postgres", "postgres")
-            data, port = os.path.join(base, "data"), BASE_PORT + i
-            subprocess.run(as_owner([f"{PG_BIN}/initdb", "-D", data, "-U", "postgres", "-A", "trust", "--no-sync"]),
-                           check=True, capture_output=True)
-            subprocess.run(as_owner([f"{PG_BIN}/pg_ctl", "-D", data, "-l", os.path.join(base, "log"), "-w", "-o",
-                                     f"-p {port} -k {base} -c listen_addresses=''", "start"]),
-                           check=True, capture_output=True)
-            started.append(data)
-            conninfo = psycopg.conninfo.make_conninfo(host=base, port=port, user="postgres", dbname="postgres")
-            with psycopg.connect(conninfo, autocommit=True) as conn:
+    conninfos = {}
+    with extra_servers("multi-server", ["shard_a", "shard_b", "coordinator"], BASE_PORT) as started:
+        for name, (host, port) in started.items():
+            conninfos[name] = psycopg.conninfo.make_conninfo(host=host, port=port, user="postgres", dbname="postgres")
+            with psycopg.connect(conninfos[name], autocommit=True) as conn:
                 conn.execute("CREATE EXTENSION support_kpi")
-            conninfos[name] = conninfo
         yield conninfos
-    finally:
-        for data in started:
-            subprocess.run(as_owner([f"{PG_BIN}/pg_ctl", "-D", data, "-m", "fast", "-w", "stop"]), capture_output=True)
-            shutil.rmtree(data, ignore_errors=True)  # the log stays for the crash check
 
 
 SCHEMA = """
