@@ -575,6 +575,114 @@ CREATE AGGREGATE interaction_summary(customer_id uuid, interaction_id uuid) (
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 
+-- The same aggregates with a boolean "has an event" (e.g. is_incident): true counts an
+-- event, false and NULL count the customer only. Concrete types, so Citus pushes them down.
+-- (A boolean given to the "any" signatures of views made before 0.4.0 counts the same way.)
+CREATE FUNCTION customer_rate_trans(customer_rate_summary, bigint, boolean) RETURNS customer_rate_summary
+    AS 'MODULE_PATHNAME', 'customer_rate_trans_int8_bool' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION customer_rate_trans(customer_rate_summary, integer, boolean) RETURNS customer_rate_summary
+    AS 'MODULE_PATHNAME', 'customer_rate_trans_int4_bool' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION customer_rate_trans(customer_rate_summary, text, boolean) RETURNS customer_rate_summary
+    AS 'MODULE_PATHNAME', 'customer_rate_trans_text_bool' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION customer_rate_trans(customer_rate_summary, uuid, boolean) RETURNS customer_rate_summary
+    AS 'MODULE_PATHNAME', 'customer_rate_trans_uuid_bool' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE incident_rate(customer_id bigint, has_incident boolean) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, FINALFUNC = incident_rate_final, PARALLEL = SAFE
+);
+CREATE AGGREGATE incident_summary(customer_id bigint, has_incident boolean) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE incident_rate(customer_id integer, has_incident boolean) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, FINALFUNC = incident_rate_final, PARALLEL = SAFE
+);
+CREATE AGGREGATE incident_summary(customer_id integer, has_incident boolean) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE incident_rate(customer_id text, has_incident boolean) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, FINALFUNC = incident_rate_final, PARALLEL = SAFE
+);
+CREATE AGGREGATE incident_summary(customer_id text, has_incident boolean) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE incident_rate(customer_id uuid, has_incident boolean) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, FINALFUNC = incident_rate_final, PARALLEL = SAFE
+);
+CREATE AGGREGATE incident_summary(customer_id uuid, has_incident boolean) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE contact_rate(customer_id bigint, has_contact boolean) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, FINALFUNC = contact_rate_final, PARALLEL = SAFE
+);
+CREATE AGGREGATE contact_summary(customer_id bigint, has_contact boolean) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE contact_rate(customer_id integer, has_contact boolean) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, FINALFUNC = contact_rate_final, PARALLEL = SAFE
+);
+CREATE AGGREGATE contact_summary(customer_id integer, has_contact boolean) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE contact_rate(customer_id text, has_contact boolean) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, FINALFUNC = contact_rate_final, PARALLEL = SAFE
+);
+CREATE AGGREGATE contact_summary(customer_id text, has_contact boolean) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE contact_rate(customer_id uuid, has_contact boolean) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, FINALFUNC = contact_rate_final, PARALLEL = SAFE
+);
+CREATE AGGREGATE contact_summary(customer_id uuid, has_contact boolean) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE interaction_rate(customer_id bigint, has_interaction boolean) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, FINALFUNC = interaction_rate_final, PARALLEL = SAFE
+);
+CREATE AGGREGATE interaction_summary(customer_id bigint, has_interaction boolean) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE interaction_rate(customer_id integer, has_interaction boolean) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, FINALFUNC = interaction_rate_final, PARALLEL = SAFE
+);
+CREATE AGGREGATE interaction_summary(customer_id integer, has_interaction boolean) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE interaction_rate(customer_id text, has_interaction boolean) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, FINALFUNC = interaction_rate_final, PARALLEL = SAFE
+);
+CREATE AGGREGATE interaction_summary(customer_id text, has_interaction boolean) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE interaction_rate(customer_id uuid, has_interaction boolean) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, FINALFUNC = interaction_rate_final, PARALLEL = SAFE
+);
+CREATE AGGREGATE interaction_summary(customer_id uuid, has_interaction boolean) (
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
+);
+
 -- Combines summaries: a union of the customers, a sum of the events.
 CREATE AGGREGATE rollup(customer_rate_summary) (
     SFUNC = customer_rate_combine, STYPE = customer_rate_summary,

@@ -270,6 +270,53 @@ CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id uuid, cont
     COMBINEFUNC = segment_rate_combine, PARALLEL = SAFE
 );
 
+-- The same with a boolean "has a contact": true counts a contact, false and NULL the
+-- customer only.
+CREATE FUNCTION segment_rate_trans(segment_rate_summary, text, bigint, boolean) RETURNS segment_rate_summary
+    AS 'MODULE_PATHNAME', 'segment_rate_trans_int8_bool' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION segment_rate_trans(segment_rate_summary, text, integer, boolean) RETURNS segment_rate_summary
+    AS 'MODULE_PATHNAME', 'segment_rate_trans_int4_bool' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION segment_rate_trans(segment_rate_summary, text, text, boolean) RETURNS segment_rate_summary
+    AS 'MODULE_PATHNAME', 'segment_rate_trans_text_bool' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION segment_rate_trans(segment_rate_summary, text, uuid, boolean) RETURNS segment_rate_summary
+    AS 'MODULE_PATHNAME', 'segment_rate_trans_uuid_bool' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE contact_rate_by_segment(segment text, customer_id bigint, has_contact boolean) (
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id bigint, has_contact boolean) (
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    COMBINEFUNC = segment_rate_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE contact_rate_by_segment(segment text, customer_id integer, has_contact boolean) (
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id integer, has_contact boolean) (
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    COMBINEFUNC = segment_rate_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE contact_rate_by_segment(segment text, customer_id text, has_contact boolean) (
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id text, has_contact boolean) (
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    COMBINEFUNC = segment_rate_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE contact_rate_by_segment(segment text, customer_id uuid, has_contact boolean) (
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id uuid, has_contact boolean) (
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    COMBINEFUNC = segment_rate_combine, PARALLEL = SAFE
+);
+
 CREATE AGGREGATE rollup(segment_rate_summary) (
     SFUNC = segment_rate_combine, STYPE = segment_rate_summary,
     COMBINEFUNC = segment_rate_combine, PARALLEL = SAFE

@@ -16,7 +16,7 @@ use crate::growing::{
 use crate::{v1_entry_points, v1_functions};
 use kpi_core::flat::Key;
 use kpi_core::{CustomerRate, KeyType};
-use pgrx::pg_sys::{Datum, FunctionCallInfo};
+use pgrx::pg_sys::{self, Datum, FunctionCallInfo};
 
 v1_functions!(
     pg_finfo_customer_rate_summary_in,
@@ -27,6 +27,10 @@ v1_functions!(
     pg_finfo_customer_rate_trans_int4,
     pg_finfo_customer_rate_trans_text,
     pg_finfo_customer_rate_trans_uuid,
+    pg_finfo_customer_rate_trans_int8_bool,
+    pg_finfo_customer_rate_trans_int4_bool,
+    pg_finfo_customer_rate_trans_text_bool,
+    pg_finfo_customer_rate_trans_uuid_bool,
     pg_finfo_customer_rate_combine,
     pg_finfo_customer_rate_per_1000,
     pg_finfo_customer_rate_per_100,
@@ -51,9 +55,58 @@ pub unsafe fn key_uuid(d: Datum) -> Key<'static> {
     Key::Uuid(*d.cast_mut_ptr::<[u8; 16]>())
 }
 
-/// `customer_rate_trans(state, customer, event "any")`, not STRICT: a row with a customer
-/// and a NULL event (a customer without events in a LEFT JOIN) still adds the customer.
-unsafe fn customer_trans(fcinfo: FunctionCallInfo, key_type: KeyType, key_of: KeyOf) -> Datum {
+/// Whether the event argument `n` of a row counts as an event.
+pub type EventOf = unsafe fn(FunctionCallInfo, usize) -> bool;
+
+/// The event argument of the signatures with an event key (bigint, integer, text, uuid, or
+/// "any"): an event when not NULL, except a boolean, which is an event when true. A boolean
+/// passed to the "any" signature (views made before 0.4.0 have it) counts like the boolean
+/// signature, so a view, its dump and a new query give one answer.
+pub unsafe fn event_key(fcinfo: FunctionCallInfo, n: usize) -> bool {
+    if event_is_boolean(fcinfo, n) {
+        event_flag(fcinfo, n)
+    } else {
+        arg(fcinfo, n).is_some()
+    }
+}
+
+/// The event argument of the boolean signatures, "has an event": an event when true; false
+/// and NULL add the customer only.
+pub unsafe fn event_flag(fcinfo: FunctionCallInfo, n: usize) -> bool {
+    arg(fcinfo, n).is_some_and(|d| d.value() & 0xff != 0)
+}
+
+static BOOLEAN_EVENT: u8 = 1;
+static OTHER_EVENT: u8 = 0;
+
+/// Whether the call's event argument is declared boolean, looked up once per call site and
+/// kept in `fn_extra`. A caller without an expression (Citus's worker_partial_agg runs the
+/// function by OID) only reaches the concrete signatures, whose type is in their symbol.
+unsafe fn event_is_boolean(fcinfo: FunctionCallInfo, n: usize) -> bool {
+    let flinfo = (*fcinfo).flinfo;
+    if flinfo.is_null() {
+        return false;
+    }
+    if (*flinfo).fn_extra.is_null() {
+        let is_bool = pg_sys::get_fn_expr_argtype(flinfo, n as i32) == pg_sys::BOOLOID;
+        let marker = if is_bool {
+            &BOOLEAN_EVENT
+        } else {
+            &OTHER_EVENT
+        };
+        (*flinfo).fn_extra = marker as *const u8 as *mut std::ffi::c_void;
+    }
+    std::ptr::eq((*flinfo).fn_extra as *const u8, &BOOLEAN_EVENT)
+}
+
+/// `customer_rate_trans(state, customer, event)`, not STRICT: a row with a customer and no
+/// event (a NULL event key of a LEFT JOIN, or a false "has an event") still adds the customer.
+unsafe fn customer_trans(
+    fcinfo: FunctionCallInfo,
+    key_type: KeyType,
+    key_of: KeyOf,
+    event_of: EventOf,
+) -> Datum {
     if !called_as_aggregate(fcinfo) {
         not_in_aggregate("customer_rate_trans");
     }
@@ -61,7 +114,7 @@ unsafe fn customer_trans(fcinfo: FunctionCallInfo, key_type: KeyType, key_of: Ke
     let Some(customer) = arg(fcinfo, 1) else {
         return current.unwrap_or_else(|| return_null(fcinfo));
     };
-    let has_event = arg(fcinfo, 2).is_some();
+    let has_event = event_of(fcinfo, 2);
     let mut st = Updating::begin(Kind::Customer, current, key_type);
     let key = key_of(customer);
     st.insert(|t| t.insert_customer(key));
@@ -72,10 +125,14 @@ unsafe fn customer_trans(fcinfo: FunctionCallInfo, key_type: KeyType, key_of: Ke
 }
 
 v1_entry_points! {
-    customer_rate_trans_int8 => customer_trans(KeyType::Int, key_int8);
-    customer_rate_trans_int4 => customer_trans(KeyType::Int, key_int4);
-    customer_rate_trans_text => customer_trans(KeyType::Text, key_text);
-    customer_rate_trans_uuid => customer_trans(KeyType::Uuid, key_uuid);
+    customer_rate_trans_int8 => customer_trans(KeyType::Int, key_int8, event_key);
+    customer_rate_trans_int4 => customer_trans(KeyType::Int, key_int4, event_key);
+    customer_rate_trans_text => customer_trans(KeyType::Text, key_text, event_key);
+    customer_rate_trans_uuid => customer_trans(KeyType::Uuid, key_uuid, event_key);
+    customer_rate_trans_int8_bool => customer_trans(KeyType::Int, key_int8, event_flag);
+    customer_rate_trans_int4_bool => customer_trans(KeyType::Int, key_int4, event_flag);
+    customer_rate_trans_text_bool => customer_trans(KeyType::Text, key_text, event_flag);
+    customer_rate_trans_uuid_bool => customer_trans(KeyType::Uuid, key_uuid, event_flag);
     // events * 1000.0 / customers (incidents per 1,000 customers)
     customer_rate_per_1000 => customer_rate(c"1000.0");
     // events * 100.0 / customers (contacts or interactions per 100 customers, a percentage)

@@ -3,7 +3,9 @@
 //! `kpi_core::SegmentRate` (text and binary forms); the SQL, including the final function
 //! that adds each segment's rate and band, is `sql/segment_rate.sql`.
 
-use crate::customer_rate::{key_int4, key_int8, key_text, key_uuid, KeyOf};
+use crate::customer_rate::{
+    event_flag, event_key, key_int4, key_int8, key_text, key_uuid, EventOf, KeyOf,
+};
 use crate::fmgr::{
     arg, ascii_json, called_as_aggregate, cstring_datum, not_in_aggregate, return_null,
     server_to_utf8, strict_arg, varlena_bytes, OrRaise,
@@ -25,13 +27,22 @@ v1_functions!(
     pg_finfo_segment_rate_trans_int4,
     pg_finfo_segment_rate_trans_text,
     pg_finfo_segment_rate_trans_uuid,
+    pg_finfo_segment_rate_trans_int8_bool,
+    pg_finfo_segment_rate_trans_int4_bool,
+    pg_finfo_segment_rate_trans_text_bool,
+    pg_finfo_segment_rate_trans_uuid_bool,
     pg_finfo_segment_rate_combine,
     pg_finfo_segment_rate_counts,
 );
 
-/// `segment_rate_trans(state, segment text, customer, event "any")`, not STRICT: rows with
-/// a NULL segment or customer are skipped; a NULL event still adds the customer.
-unsafe fn segment_trans(fcinfo: FunctionCallInfo, key_type: KeyType, key_of: KeyOf) -> Datum {
+/// `segment_rate_trans(state, segment text, customer, event)`, not STRICT: rows with a NULL
+/// segment or customer are skipped; a row without an event still adds the customer.
+unsafe fn segment_trans(
+    fcinfo: FunctionCallInfo,
+    key_type: KeyType,
+    key_of: KeyOf,
+    event_of: EventOf,
+) -> Datum {
     if !called_as_aggregate(fcinfo) {
         not_in_aggregate("segment_rate_trans");
     }
@@ -39,7 +50,7 @@ unsafe fn segment_trans(fcinfo: FunctionCallInfo, key_type: KeyType, key_of: Key
     let (Some(segment), Some(customer)) = (arg(fcinfo, 1), arg(fcinfo, 2)) else {
         return current.unwrap_or_else(|| return_null(fcinfo));
     };
-    let events = arg(fcinfo, 3).is_some() as i64;
+    let events = event_of(fcinfo, 3) as i64;
     let mut st = Updating::begin(Kind::Segment, current, key_type);
     let name = varlena_bytes(segment);
     let key = key_of(customer);
@@ -48,10 +59,14 @@ unsafe fn segment_trans(fcinfo: FunctionCallInfo, key_type: KeyType, key_of: Key
 }
 
 v1_entry_points! {
-    segment_rate_trans_int8 => segment_trans(KeyType::Int, key_int8);
-    segment_rate_trans_int4 => segment_trans(KeyType::Int, key_int4);
-    segment_rate_trans_text => segment_trans(KeyType::Text, key_text);
-    segment_rate_trans_uuid => segment_trans(KeyType::Uuid, key_uuid);
+    segment_rate_trans_int8 => segment_trans(KeyType::Int, key_int8, event_key);
+    segment_rate_trans_int4 => segment_trans(KeyType::Int, key_int4, event_key);
+    segment_rate_trans_text => segment_trans(KeyType::Text, key_text, event_key);
+    segment_rate_trans_uuid => segment_trans(KeyType::Uuid, key_uuid, event_key);
+    segment_rate_trans_int8_bool => segment_trans(KeyType::Int, key_int8, event_flag);
+    segment_rate_trans_int4_bool => segment_trans(KeyType::Int, key_int4, event_flag);
+    segment_rate_trans_text_bool => segment_trans(KeyType::Text, key_text, event_flag);
+    segment_rate_trans_uuid_bool => segment_trans(KeyType::Uuid, key_uuid, event_flag);
     segment_rate_combine => combine(Kind::Segment, "segment_rate_combine");
     segment_rate_summary_in => summary_in::<SegmentRate>();
     segment_rate_summary_out => summary_out::<SegmentRate>();

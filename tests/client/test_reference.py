@@ -81,15 +81,22 @@ PER_CUSTOMER = [
     ("incident_rate(c.id, e.id)", "count(e.id) FILTER (WHERE c.id IS NOT NULL) * 1000.0 / nullif(count(DISTINCT c.id), 0)"),
     ("contact_rate(c.id, e.id)", "count(e.id) FILTER (WHERE c.id IS NOT NULL) * 100.0 / nullif(count(DISTINCT c.id), 0)"),
     ("interaction_rate(c.id, e.id)", "count(e.id) FILTER (WHERE c.id IS NOT NULL) * 100.0 / nullif(count(DISTINCT c.id), 0)"),
+    # a boolean "has an event": true counts, false and NULL count the customer only
+    ("incident_rate(c.id, e.escalated)",
+     "count(*) FILTER (WHERE e.escalated AND c.id IS NOT NULL) * 1000.0 / nullif(count(DISTINCT c.id), 0)"),
+    ("contact_rate(c.id, e.escalated)",
+     "count(*) FILTER (WHERE e.escalated AND c.id IS NOT NULL) * 100.0 / nullif(count(DISTINCT c.id), 0)"),
 ]
 ESCALATION = ("escalation_rate(escalated)", "count(*) FILTER (WHERE escalated) * 100.0 / nullif(count(escalated), 0)")
 
-SEGMENT_REFERENCE = f"""
+SEGMENT_REFERENCE = """
     SELECT jsonb_object_agg(segment, jsonb_build_object(
                'customers', customers, 'contacts', contacts, 'rate', rate, 'band', kpi_band('contact_rate', rate)))::text
-    FROM (SELECT c.segment, count(DISTINCT c.id) AS customers, count(e.id) AS contacts,
-                 count(e.id) * 100.0 / count(DISTINCT c.id) AS rate
-          {JOIN} WHERE c.segment IS NOT NULL AND c.id IS NOT NULL GROUP BY c.segment) s"""
+    FROM (SELECT c.segment, count(DISTINCT c.id) AS customers, {contacts} AS contacts,
+                 {contacts} * 100.0 / count(DISTINCT c.id) AS rate
+          """ + JOIN + " WHERE c.segment IS NOT NULL AND c.id IS NOT NULL GROUP BY c.segment) s"
+# the event argument of contact_rate_by_segment and the count it stands for
+SEGMENT_EVENTS = {"e.id": "count(e.id)", "e.escalated": "count(*) FILTER (WHERE e.escalated)"}
 
 
 def ours_and_reference(conn, ours_sql, reference_sql):
@@ -154,11 +161,12 @@ def test_escalation_rate_equals_reference(conn, tables, seed):
 @pytest.mark.parametrize("seed", SEEDS)
 def test_contact_rate_by_segment_equals_reference(conn, tables, seed, key_type):
     tables(seed, key_type)
-    ours = f"SELECT contact_rate_by_segment(c.segment, c.id, e.id)::text {JOIN}"
-    ref, serial, parallel, plan = ours_and_reference(conn, ours, SEGMENT_REFERENCE)
-    assert serial == ref
-    assert parallel == ref, plan
-    assert_partial(plan, seed)
+    for event, count in SEGMENT_EVENTS.items():
+        ours = f"SELECT contact_rate_by_segment(c.segment, c.id, {event})::text {JOIN}"
+        ref, serial, parallel, plan = ours_and_reference(conn, ours, SEGMENT_REFERENCE.format(contacts=count))
+        assert serial == ref, event
+        assert parallel == ref, (event, plan)
+        assert_partial(plan, seed)
 
 
 def test_parallel_workers_really_combine_states(conn):

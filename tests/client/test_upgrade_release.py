@@ -29,7 +29,7 @@ CURRENT = os.environ.get("SUPPORT_KPI_CURRENT_PACKAGE")
 pytestmark = pytest.mark.skipif(
     not (PREVIOUS and CURRENT),
     reason="needs the previous release's package: scripts/test.sh builds it where that release was built "
-           "for this PostgreSQL major (sql/released/commits: 0.1.0 and 0.2.0 were built for 15 only)")
+           "for this PostgreSQL major (sql/released/commits)")
 
 # Every state type of the previous release, stored in a user table; day = g % 3.
 STORE = """
@@ -127,5 +127,70 @@ def test_previous_release_updates_on_a_running_server_and_keeps_stored_summaries
             assert read_all(c) == after_insert
             assert c.execute(ONE_ROW, [9]).fetchall() == before[1]
             assert c.execute("SELECT band_edges::text FROM kpi_catalog WHERE kpi = 'incident_rate'").fetchone() == ("{4,9}",)
+    finally:
+        install(CURRENT)
+
+
+# A boolean event made on a release before 0.4.0 goes to the "any" signature, kept by a view.
+FLAGGED = """
+CREATE TABLE flagged_events AS
+SELECT g % 40 AS customer_id, g % 3 = 0 AS is_incident, (ARRAY['north', 'south'])[1 + g % 2] AS segment
+FROM generate_series(1, 500) g;
+INSERT INTO flagged_events VALUES (41, NULL, 'north'), (42, false, 'south');
+CREATE VIEW flagged_report AS
+SELECT incident_rate(customer_id, is_incident) AS incidents,
+       contact_rate_by_segment(segment, customer_id, is_incident)::text AS by_segment
+FROM flagged_events;
+"""
+# The same without the aggregates: true counts as an event, false and NULL do not.
+FLAGGED_REFERENCE = """
+SELECT (SELECT count(*) FILTER (WHERE is_incident) * 1000.0 / count(DISTINCT customer_id) FROM flagged_events),
+       (SELECT jsonb_object_agg(segment, jsonb_build_object('customers', n, 'contacts', k, 'rate', k * 100.0 / n,
+                                                            'band', kpi_band('contact_rate', k * 100.0 / n)))::text
+        FROM (SELECT segment, count(DISTINCT customer_id) AS n, count(*) FILTER (WHERE is_incident) AS k
+              FROM flagged_events GROUP BY segment) s)
+"""
+FLAGGED_QUERY = """
+SELECT incident_rate(customer_id, is_incident), contact_rate_by_segment(segment, customer_id, is_incident)::text
+FROM flagged_events
+"""
+# The argument types of the aggregates the view calls.
+VIEW_AGGREGATES = """
+SELECT DISTINCT p.proname, pg_get_function_identity_arguments(p.oid)
+FROM pg_depend d JOIN pg_rewrite r ON d.classid = 'pg_rewrite'::regclass AND d.objid = r.oid
+JOIN pg_proc p ON d.refclassid = 'pg_proc'::regclass AND d.refobjid = p.oid
+WHERE r.ev_class = 'flagged_report'::regclass AND p.prokind = 'a' ORDER BY 1
+"""
+
+
+def test_a_boolean_event_counts_when_true_in_old_views_new_queries_and_restores(admin, new_database, tmp_path):
+    db = new_database(extension=False)
+    try:
+        install(PREVIOUS)
+        with psycopg.connect(conninfo(db), autocommit=True) as c:
+            c.execute("CREATE EXTENSION support_kpi")
+            c.execute(FLAGGED)
+            # before 0.4.0 every non-NULL boolean, false included, was an event
+            old = c.execute("SELECT incidents FROM flagged_report").fetchone()[0]
+            assert old == c.execute("SELECT count(is_incident) * 1000.0 / count(DISTINCT customer_id) "
+                                    "FROM flagged_events").fetchone()[0]
+        install(CURRENT)
+        with psycopg.connect(conninfo(db), autocommit=True) as c:
+            c.execute("ALTER EXTENSION support_kpi UPDATE")
+            assert [args for _, args in c.execute(VIEW_AGGREGATES)] == [
+                'segment text, customer_id integer, contact_id "any"', 'customer_id integer, incident_id "any"']
+            expected = c.execute(FLAGGED_REFERENCE).fetchone()
+            assert expected[0] != old
+            assert c.execute("SELECT * FROM flagged_report").fetchone() == expected
+            assert c.execute(FLAGGED_QUERY).fetchone() == expected
+        dump = tmp_path / "flagged.dump"
+        subprocess.run([f"{PG_BIN}/pg_dump", "-Fc", "-f", str(dump), conninfo(db)], check=True)
+        restored = new_database(extension=False)
+        subprocess.run([f"{PG_BIN}/pg_restore", "--exit-on-error", "-d", conninfo(restored), str(dump)], check=True)
+        with psycopg.connect(conninfo(restored), autocommit=True) as c:
+            # the restored view resolves to the boolean signature, with the same answer
+            assert [args for _, args in c.execute(VIEW_AGGREGATES)] == [
+                "segment text, customer_id integer, has_contact boolean", "customer_id integer, has_incident boolean"]
+            assert c.execute("SELECT * FROM flagged_report").fetchone() == expected
     finally:
         install(CURRENT)

@@ -6,7 +6,8 @@
 
 use crate::codec::{put_i64, Reader, FORMAT_VERSION};
 use crate::error::{checked_sum, KpiError};
-use crate::keys::{KeySet, KeyType};
+use crate::keys::{not_utf8_key, KeySet, KeyType};
+use crate::text_form;
 use serde_json::{json, Map, Value};
 use std::io::Write;
 
@@ -124,8 +125,20 @@ impl CustomerRate {
         Ok(state)
     }
 
-    /// Text form, e.g. `{"key_type":"bigint","events":3,"customers":[1,2]}`.
+    /// Text form, e.g. `{"key_type":"bigint","events":3,"customers":[1,2]}`, keys sorted.
     pub fn to_text(&self) -> Result<String, KpiError> {
+        let mut out = String::from("{\"key_type\":\"");
+        out.push_str(self.key_type().name());
+        out.push_str("\",");
+        text_form::write_body(&mut out, self).map_err(|_| not_utf8_key())?;
+        out.push('}');
+        Ok(out)
+    }
+
+    /// The text form built as a `serde_json::Value`: the definition [`CustomerRate::to_text`]
+    /// is tested against.
+    #[doc(hidden)]
+    pub fn to_text_via_json(&self) -> Result<String, KpiError> {
         let mut doc = Map::new();
         doc.insert("key_type".into(), json!(self.key_type().name()));
         doc.extend(self.body_to_json()?);
@@ -133,6 +146,16 @@ impl CustomerRate {
     }
 
     pub fn from_text(text: &str) -> Result<Self, KpiError> {
+        match text_form::parse_customer_rate(text) {
+            Some(state) => Ok(state),
+            None => Self::from_text_via_json(text),
+        }
+    }
+
+    /// The general reader of the text form, for any JSON: the definition the fast reader
+    /// ([`text_form::parse_customer_rate`]) is tested against, and its fallback.
+    #[doc(hidden)]
+    pub fn from_text_via_json(text: &str) -> Result<Self, KpiError> {
         let parse = || -> Result<Self, KpiError> {
             let doc: Value =
                 serde_json::from_str(text).map_err(|e| KpiError::invalid_text(e.to_string()))?;

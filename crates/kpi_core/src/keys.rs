@@ -246,10 +246,9 @@ impl KeySet {
             KeySet::Text(s) => {
                 let mut keys = Vec::with_capacity(s.len());
                 for key in sorted(s.iter().cloned()) {
-                    keys.push(Value::from(String::from_utf8(key.into_vec()).map_err(|_| {
-                        KpiError::invalid_text("a text customer key is not valid UTF-8")
-                            .with_hint("The text form of a state needs a UTF8 database; the binary form has no such limit.")
-                    })?));
+                    keys.push(Value::from(
+                        String::from_utf8(key.into_vec()).map_err(|_| not_utf8_key())?,
+                    ));
                 }
                 keys
             }
@@ -386,6 +385,13 @@ pub fn key_type_mismatch(a: KeyType, b: KeyType) -> KpiError {
         ),
     )
     .with_hint("Compute every partial state with the same customer key type.")
+}
+
+/// The error for a text key that the text form cannot hold.
+pub fn not_utf8_key() -> KpiError {
+    KpiError::invalid_text("a text customer key is not valid UTF-8").with_hint(
+        "The text form of a state needs a UTF8 database; the binary form has no such limit.",
+    )
 }
 
 fn sorted<T: Ord>(items: impl Iterator<Item = T>) -> Vec<T> {

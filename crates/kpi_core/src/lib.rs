@@ -16,6 +16,7 @@ pub mod keys;
 pub mod segment_rate;
 pub mod share;
 pub mod survey;
+pub mod text_form;
 pub mod wilson;
 
 pub use cost::{CostTotal, Decimal};

@@ -4,7 +4,8 @@
 use crate::codec::{put_bytes, put_i64, put_len, put_u8, Reader, FORMAT_VERSION};
 use crate::customer_rate::{key_type_of, with_context, CustomerRate};
 use crate::error::KpiError;
-use crate::keys::{key_type_mismatch, KeyType};
+use crate::keys::{key_type_mismatch, not_utf8_key, KeyType};
+use crate::text_form;
 use hashbrown::HashMap;
 use serde_json::{json, Map, Value};
 use std::io::Write;
@@ -105,18 +106,48 @@ impl SegmentRate {
     /// Text form, e.g.
     /// `{"key_type":"bigint","segments":{"retail":{"events":1,"customers":[4,9]}}}`.
     pub fn to_text(&self) -> Result<String, KpiError> {
+        let mut out = String::from("{\"key_type\":\"");
+        out.push_str(self.key_type.name());
+        out.push_str("\",\"segments\":{");
+        for (i, (name, _, _)) in self.counts().into_iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            text_form::push_string(
+                &mut out,
+                std::str::from_utf8(name).map_err(|_| not_utf8_name())?,
+            );
+            out.push_str(":{");
+            text_form::write_body(&mut out, &self.segments[name]).map_err(|_| not_utf8_key())?;
+            out.push('}');
+        }
+        out.push_str("}}");
+        Ok(out)
+    }
+
+    /// The text form built as a `serde_json::Value`: the definition [`SegmentRate::to_text`]
+    /// is tested against.
+    #[doc(hidden)]
+    pub fn to_text_via_json(&self) -> Result<String, KpiError> {
         let mut segments = Map::new();
         for (name, _, _) in self.counts() {
-            let key = String::from_utf8(name.to_vec()).map_err(|_| {
-                KpiError::invalid_text("a segment name is not valid UTF-8")
-                    .with_hint("The text form of a state needs a UTF8 database; the binary form has no such limit.")
-            })?;
+            let key = String::from_utf8(name.to_vec()).map_err(|_| not_utf8_name())?;
             segments.insert(key, Value::Object(self.segments[name].body_to_json()?));
         }
         Ok(json!({"key_type": self.key_type.name(), "segments": segments}).to_string())
     }
 
     pub fn from_text(text: &str) -> Result<Self, KpiError> {
+        match text_form::parse_segment_rate(text) {
+            Some(state) => Ok(state),
+            None => Self::from_text_via_json(text),
+        }
+    }
+
+    /// The general reader of the text form, for any JSON: the definition the fast reader
+    /// ([`text_form::parse_segment_rate`]) is tested against, and its fallback.
+    #[doc(hidden)]
+    pub fn from_text_via_json(text: &str) -> Result<Self, KpiError> {
         let parse = || -> Result<Self, KpiError> {
             let doc: Value =
                 serde_json::from_str(text).map_err(|e| KpiError::invalid_text(e.to_string()))?;
@@ -142,6 +173,12 @@ impl SegmentRate {
             KpiError { hint: Some(hint.into()), ..e }
         })
     }
+}
+
+fn not_utf8_name() -> KpiError {
+    KpiError::invalid_text("a segment name is not valid UTF-8").with_hint(
+        "The text form of a state needs a UTF8 database; the binary form has no such limit.",
+    )
 }
 
 #[cfg(test)]

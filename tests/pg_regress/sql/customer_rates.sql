@@ -31,6 +31,11 @@ SELECT incident_rate(c, i::bigint) AS bigint_event, incident_rate(c, i) AS int_e
        incident_rate(c, CASE WHEN i IS NOT NULL THEN NULL END) AS untyped_null
 FROM (VALUES (1::bigint, 10), (1, 11), (2, NULL), (3, 12)) v(c, i);
 SELECT incident_rate(1, NULL), contact_rate_by_segment('a', 1, NULL);
+-- a boolean "has an event": true counts an event, false and NULL the customer only
+-- (customer 1: two events; 2, 3: none): 2 / 3 customers
+SELECT incident_rate(c, flag), contact_rate(c::text, flag), interaction_summary(c, flag),
+       contact_rate_by_segment('all', c, flag) ->> 'all' AS by_segment
+FROM (VALUES (1::bigint, true), (1, true), (1, false), (2, false), (3, NULL)) v(c, flag);
 SELECT p.oid::regprocedure AS aggregate FROM pg_proc p
 WHERE p.proname IN ('incident_rate', 'contact_rate_by_segment') AND p.prokind = 'a'
 ORDER BY p.oid::regprocedure::text;
