@@ -683,6 +683,43 @@ CREATE AGGREGATE interaction_summary(customer_id uuid, has_interaction boolean) 
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 
+-- The counts behind a per-customer rate, and its exact Poisson (Garwood) interval: how noisy
+-- the rate is. incident_rate_ci(incident_summary(c.id, t.id)) -> (lower, upper), per 1,000
+-- customers; 0 incidents among 100 customers gives 0 to 36.9.
+CREATE FUNCTION customer_count(summary customer_rate_summary) RETURNS bigint
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION event_count(summary customer_rate_summary) RETURNS bigint
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION poisson_rate_bound(events bigint, exposure bigint, scale float8, confidence float8, upper boolean)
+    RETURNS float8 AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION incident_rate_ci(summary customer_rate_summary, confidence float8 DEFAULT 0.95,
+                                 OUT lower numeric, OUT upper numeric)
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT @extschema@.poisson_rate_bound(@extschema@.event_count(summary), @extschema@.customer_count(summary),
+                                          1000, confidence, false)::numeric,
+           @extschema@.poisson_rate_bound(@extschema@.event_count(summary), @extschema@.customer_count(summary),
+                                          1000, confidence, true)::numeric;
+END;
+CREATE FUNCTION contact_rate_ci(summary customer_rate_summary, confidence float8 DEFAULT 0.95,
+                                OUT lower numeric, OUT upper numeric)
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT @extschema@.poisson_rate_bound(@extschema@.event_count(summary), @extschema@.customer_count(summary),
+                                          100, confidence, false)::numeric,
+           @extschema@.poisson_rate_bound(@extschema@.event_count(summary), @extschema@.customer_count(summary),
+                                          100, confidence, true)::numeric;
+END;
+CREATE FUNCTION interaction_rate_ci(summary customer_rate_summary, confidence float8 DEFAULT 0.95,
+                                    OUT lower numeric, OUT upper numeric)
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT @extschema@.poisson_rate_bound(@extschema@.event_count(summary), @extschema@.customer_count(summary),
+                                          100, confidence, false)::numeric,
+           @extschema@.poisson_rate_bound(@extschema@.event_count(summary), @extschema@.customer_count(summary),
+                                          100, confidence, true)::numeric;
+END;
+
 -- Combines summaries: a union of the customers, a sum of the events.
 CREATE AGGREGATE rollup(customer_rate_summary) (
     SFUNC = customer_rate_combine, STYPE = customer_rate_summary,

@@ -324,3 +324,18 @@ CREATE AGGREGATE rollup(segment_rate_summary) (
 CREATE FUNCTION contact_rate_by_segment(summary segment_rate_summary) RETURNS jsonb
     LANGUAGE sql STABLE STRICT PARALLEL SAFE
     RETURN @extschema@.contact_rate_by_segment_final(summary);
+
+-- Each segment's contact rate interval (exact Poisson, like contact_rate_ci), one row per
+-- segment in name order.
+CREATE FUNCTION contact_rate_by_segment_ci(summary segment_rate_summary, confidence float8 DEFAULT 0.95)
+RETURNS TABLE (segment text, lower numeric, upper numeric)
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT s.key,
+           @extschema@.poisson_rate_bound((s.value ->> 'events')::bigint, (s.value ->> 'customers')::bigint,
+                                          100, confidence, false)::numeric,
+           @extschema@.poisson_rate_bound((s.value ->> 'events')::bigint, (s.value ->> 'customers')::bigint,
+                                          100, confidence, true)::numeric
+    FROM jsonb_each(@extschema@.segment_rate_counts(summary)) s
+    ORDER BY s.key;
+END;

@@ -54,6 +54,9 @@ CREATE AGGREGATE rollup(share_summary) (
 );
 CREATE FUNCTION escalation_rate(summary share_summary) RETURNS numeric
     AS 'MODULE_PATHNAME', 'share_percent' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+-- The cases behind a share (its denominator).
+CREATE FUNCTION case_count(summary share_summary) RETURNS bigint
+    AS 'MODULE_PATHNAME', 'share_total' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 -- The Wilson score interval of the rate of a summary, in percent: how noisy the rate is.
 -- escalation_rate_ci(escalation_summary(escalated)) -> (lower, upper); 1 of 12 gives 1.49 to 35.39.

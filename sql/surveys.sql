@@ -78,3 +78,30 @@ CREATE AGGREGATE rollup(survey_summary) (
     SFUNC = survey_combine, STYPE = survey_summary,
     COMBINEFUNC = survey_combine, PARALLEL = SAFE
 );
+
+-- Intervals of the survey scores, in each score's unit: nps_ci (adjusted Wald, -100 to 100),
+-- csat_ci (Wilson, %), ces_ci (Student's t of the mean, within 1-7; NULL below two answers).
+CREATE FUNCTION survey_nps_bound(survey_summary, float8, boolean) RETURNS float8
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION survey_csat_bound(survey_summary, float8, boolean) RETURNS float8
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION survey_ces_bound(survey_summary, float8, boolean) RETURNS float8
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION nps_ci(summary survey_summary, confidence float8 DEFAULT 0.95, OUT lower numeric, OUT upper numeric)
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT @extschema@.survey_nps_bound(summary, confidence, false)::numeric,
+           @extschema@.survey_nps_bound(summary, confidence, true)::numeric;
+END;
+CREATE FUNCTION csat_ci(summary survey_summary, confidence float8 DEFAULT 0.95, OUT lower numeric, OUT upper numeric)
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT @extschema@.survey_csat_bound(summary, confidence, false)::numeric,
+           @extschema@.survey_csat_bound(summary, confidence, true)::numeric;
+END;
+CREATE FUNCTION ces_ci(summary survey_summary, confidence float8 DEFAULT 0.95, OUT lower numeric, OUT upper numeric)
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT @extschema@.survey_ces_bound(summary, confidence, false)::numeric,
+           @extschema@.survey_ces_bound(summary, confidence, true)::numeric;
+END;

@@ -7,8 +7,8 @@
 //! into the set of distinct customers inside it, in the aggregate's own memory.
 
 use crate::fmgr::{
-    arg, called_as_aggregate, not_in_aggregate, rate_datum, return_null, strict_arg, varlena_bytes,
-    OrRaise,
+    arg, bound_datum, called_as_aggregate, confidence_arg, not_in_aggregate, rate_datum,
+    return_null, strict_arg, varlena_bytes, OrRaise,
 };
 use crate::growing::{
     combine, summary_in, summary_out, summary_recv, summary_send, with_view, Kind, Updating,
@@ -34,6 +34,9 @@ v1_functions!(
     pg_finfo_customer_rate_combine,
     pg_finfo_customer_rate_per_1000,
     pg_finfo_customer_rate_per_100,
+    pg_finfo_customer_count,
+    pg_finfo_event_count,
+    pg_finfo_poisson_rate_bound,
 );
 
 /// Reads a customer key datum of one SQL type.
@@ -149,4 +152,48 @@ unsafe fn customer_rate(fcinfo: FunctionCallInfo, scale: &std::ffi::CStr) -> Dat
         (v.events(), v.count())
     });
     rate_datum(fcinfo, events, customers, scale)
+}
+
+/// `customer_count(customer_rate_summary)`: the distinct customers counted.
+unsafe fn customers_of(fcinfo: FunctionCallInfo) -> Datum {
+    Datum::from(with_view(Kind::Customer, strict_arg(fcinfo, 0), |v| {
+        v.count()
+    }))
+}
+
+/// `event_count(customer_rate_summary)`: the events counted.
+unsafe fn events_of(fcinfo: FunctionCallInfo) -> Datum {
+    Datum::from(with_view(Kind::Customer, strict_arg(fcinfo, 0), |v| {
+        v.events()
+    }))
+}
+
+/// `poisson_rate_bound(events bigint, exposure bigint, scale float8, confidence float8,
+/// upper boolean)`: a bound of the exact Poisson (Garwood) interval of `events / exposure *
+/// scale`; NULL when the exposure is 0.
+unsafe fn poisson_bound(fcinfo: FunctionCallInfo) -> Datum {
+    let events = strict_arg(fcinfo, 0).value() as i64;
+    let exposure = strict_arg(fcinfo, 1).value() as i64;
+    let scale = f64::from_bits(strict_arg(fcinfo, 2).value() as u64);
+    let confidence = confidence_arg(fcinfo, 3);
+    let upper = strict_arg(fcinfo, 4).value() != 0;
+    if events < 0 || exposure < 0 || !scale.is_finite() {
+        crate::fmgr::raise_with(
+            pgrx::PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
+            format!(
+                "poisson_rate_bound({events}, {exposure}, {scale}): counts must not be negative"
+            ),
+            Some(
+                "Pass the events, then the customers (or other exposure) they happened to.".into(),
+            ),
+        );
+    }
+    let interval = kpi_core::intervals::rate_interval(events, exposure, 1.0, confidence);
+    bound_datum(fcinfo, interval, upper, scale)
+}
+
+v1_entry_points! {
+    customer_count => customers_of();
+    event_count => events_of();
+    poisson_rate_bound => poisson_bound();
 }

@@ -400,3 +400,30 @@ unsafe fn cached_numeric(fcinfo: FunctionCallInfo, literal: &CStr) -> Datum {
     }
     Datum::from((*flinfo).fn_extra)
 }
+
+/// The confidence level in argument `n` (float8), refused unless strictly between 0 and 1.
+pub unsafe fn confidence_arg(fcinfo: FunctionCallInfo, n: usize) -> f64 {
+    let confidence = f64::from_bits(strict_arg(fcinfo, n).value() as u64);
+    if !(confidence > 0.0 && confidence < 1.0) {
+        raise_with(
+            PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
+            format!("confidence level {confidence} is not between 0 and 1"),
+            Some("Give the two-sided confidence level as a fraction, e.g. 0.95.".into()),
+        );
+    }
+    confidence
+}
+
+/// One bound of an interval as a float8 datum (`upper` picks it, `scale` multiplies it), or
+/// NULL when there is no interval (nothing counted).
+pub unsafe fn bound_datum(
+    fcinfo: FunctionCallInfo,
+    interval: Option<(f64, f64)>,
+    upper: bool,
+    scale: f64,
+) -> Datum {
+    match interval {
+        Some((lo, hi)) => Datum::from((if upper { hi } else { lo } * scale).to_bits()),
+        None => return_null(fcinfo),
+    }
+}

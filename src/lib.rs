@@ -65,6 +65,16 @@ pgrx::extension_sql_file!(
     name = "resolution_cost",
     requires = ["surveys"]
 );
+pgrx::extension_sql_file!(
+    "../sql/kpi_verdict.sql",
+    name = "kpi_verdict",
+    requires = ["resolution_cost"]
+);
+pgrx::extension_sql_file!(
+    "../sql/kpi_history.sql",
+    name = "kpi_history",
+    requires = ["kpi_verdict"]
+);
 
 /// Called once when a backend loads the library.
 ///

@@ -10,13 +10,12 @@
 use crate::fixed::{
     fixed_arg, fixed_combine, fixed_in, fixed_out, fixed_recv, fixed_send, update_fixed,
 };
-use crate::fmgr::{raise_with, rate_datum, return_null, strict_arg};
+use crate::fmgr::{bound_datum, confidence_arg, rate_datum, strict_arg};
 use crate::{v1_entry_points, v1_functions};
 use kpi_core::wilson::wilson_interval;
 use kpi_core::Share;
 use pgrx::pg_guard;
 use pgrx::pg_sys::{Datum, FunctionCallInfo};
-use pgrx::PgSqlErrorCode;
 
 v1_functions!(
     pg_finfo_share_summary_in,
@@ -28,6 +27,7 @@ v1_functions!(
     pg_finfo_share_combine,
     pg_finfo_share_percent,
     pg_finfo_share_wilson_bound,
+    pg_finfo_share_total,
 );
 
 /// Counts one input of a share KPI in the state of argument 0 (in place in an aggregate).
@@ -70,17 +70,15 @@ pub unsafe extern "C-unwind" fn share_percent(fcinfo: FunctionCallInfo) -> Datum
 #[pg_guard]
 pub unsafe extern "C-unwind" fn share_wilson_bound(fcinfo: FunctionCallInfo) -> Datum {
     let share = *fixed_arg::<Share>(fcinfo, 0);
-    let confidence = f64::from_bits(strict_arg(fcinfo, 1).value() as u64);
+    let confidence = confidence_arg(fcinfo, 1);
     let upper = strict_arg(fcinfo, 2).value() != 0;
-    if !(confidence > 0.0 && confidence < 1.0) {
-        raise_with(
-            PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
-            format!("confidence level {confidence} is not between 0 and 1"),
-            Some("Give the two-sided confidence level as a fraction, e.g. 0.95.".into()),
-        );
-    }
-    match wilson_interval(share.hits, share.total, confidence) {
-        Some((lo, hi)) => Datum::from((if upper { hi } else { lo } * 100.0).to_bits()),
-        None => return_null(fcinfo),
-    }
+    let interval = wilson_interval(share.hits, share.total, confidence);
+    bound_datum(fcinfo, interval, upper, 100.0)
+}
+
+/// `case_count(share_summary)`: the cases counted (the denominator of the share).
+#[no_mangle]
+#[pg_guard]
+pub unsafe extern "C-unwind" fn share_total(fcinfo: FunctionCallInfo) -> Datum {
+    Datum::from(fixed_arg::<Share>(fcinfo, 0).total)
 }

@@ -8,8 +8,10 @@
 use crate::fixed::{
     fixed_arg, fixed_combine, fixed_in, fixed_out, fixed_recv, fixed_send, update_fixed,
 };
-use crate::fmgr::{rate_datum, ratio_datum, strict_arg, OrRaise};
+use crate::fmgr::{bound_datum, confidence_arg, rate_datum, ratio_datum, strict_arg, OrRaise};
 use crate::{v1_entry_points, v1_functions};
+use kpi_core::intervals::{mean_interval, nps_interval};
+use kpi_core::wilson::wilson_interval;
 use kpi_core::{Survey, SurveyCounts};
 use pgrx::pg_sys::{Datum, FunctionCallInfo};
 
@@ -25,6 +27,9 @@ v1_functions!(
     pg_finfo_survey_csat,
     pg_finfo_survey_ces,
     pg_finfo_survey_responses,
+    pg_finfo_survey_nps_bound,
+    pg_finfo_survey_csat_bound,
+    pg_finfo_survey_ces_bound,
 );
 
 /// `(state, score integer)`, STRICT: NULL answers are skipped.
@@ -68,7 +73,32 @@ unsafe fn responses(fcinfo: FunctionCallInfo) -> Datum {
     Datum::from(fixed_arg::<SurveyCounts>(fcinfo, 0).responses())
 }
 
+/// A bound of the interval of one survey's score, in the score's unit: NPS -100 to 100
+/// (adjusted Wald), CSAT percent (Wilson), CES the scale 1-7 (Student's t); NULL without
+/// answers (CES: below two answers).
+unsafe fn bound(fcinfo: FunctionCallInfo, survey: Survey) -> Datum {
+    let s = summary_of(fcinfo, survey);
+    let confidence = confidence_arg(fcinfo, 1);
+    let upper = strict_arg(fcinfo, 2).value() != 0;
+    let n = s.responses();
+    let (interval, scale) = match survey {
+        Survey::Nps => {
+            let (promoters, detractors) = s.promoters_detractors();
+            (nps_interval(promoters, detractors, n, confidence), 100.0)
+        }
+        Survey::Csat => (wilson_interval(s.csat_parts().0, n, confidence), 100.0),
+        Survey::Ces => (
+            mean_interval(s.counts(), s.survey().scale().0 as i64, confidence),
+            1.0,
+        ),
+    };
+    bound_datum(fcinfo, interval, upper, scale)
+}
+
 v1_entry_points! {
+    survey_nps_bound => bound(Survey::Nps);
+    survey_csat_bound => bound(Survey::Csat);
+    survey_ces_bound => bound(Survey::Ces);
     survey_summary_in => fixed_in::<SurveyCounts>();
     survey_summary_out => fixed_out::<SurveyCounts>();
     survey_summary_recv => fixed_recv::<SurveyCounts>();

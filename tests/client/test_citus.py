@@ -17,6 +17,10 @@ if not os.environ.get("SUPPORT_KPI_CITUS"):
                 allow_module_level=True)
 
 BASE_PORT = int(os.environ.get("SUPPORT_KPI_CITUS_PORT", "5501"))
+# The data size; CI uses the defaults. For a timing at scale:
+# SUPPORT_KPI_CITUS_CUSTOMERS=200000 SUPPORT_KPI_CITUS_TICKETS=2000000 scripts/citus.sh -k timings
+CUSTOMERS = int(os.environ.get("SUPPORT_KPI_CITUS_CUSTOMERS", "20000"))
+TICKETS = int(os.environ.get("SUPPORT_KPI_CITUS_TICKETS", "60000"))
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +39,9 @@ def cluster():
             for w in ["worker1", "worker2"]:
                 c.execute("SELECT citus_add_node(%s, %s)", nodes[w])
             c.execute("CREATE EXTENSION support_kpi")
-            c.execute(SCHEMA)
+            c.execute(SCHEMA.format(customers=CUSTOMERS, tickets=TICKETS,
+                                    # about one customer in five has no ticket
+                                    with_tickets=CUSTOMERS * 4 // 5))
         yield coord
 
 
@@ -43,12 +49,13 @@ SCHEMA = """
 CREATE TABLE customers (id bigint PRIMARY KEY, segment text NOT NULL);
 CREATE TABLE tickets (id bigint, customer_id bigint, opened_at timestamptz, resolved_at timestamptz,
                       escalated boolean, score int, cost numeric(10,2));
-INSERT INTO customers SELECT g, (ARRAY['consumer','enterprise','public_sector'])[1 + g % 3] FROM generate_series(1, 20000) g;
+INSERT INTO customers SELECT g, (ARRAY['consumer','enterprise','public_sector'])[1 + g % 3]
+FROM generate_series(1, {customers}) g;
 INSERT INTO tickets
-SELECT g, 1 + (hashint4(g) & 16383), timestamptz '2026-10-01' + g * interval '7 minutes',
+SELECT g, 1 + abs(hashint4(g) % {with_tickets}), timestamptz '2026-10-01' + g * interval '7 minutes',
        CASE WHEN g % 9 > 0 THEN timestamptz '2026-10-01' + g * interval '7 minutes' + (g % 97) * interval '1 hour' END,
        CASE WHEN g % 13 > 0 THEN hashint4(g + 1) % 20 = 0 END, g % 11, (g % 500) * 1.25
-FROM generate_series(1, 60000) g;
+FROM generate_series(1, {tickets}) g;
 CREATE TABLE customers_local AS SELECT * FROM customers;
 CREATE TABLE tickets_local AS SELECT * FROM tickets;
 SELECT create_distributed_table('customers', 'id');
@@ -72,6 +79,10 @@ QUERIES = [
     ("contact_rate, integer event key", f"SELECT contact_rate(c.id, t.id::integer) {JOIN}"),
     ("interaction_rate, text event key", f"SELECT interaction_rate(c.id, t.id::text) {JOIN}"),
     ("contact_rate_by_segment", f"SELECT contact_rate_by_segment(c.segment, c.id, t.id)::text {JOIN}"),
+    ("incident_rate, boolean has an event",
+     f"SELECT c.segment, incident_rate(c.id, t.escalated) {JOIN} GROUP BY 1 ORDER BY 1"),
+    ("contact_rate_by_segment, boolean has a contact",
+     f"SELECT contact_rate_by_segment(c.segment, c.id, t.escalated)::text {JOIN}"),
     ("incident_rate of summaries by month and segment",
      "SELECT date_trunc('month', t.opened_at) AS m, c.segment, incident_rate(incident_summary(c.id, t.id)) "
      "FROM {c} c JOIN {t} t ON t.customer_id = c.id GROUP BY 1, 2 ORDER BY 1, 2"),

@@ -12,6 +12,7 @@ pub mod customer_rate;
 pub mod duration;
 pub mod error;
 pub mod flat;
+pub mod intervals;
 pub mod keys;
 pub mod segment_rate;
 pub mod share;

@@ -156,6 +156,16 @@ impl SurveyCounts {
         self.counts.iter().sum()
     }
 
+    /// (promoters, detractors) of an NPS survey.
+    pub fn promoters_detractors(&self) -> (i64, i64) {
+        (self.answers_between(9, 10), self.answers_between(0, 6))
+    }
+
+    /// The answers per score of the survey's scale, lowest score first.
+    pub fn counts(&self) -> &[i64] {
+        &self.counts[..self.survey().points()]
+    }
+
     /// (promoters - detractors, answers): NPS = first * 100 / second.
     pub fn nps_parts(&self) -> (i64, i64) {
         (
