@@ -13,7 +13,7 @@
 --                                          per-customer rate, answers, completed durations, resolved costs
 --   kpi_interval(kpi, summary [, conf])    its confidence interval (lower, upper); NULL for durations and costs
 --   kpi_band(kpi, summary [, conf])        the verdict
--- The recorded KPI history (sql/kpi_history.sql) stores all four.
+-- The recorded KPI history (sql/kpi_recording.sql) stores all four.
 
 -- The verdict of an interval [lower, upper] of a KPI's values.
 CREATE FUNCTION kpi_band(kpi text, lower numeric, upper numeric) RETURNS text

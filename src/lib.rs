@@ -71,8 +71,8 @@ pgrx::extension_sql_file!(
     requires = ["resolution_cost"]
 );
 pgrx::extension_sql_file!(
-    "../sql/kpi_history.sql",
-    name = "kpi_history",
+    "../sql/kpi_recording.sql",
+    name = "kpi_recording",
     requires = ["kpi_verdict"]
 );
 

@@ -13,7 +13,7 @@ CASES = [
      "22003", "out of range", "at most"),
     ("SELECT customer_rate_trans(NULL, 1::bigint, 1)", "0A000", "non-aggregate context", "call the aggregate"),
     ("SELECT kpi_band('churn', 1)", "22023", 'unknown KPI "churn"', "ces, churn_rate, complaint_escalation_rate"),
-    ("SELECT kpi_band('incident_rate', 'NaN')", "22023", "cannot classify NaN", "finite"),
+    ("SELECT kpi_band('incident_rate', 'NaN'::numeric)", "22023", "cannot classify NaN", "finite"),
     ("SELECT kpi_band('escalation_rate', 101)", "22003", "outside the range", "% of cases"),
     ("UPDATE kpi_catalog SET band_edges = '{5,3}' WHERE kpi = 'escalation_rate'", "23514", "strictly ascending", "ascending edges"),
     ("UPDATE kpi_catalog SET band_edges = '{3,NaN}' WHERE kpi = 'escalation_rate'", "23514", "NaN", "ascending edges"),
@@ -46,6 +46,20 @@ CASES = [
      "no sum without completed"),
     ("SELECT '{\"resolved\":0,\"costs\":0,\"total_cost\":\"x\"}'::cost_summary", "22P02", "not a decimal number",
      "total_cost"),
+    # intervals, verdicts and the recorded history
+    ("SELECT escalation_rate_ci(escalation_summary(true), 1.5)", "22023", "confidence level 1.5", "e.g. 0.95"),
+    ("SELECT kpi_interval('nps', nps_summary(9), 0)", "22023", "confidence level 0", "e.g. 0.95"),
+    ("SELECT poisson_rate_bound(-1, 10, 100, 0.95, true)", "22023", "must not be negative", "events, then the customers"),
+    ("SELECT kpi_band('incident_rate', escalation_summary(true))", "42804",
+     'KPI "incident_rate" is not computed from a share_summary', "takes a customer_rate_summary"),
+    ("SELECT kpi_value('escalation_rate', incident_summary(1, 1))", "42804", "not computed from a customer_rate_summary",
+     "incident_rate, contact_rate and interaction_rate"),
+    ("SELECT kpi_band('csat', contact_summary_by_segment('a', 1, 1))", "42804", "not computed from a segment_rate_summary",
+     "contact_rate"),
+    ("SELECT kpi_cases(nps_summary(1)), kpi_value('nope', nps_summary(1))", "22023", 'unknown KPI "nope"', "kpi_catalog"),
+    ("SELECT kpi_band('incident_rate', 5, 1)", "22023", "runs from 5 down to 1", "lower bound"),
+    ("SELECT kpi_band('incident_rate', '5')", "42725", "is not unique", "explicit type casts"),
+    ("SELECT kpi_record('nothing', now())", "22023", 'no KPI is tracked as "nothing"', "kpi_tracked"),
 ]
 
 

@@ -11,10 +11,13 @@ SELECT v, kpi_band('escalation_rate', v) FROM unnest('{0,2.9999,3,4,5,5.0001,100
 SELECT v, kpi_band('contact_rate', v) FROM unnest('{0,5,5.0001,5.5,10,10.5,11,250}'::numeric[]) v;
 SELECT v, kpi_band('interaction_rate', v) FROM unnest('{0,59.9999,60,70,80,80.0001,140}'::numeric[]) v;
 -- NULL in, NULL out
-SELECT kpi_band('incident_rate', NULL), kpi_band(NULL, 5);
+SELECT kpi_band('incident_rate', NULL::numeric), kpi_band(NULL, 5);
+-- since 0.4.0 kpi_band also takes a summary (kpi_verdict.sql): a quoted or NULL value without
+-- a type matches both, so it needs a cast
+SELECT kpi_band('incident_rate', '5');
 -- rejected values
-SELECT kpi_band('incident_rate', 'NaN');
-SELECT kpi_band('incident_rate', 'Infinity');
+SELECT kpi_band('incident_rate', 'NaN'::numeric);
+SELECT kpi_band('incident_rate', 'Infinity'::numeric);
 SELECT kpi_band('escalation_rate', 100.5);
 SELECT kpi_band('incident_rate', -1);
 SELECT kpi_band('churn', 5);

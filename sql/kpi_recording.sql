@@ -1,10 +1,10 @@
--- KPI history, recorded on a schedule: users declare once what to track (kpi_tracking), and
--- kpi_record / kpi_record_range / kpi_record_due write each period into kpi_history with its
+-- KPI history, recorded on a schedule: users declare once what to track (kpi_tracked), and
+-- kpi_record / kpi_record_range / kpi_record_due write each period into kpi_recorded with its
 -- value, band, sample-aware verdict, cases, confidence interval, and the previous period's
 -- value and band. pg_cron drives it: SELECT cron.schedule('kpi-history', '5 0 * * *',
 -- 'CALL kpi_record_due()'). A band that changes against the previous period is sent with
 -- NOTIFY on the channel support_kpi_band_change (JSON payload) and listed by kpi_band_changes.
--- BI tools read kpi_history_bi (a time column, float8 values) and kpi_history_band_edges.
+-- BI tools read kpi_recorded_bi (a time column, float8 values) and kpi_recorded_band_edges.
 --
 -- Periods are date_trunc(period, time column) in the session's TimeZone (for pg_cron: the
 -- server's). Recording a period again replaces its rows. The recording functions run with the
@@ -12,7 +12,7 @@
 -- them: schema-qualify them for pg_cron jobs); they cannot set their own, because a procedure
 -- that commits per period may not.
 
-CREATE TABLE kpi_tracking (
+CREATE TABLE kpi_tracked (
     tracking    text NOT NULL,  -- a name for the report, e.g. 'support_monthly'
     kpi         text NOT NULL,  -- a KPI of kpi_catalog, e.g. 'escalation_rate'
     source      text NOT NULL,  -- the table or view to read, e.g. 'support.tickets'
@@ -23,10 +23,10 @@ CREATE TABLE kpi_tracking (
     PRIMARY KEY (tracking, kpi),
     CHECK (array_position(dimensions, NULL) IS NULL AND array_position(dimensions, 'all') IS NULL)
 );
-COMMENT ON TABLE kpi_tracking IS
-    'support_kpi: which KPIs kpi_record() records into kpi_history, from which table, by which period and dimensions';
+COMMENT ON TABLE kpi_tracked IS
+    'support_kpi: which KPIs kpi_record() records into kpi_recorded, from which table, by which period and dimensions';
 
-CREATE TABLE kpi_history (
+CREATE TABLE kpi_recorded (
     tracking        text NOT NULL,
     kpi             text NOT NULL,
     period          text NOT NULL,
@@ -45,12 +45,12 @@ CREATE TABLE kpi_history (
     recorded_at     timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (tracking, kpi, period_start, dimension, dimension_value)
 );
-COMMENT ON TABLE kpi_history IS
+COMMENT ON TABLE kpi_recorded IS
     'support_kpi: one row per tracking, KPI, period and slice, written by kpi_record()';
 
 -- Both tables hold the user's data: pg_dump keeps them.
-SELECT pg_catalog.pg_extension_config_dump('kpi_tracking', '');
-SELECT pg_catalog.pg_extension_config_dump('kpi_history', '');
+SELECT pg_catalog.pg_extension_config_dump('kpi_tracked', '');
+SELECT pg_catalog.pg_extension_config_dump('kpi_recorded', '');
 
 CREATE FUNCTION _kpi_period_interval(period text) RETURNS interval
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
@@ -62,7 +62,7 @@ RETURN CASE period WHEN 'day' THEN interval '1 day' WHEN 'week' THEN interval '7
 CREATE FUNCTION kpi_record(tracking text, period_start timestamptz) RETURNS integer
 LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
-    t @extschema@.kpi_tracking;
+    t @extschema@.kpi_tracked;
     periods text[];
     start_at timestamptz;
     step interval;
@@ -73,11 +73,11 @@ DECLARE
     written integer := 0;
     n integer;
 BEGIN
-    SELECT array_agg(DISTINCT k.period) INTO periods FROM @extschema@.kpi_tracking k WHERE k.tracking = kpi_record.tracking;
+    SELECT array_agg(DISTINCT k.period) INTO periods FROM @extschema@.kpi_tracked k WHERE k.tracking = kpi_record.tracking;
     IF periods IS NULL THEN
         RAISE EXCEPTION 'no KPI is tracked as "%"', tracking
             USING ERRCODE = 'invalid_parameter_value',
-                  HINT = 'Add rows to kpi_tracking first: tracking, kpi, source, time_column, summary, period, dimensions.';
+                  HINT = 'Add rows to kpi_tracked first: tracking, kpi, source, time_column, summary, period, dimensions.';
     END IF;
     IF cardinality(periods) > 1 THEN
         RAISE EXCEPTION 'tracking "%" mixes periods %', tracking, periods
@@ -93,10 +93,10 @@ BEGIN
     -- the bands recorded for this period so far, to notify only of new band changes
     SELECT coalesce(jsonb_object_agg(h.kpi || '|' || h.dimension || '|' || h.dimension_value, h.band), '{}')
     INTO old_bands
-    FROM @extschema@.kpi_history h WHERE h.tracking = kpi_record.tracking AND h.period_start = start_at;
-    DELETE FROM @extschema@.kpi_history h WHERE h.tracking = kpi_record.tracking AND h.period_start = start_at;
+    FROM @extschema@.kpi_recorded h WHERE h.tracking = kpi_record.tracking AND h.period_start = start_at;
+    DELETE FROM @extschema@.kpi_recorded h WHERE h.tracking = kpi_record.tracking AND h.period_start = start_at;
 
-    FOR t IN SELECT * FROM @extschema@.kpi_tracking k WHERE k.tracking = kpi_record.tracking ORDER BY k.kpi LOOP
+    FOR t IN SELECT * FROM @extschema@.kpi_tracked k WHERE k.tracking = kpi_record.tracking ORDER BY k.kpi LOOP
         IF NOT EXISTS (SELECT FROM @extschema@.kpi_catalog c WHERE c.kpi = t.kpi) THEN
             RAISE EXCEPTION 'tracking "%" names the unknown KPI "%"', tracking, t.kpi
                 USING ERRCODE = 'invalid_parameter_value', HINT = 'Track a KPI of kpi_catalog, or add yours there.';
@@ -114,7 +114,7 @@ BEGIN
         END LOOP;
         BEGIN
             EXECUTE format($q$
-                INSERT INTO @extschema@.kpi_history (tracking, kpi, period, period_start, dimension, dimension_value,
+                INSERT INTO @extschema@.kpi_recorded (tracking, kpi, period, period_start, dimension, dimension_value,
                                                      value, band, verdict, cases, ci_lower, ci_upper)
                 SELECT $1, $2, $3, $4, x.dimension, x.dimension_value, x.value,
                        CASE WHEN x.value IS NOT NULL THEN @extschema@.kpi_band($2, x.value) END,
@@ -130,17 +130,17 @@ BEGIN
         EXCEPTION WHEN OTHERS THEN
             RAISE EXCEPTION 'recording % of tracking "%" for the % of % failed: %', t.kpi, tracking, t.period, start_at, SQLERRM
                 USING ERRCODE = SQLSTATE,
-                      HINT = 'Check the kpi_tracking row (source, time_column, summary, dimensions); the history kept its previous rows.';
+                      HINT = 'Check the kpi_tracked row (source, time_column, summary, dimensions); the history kept its previous rows.';
         END;
         written := written + n;
     END LOOP;
 
     -- the previous period's value and band, for this period and the next one
-    UPDATE @extschema@.kpi_history h SET previous_value = NULL, previous_band = NULL, change = NULL
+    UPDATE @extschema@.kpi_recorded h SET previous_value = NULL, previous_band = NULL, change = NULL
     WHERE h.tracking = kpi_record.tracking AND h.period_start = start_at + step;
-    UPDATE @extschema@.kpi_history h
+    UPDATE @extschema@.kpi_recorded h
     SET previous_value = p.value, previous_band = p.band, change = h.value - p.value
-    FROM @extschema@.kpi_history p
+    FROM @extschema@.kpi_recorded p
     WHERE h.tracking = kpi_record.tracking AND h.period_start IN (start_at, start_at + step)
       AND p.tracking = h.tracking AND p.kpi = h.kpi AND p.dimension = h.dimension
       AND p.dimension_value = h.dimension_value AND p.period_start = h.period_start - step;
@@ -151,7 +151,7 @@ BEGIN
                 'dimension', h.dimension, 'dimension_value', h.dimension_value,
                 'previous_band', h.previous_band, 'band', h.band, 'verdict', h.verdict,
                 'previous_value', h.previous_value, 'value', h.value, 'cases', h.cases)::text)
-    FROM @extschema@.kpi_history h
+    FROM @extschema@.kpi_recorded h
     WHERE h.tracking = kpi_record.tracking AND h.period_start = start_at
       AND h.previous_band IS NOT NULL AND h.band IS NOT NULL AND h.band <> h.previous_band
       AND old_bands ->> (h.kpi || '|' || h.dimension || '|' || h.dimension_value) IS DISTINCT FROM h.band;
@@ -159,7 +159,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION kpi_record(text, timestamptz) IS
-    'support_kpi: records one period of a tracking into kpi_history (replacing it), returns the rows written';
+    'support_kpi: records one period of a tracking into kpi_recorded (replacing it), returns the rows written';
 
 -- Records every period of a tracking that starts in [from_time, to_time), one transaction per
 -- period (a failure keeps the periods recorded before it). For back-filling.
@@ -169,7 +169,7 @@ DECLARE
     p text;
     at timestamptz;
 BEGIN
-    SELECT min(k.period) INTO p FROM @extschema@.kpi_tracking k WHERE k.tracking = kpi_record_range.tracking;
+    SELECT min(k.period) INTO p FROM @extschema@.kpi_tracked k WHERE k.tracking = kpi_record_range.tracking;
     IF p IS NULL THEN
         PERFORM @extschema@.kpi_record(tracking, from_time);  -- raises the error for an unknown tracking
     END IF;
@@ -190,10 +190,10 @@ DECLARE
     t record;
     current_start timestamptz;
 BEGIN
-    IF tracking IS NOT NULL AND NOT EXISTS (SELECT FROM @extschema@.kpi_tracking k WHERE k.tracking = kpi_record_due.tracking) THEN
+    IF tracking IS NOT NULL AND NOT EXISTS (SELECT FROM @extschema@.kpi_tracked k WHERE k.tracking = kpi_record_due.tracking) THEN
         PERFORM @extschema@.kpi_record(tracking, now());  -- raises the error for an unknown tracking
     END IF;
-    FOR t IN SELECT k.tracking, min(k.period) AS period FROM @extschema@.kpi_tracking k
+    FOR t IN SELECT k.tracking, min(k.period) AS period FROM @extschema@.kpi_tracked k
              WHERE kpi_record_due.tracking IS NULL OR k.tracking = kpi_record_due.tracking
              GROUP BY k.tracking ORDER BY k.tracking LOOP
         current_start := date_trunc(t.period, now());
@@ -209,21 +209,21 @@ $$;
 CREATE VIEW kpi_band_changes AS
 SELECT tracking, kpi, period, period_start, dimension, dimension_value,
        previous_band, band, verdict, previous_value, value, change, cases
-FROM kpi_history
+FROM kpi_recorded
 WHERE previous_band IS NOT NULL AND band IS NOT NULL AND band <> previous_band;
 
 -- For BI tools: a timestamptz "time" column and float8 numbers (Grafana and Metabase take no
 -- interval and not every numeric), one row per period x KPI x slice.
-CREATE VIEW kpi_history_bi AS
+CREATE VIEW kpi_recorded_bi AS
 SELECT h.period_start AS "time", h.tracking, h.kpi, c.title, c.unit, h.period, h.dimension, h.dimension_value,
        h.value::float8 AS value, h.ci_lower::float8 AS ci_lower, h.ci_upper::float8 AS ci_upper, h.cases,
        h.band, h.verdict, h.previous_value::float8 AS previous_value, h.change::float8 AS change, h.previous_band
-FROM kpi_history h LEFT JOIN kpi_catalog c ON c.kpi = h.kpi;
+FROM kpi_recorded h LEFT JOIN kpi_catalog c ON c.kpi = h.kpi;
 
 -- The band edges of each recorded KPI at each recorded period: reference lines for the charts.
-CREATE VIEW kpi_history_band_edges AS
+CREATE VIEW kpi_recorded_band_edges AS
 SELECT p.period_start AS "time", e.kpi, e.edge::float8 AS edge, e.band_below, e.band_above
-FROM (SELECT DISTINCT kpi, period_start FROM kpi_history) p
+FROM (SELECT DISTINCT kpi, period_start FROM kpi_recorded) p
 JOIN kpi_band_edges e ON e.kpi = p.kpi;
 
-GRANT SELECT ON kpi_tracking, kpi_history, kpi_band_changes, kpi_history_bi, kpi_history_band_edges TO PUBLIC;
+GRANT SELECT ON kpi_tracked, kpi_recorded, kpi_band_changes, kpi_recorded_bi, kpi_recorded_band_edges TO PUBLIC;
