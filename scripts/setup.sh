@@ -9,7 +9,7 @@ source "$(dirname "$0")/common.sh"
 
 # sqlsmith and pgbench (postgresql-contrib) drive the stress tests (tests/client/test_stress.py).
 apt_install postgresql-15 postgresql-server-dev-15 postgresql-contrib libclang-dev clang pkg-config sudo python3 \
-    python3-venv sqlsmith
+    python3-venv sqlsmith postgresql-15-cron
 
 if ! command -v cargo >/dev/null; then
     echo "error: cargo not found; install Rust (rustup) first" >&2

@@ -184,11 +184,16 @@ $$;
 
 -- What a schedule calls: for every tracking (or the one named), records the period before the
 -- current one (complete, with late data) and the current one (so far), one transaction each.
+-- A tracking that fails does not stop the others; the call then fails naming it (pg_cron
+-- shows that message in cron.job_run_details).
 CREATE PROCEDURE kpi_record_due(tracking text DEFAULT NULL)
 LANGUAGE plpgsql AS $$
 DECLARE
     t record;
     current_start timestamptz;
+    failure text;
+    failure_state text;
+    failures text[] := '{}';
 BEGIN
     IF tracking IS NOT NULL AND NOT EXISTS (SELECT FROM @extschema@.kpi_tracked k WHERE k.tracking = kpi_record_due.tracking) THEN
         PERFORM @extschema@.kpi_record(tracking, now());  -- raises the error for an unknown tracking
@@ -197,11 +202,27 @@ BEGIN
              WHERE kpi_record_due.tracking IS NULL OR k.tracking = kpi_record_due.tracking
              GROUP BY k.tracking ORDER BY k.tracking LOOP
         current_start := date_trunc(t.period, now());
-        PERFORM @extschema@.kpi_record(t.tracking, current_start - @extschema@._kpi_period_interval(t.period));
+        BEGIN
+            PERFORM @extschema@.kpi_record(t.tracking, current_start - @extschema@._kpi_period_interval(t.period));
+        EXCEPTION WHEN OTHERS THEN
+            failures := failures || SQLERRM;
+            failure_state := SQLSTATE;
+        END;
         COMMIT;
-        PERFORM @extschema@.kpi_record(t.tracking, current_start);
+        BEGIN
+            PERFORM @extschema@.kpi_record(t.tracking, current_start);
+        EXCEPTION WHEN OTHERS THEN
+            failures := failures || SQLERRM;
+            failure_state := SQLSTATE;
+        END;
         COMMIT;
     END LOOP;
+    IF cardinality(failures) > 0 THEN
+        failure := array_to_string(failures, '; ');
+        RAISE EXCEPTION '% of the recordings failed: %', cardinality(failures), failure
+            USING ERRCODE = failure_state,
+                  HINT = 'The other trackings were recorded. Fix the kpi_tracked rows named; the history kept their previous rows.';
+    END IF;
 END
 $$;
 
