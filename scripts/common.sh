@@ -183,7 +183,7 @@ python_env() {
     if [ ! -x "$venv/bin/python" ]; then
         python3 -m venv "$venv"
     fi
-    if ! "$venv/bin/python" -c 'import psycopg, pytest, scipy, pandas, sqlalchemy' 2>/dev/null; then
+    if ! "$venv/bin/python" -c 'import psycopg, pytest, scipy, pandas, sqlalchemy, matplotlib' 2>/dev/null; then
         "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$REPO_ROOT/tests/client/requirements.txt"
     fi
     PYTHON=$venv/bin/python

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The demo: installs what is missing, builds and installs support_kpi, starts a throwaway
 # PostgreSQL cluster (15; SUPPORT_KPI_PG=18 for 18), loads the generated support database of demo/ and prints the
-# monthly KPI report per segment with bands, then the complaint-handling dashboard. Safe to run again: it starts a fresh cluster.
+# monthly KPI report per segment with bands, the complaint-handling dashboard, then records the KPI
+# history and draws it as a PNG chart. Safe to run again: it starts a fresh cluster.
 source "$(dirname "$0")/common.sh"
 
 "$REPO_ROOT/scripts/setup.sh"
@@ -26,7 +27,16 @@ psql -X -v ON_ERROR_STOP=1 -d demo -f "$REPO_ROOT/demo/report.sql"
 step "Complaint-handling dashboard per month and segment (demo/complaints_report.sql)"
 psql -X -v ON_ERROR_STOP=1 -d demo -f "$REPO_ROOT/demo/complaints_report.sql"
 
+step "KPI history: recording the demo months (demo/history.sql), as pg_cron would month by month"
+psql -X -q -v ON_ERROR_STOP=1 -d demo -f "$REPO_ROOT/demo/history.sql"
+psql -X -v ON_ERROR_STOP=1 -d demo -f "$REPO_ROOT/demo/history_report.sql"
+
+step "Drawing the history as a dashboard would (demo/chart.py)"
+python_env
+PGDATABASE=demo "$PYTHON" "$REPO_ROOT/demo/chart.py" --dbname demo --out "$WORK_DIR/demo/kpi_history.png"
+
 cat <<MSG
+The chart:    $WORK_DIR/demo/kpi_history.png
 Explore it:   $PG_BIN/psql -h $PGHOST -p $PGPORT -U postgres demo
 Stop it:      $(if [ "$(id -u)" -eq 0 ]; then echo "runuser -u postgres -- "; fi)$PG_BIN/pg_ctl -D $WORK_DIR/demo/data stop
 MSG

@@ -1,13 +1,14 @@
 """The demo's monthly report is right: every figure equals a plain-SQL computation, and every
 band is the one the spec's band table gives (written out here independently of the catalog)."""
 
+import os
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import psycopg
 import pytest
 
-from conftest import conninfo
+from conftest import PG_BIN, conninfo
 
 from conftest import DEMO
 
@@ -146,3 +147,46 @@ def test_complaint_dashboard_figures(demo_db):
     assert bands == {"excellent", "acceptable", "concern"}
     # the last month still has complaints waiting for a first response
     assert sum(r[4] for r in report if r[0] == "2026-10") > 0
+
+
+def test_demo_history_and_its_chart(demo_db, tmp_path):
+    """demo/history.sql records the demo months; every recorded headline figure equals the
+    report's plain-SQL reference; demo/chart.py draws exactly what the BI view holds."""
+    import json
+    import subprocess
+    import sys
+
+    # as scripts/demo.sh runs it: psql sends the statements one by one, and CALL
+    # kpi_record_range commits per period, which it may only do outside a transaction block
+    subprocess.run([f"{PG_BIN}/psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", demo_db,
+                    "-f", str(DEMO / "history.sql")], check=True, capture_output=True)
+    with psycopg.connect(conninfo(demo_db), autocommit=True) as conn:
+        reference = conn.execute(REFERENCE).fetchall()
+        recorded = {(to_month, kpi, segment): value for to_month, kpi, segment, value in conn.execute(
+            "SELECT to_char(period_start, 'YYYY-MM'), kpi, dimension_value, value FROM kpi_recorded "
+            "WHERE tracking = 'demo_monthly' AND dimension = 'segment'")}
+        view = conn.execute("""SELECT kpi, dimension_value, to_char("time", 'YYYY-MM'), value FROM kpi_recorded_bi
+                               WHERE tracking = 'demo_monthly' AND dimension = 'segment'
+                                 AND kpi IN ('incident_rate', 'contact_rate', 'escalation_rate', 'interaction_rate')
+                               ORDER BY 1, 2, 3""").fetchall()
+        edges = conn.execute("SELECT DISTINCT kpi, edge FROM kpi_recorded_band_edges "
+                             "WHERE kpi <> 'csat' ORDER BY 1, 2").fetchall()
+        changes = conn.execute("SELECT count(*) FROM kpi_band_changes WHERE tracking = 'demo_monthly'").fetchone()[0]
+    kpis = ["incident_rate", "contact_rate", "escalation_rate", "interaction_rate"]
+    assert len(reference) == 24
+    for ref in reference:
+        for i, kpi in enumerate(kpis):
+            assert recorded[(ref[0], kpi, ref[1])] == ref[2 + i], (ref[:2], kpi)
+    assert changes > 0  # the demo months show band changes
+
+    png, data = tmp_path / "kpi_history.png", tmp_path / "plotted.json"
+    env = {**os.environ, "PGDATABASE": demo_db}
+    subprocess.run([sys.executable, str(DEMO / "chart.py"), "--dbname", demo_db, "--out", str(png),
+                    "--data", str(data)], check=True, env=env, capture_output=True)
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20_000
+    plotted = json.loads(data.read_text())
+    points = sorted((kpi, segment, month, value) for kpi, by_segment in plotted["series"].items()
+                    for segment, series in by_segment.items() for month, value in series)
+    assert points == [(k, s, m, float(v)) for k, s, m, v in view]
+    assert sorted((kpi, e[0]) for kpi, es in plotted["edges"].items() for e in es) == \
+        [(k, float(e)) for k, e in edges]
