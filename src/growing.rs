@@ -314,15 +314,29 @@ impl Summary for CustomerRate {
     }
 
     fn to_flat(&self, recode: Recode) -> Result<OwnedState, KpiError> {
-        let mut out = OwnedState::customer(self.key_type());
+        let keys = &self.customers;
+        let mut out = OwnedState::customer_sized(
+            self.key_type(),
+            keys.len(),
+            keys.int_range(),
+            keys.text_bytes(),
+        )?;
+        let (mut fixed, mut texts) = (Vec::with_capacity(keys.len()), Vec::new());
         let mut n = 0;
-        self.customers.for_each_key(&mut |k| {
+        keys.for_each_key(&mut |k| {
             tick(&mut n);
-            if !with_flat_key(k, recode, |key| out.insert_customer(key))? {
-                return Err(KpiError::invalid_text("duplicate customer key"));
+            match k {
+                KeyRef::Int(i) => fixed.push(Key::Int(i)),
+                KeyRef::Uuid(u) => fixed.push(Key::Uuid(u.to_be_bytes())),
+                KeyRef::Text(t) => texts.push(recode(t)?.into_owned()),
             }
             Ok(())
         })?;
+        let mut all: Vec<Key<'_>> = fixed;
+        all.extend(texts.iter().map(|t| Key::Text(t)));
+        if out.insert_customers(&mut all)? != all.len() {
+            return Err(KpiError::invalid_text("duplicate customer key"));
+        }
         out.add_events(self.events)?;
         Ok(out)
     }

@@ -162,6 +162,25 @@ impl KeySet {
         Ok(())
     }
 
+    /// The smallest and largest integer key; `None` for other key types and no keys.
+    pub fn int_range(&self) -> Option<(i64, i64)> {
+        match self {
+            KeySet::Int(IntKeys::Window { window, low }) => {
+                Some((key_in(*window, low.min()?), key_in(*window, low.max()?)))
+            }
+            KeySet::Int(IntKeys::Scattered(s)) => Some((*s.iter().min()?, *s.iter().max()?)),
+            _ => None,
+        }
+    }
+
+    /// The bytes of all text keys (0 for other key types).
+    pub fn text_bytes(&self) -> usize {
+        match self {
+            KeySet::Text(s) => s.iter().map(|k| k.len()).sum(),
+            _ => 0,
+        }
+    }
+
     /// Calls `f` with every key, in no particular order.
     pub fn for_each_key(
         &self,
