@@ -1202,7 +1202,10 @@ mod tests {
             let collect = |s: &OwnedState| {
                 let mut all = Vec::new();
                 s.view()
-                    .for_each_key(&mut || {}, &mut |_, b| Ok(all.push(b.to_vec())))
+                    .for_each_key(&mut || {}, &mut |_, b| {
+                        all.push(b.to_vec());
+                        Ok(())
+                    })
                     .unwrap();
                 all.sort();
                 all
