@@ -692,32 +692,33 @@ CREATE FUNCTION event_count(summary customer_rate_summary) RETURNS bigint
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION poisson_rate_bound(events bigint, exposure bigint, scale float8, confidence float8, upper boolean)
     RETURNS float8 AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+-- The interval of events per customer times scale (1000: incident_rate; 100: the others).
+CREATE FUNCTION _customer_rate_ci(summary customer_rate_summary, scale float8, confidence float8,
+                                  OUT lower numeric, OUT upper numeric)
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT @extschema@.poisson_rate_bound(@extschema@.event_count(summary), @extschema@.customer_count(summary),
+                                          scale, confidence, false)::numeric,
+           @extschema@.poisson_rate_bound(@extschema@.event_count(summary), @extschema@.customer_count(summary),
+                                          scale, confidence, true)::numeric;
+END;
 CREATE FUNCTION incident_rate_ci(summary customer_rate_summary, confidence float8 DEFAULT 0.95,
                                  OUT lower numeric, OUT upper numeric)
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 BEGIN ATOMIC
-    SELECT @extschema@.poisson_rate_bound(@extschema@.event_count(summary), @extschema@.customer_count(summary),
-                                          1000, confidence, false)::numeric,
-           @extschema@.poisson_rate_bound(@extschema@.event_count(summary), @extschema@.customer_count(summary),
-                                          1000, confidence, true)::numeric;
+    SELECT ci.lower, ci.upper FROM @extschema@._customer_rate_ci(summary, 1000, confidence) ci;
 END;
 CREATE FUNCTION contact_rate_ci(summary customer_rate_summary, confidence float8 DEFAULT 0.95,
                                 OUT lower numeric, OUT upper numeric)
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 BEGIN ATOMIC
-    SELECT @extschema@.poisson_rate_bound(@extschema@.event_count(summary), @extschema@.customer_count(summary),
-                                          100, confidence, false)::numeric,
-           @extschema@.poisson_rate_bound(@extschema@.event_count(summary), @extschema@.customer_count(summary),
-                                          100, confidence, true)::numeric;
+    SELECT ci.lower, ci.upper FROM @extschema@._customer_rate_ci(summary, 100, confidence) ci;
 END;
 CREATE FUNCTION interaction_rate_ci(summary customer_rate_summary, confidence float8 DEFAULT 0.95,
                                     OUT lower numeric, OUT upper numeric)
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 BEGIN ATOMIC
-    SELECT @extschema@.poisson_rate_bound(@extschema@.event_count(summary), @extschema@.customer_count(summary),
-                                          100, confidence, false)::numeric,
-           @extschema@.poisson_rate_bound(@extschema@.event_count(summary), @extschema@.customer_count(summary),
-                                          100, confidence, true)::numeric;
+    SELECT ci.lower, ci.upper FROM @extschema@._customer_rate_ci(summary, 100, confidence) ci;
 END;
 
 -- Combines summaries: a union of the customers, a sum of the events.

@@ -109,11 +109,9 @@ CREATE FUNCTION kpi_interval(kpi text, summary customer_rate_summary, confidence
                              OUT lower numeric, OUT upper numeric)
 LANGUAGE sql STABLE STRICT PARALLEL SAFE
 BEGIN ATOMIC
-    SELECT @extschema@.poisson_rate_bound(@extschema@.event_count(summary), @extschema@.customer_count(summary),
-                                          @extschema@._kpi_rate_scale(kpi), confidence, false)::numeric,
-           @extschema@.poisson_rate_bound(@extschema@.event_count(summary), @extschema@.customer_count(summary),
-                                          @extschema@._kpi_rate_scale(kpi), confidence, true)::numeric
-    FROM @extschema@._kpi_check_summary(kpi, 'customer_rate_summary', 'incident_rate, contact_rate and interaction_rate');
+    SELECT ci.lower, ci.upper
+    FROM @extschema@._kpi_check_summary(kpi, 'customer_rate_summary', 'incident_rate, contact_rate and interaction_rate'),
+         @extschema@._customer_rate_ci(summary, @extschema@._kpi_rate_scale(kpi), confidence) ci;
 END;
 
 -- Surveys: nps_ci, csat_ci, ces_ci. A single CES answer has no interval: the whole scale.

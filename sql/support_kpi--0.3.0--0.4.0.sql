@@ -187,32 +187,33 @@ CREATE FUNCTION event_count(summary customer_rate_summary) RETURNS bigint
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION poisson_rate_bound(events bigint, exposure bigint, scale float8, confidence float8, upper boolean)
     RETURNS float8 AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+-- The interval of events per customer times scale (1000: incident_rate; 100: the others).
+CREATE FUNCTION _customer_rate_ci(summary customer_rate_summary, scale float8, confidence float8,
+                                  OUT lower numeric, OUT upper numeric)
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT @extschema@.poisson_rate_bound(@extschema@.event_count(summary), @extschema@.customer_count(summary),
+                                          scale, confidence, false)::numeric,
+           @extschema@.poisson_rate_bound(@extschema@.event_count(summary), @extschema@.customer_count(summary),
+                                          scale, confidence, true)::numeric;
+END;
 CREATE FUNCTION incident_rate_ci(summary customer_rate_summary, confidence float8 DEFAULT 0.95,
                                  OUT lower numeric, OUT upper numeric)
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 BEGIN ATOMIC
-    SELECT @extschema@.poisson_rate_bound(@extschema@.event_count(summary), @extschema@.customer_count(summary),
-                                          1000, confidence, false)::numeric,
-           @extschema@.poisson_rate_bound(@extschema@.event_count(summary), @extschema@.customer_count(summary),
-                                          1000, confidence, true)::numeric;
+    SELECT ci.lower, ci.upper FROM @extschema@._customer_rate_ci(summary, 1000, confidence) ci;
 END;
 CREATE FUNCTION contact_rate_ci(summary customer_rate_summary, confidence float8 DEFAULT 0.95,
                                 OUT lower numeric, OUT upper numeric)
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 BEGIN ATOMIC
-    SELECT @extschema@.poisson_rate_bound(@extschema@.event_count(summary), @extschema@.customer_count(summary),
-                                          100, confidence, false)::numeric,
-           @extschema@.poisson_rate_bound(@extschema@.event_count(summary), @extschema@.customer_count(summary),
-                                          100, confidence, true)::numeric;
+    SELECT ci.lower, ci.upper FROM @extschema@._customer_rate_ci(summary, 100, confidence) ci;
 END;
 CREATE FUNCTION interaction_rate_ci(summary customer_rate_summary, confidence float8 DEFAULT 0.95,
                                     OUT lower numeric, OUT upper numeric)
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 BEGIN ATOMIC
-    SELECT @extschema@.poisson_rate_bound(@extschema@.event_count(summary), @extschema@.customer_count(summary),
-                                          100, confidence, false)::numeric,
-           @extschema@.poisson_rate_bound(@extschema@.event_count(summary), @extschema@.customer_count(summary),
-                                          100, confidence, true)::numeric;
+    SELECT ci.lower, ci.upper FROM @extschema@._customer_rate_ci(summary, 100, confidence) ci;
 END;
 
 -- Each segment's contact rate interval (exact Poisson, like contact_rate_ci), one row per
@@ -368,11 +369,9 @@ CREATE FUNCTION kpi_interval(kpi text, summary customer_rate_summary, confidence
                              OUT lower numeric, OUT upper numeric)
 LANGUAGE sql STABLE STRICT PARALLEL SAFE
 BEGIN ATOMIC
-    SELECT @extschema@.poisson_rate_bound(@extschema@.event_count(summary), @extschema@.customer_count(summary),
-                                          @extschema@._kpi_rate_scale(kpi), confidence, false)::numeric,
-           @extschema@.poisson_rate_bound(@extschema@.event_count(summary), @extschema@.customer_count(summary),
-                                          @extschema@._kpi_rate_scale(kpi), confidence, true)::numeric
-    FROM @extschema@._kpi_check_summary(kpi, 'customer_rate_summary', 'incident_rate, contact_rate and interaction_rate');
+    SELECT ci.lower, ci.upper
+    FROM @extschema@._kpi_check_summary(kpi, 'customer_rate_summary', 'incident_rate, contact_rate and interaction_rate'),
+         @extschema@._customer_rate_ci(summary, @extschema@._kpi_rate_scale(kpi), confidence) ci;
 END;
 
 -- Surveys: nps_ci, csat_ci, ces_ci. A single CES answer has no interval: the whole scale.

@@ -62,25 +62,14 @@ pub fn gamma_p(a: f64, x: f64) -> f64 {
         }
         (sum.ln() + log_prefix).exp().min(1.0)
     } else {
-        // continued fraction for Q(a, x) (modified Lentz)
-        let tiny = 1e-300;
+        // continued fraction for Q(a, x)
         let mut b = x + 1.0 - a;
-        let mut c = 1.0 / tiny;
+        let mut c = 1.0 / TINY;
         let mut d = 1.0 / b;
         let mut h = d;
         for i in 1..100_000 {
-            let an = -(i as f64) * (i as f64 - a);
             b += 2.0;
-            d = an * d + b;
-            if d.abs() < tiny {
-                d = tiny;
-            }
-            c = b + an / c;
-            if c.abs() < tiny {
-                c = tiny;
-            }
-            d = 1.0 / d;
-            let delta = d * c;
+            let delta = lentz(-(i as f64) * (i as f64 - a), b, &mut c, &mut d);
             h *= delta;
             if (delta - 1.0).abs() < 1e-17 {
                 break;
@@ -167,46 +156,53 @@ pub fn beta_inc(a: f64, b: f64, x: f64) -> f64 {
 }
 
 fn beta_fraction(a: f64, b: f64, x: f64) -> f64 {
-    let tiny = 1e-300;
     let (qab, qap, qam) = (a + b, a + 1.0, a - 1.0);
     let mut c = 1.0;
     let mut d = 1.0 - qab * x / qap;
-    if d.abs() < tiny {
-        d = tiny;
+    if d.abs() < TINY {
+        d = TINY;
     }
     d = 1.0 / d;
     let mut h = d;
     for m in 1..100_000 {
         let m = m as f64;
         let m2 = 2.0 * m;
-        let aa = m * (b - m) * x / ((qam + m2) * (a + m2));
-        d = 1.0 + aa * d;
-        if d.abs() < tiny {
-            d = tiny;
-        }
-        c = 1.0 + aa / c;
-        if c.abs() < tiny {
-            c = tiny;
-        }
-        d = 1.0 / d;
-        h *= d * c;
-        let aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2));
-        d = 1.0 + aa * d;
-        if d.abs() < tiny {
-            d = tiny;
-        }
-        c = 1.0 + aa / c;
-        if c.abs() < tiny {
-            c = tiny;
-        }
-        d = 1.0 / d;
-        let delta = d * c;
+        h *= lentz(
+            m * (b - m) * x / ((qam + m2) * (a + m2)),
+            1.0,
+            &mut c,
+            &mut d,
+        );
+        let delta = lentz(
+            -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2)),
+            1.0,
+            &mut c,
+            &mut d,
+        );
         h *= delta;
         if (delta - 1.0).abs() < 1e-16 {
             break;
         }
     }
     h
+}
+
+/// Keeps the modified Lentz method's terms away from zero.
+const TINY: f64 = 1e-300;
+
+/// One step of the modified Lentz method for a continued fraction with partial numerator `a`
+/// and denominator `b`: updates `c` and `d` and returns the factor for the running value.
+fn lentz(a: f64, b: f64, c: &mut f64, d: &mut f64) -> f64 {
+    *d = b + a * *d;
+    if d.abs() < TINY {
+        *d = TINY;
+    }
+    *c = b + a / *c;
+    if c.abs() < TINY {
+        *c = TINY;
+    }
+    *d = 1.0 / *d;
+    *d * *c
 }
 
 /// P(T <= t) for Student's t with `df` degrees of freedom.
