@@ -72,6 +72,17 @@ QUERIES = [
     ("complaint_resolution_efficiency",
      "SELECT complaint_resolution_efficiency(opened_at, resolved_at, interval '2 days') FROM {t}"),
     ("complaint_resolution_cost", "SELECT complaint_resolution_cost(cost, resolved_at IS NOT NULL) FROM {t}"),
+    ("csat, ces and their intervals by segment",
+     "SELECT c.segment, csat(1 + t.score % 5), ces(1 + t.score % 7), csat_ci(csat_summary(1 + t.score % 5)), "
+     "ces_ci(ces_summary(1 + t.score % 7)) FROM {c} c JOIN {t} t ON t.customer_id = c.id GROUP BY 1 ORDER BY 1"),
+    ("sla_compliance_rate, first_contact_resolution_rate, avg_handling_time",
+     "SELECT sla_compliance_rate(opened_at, resolved_at, interval '2 days'), first_contact_resolution_rate(escalated), "
+     "avg_handling_time(opened_at, resolved_at), avg_first_response_time(opened_at, resolved_at) FROM {t}"),
+    ("churn_rate", "SELECT churn_rate(opened_at, resolved_at, '2026-10-05', '2026-10-12') FROM {t}"),
+    ("verdicts of summaries by segment",
+     "SELECT c.segment, kpi_band('escalation_rate', escalation_summary(t.escalated)), "
+     "kpi_band('incident_rate', incident_summary(c.id, t.id)), (incident_rate_ci(incident_summary(c.id, t.id))).* "
+     f"{JOIN} GROUP BY 1 ORDER BY 1"),
     ("incident_rate", f"SELECT incident_rate(c.id, t.id) {JOIN}"),
     ("incident_rate by segment", f"SELECT c.segment, incident_rate(c.id, t.id) {JOIN} GROUP BY 1 ORDER BY 1"),
     ("incident_rate with FILTER",
