@@ -545,6 +545,9 @@ BEGIN
         RAISE EXCEPTION 'tracking "%" mixes periods %', tracking, periods
             USING ERRCODE = 'invalid_parameter_value', HINT = 'Give every KPI of one tracking the same period.';
     END IF;
+    -- one recording of a tracking at a time (two overlapping jobs would both delete, then
+    -- both insert): the second waits for the first to commit, then replaces its rows
+    PERFORM pg_advisory_xact_lock(hashtext('support_kpi.kpi_record'), hashtext(tracking));
     step := @extschema@._kpi_period_interval(periods[1]);
     start_at := date_trunc(periods[1], period_start);
     IF start_at <> period_start THEN

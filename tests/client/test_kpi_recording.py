@@ -311,3 +311,34 @@ def test_bi_views_read_by_sqlalchemy_pandas_and_grafana_queries(history):
                 if target["format"] == "time_series":
                     numeric = [n for n, t in types.items() if n not in ("time", "metric")]
                     assert numeric and all(types[n] in (701, 700, 1700, 20, 23) for n in numeric), types
+
+
+def test_overlapping_recordings_of_one_tracking_wait_for_each_other(history):
+    """Two sessions recording the same period at once (two overlapping jobs): the second waits
+    for the first to commit, then replaces its rows; no duplicate-key error, no lost rows."""
+    import threading
+
+    with connect(history) as c:
+        expected = c.execute("SELECT count(*) FROM kpi_recorded WHERE period_start = '2026-03-01'").fetchone()[0]
+    first = psycopg.connect(dbname=history)
+    first.execute("SET TimeZone = 'UTC'")
+    first.execute("SELECT kpi_record('monthly', '2026-03-01')")  # holds the tracking's lock, uncommitted
+    errors = []
+
+    def second():
+        try:
+            with connect(history) as c:
+                c.execute("SELECT kpi_record('monthly', '2026-03-01')")
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    t = threading.Thread(target=second)
+    t.start()
+    time.sleep(1)
+    assert t.is_alive(), "the second recording did not wait for the first"
+    first.commit()
+    first.close()
+    t.join(30)
+    assert not errors, errors
+    with connect(history) as c:
+        assert c.execute("SELECT count(*) FROM kpi_recorded WHERE period_start = '2026-03-01'").fetchone()[0] == expected
