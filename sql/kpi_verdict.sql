@@ -115,11 +115,14 @@ BEGIN ATOMIC
 END;
 
 -- Surveys: nps_ci, csat_ci, ces_ci. A single CES answer has no interval: the whole scale.
+-- Each branch names its KPI (no ELSE): PostgreSQL may evaluate a branch with constant
+-- arguments while planning, and only the KPI's own accessor may see the summary before the
+-- check has refused an unknown KPI.
 CREATE FUNCTION kpi_value(kpi text, summary survey_summary) RETURNS numeric
 LANGUAGE sql STABLE STRICT PARALLEL SAFE
 BEGIN ATOMIC
     SELECT CASE kpi WHEN 'nps' THEN @extschema@.nps(summary) WHEN 'csat' THEN @extschema@.csat(summary)
-                    ELSE @extschema@.ces(summary) END
+                    WHEN 'ces' THEN @extschema@.ces(summary) END
     FROM @extschema@._kpi_check_summary(kpi, 'survey_summary', 'nps, csat and ces');
 END;
 CREATE FUNCTION kpi_cases(summary survey_summary) RETURNS bigint
@@ -130,12 +133,12 @@ LANGUAGE sql STABLE STRICT PARALLEL SAFE
 BEGIN ATOMIC
     SELECT CASE kpi WHEN 'nps' THEN @extschema@.survey_nps_bound(summary, confidence, false)
                     WHEN 'csat' THEN @extschema@.survey_csat_bound(summary, confidence, false)
-                    ELSE coalesce(@extschema@.survey_ces_bound(summary, confidence, false),
-                                  CASE WHEN @extschema@.survey_responses(summary) > 0 THEN 1 END) END::numeric,
+                    WHEN 'ces' THEN coalesce(@extschema@.survey_ces_bound(summary, confidence, false),
+                                             CASE WHEN @extschema@.survey_responses(summary) > 0 THEN 1 END) END::numeric,
            CASE kpi WHEN 'nps' THEN @extschema@.survey_nps_bound(summary, confidence, true)
                     WHEN 'csat' THEN @extschema@.survey_csat_bound(summary, confidence, true)
-                    ELSE coalesce(@extschema@.survey_ces_bound(summary, confidence, true),
-                                  CASE WHEN @extschema@.survey_responses(summary) > 0 THEN 7 END) END::numeric
+                    WHEN 'ces' THEN coalesce(@extschema@.survey_ces_bound(summary, confidence, true),
+                                             CASE WHEN @extschema@.survey_responses(summary) > 0 THEN 7 END) END::numeric
     FROM @extschema@._kpi_check_summary(kpi, 'survey_summary', 'nps, csat and ces');
 END;
 
