@@ -119,13 +119,16 @@ BEGIN
             EXECUTE format($q$
                 INSERT INTO @extschema@.kpi_recorded (tracking, kpi, period, period_start, dimension, dimension_value,
                                                      value, band, verdict, cases, ci_lower, ci_upper)
-                SELECT $1, $2, $3, $4, x.dimension, x.dimension_value, x.value,
-                       CASE WHEN x.value IS NOT NULL THEN @extschema@.kpi_band($2, x.value) END,
-                       @extschema@.kpi_band($2, x.s), @extschema@.kpi_cases(x.s), (x.ci).lower, (x.ci).upper
-                FROM (SELECT y.*, @extschema@.kpi_value($2, y.s) AS value, @extschema@.kpi_interval($2, y.s) AS ci
-                      FROM (SELECT %s AS dimension, %s AS dimension_value, %s AS s
-                            FROM %s WHERE %I >= $4 AND %I < $4 + $5
-                            GROUP BY GROUPING SETS (%s)) y) x
+                SELECT $1, $2, $3, $4, x.dimension, x.dimension_value, x.value, x.band,
+                       -- kpi_band(kpi, summary), from the interval already at hand: the bands it
+                       -- touches, or the point band where no interval is kept
+                       coalesce(@extschema@.kpi_band($2, (x.ci).lower, (x.ci).upper), x.band),
+                       @extschema@.kpi_cases(x.s), (x.ci).lower, (x.ci).upper
+                FROM (SELECT z.*, @extschema@.kpi_band($2, z.value) AS band
+                      FROM (SELECT y.*, @extschema@.kpi_value($2, y.s) AS value, @extschema@.kpi_interval($2, y.s) AS ci
+                            FROM (SELECT %s AS dimension, %s AS dimension_value, %s AS s
+                                  FROM %s WHERE %I >= $4 AND %I < $4 + $5
+                                  GROUP BY GROUPING SETS (%s)) y) z) x
                 $q$, dimension_name, dimension_value, t.summary, t.source::regclass, t.time_column, t.time_column,
                      grouping_sets)
             USING tracking, t.kpi, t.period, start_at, step;
@@ -194,7 +197,7 @@ LANGUAGE plpgsql AS $$
 DECLARE
     t record;
     current_start timestamptz;
-    failure text;
+    at timestamptz;
     failure_state text;
     failures text[] := '{}';
 BEGIN
@@ -205,24 +208,18 @@ BEGIN
              WHERE kpi_record_due.tracking IS NULL OR k.tracking = kpi_record_due.tracking
              GROUP BY k.tracking ORDER BY k.tracking LOOP
         current_start := date_trunc(t.period, now());
-        BEGIN
-            PERFORM @extschema@.kpi_record(t.tracking, current_start - @extschema@._kpi_period_interval(t.period));
-        EXCEPTION WHEN OTHERS THEN
-            failures := failures || SQLERRM;
-            failure_state := SQLSTATE;
-        END;
-        COMMIT;
-        BEGIN
-            PERFORM @extschema@.kpi_record(t.tracking, current_start);
-        EXCEPTION WHEN OTHERS THEN
-            failures := failures || SQLERRM;
-            failure_state := SQLSTATE;
-        END;
-        COMMIT;
+        FOREACH at IN ARRAY ARRAY[current_start - @extschema@._kpi_period_interval(t.period), current_start] LOOP
+            BEGIN
+                PERFORM @extschema@.kpi_record(t.tracking, at);
+            EXCEPTION WHEN OTHERS THEN
+                failures := failures || SQLERRM;
+                failure_state := SQLSTATE;
+            END;
+            COMMIT;
+        END LOOP;
     END LOOP;
     IF cardinality(failures) > 0 THEN
-        failure := array_to_string(failures, '; ');
-        RAISE EXCEPTION '% of the recordings failed: %', cardinality(failures), failure
+        RAISE EXCEPTION '% of the recordings failed: %', cardinality(failures), array_to_string(failures, '; ')
             USING ERRCODE = failure_state,
                   HINT = 'The other trackings were recorded. Fix the kpi_tracked rows named; the history kept their previous rows.';
     END IF;

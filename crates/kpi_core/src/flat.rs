@@ -646,7 +646,7 @@ impl<'a> Table<'a> {
         let needed = ((hi - lo + 63) / 64) as u128;
         let words = needed.max(2 * g.capacity as u128);
         let hash_bytes = hash_slots_for(count + 1) * slot_size(KeyType::Int, KIND_CUSTOMER);
-        if words * 8 > hash_bytes as u128 * 2 || words * 8 > MAX_BYTES as u128 {
+        if !bitmap_is_worth_it(words, hash_bytes) {
             return Plan {
                 mode: MODE_HASH,
                 capacity: hash_slots_for(count + 1),
@@ -843,6 +843,12 @@ impl<'a> Table<'a> {
     }
 }
 
+/// Whether a bitmap of `words` 64-bit words holds integer keys better than a hash table of
+/// `hash_bytes`: at most twice its size, and within one PostgreSQL value.
+fn bitmap_is_worth_it(words: u128, hash_bytes: usize) -> bool {
+    words * 8 <= hash_bytes as u128 * 2 && words * 8 <= MAX_BYTES as u128
+}
+
 /// Hash slots for `n` keys at most 3/4 full.
 fn hash_slots_for(n: usize) -> usize {
     let mut cap = MIN_SLOTS;
@@ -982,8 +988,7 @@ impl OwnedState {
         if let (KeyType::Int, Some((lo, hi))) = (kt, range) {
             let base = (lo as i128).div_euclid(64) * 64;
             let words = (hi as i128 - base) / 64 + 1;
-            let hash_bytes = slots as i128 * slot_size(kt, KIND_CUSTOMER) as i128;
-            if words * 8 <= hash_bytes * 2 && words <= u32::MAX as i128 {
+            if bitmap_is_worth_it(words as u128, slots * slot_size(kt, KIND_CUSTOMER)) {
                 plan.mode = MODE_BITMAP;
                 plan.capacity = words as usize;
                 plan.base = base as i64;

@@ -95,23 +95,13 @@ pub fn parse_customer_rate(text: &str) -> Option<CustomerRate> {
     s.byte(b'{')?;
     let key_type = s.key_type_field()?;
     let mut state = CustomerRate::new(key_type);
-    let (mut events, mut customers) = (false, false);
+    let mut seen = [false; 2];
     while s.byte(b',').is_some() {
-        match &*s.field_name()? {
-            "events" if !events => {
-                state.events = s.non_negative_int()?;
-                events = true;
-            }
-            "customers" if !customers => {
-                s.keys(&mut state.customers)?;
-                customers = true;
-            }
-            _ => return None,
-        }
+        s.body_field(&mut state, &mut seen)?;
     }
     s.byte(b'}')?;
     s.end()?;
-    (events && customers && state.check().is_ok()).then_some(state)
+    complete(state, seen)
 }
 
 /// The state of a segment rate text form of the writer's shape; `None` as above.
@@ -262,30 +252,41 @@ impl<'a> Scanner<'a> {
         }
     }
 
+    /// `"events": n` or `"customers": [...]`, each once (`seen`).
+    fn body_field(&mut self, body: &mut CustomerRate, seen: &mut [bool; 2]) -> Option<()> {
+        match &*self.field_name()? {
+            "events" if !seen[0] => {
+                body.events = self.non_negative_int()?;
+                seen[0] = true;
+            }
+            "customers" if !seen[1] => {
+                self.keys(&mut body.customers)?;
+                seen[1] = true;
+            }
+            _ => return None,
+        }
+        Some(())
+    }
+
     /// `{"events": n, "customers": [...]}`, both fields, in either order.
     fn segment_body(&mut self, key_type: KeyType) -> Option<CustomerRate> {
         self.byte(b'{')?;
         let mut body = CustomerRate::new(key_type);
-        let (mut events, mut customers) = (false, false);
+        let mut seen = [false; 2];
         loop {
-            match &*self.field_name()? {
-                "events" if !events => {
-                    body.events = self.non_negative_int()?;
-                    events = true;
-                }
-                "customers" if !customers => {
-                    self.keys(&mut body.customers)?;
-                    customers = true;
-                }
-                _ => return None,
-            }
+            self.body_field(&mut body, &mut seen)?;
             if self.byte(b',').is_none() {
                 break;
             }
         }
         self.byte(b'}')?;
-        (events && customers && body.check().is_ok()).then_some(body)
+        complete(body, seen)
     }
+}
+
+/// A body with both fields, events only with customers (what the general reader accepts).
+fn complete(body: CustomerRate, seen: [bool; 2]) -> Option<CustomerRate> {
+    (seen == [true, true] && body.check().is_ok()).then_some(body)
 }
 
 #[cfg(test)]
