@@ -66,10 +66,16 @@ test_major() {
     # the previous release, built from its commit, for the upgrade test
     local previous
     previous=$(previous_release)
-    unset SUPPORT_KPI_PREVIOUS_PACKAGE SUPPORT_KPI_CURRENT_PACKAGE
+    unset SUPPORT_KPI_PREVIOUS_PACKAGE SUPPORT_KPI_CURRENT_PACKAGE SUPPORT_KPI_RELEASE_0_3_PACKAGE
     if [ -n "$previous" ]; then
         SUPPORT_KPI_PREVIOUS_PACKAGE=$(build_release "$previous")
         export SUPPORT_KPI_PREVIOUS_PACKAGE SUPPORT_KPI_CURRENT_PACKAGE=$WORK_DIR/package-$1
+        # 0.3.0, the last release where a boolean false counted as an event, for the test of
+        # views made on it (built for 15 and 18)
+        if [ "$previous" != 0.3.0 ] && grep -Eq "^0\.3\.0 .* $1( |$)" "$REPO_ROOT/sql/released/commits"; then
+            SUPPORT_KPI_RELEASE_0_3_PACKAGE=$(build_release 0.3.0)
+            export SUPPORT_KPI_RELEASE_0_3_PACKAGE
+        fi
     else
         echo "no earlier release was built for PostgreSQL $1: the upgrade test will say so and not run"
     fi

@@ -47,6 +47,7 @@ RETURN CASE
     WHEN kpi IN ('incident_rate', 'contact_rate', 'interaction_rate') THEN 'customer_rate_summary'
     WHEN kpi IN ('nps', 'csat', 'ces') THEN 'survey_summary'
     WHEN kpi IN ('avg_first_response_time', 'avg_resolution_time', 'avg_handling_time') THEN 'duration_summary'
+    WHEN kpi IN ('median_first_response_time', 'median_resolution_time', 'median_handling_time') THEN 'duration_sketch'
     WHEN kpi = 'complaint_resolution_cost' THEN 'cost_summary'
     WHEN kpi IN ('escalation_rate', 'complaint_escalation_rate', 'complaint_resolution_rate',
                  'cross_functional_resolution_rate', 'first_contact_resolution_rate', 'sla_compliance_rate',

@@ -53,32 +53,32 @@ pub struct SpanNames {
     end_column: &'static str,
 }
 
-const FIRST_RESPONSE: SpanNames = SpanNames {
+pub const FIRST_RESPONSE: SpanNames = SpanNames {
     start: "opened at",
     end: "first response at",
     start_column: "opened_at",
     end_column: "first_response_at",
 };
-const RESOLUTION: SpanNames = SpanNames {
+pub const RESOLUTION: SpanNames = SpanNames {
     start: "opened at",
     end: "resolved at",
     start_column: "opened_at",
     end_column: "resolved_at",
 };
-const HANDLING: SpanNames = SpanNames {
+pub const HANDLING: SpanNames = SpanNames {
     start: "handling started at",
     end: "handling ended at",
     start_column: "started_at",
     end_column: "ended_at",
 };
-const SLA: SpanNames = SpanNames {
+pub const SLA: SpanNames = SpanNames {
     start: "opened at",
     end: "completed at",
     start_column: "opened_at",
     end_column: "completed_at",
 };
 
-unsafe fn interval_text(d: Datum) -> String {
+pub unsafe fn interval_text(d: Datum) -> String {
     output_text(pg_sys::interval_out, d)
 }
 
@@ -132,14 +132,19 @@ unsafe fn span_trans(fcinfo: FunctionCallInfo, names: &SpanNames, clock: Clock) 
 }
 
 /// The microseconds of an interval argument.
-unsafe fn interval_arg_micros(d: Datum) -> i128 {
+pub unsafe fn interval_arg_micros(d: Datum) -> i128 {
     let iv = &*d.cast_mut_ptr::<pg_sys::Interval>();
     interval_micros(iv.time, iv.day, iv.month)
 }
 
 /// `(state, handling interval)`, STRICT: a handling time given as a duration.
 unsafe fn interval_trans(fcinfo: FunctionCallInfo) -> Datum {
-    let duration = strict_arg(fcinfo, 1);
+    let micros = handling_micros(strict_arg(fcinfo, 1));
+    update_fixed::<Durations>(fcinfo, |state| state.add_span(micros))
+}
+
+/// The microseconds of a handling time given as an interval; a negative one is an ERROR.
+pub unsafe fn handling_micros(duration: Datum) -> i128 {
     let micros = interval_arg_micros(duration);
     if micros < 0 {
         raise(input_error(
@@ -148,20 +153,29 @@ unsafe fn interval_trans(fcinfo: FunctionCallInfo) -> Datum {
             "A handling time is zero or more. Correct the row, or leave such rows out with FILTER (WHERE handle_time >= interval '0').",
         ));
     }
-    update_fixed::<Durations>(fcinfo, |state| state.add_span(micros))
+    micros
 }
 
 /// The mean span as an interval of days and time (like `justify_hours`); NULL without
 /// completed spans.
 unsafe fn average(fcinfo: FunctionCallInfo) -> Datum {
-    let state = fixed_arg::<Durations>(fcinfo, 0);
+    average_datum(fcinfo, fixed_arg::<Durations>(fcinfo, 0))
+}
+
+/// The mean of `state`'s spans as an interval; NULL without completed spans.
+pub unsafe fn average_datum(fcinfo: FunctionCallInfo, state: &Durations) -> Datum {
     let Some(micros) = state.average_micros().unwrap_or_else(|e| raise(e)) else {
         return return_null(fcinfo);
     };
+    interval_datum(micros, "average time")
+}
+
+/// `micros` as an interval of days and time (like `justify_hours`).
+pub unsafe fn interval_datum(micros: i64, what: &str) -> Datum {
     let Some((day, time)) = micros_to_days_time(micros) else {
         raise_with(
             PgSqlErrorCode::ERRCODE_DATETIME_FIELD_OVERFLOW,
-            "average time out of range for an interval".into(),
+            format!("{what} out of range for an interval"),
             None,
         )
     };

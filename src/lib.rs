@@ -17,6 +17,7 @@ pub mod durations;
 pub mod fixed;
 pub mod fmgr;
 pub mod growing;
+pub mod percentiles;
 pub mod resolution_cost;
 pub mod segment_rate;
 pub mod share_rate;
@@ -74,6 +75,11 @@ pgrx::extension_sql_file!(
     "../sql/kpi_recording.sql",
     name = "kpi_recording",
     requires = ["kpi_verdict"]
+);
+pgrx::extension_sql_file!(
+    "../sql/percentiles.sql",
+    name = "percentiles",
+    requires = ["kpi_recording"]
 );
 
 /// Called once when a backend loads the library.

@@ -163,12 +163,17 @@ WHERE r.ev_class = 'flagged_report'::regclass AND p.prokind = 'a' ORDER BY 1
 """
 
 
+# 0.3.0, the last release where a non-NULL false was an event; the previous release otherwise.
+RELEASE_0_3 = os.environ.get("SUPPORT_KPI_RELEASE_0_3_PACKAGE", PREVIOUS)
+
+
 def test_a_boolean_event_counts_when_true_in_old_views_new_queries_and_restores(admin, new_database, tmp_path):
     db = new_database(extension=False)
     try:
-        install(PREVIOUS)
+        install(RELEASE_0_3)
         with psycopg.connect(conninfo(db), autocommit=True) as c:
             c.execute("CREATE EXTENSION support_kpi")
+            assert version(c) == "0.3.0", "needs the 0.3.0 package (SUPPORT_KPI_RELEASE_0_3_PACKAGE)"
             c.execute(FLAGGED)
             # before 0.4.0 every non-NULL boolean, false included, was an event
             old = c.execute("SELECT incidents FROM flagged_report").fetchone()[0]

@@ -16,6 +16,7 @@ pub mod intervals;
 pub mod keys;
 pub mod segment_rate;
 pub mod share;
+pub mod sketch;
 pub mod survey;
 pub mod text_form;
 pub mod wilson;

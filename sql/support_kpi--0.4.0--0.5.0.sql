@@ -1,0 +1,198 @@
+-- support_kpi 0.4.0 -> 0.5.0: ALTER EXTENSION support_kpi UPDATE TO '0.5.0'
+--
+-- 0.5.0 keeps every object and stored value of 0.4.0 and adds the percentiles of the time
+-- KPIs: the state type duration_sketch, the aggregates median_first_response_time,
+-- median_resolution_time, median_handling_time, first_response_sketch,
+-- resolution_time_sketch, handling_time_sketch, the accessors percentile, median,
+-- completed_count, pending_count and the averages of a sketch, rollup(duration_sketch), the
+-- median KPIs' catalog rows (a KPI of that name you added yourself is kept as it is) and
+-- their verdicts (kpi_value, kpi_cases, kpi_interval, kpi_band of a duration_sketch).
+-- A duration_summary stays as it is, a fixed 32 bytes: stored ones keep reading the same.
+-- The same statements are in sql/kpi_catalog.sql, sql/kpi_verdict.sql and sql/percentiles.sql.
+\echo Use "ALTER EXTENSION support_kpi UPDATE TO '0.5.0'" to load this file. \quit
+
+INSERT INTO @extschema@.kpi_catalog
+    (kpi, title, unit, direction, formula, band_labels, band_edges, edge_belongs_to, min_value, max_value, customized)
+VALUES
+    ('median_first_response_time', 'Median Response Time', 'hours (the aggregate returns an interval)', 'lower_is_better',
+     'middle first-response time (percentile_disc 0.5) of cases with a first response, within 1%',
+     '{no bands set}', '{}', '{}', 0, NULL, false),
+    ('median_resolution_time', 'Median Resolution Time', 'hours (the aggregate returns an interval)', 'lower_is_better',
+     'middle resolution time (percentile_disc 0.5) of resolved cases, within 1%',
+     '{no bands set}', '{}', '{}', 0, NULL, false),
+    ('median_handling_time', 'Median Handling Time', 'hours (the aggregate returns an interval)', 'lower_is_better',
+     'middle handling time (percentile_disc 0.5) of handled contacts, within 1%',
+     '{no bands set}', '{}', '{}', 0, NULL, false)
+ON CONFLICT (kpi) DO NOTHING;
+
+CREATE OR REPLACE FUNCTION _kpi_summary_type(kpi text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE
+    WHEN kpi IN ('incident_rate', 'contact_rate', 'interaction_rate') THEN 'customer_rate_summary'
+    WHEN kpi IN ('nps', 'csat', 'ces') THEN 'survey_summary'
+    WHEN kpi IN ('avg_first_response_time', 'avg_resolution_time', 'avg_handling_time') THEN 'duration_summary'
+    WHEN kpi IN ('median_first_response_time', 'median_resolution_time', 'median_handling_time') THEN 'duration_sketch'
+    WHEN kpi = 'complaint_resolution_cost' THEN 'cost_summary'
+    WHEN kpi IN ('escalation_rate', 'complaint_escalation_rate', 'complaint_resolution_rate',
+                 'cross_functional_resolution_rate', 'first_contact_resolution_rate', 'sla_compliance_rate',
+                 'complaint_resolution_efficiency', 'churn_rate') THEN 'share_summary'
+END;
+
+-- Percentiles of the time KPIs: median first-response, resolution and handling time, and any
+-- percentile of a summary, with a guaranteed relative error of 1% (DDSketch-style buckets).
+-- State: duration_sketch, the exact counts and sum of a duration_summary plus the smallest
+-- and largest span and the spans' buckets (at most 17.5 kB; 4 to 7 kB for spans from a
+-- minute or a second to a month or a year). Sketches merge exactly: rollup() of daily
+-- sketches answers the month's percentiles as the aggregate over the month does.
+-- Support functions: src/percentiles.rs. Math: crates/kpi_core/src/sketch.rs.
+--
+--   median_first_response_time(opened_at, first_response_at) -> interval
+--   median_resolution_time(opened_at, resolved_at)            -> interval
+--   median_handling_time(started_at, ended_at) or median_handling_time(handling_time interval)
+--   first_response_sketch(...), resolution_time_sketch(...), handling_time_sketch(...)
+--                                                   -> duration_sketch, same arguments
+--   percentile(sketch, fraction) -> interval, like percentile_disc(fraction): 0 is the smallest
+--   span and 1 the largest (both exact); median(sketch) = percentile(sketch, 0.5)
+--   avg_first_response_time(sketch), avg_resolution_time(sketch), avg_handling_time(sketch),
+--   completed_count(sketch), pending_count(sketch): exact, as from a duration_summary
+-- Rows count as in the averages: a NULL start skips the row, a NULL end is a pending case
+-- (in pending_count, not in the percentiles), an end before its start is an ERROR.
+
+CREATE TYPE duration_sketch;
+
+CREATE FUNCTION duration_sketch_in(cstring) RETURNS duration_sketch
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION duration_sketch_out(duration_sketch) RETURNS cstring
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION duration_sketch_recv(internal) RETURNS duration_sketch
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION duration_sketch_send(duration_sketch) RETURNS bytea
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE TYPE duration_sketch (
+    INPUT = duration_sketch_in, OUTPUT = duration_sketch_out,
+    RECEIVE = duration_sketch_recv, SEND = duration_sketch_send,
+    INTERNALLENGTH = VARIABLE, ALIGNMENT = double, STORAGE = extended
+);
+COMMENT ON TYPE duration_sketch IS
+    'support_kpi: state of a time KPI with percentiles, {"relative_accuracy": 0.01, "completed", "pending", "sum_us", "min_us", "max_us", "zeros", "buckets": {bucket: spans}}';
+
+CREATE FUNCTION duration_sketch_combine(duration_sketch, duration_sketch) RETURNS duration_sketch
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION duration_sketch_median(duration_sketch) RETURNS interval
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+-- One transition function per KPI and timestamp type (the names go into error messages).
+CREATE FUNCTION first_response_sketch_trans(duration_sketch, timestamptz, timestamptz) RETURNS duration_sketch
+    AS 'MODULE_PATHNAME', 'first_response_sketch_trans_tz' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE median_first_response_time(opened_at timestamptz, first_response_at timestamptz) (
+    SFUNC = first_response_sketch_trans, STYPE = duration_sketch, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
+    COMBINEFUNC = duration_sketch_combine, FINALFUNC = duration_sketch_median, PARALLEL = SAFE
+);
+CREATE AGGREGATE first_response_sketch(opened_at timestamptz, first_response_at timestamptz) (
+    SFUNC = first_response_sketch_trans, STYPE = duration_sketch, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
+    COMBINEFUNC = duration_sketch_combine, PARALLEL = SAFE
+);
+CREATE FUNCTION first_response_sketch_trans(duration_sketch, timestamp, timestamp) RETURNS duration_sketch
+    AS 'MODULE_PATHNAME', 'first_response_sketch_trans_ts' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE median_first_response_time(opened_at timestamp, first_response_at timestamp) (
+    SFUNC = first_response_sketch_trans, STYPE = duration_sketch, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
+    COMBINEFUNC = duration_sketch_combine, FINALFUNC = duration_sketch_median, PARALLEL = SAFE
+);
+CREATE AGGREGATE first_response_sketch(opened_at timestamp, first_response_at timestamp) (
+    SFUNC = first_response_sketch_trans, STYPE = duration_sketch, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
+    COMBINEFUNC = duration_sketch_combine, PARALLEL = SAFE
+);
+CREATE FUNCTION avg_first_response_time(summary duration_sketch) RETURNS interval
+    AS 'MODULE_PATHNAME', 'duration_sketch_average' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION resolution_time_sketch_trans(duration_sketch, timestamptz, timestamptz) RETURNS duration_sketch
+    AS 'MODULE_PATHNAME', 'resolution_time_sketch_trans_tz' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE median_resolution_time(opened_at timestamptz, resolved_at timestamptz) (
+    SFUNC = resolution_time_sketch_trans, STYPE = duration_sketch, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
+    COMBINEFUNC = duration_sketch_combine, FINALFUNC = duration_sketch_median, PARALLEL = SAFE
+);
+CREATE AGGREGATE resolution_time_sketch(opened_at timestamptz, resolved_at timestamptz) (
+    SFUNC = resolution_time_sketch_trans, STYPE = duration_sketch, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
+    COMBINEFUNC = duration_sketch_combine, PARALLEL = SAFE
+);
+CREATE FUNCTION resolution_time_sketch_trans(duration_sketch, timestamp, timestamp) RETURNS duration_sketch
+    AS 'MODULE_PATHNAME', 'resolution_time_sketch_trans_ts' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE median_resolution_time(opened_at timestamp, resolved_at timestamp) (
+    SFUNC = resolution_time_sketch_trans, STYPE = duration_sketch, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
+    COMBINEFUNC = duration_sketch_combine, FINALFUNC = duration_sketch_median, PARALLEL = SAFE
+);
+CREATE AGGREGATE resolution_time_sketch(opened_at timestamp, resolved_at timestamp) (
+    SFUNC = resolution_time_sketch_trans, STYPE = duration_sketch, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
+    COMBINEFUNC = duration_sketch_combine, PARALLEL = SAFE
+);
+CREATE FUNCTION avg_resolution_time(summary duration_sketch) RETURNS interval
+    AS 'MODULE_PATHNAME', 'duration_sketch_average' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION handling_time_sketch_trans(duration_sketch, timestamptz, timestamptz) RETURNS duration_sketch
+    AS 'MODULE_PATHNAME', 'handling_time_sketch_trans_tz' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE median_handling_time(started_at timestamptz, ended_at timestamptz) (
+    SFUNC = handling_time_sketch_trans, STYPE = duration_sketch, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
+    COMBINEFUNC = duration_sketch_combine, FINALFUNC = duration_sketch_median, PARALLEL = SAFE
+);
+CREATE AGGREGATE handling_time_sketch(started_at timestamptz, ended_at timestamptz) (
+    SFUNC = handling_time_sketch_trans, STYPE = duration_sketch, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
+    COMBINEFUNC = duration_sketch_combine, PARALLEL = SAFE
+);
+CREATE FUNCTION handling_time_sketch_trans(duration_sketch, timestamp, timestamp) RETURNS duration_sketch
+    AS 'MODULE_PATHNAME', 'handling_time_sketch_trans_ts' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE median_handling_time(started_at timestamp, ended_at timestamp) (
+    SFUNC = handling_time_sketch_trans, STYPE = duration_sketch, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
+    COMBINEFUNC = duration_sketch_combine, FINALFUNC = duration_sketch_median, PARALLEL = SAFE
+);
+CREATE AGGREGATE handling_time_sketch(started_at timestamp, ended_at timestamp) (
+    SFUNC = handling_time_sketch_trans, STYPE = duration_sketch, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
+    COMBINEFUNC = duration_sketch_combine, PARALLEL = SAFE
+);
+-- Handling time given as a duration per contact (e.g. talk + hold + wrap-up).
+CREATE FUNCTION handling_time_sketch_trans(duration_sketch, interval) RETURNS duration_sketch
+    AS 'MODULE_PATHNAME', 'handling_time_sketch_trans_interval' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE AGGREGATE median_handling_time(handling_time interval) (
+    SFUNC = handling_time_sketch_trans, STYPE = duration_sketch, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
+    COMBINEFUNC = duration_sketch_combine, FINALFUNC = duration_sketch_median, PARALLEL = SAFE
+);
+CREATE AGGREGATE handling_time_sketch(handling_time interval) (
+    SFUNC = handling_time_sketch_trans, STYPE = duration_sketch, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
+    COMBINEFUNC = duration_sketch_combine, PARALLEL = SAFE
+);
+CREATE FUNCTION avg_handling_time(summary duration_sketch) RETURNS interval
+    AS 'MODULE_PATHNAME', 'duration_sketch_average' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+-- Accessors of any sketch.
+CREATE FUNCTION percentile(summary duration_sketch, fraction float8) RETURNS interval
+    AS 'MODULE_PATHNAME', 'duration_sketch_percentile' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION median(summary duration_sketch) RETURNS interval
+    AS 'MODULE_PATHNAME', 'duration_sketch_median' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION completed_count(summary duration_sketch) RETURNS bigint
+    AS 'MODULE_PATHNAME', 'duration_sketch_completed' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION pending_count(summary duration_sketch) RETURNS bigint
+    AS 'MODULE_PATHNAME', 'duration_sketch_pending' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE AGGREGATE rollup(duration_sketch) (
+    SFUNC = duration_sketch_combine, STYPE = duration_sketch, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
+    COMBINEFUNC = duration_sketch_combine, PARALLEL = SAFE
+);
+
+-- Verdicts of the median KPIs (in hours, from a sketch); no interval is kept for them.
+CREATE FUNCTION kpi_value(kpi text, summary duration_sketch) RETURNS numeric
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT extract(epoch FROM @extschema@.duration_sketch_median(summary)) / 3600
+    FROM @extschema@._kpi_check_summary(kpi, 'duration_sketch', NULL);
+END;
+CREATE FUNCTION kpi_cases(summary duration_sketch) RETURNS bigint
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE RETURN @extschema@.completed_count(summary);
+CREATE FUNCTION kpi_interval(kpi text, summary duration_sketch, confidence float8 DEFAULT 0.95,
+                             OUT lower numeric, OUT upper numeric)
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT NULL::numeric, NULL::numeric FROM @extschema@._kpi_check_summary(kpi, 'duration_sketch', NULL);
+END;
+CREATE FUNCTION kpi_band(kpi text, summary duration_sketch, confidence float8 DEFAULT 0.95) RETURNS text
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
+RETURN @extschema@.kpi_band(kpi, @extschema@.kpi_value(kpi, summary));

@@ -1,0 +1,210 @@
+//! SQL glue of the time KPIs' percentiles: `median_first_response_time`,
+//! `median_resolution_time`, `median_handling_time`, the summaries `first_response_sketch`,
+//! `resolution_time_sketch`, `handling_time_sketch` (state `duration_sketch`), and their
+//! accessors `percentile`, `median`, the averages, `completed_count`, `pending_count` and
+//! `rollup`. The math is `kpi_core::sketch`; the SQL is `sql/percentiles.sql`.
+//!
+//! Rows count as in the averages (`src/durations.rs`): a NULL start skips the row, a NULL end
+//! is a pending case, an end before its start is an ERROR.
+//!
+//! A `duration_sketch` is a flat varlena (at most 17.5 kB). Called as an aggregate transition,
+//! a support function updates the transition value in place while its bucket window holds the
+//! span; otherwise it returns a larger copy made in the current memory context, which the
+//! executor moves into the aggregate's memory (so every byte is accounted for, and nothing is
+//! left behind by an ERROR or a cancel).
+
+use crate::durations::{
+    average_datum, checked_span, handling_micros, interval_datum, SpanNames, FIRST_RESPONSE,
+    HANDLING, RESOLUTION,
+};
+use crate::fmgr::{
+    arg, called_as_aggregate, input_text, new_varlena, output_datum, raise_with, receive_buffer,
+    return_null, strict_arg, varlena_bytes, Clock, OrRaise,
+};
+use crate::{v1_entry_points, v1_functions};
+use kpi_core::sketch::{self, View};
+use pgrx::pg_sys::{self, Datum, FunctionCallInfo};
+use pgrx::PgSqlErrorCode;
+
+v1_functions!(
+    pg_finfo_duration_sketch_in,
+    pg_finfo_duration_sketch_out,
+    pg_finfo_duration_sketch_recv,
+    pg_finfo_duration_sketch_send,
+    pg_finfo_duration_sketch_combine,
+    pg_finfo_first_response_sketch_trans_tz,
+    pg_finfo_first_response_sketch_trans_ts,
+    pg_finfo_resolution_time_sketch_trans_tz,
+    pg_finfo_resolution_time_sketch_trans_ts,
+    pg_finfo_handling_time_sketch_trans_tz,
+    pg_finfo_handling_time_sketch_trans_ts,
+    pg_finfo_handling_time_sketch_trans_interval,
+    pg_finfo_duration_sketch_median,
+    pg_finfo_duration_sketch_percentile,
+    pg_finfo_duration_sketch_average,
+    pg_finfo_duration_sketch_completed,
+    pg_finfo_duration_sketch_pending,
+);
+
+/// The checked view of a `duration_sketch` argument.
+unsafe fn view_arg<'a>(fcinfo: FunctionCallInfo, n: usize) -> View<'a> {
+    View::new(varlena_bytes(strict_arg(fcinfo, n))).or_raise()
+}
+
+/// The payload of a plain (4-byte header, uncompressed, inline) varlena, which an aggregate
+/// may update in place.
+unsafe fn plain_payload<'a>(d: Datum) -> Option<&'a mut [u8]> {
+    let v = d.cast_mut_ptr::<u8>();
+    // VARATT_IS_4B_U on little-endian: low two bits 00
+    if *v & 0x03 != 0 {
+        return None;
+    }
+    let len = (std::ptr::read_unaligned(v as *const u32) >> 2) as usize;
+    if len < pg_sys::VARHDRSZ {
+        return None;
+    }
+    Some(std::slice::from_raw_parts_mut(
+        v.add(pg_sys::VARHDRSZ),
+        len - pg_sys::VARHDRSZ,
+    ))
+}
+
+unsafe fn sketch_datum(bytes: &[u8]) -> Datum {
+    new_varlena(bytes.len(), |out| out.copy_from_slice(bytes))
+}
+
+/// The state in argument 0 to update: itself inside an aggregate (the executor's own
+/// transition value), else a copy; a new empty state for a NULL one.
+unsafe fn for_update<'a>(fcinfo: FunctionCallInfo) -> (Datum, &'a mut [u8]) {
+    let d = match arg(fcinfo, 0) {
+        None => sketch_datum(&sketch::empty()),
+        Some(d) => {
+            if called_as_aggregate(fcinfo) {
+                if let Some(payload) = plain_payload(d) {
+                    View::new(payload).or_raise();
+                    return (d, payload);
+                }
+            }
+            let bytes = varlena_bytes(d);
+            View::new(bytes).or_raise();
+            sketch_datum(bytes)
+        }
+    };
+    (d, plain_payload(d).expect("a new varlena is plain"))
+}
+
+/// Adds a span of `micros` to the state of argument 0.
+unsafe fn add_span(fcinfo: FunctionCallInfo, micros: i128) -> Datum {
+    let (d, b) = for_update(fcinfo);
+    match sketch::add_span(b, micros).or_raise() {
+        None => d,
+        Some(larger) => sketch_datum(&larger),
+    }
+}
+
+/// `(state, start, end)`, not STRICT: a NULL start skips the row, a NULL end is pending.
+unsafe fn span_trans(fcinfo: FunctionCallInfo, names: &SpanNames, clock: Clock) -> Datum {
+    let Some(start) = arg(fcinfo, 1) else {
+        return crate::fixed::unchanged_state(fcinfo);
+    };
+    match arg(fcinfo, 2) {
+        None => {
+            let (d, b) = for_update(fcinfo);
+            sketch::add_pending(b).or_raise();
+            d
+        }
+        Some(end) => add_span(
+            fcinfo,
+            checked_span(start.value() as i64, end.value() as i64, names, clock),
+        ),
+    }
+}
+
+/// `(state, handling interval)`, STRICT.
+unsafe fn interval_trans(fcinfo: FunctionCallInfo) -> Datum {
+    let micros = handling_micros(strict_arg(fcinfo, 1));
+    add_span(fcinfo, micros)
+}
+
+/// `(state, state)`, STRICT: the merge, in place inside an aggregate while the window holds.
+unsafe fn combine(fcinfo: FunctionCallInfo) -> Datum {
+    let other = view_arg(fcinfo, 1);
+    let (d, b) = for_update(fcinfo);
+    match sketch::merge_into(b, &other).or_raise() {
+        None => d,
+        Some(larger) => sketch_datum(&larger),
+    }
+}
+
+/// The `q` percentile as an interval; NULL without completed spans.
+unsafe fn percentile_of(fcinfo: FunctionCallInfo, q: f64) -> Datum {
+    match view_arg(fcinfo, 0).percentile(q) {
+        None => return_null(fcinfo),
+        Some(micros) => interval_datum(micros, "percentile"),
+    }
+}
+
+unsafe fn median(fcinfo: FunctionCallInfo) -> Datum {
+    percentile_of(fcinfo, 0.5)
+}
+
+/// `percentile(sketch, fraction)`: the fraction is checked like `percentile_disc`'s.
+unsafe fn percentile(fcinfo: FunctionCallInfo) -> Datum {
+    let q = f64::from_bits(strict_arg(fcinfo, 1).value() as u64);
+    if !(0.0..=1.0).contains(&q) {
+        raise_with(
+            PgSqlErrorCode::ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE,
+            format!("percentile value {q} is not between 0 and 1"),
+            Some("Give the percentile as a fraction, e.g. 0.5 for the median or 0.9 for the 90th percentile.".into()),
+        );
+    }
+    percentile_of(fcinfo, q)
+}
+
+unsafe fn average(fcinfo: FunctionCallInfo) -> Datum {
+    average_datum(fcinfo, &view_arg(fcinfo, 0).durations())
+}
+
+unsafe fn completed(fcinfo: FunctionCallInfo) -> Datum {
+    Datum::from(view_arg(fcinfo, 0).completed())
+}
+
+unsafe fn pending(fcinfo: FunctionCallInfo) -> Datum {
+    Datum::from(view_arg(fcinfo, 0).pending())
+}
+
+unsafe fn type_in(fcinfo: FunctionCallInfo) -> Datum {
+    sketch_datum(&sketch::from_text(&input_text(fcinfo)).or_raise())
+}
+
+unsafe fn type_out(fcinfo: FunctionCallInfo) -> Datum {
+    output_datum(sketch::to_text(&view_arg(fcinfo, 0)))
+}
+
+unsafe fn type_recv(fcinfo: FunctionCallInfo) -> Datum {
+    sketch_datum(&sketch::from_bytes(receive_buffer(fcinfo)).or_raise())
+}
+
+unsafe fn type_send(fcinfo: FunctionCallInfo) -> Datum {
+    sketch_datum(&sketch::to_bytes(&view_arg(fcinfo, 0)))
+}
+
+v1_entry_points! {
+    duration_sketch_in => type_in();
+    duration_sketch_out => type_out();
+    duration_sketch_recv => type_recv();
+    duration_sketch_send => type_send();
+    duration_sketch_combine => combine();
+    first_response_sketch_trans_tz => span_trans(&FIRST_RESPONSE, Clock::WithZone);
+    first_response_sketch_trans_ts => span_trans(&FIRST_RESPONSE, Clock::Local);
+    resolution_time_sketch_trans_tz => span_trans(&RESOLUTION, Clock::WithZone);
+    resolution_time_sketch_trans_ts => span_trans(&RESOLUTION, Clock::Local);
+    handling_time_sketch_trans_tz => span_trans(&HANDLING, Clock::WithZone);
+    handling_time_sketch_trans_ts => span_trans(&HANDLING, Clock::Local);
+    handling_time_sketch_trans_interval => interval_trans();
+    duration_sketch_median => median();
+    duration_sketch_percentile => percentile();
+    duration_sketch_average => average();
+    duration_sketch_completed => completed();
+    duration_sketch_pending => pending();
+}
