@@ -111,6 +111,11 @@ NULL_STATE_CALLS = [
     "SELECT sla_compliance_trans(NULL::share_summary, now(), now(), interval '1 day')",
     "SELECT resolution_efficiency_trans(NULL::share_summary, localtimestamp, NULL, interval '1 day')",
     "SELECT churn_trans(NULL::share_summary, now() - interval '2 days', NULL, now() - interval '1 day', now())",
+    "SELECT resolution_time_sketch_trans(NULL::duration_sketch, now(), now())",
+    "SELECT first_response_sketch_trans(NULL::duration_sketch, now(), NULL)",
+    "SELECT handling_time_sketch_trans(NULL::duration_sketch, interval '5 minutes')",
+    "SELECT duration_sketch_combine(resolution_time_sketch_trans(NULL::duration_sketch, now(), now()), "
+    "resolution_time_sketch_trans(NULL::duration_sketch, now() - interval '1 year', now()))",
     "SELECT cost_trans(NULL::cost_summary, 12.5, true)",
     "SELECT cost_trans(NULL::cost_summary, NULL, NULL)",
 ]
@@ -209,6 +214,7 @@ VALID_TEXT = {
                              '"b":{"events":2,"customers":[2,3]}}}'],
     "share_summary": ['{"hits":3,"total":120}'],
     "duration_summary": ['{"completed":2,"pending":1,"sum_us":27670116110564327421}'],
+    "duration_sketch": ['{"relative_accuracy":0.01,"completed":3,"pending":1,"sum_us":98400000000,"min_us":1200000000,"max_us":93600000000,"zeros":0,"buckets":{"1046":1,"1101":1,"1264":1}}'],
     "survey_summary": ['{"survey":"nps","counts":[1,0,0,0,0,0,0,0,2,0,9]}'],
     "cost_summary": ['{"resolved":3,"costs":4,"total_cost":"1250.125"}'],
 }
