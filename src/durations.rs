@@ -46,11 +46,11 @@ v1_functions!(
 
 /// What the two ends of a span are called in error messages.
 pub struct SpanNames {
-    start: &'static str,
-    end: &'static str,
+    pub start: &'static str,
+    pub end: &'static str,
     /// Column-like names for the FILTER in the hint.
-    start_column: &'static str,
-    end_column: &'static str,
+    pub start_column: &'static str,
+    pub end_column: &'static str,
 }
 
 pub const FIRST_RESPONSE: SpanNames = SpanNames {
@@ -203,7 +203,19 @@ unsafe fn within_target_trans(fcinfo: FunctionCallInfo, names: &SpanNames, clock
     let Some(start) = arg(fcinfo, 1) else {
         return crate::fixed::unchanged_state(fcinfo);
     };
-    let Some(target) = arg(fcinfo, 3) else {
+    let target_micros = target_arg(fcinfo, 3);
+    let hit = match arg(fcinfo, 2) {
+        None => false,
+        Some(end) => {
+            checked_span(start.value() as i64, end.value() as i64, names, clock) <= target_micros
+        }
+    };
+    crate::share_rate::count_hit(fcinfo, hit)
+}
+
+/// The target time in argument `n`, in microseconds: a positive interval.
+pub unsafe fn target_arg(fcinfo: FunctionCallInfo, n: usize) -> i128 {
+    let Some(target) = arg(fcinfo, n) else {
         raise_with(
             PgSqlErrorCode::ERRCODE_NULL_VALUE_NOT_ALLOWED,
             "target time is NULL".into(),
@@ -218,13 +230,7 @@ unsafe fn within_target_trans(fcinfo: FunctionCallInfo, names: &SpanNames, clock
             Some("Give the target time as a positive interval, e.g. interval '5 days'.".into()),
         );
     }
-    let hit = match arg(fcinfo, 2) {
-        None => false,
-        Some(end) => {
-            checked_span(start.value() as i64, end.value() as i64, names, clock) <= target_micros
-        }
-    };
-    crate::share_rate::count_hit(fcinfo, hit)
+    target_micros
 }
 
 v1_entry_points! {

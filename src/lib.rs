@@ -11,6 +11,7 @@
 // passed for the SQL signature declared in sql/*.sql.
 #![allow(clippy::missing_safety_doc)]
 
+pub mod business_hours;
 pub mod churn;
 pub mod customer_rate;
 pub mod durations;
@@ -80,6 +81,11 @@ pgrx::extension_sql_file!(
     "../sql/percentiles.sql",
     name = "percentiles",
     requires = ["kpi_recording"]
+);
+pgrx::extension_sql_file!(
+    "../sql/business_hours.sql",
+    name = "business_hours",
+    requires = ["percentiles"]
 );
 
 /// Called once when a backend loads the library.

@@ -75,7 +75,7 @@ unsafe fn sketch_datum(bytes: &[u8]) -> Datum {
 
 /// The state in argument 0 to update: itself inside an aggregate (the executor's own
 /// transition value), else a copy; a new empty state for a NULL one.
-unsafe fn for_update<'a>(fcinfo: FunctionCallInfo) -> (Datum, &'a mut [u8]) {
+pub unsafe fn for_update<'a>(fcinfo: FunctionCallInfo) -> (Datum, &'a mut [u8]) {
     let d = match arg(fcinfo, 0) {
         None => sketch_datum(&sketch::empty()),
         Some(d) => {
@@ -94,7 +94,7 @@ unsafe fn for_update<'a>(fcinfo: FunctionCallInfo) -> (Datum, &'a mut [u8]) {
 }
 
 /// Adds a span of `micros` to the state of argument 0.
-unsafe fn add_span(fcinfo: FunctionCallInfo, micros: i128) -> Datum {
+pub unsafe fn add_span(fcinfo: FunctionCallInfo, micros: i128) -> Datum {
     let (d, b) = for_update(fcinfo);
     match sketch::add_span(b, micros).or_raise() {
         None => d,

@@ -113,7 +113,6 @@ NULL_STATE_CALLS = [
     "SELECT churn_trans(NULL::share_summary, now() - interval '2 days', NULL, now() - interval '1 day', now())",
     "SELECT resolution_time_sketch_trans(NULL::duration_sketch, now(), now())",
     "SELECT first_response_sketch_trans(NULL::duration_sketch, now(), NULL)",
-    "SELECT handling_time_sketch_trans(NULL::duration_sketch, interval '5 minutes')",
     "SELECT duration_sketch_combine(resolution_time_sketch_trans(NULL::duration_sketch, now(), now()), "
     "resolution_time_sketch_trans(NULL::duration_sketch, now() - interval '1 year', now()))",
     "SELECT cost_trans(NULL::cost_summary, 12.5, true)",

@@ -6,6 +6,7 @@
 //! layer that moves these states in and out of PostgreSQL datums; everything that can be
 //! tested with `cargo test` is tested here.
 
+pub mod business;
 pub mod codec;
 pub mod cost;
 pub mod customer_rate;

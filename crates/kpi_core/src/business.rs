@@ -1,0 +1,415 @@
+//! Business time: the working time between two instants under a schedule of weekly working
+//! hours in a time zone, with holidays.
+//!
+//! A schedule's hours are pieces of local wall-clock time per ISO weekday (1 = Monday). A row
+//! whose `ends` is at or before its `starts` crosses midnight: it runs to the end of its day
+//! and on into the next (`starts` = `ends` is a 24-hour shift). Each piece belongs to the
+//! calendar day it falls on, and a holiday takes out every piece of its day.
+//!
+//! An instant is working time when the wall clock of the schedule's time zone shows a time
+//! within the hours of its day, and that day is not a holiday. So a shift across a
+//! daylight-saving change is as long as the clock really ran (an hour more or less, or 30
+//! minutes in zones such as Australia/Lord_Howe): wall-clock times skipped by a spring-forward
+//! change are never worked, and those a fall-back change repeats are worked twice.
+//!
+//! A `Calendar` lays out the working intervals of a range of days once, with running totals,
+//! so that the business time between two instants is two binary searches: a row costs the
+//! same for a span of a minute or of months.
+
+use crate::error::{KpiError, KpiErrorKind};
+
+pub const USECS_PER_DAY: i64 = 86_400_000_000;
+/// The most days a calendar lays out (about 100 years), so that a span that long or a far-off
+/// timestamp cannot make a query build an unbounded table.
+pub const MAX_CALENDAR_DAYS: i32 = 36_525;
+
+/// The ISO weekday (1 = Monday ... 7 = Sunday) of a PostgreSQL date (days since 2000-01-01,
+/// a Saturday).
+pub fn iso_weekday(day: i32) -> u8 {
+    ((day.rem_euclid(7) + 5) % 7 + 1) as u8
+}
+
+/// The day of a PostgreSQL timestamp (microseconds since 2000-01-01 00:00).
+pub fn day_of(ts: i64) -> i32 {
+    ts.div_euclid(USECS_PER_DAY) as i32
+}
+
+/// One row of a schedule's weekly hours: weekday, start and end as microseconds since local
+/// midnight (`ends` may be 24:00, a full day).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WeeklyHours {
+    pub iso_weekday: u8,
+    pub starts: i64,
+    pub ends: i64,
+}
+
+/// A piece of working time on one weekday, `[from, to)` microseconds since local midnight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Piece {
+    weekday: u8,
+    from: i64,
+    to: i64,
+}
+
+fn schedule_error(schedule: &str, message: String, hint: &str) -> KpiError {
+    KpiError::new(
+        KpiErrorKind::InvalidValue,
+        format!("schedule \"{schedule}\" {message}"),
+    )
+    .with_hint(hint)
+}
+
+fn hhmm(us: i64) -> String {
+    let secs = us / 1_000_000;
+    let mut s = format!("{:02}:{:02}", secs / 3600, secs / 60 % 60);
+    if secs % 60 != 0 || us % 1_000_000 != 0 {
+        s.push_str(&format!(":{:02}", secs % 60));
+        if us % 1_000_000 != 0 {
+            s.push_str(&format!(".{:06}", us % 1_000_000));
+        }
+    }
+    s
+}
+
+const DAY_NAMES: [&str; 7] = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
+
+fn describe(h: &WeeklyHours) -> String {
+    format!(
+        "{} {}-{}",
+        DAY_NAMES[(h.iso_weekday - 1) as usize],
+        hhmm(h.starts),
+        hhmm(h.ends)
+    )
+}
+
+/// The weekly pieces of a schedule's hours, checked: at least one row, weekdays 1 to 7, times
+/// within a day, and no two rows overlapping (an overnight row included).
+fn weekly_pieces(schedule: &str, hours: &[WeeklyHours]) -> Result<Vec<Piece>, KpiError> {
+    if hours.is_empty() {
+        return Err(schedule_error(
+            schedule,
+            "has no working hours".into(),
+            "Add its hours to kpi_schedule_hours, e.g. INSERT INTO kpi_schedule_hours VALUES ('support', 1, '09:00', '17:00').",
+        ));
+    }
+    // (offset in the week, end offset, row) for the overlap check
+    let mut spans: Vec<(i64, i64, &WeeklyHours)> = Vec::new();
+    let mut pieces = Vec::new();
+    for h in hours {
+        if !(1..=7).contains(&h.iso_weekday)
+            || !(0..USECS_PER_DAY).contains(&h.starts)
+            || !(0..=USECS_PER_DAY).contains(&h.ends)
+        {
+            return Err(schedule_error(
+                schedule,
+                format!("has hours out of range: weekday {}, {}-{}", h.iso_weekday, hhmm(h.starts), hhmm(h.ends)),
+                "Weekdays run from 1 (Monday) to 7 (Sunday), times from 00:00 to 24:00.",
+            ));
+        }
+        let next = h.iso_weekday % 7 + 1;
+        if h.ends > h.starts {
+            pieces.push(Piece { weekday: h.iso_weekday, from: h.starts, to: h.ends });
+        } else {
+            pieces.push(Piece { weekday: h.iso_weekday, from: h.starts, to: USECS_PER_DAY });
+            if h.ends > 0 {
+                pieces.push(Piece { weekday: next, from: 0, to: h.ends });
+            }
+        }
+        let start = (h.iso_weekday as i64 - 1) * USECS_PER_DAY + h.starts;
+        let len = if h.ends > h.starts { h.ends - h.starts } else { USECS_PER_DAY - h.starts + h.ends };
+        let week = 7 * USECS_PER_DAY;
+        if start + len > week {
+            spans.push((start, week, h));
+            spans.push((0, start + len - week, h));
+        } else {
+            spans.push((start, start + len, h));
+        }
+    }
+    spans.sort_by_key(|s| (s.0, s.1));
+    for w in spans.windows(2) {
+        if w[1].0 < w[0].1 {
+            return Err(schedule_error(
+                schedule,
+                format!("has overlapping hours: {} and {}", describe(w[0].2), describe(w[1].2)),
+                "Each moment of the week may be in one row of kpi_schedule_hours only; join or trim the rows.",
+            ));
+        }
+    }
+    pieces.sort_by_key(|p| (p.weekday, p.from));
+    Ok(pieces)
+}
+
+/// A schedule's rules, without its time zone: the weekly pieces and the holidays.
+#[derive(Debug, Clone)]
+pub struct Schedule {
+    pub name: String,
+    pieces: Vec<Piece>,
+    /// Sorted PostgreSQL dates.
+    holidays: Vec<i32>,
+}
+
+impl Schedule {
+    pub fn new(name: &str, hours: &[WeeklyHours], mut holidays: Vec<i32>) -> Result<Self, KpiError> {
+        let pieces = weekly_pieces(name, hours)?;
+        holidays.sort_unstable();
+        holidays.dedup();
+        Ok(Schedule { name: name.to_string(), pieces, holidays })
+    }
+
+    fn is_holiday(&self, day: i32) -> bool {
+        self.holidays.binary_search(&day).is_ok()
+    }
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Spec {
+    time_zone: String,
+    hours: Vec<(u8, i64, i64)>,
+    holidays: Vec<i32>,
+}
+
+impl Schedule {
+    /// A schedule and its time zone name from the JSON `_kpi_schedule_spec` returns:
+    /// `{"time_zone": "Europe/Berlin", "hours": [[iso_weekday, starts_us, ends_us], ...],
+    /// "holidays": [date, ...]}`.
+    pub fn from_spec(name: &str, spec: &str) -> Result<(Schedule, String), KpiError> {
+        let spec: Spec = serde_json::from_str(spec).map_err(|e| {
+            KpiError::new(KpiErrorKind::InvalidText, format!("schedule \"{name}\": {e}"))
+        })?;
+        let hours: Vec<WeeklyHours> = spec
+            .hours
+            .iter()
+            .map(|&(w, s, e)| WeeklyHours { iso_weekday: w, starts: s, ends: e })
+            .collect();
+        Ok((Schedule::new(name, &hours, spec.holidays)?, spec.time_zone))
+    }
+}
+
+/// The working intervals of a range of days, as instants (PostgreSQL timestamps in UTC), with
+/// running totals.
+#[derive(Debug, Clone)]
+pub struct Calendar {
+    /// Instants covered: business time is known for instants in `[lo, hi]`.
+    lo: i64,
+    hi: i64,
+    /// Disjoint working intervals, sorted.
+    starts: Vec<i64>,
+    ends: Vec<i64>,
+    /// Working time before interval k.
+    before: Vec<i64>,
+}
+
+impl Calendar {
+    /// Lays out the local days `[first_day, last_day]` (PostgreSQL dates) of a time zone
+    /// given as its offsets: `segments` are `(from instant, offset)`, sorted, the first from
+    /// `i64::MIN`, where an instant's wall-clock time is the instant plus the offset (UTC
+    /// offsets in microseconds, east positive). An instant is working time when its wall-clock
+    /// time lies in a piece of its day and that day is not a holiday. The calendar covers the
+    /// instants from the start of `first_day + 1` to the start of `last_day` in any zone
+    /// (offsets stay within a day).
+    pub fn build(schedule: &Schedule, first_day: i32, last_day: i32, segments: &[(i64, i64)]) -> Calendar {
+        const MARGIN: i64 = 2 * USECS_PER_DAY; // more than any UTC offset
+        let mut intervals: Vec<(i64, i64)> = Vec::new();
+        for day in first_day..=last_day {
+            if schedule.is_holiday(day) {
+                continue;
+            }
+            let wd = iso_weekday(day);
+            let midnight = day as i64 * USECS_PER_DAY;
+            for p in schedule.pieces.iter().filter(|p| p.weekday == wd) {
+                let (la, lb) = (midnight + p.from, midnight + p.to);
+                // the offset segments that can hold instants of this wall-clock piece
+                let mut k = segments.partition_point(|s| s.0 <= la - MARGIN).saturating_sub(1);
+                while k < segments.len() && segments[k].0 < lb + MARGIN {
+                    let (from, offset) = segments[k];
+                    let to = segments.get(k + 1).map_or(i64::MAX, |s| s.0);
+                    let (a, b) = ((la - offset).max(from), (lb - offset).min(to));
+                    if b > a {
+                        intervals.push((a, b));
+                    }
+                    k += 1;
+                }
+            }
+        }
+        intervals.sort_unstable();
+        let (mut starts, mut ends, mut before) = (Vec::new(), Vec::new(), Vec::new());
+        let mut total = 0i64;
+        for (a, b) in intervals {
+            if let Some(last) = ends.last_mut() {
+                if a <= *last {
+                    if b > *last {
+                        total += b - *last;
+                        *last = b;
+                    }
+                    continue;
+                }
+            }
+            before.push(total);
+            starts.push(a);
+            ends.push(b);
+            total += b - a;
+        }
+        Calendar {
+            lo: (first_day as i64 + 1) * USECS_PER_DAY,
+            hi: last_day as i64 * USECS_PER_DAY,
+            starts,
+            ends,
+            before,
+        }
+    }
+
+    pub fn covers(&self, t: i64) -> bool {
+        (self.lo..=self.hi).contains(&t)
+    }
+
+    /// Working time from the calendar's start up to instant `t`.
+    fn worked_until(&self, t: i64) -> i64 {
+        // intervals starting at or before t
+        let k = self.starts.partition_point(|s| *s <= t);
+        if k == 0 {
+            return 0;
+        }
+        let i = k - 1;
+        self.before[i] + (t.min(self.ends[i]) - self.starts[i])
+    }
+
+    /// The business time from `a` to `b` (`a <= b`, both covered) in microseconds.
+    pub fn between(&self, a: i64, b: i64) -> i64 {
+        debug_assert!(a <= b && self.covers(a) && self.covers(b));
+        self.worked_until(b) - self.worked_until(a)
+    }
+
+    /// The calendar's days, for a caller that widens it: `(first_day, last_day)`.
+    pub fn days(&self) -> (i32, i32) {
+        ((self.lo / USECS_PER_DAY) as i32 - 1, (self.hi / USECS_PER_DAY) as i32)
+    }
+}
+
+/// The days a calendar must lay out to cover instants `a..=b`, widened to whole years (and
+/// to `current` if there is one), or an error when that is more than `MAX_CALENDAR_DAYS`.
+pub fn days_to_cover(a: i64, b: i64, current: Option<(i32, i32)>) -> Result<(i32, i32), KpiError> {
+    let (mut first, mut last) = (day_of(a) - 2, day_of(b) + 2);
+    // whole years of 366 days around the instants, so that the calendar is rebuilt rarely
+    first = first.div_euclid(366) * 366 - 1;
+    last = (last.div_euclid(366) + 1) * 366 + 1;
+    if let Some((f, l)) = current {
+        first = first.min(f);
+        last = last.max(l);
+    }
+    if last - first > MAX_CALENDAR_DAYS + 2 * 366 + 4 {
+        return Err(KpiError::new(
+            KpiErrorKind::OutOfRange,
+            "business time over more than 100 years is not supported".to_string(),
+        )
+        .with_hint("Business time is measured over spans of up to about a century; check the timestamps."));
+    }
+    Ok((first, last))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const H: i64 = 3_600_000_000;
+
+    fn hours(rows: &[(u8, i64, i64)]) -> Vec<WeeklyHours> {
+        rows.iter()
+            .map(|&(w, s, e)| WeeklyHours { iso_weekday: w, starts: s * H, ends: e * H })
+            .collect()
+    }
+
+    /// Brute force: walk the span minute by minute in a fixed-offset zone.
+    fn brute(schedule: &Schedule, offset: i64, a: i64, b: i64) -> i64 {
+        let mut t = a;
+        let mut total = 0;
+        let step = 60_000_000;
+        while t < b {
+            let local = t + offset;
+            let day = day_of(local);
+            let m = local - day as i64 * USECS_PER_DAY;
+            let working = !schedule.is_holiday(day)
+                && schedule.pieces.iter().any(|p| p.weekday == iso_weekday(day) && p.from <= m && m < p.to);
+            if working {
+                total += step.min(b - t);
+            }
+            t += step;
+        }
+        total
+    }
+
+    #[test]
+    fn weekdays_of_dates() {
+        assert_eq!(iso_weekday(0), 6); // 2000-01-01, a Saturday
+        assert_eq!(iso_weekday(2), 1);
+        assert_eq!(iso_weekday(-1), 5);
+        assert_eq!(iso_weekday(9824), 2); // 2026-11-24, a Tuesday
+    }
+
+    #[test]
+    fn business_time_equals_a_minute_by_minute_walk() {
+        // 9-17 weekdays, a Friday night shift into Saturday, Sunday all day, one holiday
+        let s = Schedule::new(
+            "t",
+            &hours(&[(1, 9, 17), (2, 9, 17), (3, 9, 12), (3, 13, 17), (4, 9, 17), (5, 22, 6), (7, 0, 0)]),
+            vec![9831, 9840],
+        )
+        .unwrap();
+        for offset in [0, -5 * H, 9 * H + H / 2] {
+            let cal = Calendar::build(&s, 9700, 10100, &[(i64::MIN, offset)]);
+            let mut x = 12345u64;
+            for _ in 0..300 {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                let a = 9800 * USECS_PER_DAY + (x % (20 * USECS_PER_DAY as u64)) as i64 / 60_000_000 * 60_000_000;
+                let len = (x >> 20) % (9 * USECS_PER_DAY as u64) / 60_000_000 * 60_000_000;
+                let b = a + len as i64;
+                assert_eq!(cal.between(a, b), brute(&s, offset, a, b), "{a} {b} {offset}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_daylight_saving_change_lengthens_or_shortens_a_shift() {
+        let s = Schedule::new("t", &hours(&[(7, 0, 6), (6, 1, 3)]), vec![]).unwrap();
+        let sunday = (9800..9807).find(|d| iso_weekday(*d) == 7).unwrap();
+        let midnight = sunday as i64 * USECS_PER_DAY;
+        // clocks go forward an hour at 02:00 local on Sunday (UTC-5 to UTC-4)
+        let change = midnight + 2 * H + 5 * H;
+        let cal = Calendar::build(&s, sunday - 3, sunday + 3, &[(i64::MIN, -5 * H), (change, -4 * H)]);
+        assert_eq!(cal.between(midnight + 5 * H, midnight + 20 * H), 5 * H);
+        // and back at 02:00 local the Saturday before (UTC-4 to UTC-5): 01:00-03:00 is 3 hours,
+        // 01:00-02:00 twice
+        let saturday = midnight - USECS_PER_DAY;
+        let back = saturday + 2 * H + 4 * H;
+        let cal = Calendar::build(&s, sunday - 3, sunday + 3, &[(i64::MIN, -4 * H), (back, -5 * H)]);
+        assert_eq!(cal.between(saturday, saturday + USECS_PER_DAY), 3 * H);
+        assert_eq!(cal.between(saturday + 5 * H, saturday + 6 * H + 30 * 60_000_000), 90 * 60_000_000);
+    }
+
+    #[test]
+    fn bad_schedules_are_refused() {
+        let e = Schedule::new("t", &hours(&[(1, 9, 17), (1, 16, 18)]), vec![]).unwrap_err();
+        assert!(e.message.contains("overlapping hours: Monday 09:00-17:00 and Monday 16:00-18:00"), "{}", e.message);
+        let e = Schedule::new("t", &hours(&[(7, 22, 6), (1, 5, 9)]), vec![]).unwrap_err();
+        assert!(e.message.contains("overlapping"), "{}", e.message);
+        assert!(Schedule::new("t", &hours(&[(7, 22, 6), (1, 6, 9)]), vec![]).is_ok());
+        assert!(Schedule::new("t", &[], vec![]).unwrap_err().message.contains("no working hours"));
+        assert!(Schedule::new("t", &hours(&[(8, 1, 2)]), vec![]).is_err());
+        // 24/7
+        let all: Vec<_> = (1..=7).map(|w| (w, 0, 0)).collect();
+        let s = Schedule::new("24/7", &hours(&all), vec![]).unwrap();
+        let cal = Calendar::build(&s, 0, 800, &[(i64::MIN, 0)]);
+        assert_eq!(cal.between(USECS_PER_DAY * 3 + 17, USECS_PER_DAY * 500 + 5), USECS_PER_DAY * 497 - 12);
+    }
+
+    #[test]
+    fn calendars_cover_whole_years_and_refuse_centuries() {
+        let (f, l) = days_to_cover(0, 10 * USECS_PER_DAY, None).unwrap();
+        assert!(f <= -2 && l >= 12);
+        let (f2, l2) = days_to_cover(5000 * USECS_PER_DAY, 5000 * USECS_PER_DAY, Some((f, l))).unwrap();
+        assert!(f2 == f && l2 >= 5002);
+        assert!(days_to_cover(0, 200 * 366 * USECS_PER_DAY, None).is_err());
+    }
+}

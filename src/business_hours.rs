@@ -1,0 +1,223 @@
+//! SQL glue of business time: `business_time(start, end, schedule)` and the time KPIs with a
+//! schedule (`avg_first_response_time(opened_at, first_response_at, schedule)`, the medians,
+//! `complaint_resolution_efficiency` and `sla_compliance_rate` with a target in business
+//! time). The math is `kpi_core::business`; the SQL is `sql/business_hours.sql`.
+//!
+//! A schedule is read once per query and call site: the first row that names it reads it
+//! through `_kpi_schedule_spec` (SPI), checks it, finds its time zone (`pg_tzset`, the
+//! server's own time zone data) and lays out a calendar of working intervals for the whole
+//! years around the row's instants; later rows reuse it (widening it when an instant falls
+//! outside). The cache lives in the call site's memory context (`fn_mcxt`) and is dropped
+//! with it. The time zone's UTC offsets come from the server's time zone data
+//! (`pg_next_dst_boundary`), as `AT TIME ZONE` uses them.
+
+use crate::durations::{checked_span, target_arg, SpanNames, FIRST_RESPONSE, HANDLING, RESOLUTION, SLA};
+use crate::fixed::update_fixed;
+use crate::fmgr::{arg, raise_with, strict_arg, varlena_bytes, Clock, OrRaise};
+use crate::{v1_entry_points, v1_functions};
+use kpi_core::business::{days_to_cover, Calendar, Schedule};
+use kpi_core::Durations;
+use pgrx::pg_sys::{self, Datum, FunctionCallInfo};
+use pgrx::{PgMemoryContexts, PgSqlErrorCode, Spi};
+use std::ffi::{CStr, CString};
+
+v1_functions!(
+    pg_finfo_business_time,
+    pg_finfo_first_response_business_trans,
+    pg_finfo_resolution_time_business_trans,
+    pg_finfo_handling_time_business_trans,
+    pg_finfo_first_response_sketch_business_trans,
+    pg_finfo_resolution_time_sketch_business_trans,
+    pg_finfo_handling_time_sketch_business_trans,
+    pg_finfo_resolution_efficiency_business_trans,
+    pg_finfo_sla_compliance_business_trans,
+);
+
+const BUSINESS: SpanNames = SpanNames {
+    start: "start",
+    end: "end",
+    start_column: "start",
+    end_column: "end",
+};
+
+/// The most schedules one call site keeps (a schedule column may name several).
+const MAX_CACHED: usize = 32;
+
+struct Cached {
+    name: Vec<u8>,
+    schedule: Schedule,
+    tz: *mut pg_sys::pg_tz,
+    calendar: Option<Calendar>,
+}
+
+#[derive(Default)]
+struct Cache {
+    entries: Vec<Cached>,
+}
+
+/// The cache of this call site, made on its first call.
+unsafe fn cache<'a>(fcinfo: FunctionCallInfo) -> &'a mut Cache {
+    let flinfo = (*fcinfo).flinfo;
+    if (*flinfo).fn_extra.is_null() {
+        let ptr = PgMemoryContexts::For((*flinfo).fn_mcxt).leak_and_drop_on_delete(Cache::default());
+        (*flinfo).fn_extra = ptr as *mut std::ffi::c_void;
+    }
+    &mut *((*flinfo).fn_extra as *mut Cache)
+}
+
+/// Reads a schedule through `_kpi_schedule_spec` in this function's own schema.
+unsafe fn load(fcinfo: FunctionCallInfo, name: &[u8]) -> Cached {
+    let schema = pg_sys::get_namespace_name(pg_sys::get_func_namespace((*(*fcinfo).flinfo).fn_oid));
+    let schema = CStr::from_ptr(pg_sys::quote_identifier(schema)).to_string_lossy().into_owned();
+    let raw = CString::new(name).unwrap_or_else(|_| unreachable!("a text value holds no NUL"));
+    let literal = CStr::from_ptr(pg_sys::quote_literal_cstr(raw.as_ptr())).to_string_lossy().into_owned();
+    let spec: Option<String> = Spi::get_one(&format!("SELECT {schema}._kpi_schedule_spec({literal})"))
+        .unwrap_or_else(|e| raise_with(PgSqlErrorCode::ERRCODE_INTERNAL_ERROR, format!("cannot read the schedule: {e}"), None));
+    let display = String::from_utf8_lossy(name).into_owned();
+    let Some(spec) = spec else {
+        unreachable!("_kpi_schedule_spec raises for an unknown schedule")
+    };
+    let (schedule, time_zone) = Schedule::from_spec(&display, &spec).or_raise();
+    let zone = CString::new(time_zone.clone()).unwrap_or_default();
+    let tz = pg_sys::pg_tzset(zone.as_ptr());
+    if tz.is_null() {
+        raise_with(
+            PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
+            format!("schedule \"{display}\" has an unknown time zone \"{time_zone}\""),
+            Some("Give kpi_schedule.time_zone as an IANA time zone name, e.g. 'Europe/Berlin' (see pg_timezone_names).".into()),
+        );
+    }
+    Cached { name: name.to_vec(), schedule, tz, calendar: None }
+}
+
+/// The UTC offsets of `tz` from before `first_day` to after `last_day`: `(from instant,
+/// offset)` in microseconds (an instant's wall-clock time is the instant plus the offset),
+/// the first from `i64::MIN`, from the server's time zone data (`pg_next_dst_boundary`).
+unsafe fn offsets(tz: *mut pg_sys::pg_tz, first_day: i32, last_day: i32) -> Vec<(i64, i64)> {
+    // PostgreSQL timestamps count from 2000-01-01, pg_time_t from 1970-01-01
+    const UNIX_TO_PG: i64 = 946_684_800;
+    let to_pg = |t: pg_sys::pg_time_t| (t as i64 - UNIX_TO_PG) * 1_000_000;
+    let mut t: pg_sys::pg_time_t = ((first_day as i64 - 2) * 86_400 + UNIX_TO_PG) as pg_sys::pg_time_t;
+    let end = (last_day as i64 + 2) * 86_400 + UNIX_TO_PG;
+    let mut segments = Vec::new();
+    loop {
+        let (mut before, mut before_dst, mut boundary, mut after, mut after_dst) = (0, 0, 0, 0, 0);
+        let found = pg_sys::pg_next_dst_boundary(
+            &t, &mut before, &mut before_dst, &mut boundary, &mut after, &mut after_dst, tz,
+        );
+        if segments.is_empty() {
+            segments.push((i64::MIN, before as i64 * 1_000_000));
+        }
+        if found != 1 || boundary as i64 > end {
+            break;
+        }
+        segments.push((to_pg(boundary), after as i64 * 1_000_000));
+        // the next boundary after this one (never the same again)
+        t = boundary.max(t + 1);
+    }
+    segments
+}
+
+/// The business time from `start` to `end` under the schedule named by argument `n`.
+unsafe fn business_micros(
+    fcinfo: FunctionCallInfo,
+    n: usize,
+    start: i64,
+    end: i64,
+    names: &SpanNames,
+) -> i128 {
+    // the same errors as calendar time: an infinite end, an end before its start
+    checked_span(start, end, names, Clock::WithZone);
+    let Some(schedule) = arg(fcinfo, n) else {
+        raise_with(
+            PgSqlErrorCode::ERRCODE_NULL_VALUE_NOT_ALLOWED,
+            "schedule is NULL".into(),
+            Some("Name a schedule of kpi_schedule, e.g. '24/7', or leave the argument out for calendar time.".into()),
+        )
+    };
+    let name = varlena_bytes(schedule);
+    let cache = cache(fcinfo);
+    let at = match cache.entries.iter().position(|c| c.name == name) {
+        Some(at) => at,
+        None => {
+            if cache.entries.len() == MAX_CACHED {
+                cache.entries.remove(0);
+            }
+            cache.entries.push(load(fcinfo, name));
+            cache.entries.len() - 1
+        }
+    };
+    let entry = &mut cache.entries[at];
+    let covered = entry.calendar.as_ref().is_some_and(|c| c.covers(start) && c.covers(end));
+    if !covered {
+        let (first, last) = days_to_cover(start, end, entry.calendar.as_ref().map(|c| c.days())).or_raise();
+        let segments = offsets(entry.tz, first, last);
+        entry.calendar = Some(Calendar::build(&entry.schedule, first, last, &segments));
+        crate::growing::check_interrupts();
+    }
+    entry.calendar.as_ref().unwrap().between(start, end) as i128
+}
+
+/// `business_time(start, end, schedule)`, STRICT.
+unsafe fn business_time_of(fcinfo: FunctionCallInfo) -> Datum {
+    let start = strict_arg(fcinfo, 0).value() as i64;
+    let end = strict_arg(fcinfo, 1).value() as i64;
+    let micros = business_micros(fcinfo, 2, start, end, &BUSINESS);
+    crate::durations::interval_datum(micros as i64, "business time")
+}
+
+/// `(duration_summary, start, end, schedule)`: as the calendar-time transition, in business time.
+unsafe fn span_trans(fcinfo: FunctionCallInfo, names: &SpanNames) -> Datum {
+    let Some(start) = arg(fcinfo, 1) else {
+        return crate::fixed::unchanged_state(fcinfo);
+    };
+    let span = arg(fcinfo, 2).map(|end| business_micros(fcinfo, 3, start.value() as i64, end.value() as i64, names));
+    update_fixed::<Durations>(fcinfo, |state| match span {
+        None => state.add_pending(),
+        Some(span) => state.add_span(span),
+    })
+}
+
+/// `(duration_sketch, start, end, schedule)`.
+unsafe fn sketch_trans(fcinfo: FunctionCallInfo, names: &SpanNames) -> Datum {
+    let Some(start) = arg(fcinfo, 1) else {
+        return crate::fixed::unchanged_state(fcinfo);
+    };
+    match arg(fcinfo, 2) {
+        None => {
+            let (d, b) = crate::percentiles::for_update(fcinfo);
+            kpi_core::sketch::add_pending(b).or_raise();
+            d
+        }
+        Some(end) => {
+            let span = business_micros(fcinfo, 3, start.value() as i64, end.value() as i64, names);
+            crate::percentiles::add_span(fcinfo, span)
+        }
+    }
+}
+
+/// `(share_summary, start, end, target, schedule)`: a hit when done within `target` of
+/// business time; a NULL end is not done in time.
+unsafe fn within_target_trans(fcinfo: FunctionCallInfo, names: &SpanNames) -> Datum {
+    let Some(start) = arg(fcinfo, 1) else {
+        return crate::fixed::unchanged_state(fcinfo);
+    };
+    let target = target_arg(fcinfo, 3);
+    let hit = match arg(fcinfo, 2) {
+        None => false,
+        Some(end) => business_micros(fcinfo, 4, start.value() as i64, end.value() as i64, names) <= target,
+    };
+    crate::share_rate::count_hit(fcinfo, hit)
+}
+
+v1_entry_points! {
+    business_time => business_time_of();
+    first_response_business_trans => span_trans(&FIRST_RESPONSE);
+    resolution_time_business_trans => span_trans(&RESOLUTION);
+    handling_time_business_trans => span_trans(&HANDLING);
+    first_response_sketch_business_trans => sketch_trans(&FIRST_RESPONSE);
+    resolution_time_sketch_business_trans => sketch_trans(&RESOLUTION);
+    handling_time_sketch_business_trans => sketch_trans(&HANDLING);
+    resolution_efficiency_business_trans => within_target_trans(&RESOLUTION);
+    sla_compliance_business_trans => within_target_trans(&SLA);
+}
