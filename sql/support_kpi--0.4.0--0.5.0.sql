@@ -6,9 +6,13 @@
 -- resolution_time_sketch, handling_time_sketch, the accessors percentile, median,
 -- completed_count, pending_count and the averages of a sketch, rollup(duration_sketch), the
 -- median KPIs' catalog rows (a KPI of that name you added yourself is kept as it is) and
--- their verdicts (kpi_value, kpi_cases, kpi_interval, kpi_band of a duration_sketch).
+-- their verdicts (kpi_value, kpi_cases, kpi_interval, kpi_band of a duration_sketch); and
+-- business hours: the tables kpi_schedule, kpi_schedule_hours and kpi_holiday (with the
+-- '24/7' schedule), business_time(), and the time KPIs, their summaries, sketches and medians,
+-- complaint_resolution_efficiency and sla_compliance_rate with a schedule argument.
 -- A duration_summary stays as it is, a fixed 32 bytes: stored ones keep reading the same.
--- The same statements are in sql/kpi_catalog.sql, sql/kpi_verdict.sql and sql/percentiles.sql.
+-- The same statements are in sql/kpi_catalog.sql, sql/kpi_verdict.sql, sql/percentiles.sql
+-- and sql/business_hours.sql.
 \echo Use "ALTER EXTENSION support_kpi UPDATE TO '0.5.0'" to load this file. \quit
 
 INSERT INTO @extschema@.kpi_catalog
@@ -196,3 +200,182 @@ END;
 CREATE FUNCTION kpi_band(kpi text, summary duration_sketch, confidence float8 DEFAULT 0.95) RETURNS text
 LANGUAGE sql STABLE STRICT PARALLEL SAFE
 RETURN @extschema@.kpi_band(kpi, @extschema@.kpi_value(kpi, summary));
+
+-- Business hours: schedules of working hours in a time zone with holidays, business_time(),
+-- and the time KPIs measured in business time. Support functions: src/business_hours.rs.
+-- Math: crates/kpi_core/src/business.rs.
+--
+--   kpi_schedule(schedule, time_zone)                 a schedule and its IANA time zone
+--   kpi_schedule_hours(schedule, iso_weekday, starts, ends)
+--       working hours per ISO weekday (1 = Monday ... 7 = Sunday), several rows per day allowed;
+--       ends <= starts is a shift that crosses midnight into the next day (starts = ends: 24 hours)
+--   kpi_holiday(schedule, day, name)                  a whole day off, in the schedule's zone
+--   business_time(start, end, schedule) -> interval   the working time between two instants
+--   avg_first_response_time(opened_at, first_response_at, schedule), avg_resolution_time,
+--   avg_handling_time, median_first_response_time, median_resolution_time, median_handling_time,
+--   their summaries and sketches, complaint_resolution_efficiency(opened_at, resolved_at, target,
+--   schedule) and sla_compliance_rate(opened_at, completed_at, target, schedule): the same KPIs
+--   with each span (and the target) in business time.
+-- The '24/7' schedule is shipped. Schedules you add are kept by pg_dump (the shipped '24/7'
+-- rows are made anew by CREATE EXTENSION).
+
+CREATE TABLE kpi_schedule (
+    schedule  text PRIMARY KEY,
+    time_zone text NOT NULL  -- an IANA time zone, e.g. 'Europe/Berlin'
+);
+COMMENT ON TABLE kpi_schedule IS 'support_kpi: business-hours schedules and their time zones, for business_time() and the time KPIs';
+CREATE TABLE kpi_schedule_hours (
+    schedule    text NOT NULL REFERENCES kpi_schedule ON UPDATE CASCADE ON DELETE CASCADE,
+    iso_weekday int NOT NULL CHECK (iso_weekday BETWEEN 1 AND 7),  -- 1 = Monday ... 7 = Sunday
+    starts      time NOT NULL CHECK (starts < time '24:00'),
+    ends        time NOT NULL,  -- at or before starts: the shift ends the next day
+    PRIMARY KEY (schedule, iso_weekday, starts)
+);
+COMMENT ON TABLE kpi_schedule_hours IS 'support_kpi: the weekly working hours of each schedule, in its time zone';
+CREATE TABLE kpi_holiday (
+    schedule text NOT NULL REFERENCES kpi_schedule ON UPDATE CASCADE ON DELETE CASCADE,
+    day      date NOT NULL,
+    name     text,
+    PRIMARY KEY (schedule, day)
+);
+COMMENT ON TABLE kpi_holiday IS 'support_kpi: whole days off of a schedule, in its time zone';
+
+-- A time zone PostgreSQL does not know is refused when the schedule is written.
+CREATE FUNCTION _kpi_check_time_zone() RETURNS trigger LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_timezone_names WHERE lower(name) = lower(NEW.time_zone)) THEN
+        RAISE EXCEPTION 'unknown time zone "%" for schedule "%"', NEW.time_zone, NEW.schedule
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Give an IANA time zone name, e.g. ''Europe/Berlin'' or ''America/New_York'' (see pg_timezone_names).';
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER kpi_schedule_time_zone BEFORE INSERT OR UPDATE OF time_zone ON kpi_schedule
+    FOR EACH ROW EXECUTE FUNCTION _kpi_check_time_zone();
+
+INSERT INTO kpi_schedule VALUES ('24/7', 'UTC');
+INSERT INTO kpi_schedule_hours SELECT '24/7', d, '00:00', '00:00' FROM generate_series(1, 7) d;
+SELECT pg_catalog.pg_extension_config_dump('kpi_schedule', $$WHERE schedule <> '24/7'$$);
+SELECT pg_catalog.pg_extension_config_dump('kpi_schedule_hours', $$WHERE schedule <> '24/7'$$);
+SELECT pg_catalog.pg_extension_config_dump('kpi_holiday', '');
+
+-- A schedule as the support functions read it (JSON), or an error for an unknown one.
+CREATE FUNCTION _kpi_schedule_spec(schedule text) RETURNS text LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    spec text;
+BEGIN
+    SELECT json_build_object(
+        'time_zone', s.time_zone,
+        'hours', (SELECT coalesce(json_agg(json_build_array(h.iso_weekday,
+                                                          (extract(epoch FROM h.starts) * 1000000)::bigint,
+                                                          (extract(epoch FROM h.ends) * 1000000)::bigint)
+                                           ORDER BY h.iso_weekday, h.starts), '[]')
+                  FROM @extschema@.kpi_schedule_hours h WHERE h.schedule = s.schedule),
+        'holidays', (SELECT coalesce(json_agg(h.day - date '2000-01-01' ORDER BY h.day), '[]')
+                     FROM @extschema@.kpi_holiday h WHERE h.schedule = s.schedule AND isfinite(h.day)))::text
+    INTO spec
+    FROM @extschema@.kpi_schedule s WHERE s.schedule = _kpi_schedule_spec.schedule;
+    IF spec IS NULL THEN
+        RAISE EXCEPTION 'unknown schedule "%"', schedule
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Known schedules: ' || (SELECT string_agg(format('%L', s.schedule), ', ' ORDER BY s.schedule)
+                                                FROM @extschema@.kpi_schedule s)
+                         || '. Add one with INSERT INTO kpi_schedule and kpi_schedule_hours.';
+    END IF;
+    RETURN spec;
+END
+$$;
+
+CREATE FUNCTION business_time("start" timestamptz, "end" timestamptz, schedule text) RETURNS interval
+    AS 'MODULE_PATHNAME', 'business_time' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION business_time(timestamptz, timestamptz, text) IS
+    'support_kpi: the working time between two instants under a schedule of kpi_schedule';
+
+
+CREATE FUNCTION first_response_business_trans(duration_summary, timestamptz, timestamptz, text) RETURNS duration_summary
+    AS 'MODULE_PATHNAME', 'first_response_business_trans' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE AGGREGATE avg_first_response_time(opened_at timestamptz, first_response_at timestamptz, schedule text) (
+    SFUNC = first_response_business_trans, STYPE = duration_summary, INITCOND = '{"completed":0,"pending":0,"sum_us":0}',
+    COMBINEFUNC = duration_combine, FINALFUNC = duration_average, PARALLEL = SAFE
+);
+CREATE AGGREGATE first_response_summary(opened_at timestamptz, first_response_at timestamptz, schedule text) (
+    SFUNC = first_response_business_trans, STYPE = duration_summary, INITCOND = '{"completed":0,"pending":0,"sum_us":0}',
+    COMBINEFUNC = duration_combine, PARALLEL = SAFE
+);
+CREATE FUNCTION first_response_sketch_business_trans(duration_sketch, timestamptz, timestamptz, text) RETURNS duration_sketch
+    AS 'MODULE_PATHNAME', 'first_response_sketch_business_trans' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE AGGREGATE median_first_response_time(opened_at timestamptz, first_response_at timestamptz, schedule text) (
+    SFUNC = first_response_sketch_business_trans, STYPE = duration_sketch, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
+    COMBINEFUNC = duration_sketch_combine, FINALFUNC = duration_sketch_median, PARALLEL = SAFE
+);
+CREATE AGGREGATE first_response_sketch(opened_at timestamptz, first_response_at timestamptz, schedule text) (
+    SFUNC = first_response_sketch_business_trans, STYPE = duration_sketch, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
+    COMBINEFUNC = duration_sketch_combine, PARALLEL = SAFE
+);
+
+CREATE FUNCTION resolution_time_business_trans(duration_summary, timestamptz, timestamptz, text) RETURNS duration_summary
+    AS 'MODULE_PATHNAME', 'resolution_time_business_trans' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE AGGREGATE avg_resolution_time(opened_at timestamptz, resolved_at timestamptz, schedule text) (
+    SFUNC = resolution_time_business_trans, STYPE = duration_summary, INITCOND = '{"completed":0,"pending":0,"sum_us":0}',
+    COMBINEFUNC = duration_combine, FINALFUNC = duration_average, PARALLEL = SAFE
+);
+CREATE AGGREGATE resolution_time_summary(opened_at timestamptz, resolved_at timestamptz, schedule text) (
+    SFUNC = resolution_time_business_trans, STYPE = duration_summary, INITCOND = '{"completed":0,"pending":0,"sum_us":0}',
+    COMBINEFUNC = duration_combine, PARALLEL = SAFE
+);
+CREATE FUNCTION resolution_time_sketch_business_trans(duration_sketch, timestamptz, timestamptz, text) RETURNS duration_sketch
+    AS 'MODULE_PATHNAME', 'resolution_time_sketch_business_trans' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE AGGREGATE median_resolution_time(opened_at timestamptz, resolved_at timestamptz, schedule text) (
+    SFUNC = resolution_time_sketch_business_trans, STYPE = duration_sketch, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
+    COMBINEFUNC = duration_sketch_combine, FINALFUNC = duration_sketch_median, PARALLEL = SAFE
+);
+CREATE AGGREGATE resolution_time_sketch(opened_at timestamptz, resolved_at timestamptz, schedule text) (
+    SFUNC = resolution_time_sketch_business_trans, STYPE = duration_sketch, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
+    COMBINEFUNC = duration_sketch_combine, PARALLEL = SAFE
+);
+
+CREATE FUNCTION handling_time_business_trans(duration_summary, timestamptz, timestamptz, text) RETURNS duration_summary
+    AS 'MODULE_PATHNAME', 'handling_time_business_trans' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE AGGREGATE avg_handling_time(started_at timestamptz, ended_at timestamptz, schedule text) (
+    SFUNC = handling_time_business_trans, STYPE = duration_summary, INITCOND = '{"completed":0,"pending":0,"sum_us":0}',
+    COMBINEFUNC = duration_combine, FINALFUNC = duration_average, PARALLEL = SAFE
+);
+CREATE AGGREGATE handling_time_summary(started_at timestamptz, ended_at timestamptz, schedule text) (
+    SFUNC = handling_time_business_trans, STYPE = duration_summary, INITCOND = '{"completed":0,"pending":0,"sum_us":0}',
+    COMBINEFUNC = duration_combine, PARALLEL = SAFE
+);
+CREATE FUNCTION handling_time_sketch_business_trans(duration_sketch, timestamptz, timestamptz, text) RETURNS duration_sketch
+    AS 'MODULE_PATHNAME', 'handling_time_sketch_business_trans' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE AGGREGATE median_handling_time(started_at timestamptz, ended_at timestamptz, schedule text) (
+    SFUNC = handling_time_sketch_business_trans, STYPE = duration_sketch, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
+    COMBINEFUNC = duration_sketch_combine, FINALFUNC = duration_sketch_median, PARALLEL = SAFE
+);
+CREATE AGGREGATE handling_time_sketch(started_at timestamptz, ended_at timestamptz, schedule text) (
+    SFUNC = handling_time_sketch_business_trans, STYPE = duration_sketch, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
+    COMBINEFUNC = duration_sketch_combine, PARALLEL = SAFE
+);
+
+CREATE FUNCTION resolution_efficiency_business_trans(share_summary, timestamptz, timestamptz, interval, text) RETURNS share_summary
+    AS 'MODULE_PATHNAME', 'resolution_efficiency_business_trans' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE AGGREGATE complaint_resolution_efficiency(opened_at timestamptz, resolved_at timestamptz, target interval, schedule text) (
+    SFUNC = resolution_efficiency_business_trans, STYPE = share_summary, INITCOND = '{"hits":0,"total":0}',
+    COMBINEFUNC = share_combine, FINALFUNC = escalation_rate_final, PARALLEL = SAFE
+);
+CREATE AGGREGATE complaint_resolution_efficiency_summary(opened_at timestamptz, resolved_at timestamptz, target interval, schedule text) (
+    SFUNC = resolution_efficiency_business_trans, STYPE = share_summary, INITCOND = '{"hits":0,"total":0}',
+    COMBINEFUNC = share_combine, PARALLEL = SAFE
+);
+
+CREATE FUNCTION sla_compliance_business_trans(share_summary, timestamptz, timestamptz, interval, text) RETURNS share_summary
+    AS 'MODULE_PATHNAME', 'sla_compliance_business_trans' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE AGGREGATE sla_compliance_rate(opened_at timestamptz, completed_at timestamptz, target interval, schedule text) (
+    SFUNC = sla_compliance_business_trans, STYPE = share_summary, INITCOND = '{"hits":0,"total":0}',
+    COMBINEFUNC = share_combine, FINALFUNC = escalation_rate_final, PARALLEL = SAFE
+);
+CREATE AGGREGATE sla_compliance_summary(opened_at timestamptz, completed_at timestamptz, target interval, schedule text) (
+    SFUNC = sla_compliance_business_trans, STYPE = share_summary, INITCOND = '{"hits":0,"total":0}',
+    COMBINEFUNC = share_combine, PARALLEL = SAFE
+);

@@ -18,7 +18,7 @@ use crate::{v1_entry_points, v1_functions};
 use kpi_core::business::{days_to_cover, Calendar, Schedule};
 use kpi_core::Durations;
 use pgrx::pg_sys::{self, Datum, FunctionCallInfo};
-use pgrx::{PgMemoryContexts, PgSqlErrorCode, Spi};
+use pgrx::{PgMemoryContexts, PgSqlErrorCode};
 use std::ffi::{CStr, CString};
 
 v1_functions!(
@@ -65,18 +65,37 @@ unsafe fn cache<'a>(fcinfo: FunctionCallInfo) -> &'a mut Cache {
     &mut *((*flinfo).fn_extra as *mut Cache)
 }
 
+/// The text of the first column of the first row of a read-only query, run through SPI with
+/// `read_only = true` (no command counter, no transaction ID: safe in parallel workers and on
+/// standbys), in the query's snapshot.
+unsafe fn read_only_query(query: &str) -> String {
+    let q = CString::new(query).unwrap_or_else(|_| unreachable!("no NUL in the query"));
+    if pg_sys::SPI_connect() != pg_sys::SPI_OK_CONNECT as i32 {
+        raise_with(PgSqlErrorCode::ERRCODE_INTERNAL_ERROR, "SPI_connect failed".into(), None);
+    }
+    let status = pg_sys::SPI_execute(q.as_ptr(), true, 1);
+    let table = pg_sys::SPI_tuptable;
+    if status != pg_sys::SPI_OK_SELECT as i32 || table.is_null() || pg_sys::SPI_processed != 1 {
+        raise_with(PgSqlErrorCode::ERRCODE_INTERNAL_ERROR, format!("cannot read the schedule ({status})"), None);
+    }
+    let value = pg_sys::SPI_getvalue(*(*table).vals, (*table).tupdesc, 1);
+    let text = if value.is_null() {
+        String::new()
+    } else {
+        CStr::from_ptr(value).to_string_lossy().into_owned()
+    };
+    pg_sys::SPI_finish();
+    text
+}
+
 /// Reads a schedule through `_kpi_schedule_spec` in this function's own schema.
 unsafe fn load(fcinfo: FunctionCallInfo, name: &[u8]) -> Cached {
     let schema = pg_sys::get_namespace_name(pg_sys::get_func_namespace((*(*fcinfo).flinfo).fn_oid));
     let schema = CStr::from_ptr(pg_sys::quote_identifier(schema)).to_string_lossy().into_owned();
     let raw = CString::new(name).unwrap_or_else(|_| unreachable!("a text value holds no NUL"));
     let literal = CStr::from_ptr(pg_sys::quote_literal_cstr(raw.as_ptr())).to_string_lossy().into_owned();
-    let spec: Option<String> = Spi::get_one(&format!("SELECT {schema}._kpi_schedule_spec({literal})"))
-        .unwrap_or_else(|e| raise_with(PgSqlErrorCode::ERRCODE_INTERNAL_ERROR, format!("cannot read the schedule: {e}"), None));
+    let spec = read_only_query(&format!("SELECT {schema}._kpi_schedule_spec({literal})"));
     let display = String::from_utf8_lossy(name).into_owned();
-    let Some(spec) = spec else {
-        unreachable!("_kpi_schedule_spec raises for an unknown schedule")
-    };
     let (schedule, time_zone) = Schedule::from_spec(&display, &spec).or_raise();
     let zone = CString::new(time_zone.clone()).unwrap_or_default();
     let tz = pg_sys::pg_tzset(zone.as_ptr());
