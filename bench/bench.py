@@ -115,6 +115,49 @@ COMPLAINT_CASES = [
      "SELECT sum(cost) / count(*) FILTER (WHERE resolved) FROM complaints", 1.05),
 ]
 
+# Business hours (issue 10): the average first-response time in business hours under an
+# office schedule (Europe/Berlin, Monday to Friday 09:00-17:00, holidays), against the plain SQL
+# a user would otherwise write: a spine of working intervals (a table, as a dbt model would
+# materialize it, with an index), joined to each complaint's span and summed; and against our
+# calendar-time version.
+SPINE = """
+SELECT avg(coalesce(w.bt, interval '0')) FROM complaints c
+LEFT JOIN LATERAL (SELECT sum(least(c.resolved_at, s.we) - greatest(c.opened_at, s.ws)) AS bt
+                   FROM bench_spine s
+                   WHERE s.ws >= c.opened_at - interval '1 day' AND s.ws < c.resolved_at AND s.we > c.opened_at) w ON true
+WHERE c.opened_at IS NOT NULL AND c.resolved_at IS NOT NULL"""
+BUSINESS_CASES = [
+    ("avg_first_response_time(..., schedule) vs a join with a spine of working intervals", SERIAL,
+     "SELECT avg_first_response_time(opened_at, resolved_at, 'bench_office') FROM complaints", SPINE, 0.10),
+    ("avg_first_response_time(..., schedule) vs avg_first_response_time (calendar time)", SERIAL,
+     "SELECT avg_first_response_time(opened_at, resolved_at, 'bench_office') FROM complaints",
+     "SELECT avg_first_response_time(opened_at, resolved_at) FROM complaints", 3.0),
+    ("median_resolution_time vs percentile_disc(0.5) WITHIN GROUP (ORDER BY resolved_at - opened_at)", SERIAL,
+     "SELECT median_resolution_time(opened_at, resolved_at) FROM complaints",
+     "SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY resolved_at - opened_at) FROM complaints", None),
+]
+
+
+def generate_schedule(conn):
+    """The bench_office schedule and its spine of working intervals over the complaints' range."""
+    conn.execute("DELETE FROM kpi_schedule WHERE schedule = 'bench_office'")
+    conn.execute("INSERT INTO kpi_schedule VALUES ('bench_office', 'Europe/Berlin')")
+    conn.execute("INSERT INTO kpi_schedule_hours SELECT 'bench_office', d, '09:00', '17:00' FROM generate_series(1, 5) d")
+    conn.execute("""INSERT INTO kpi_holiday VALUES ('bench_office', '2026-01-01', 'New Year'),
+                    ('bench_office', '2026-04-03', 'Good Friday'), ('bench_office', '2026-04-06', 'Easter Monday'),
+                    ('bench_office', '2026-05-01', 'Labour Day'), ('bench_office', '2026-10-03', 'Unity Day'),
+                    ('bench_office', '2026-12-25', 'Christmas')""")
+    conn.execute("DROP TABLE IF EXISTS bench_spine")
+    conn.execute("""CREATE TABLE bench_spine AS
+        SELECT (d::date + h.starts) AT TIME ZONE s.time_zone AS ws, (d::date + h.ends) AT TIME ZONE s.time_zone AS we
+        FROM kpi_schedule s JOIN kpi_schedule_hours h USING (schedule),
+             generate_series(date '2025-12-20', date '2027-01-10', interval '1 day') d
+        WHERE s.schedule = 'bench_office' AND h.iso_weekday = extract(isodow FROM d)
+          AND d::date NOT IN (SELECT day FROM kpi_holiday WHERE schedule = 'bench_office')""")
+    conn.execute("CREATE INDEX ON bench_spine (ws)")
+    conn.execute("VACUUM ANALYZE bench_spine")
+
+
 # Many groups (issue 8): one distinct-customer state per group, hash aggregation at any
 # work_mem. The events table has rows (grp, cust, id) with cust = id = g over
 # generate_series(1, rows) and grp = g % groups; `{groups}` is the grouping column.
@@ -291,9 +334,10 @@ def main():
         if not only or any(selected(n) for n in ticket_cases):
             print(f"generating {args.customers:,} customers and {args.tickets:,} tickets ...", flush=True)
             generate(conn, args.customers, args.tickets)
-        if not only or any(selected(c[0]) for c in COMPLAINT_CASES):
+        if not only or any(selected(c[0]) for c in COMPLAINT_CASES + BUSINESS_CASES):
             print(f"generating {complaints:,} complaints ...", flush=True)
             generate_complaints(conn, complaints)
+            generate_schedule(conn)
         if not only or any(selected(n) for n in group_cases + [group_memory_name]):
             print(f"generating {args.group_rows:,} events in {args.groups:,} and {args.groups_memory:,} groups ...",
                   flush=True)
@@ -304,7 +348,8 @@ def main():
         print(f"  done in {time.perf_counter() - started:.0f} s", flush=True)
         server = conn.execute("SHOW server_version").fetchone()[0]
 
-        for name, setting, ours, plain, bar in [c for c in CASES + COMPLAINT_CASES if selected(c[0])]:
+        for name, setting, ours, plain, bar in [c for c in CASES + COMPLAINT_CASES + BUSINESS_CASES
+                                                if selected(c[0])]:
             record(name, *compare(conn, setting, ours, setting, plain, args.runs), bar)
         for name, sql in [c for c in PARALLEL_CASES if selected(c[0])]:
             apply(conn, PARALLEL)
