@@ -111,4 +111,15 @@ FROM customer_months cm JOIN customers c ON c.id = cm.customer_id JOIN complaint
 CROSS JOIN (VALUES (1, 'nps', 0, 10), (2, 'csat', 1, 5), (3, 'ces', 1, 7)) s(k, survey, lo, hi)
 WHERE pg_temp.draw(27, cm.cm * 10 + s.k) < 0.08;
 
+-- The support desk's business hours (New York): weekdays 08:00-18:00, Saturday 10:00-14:00,
+-- closed on US federal holidays. demo/business_hours_report.sql measures complaints with it.
+INSERT INTO kpi_schedule VALUES ('support_desk', 'America/New_York');
+INSERT INTO kpi_schedule_hours
+SELECT 'support_desk', d, time '08:00', time '18:00' FROM generate_series(1, 5) d
+UNION ALL SELECT 'support_desk', 6, '10:00', '14:00';
+INSERT INTO kpi_holiday VALUES
+    ('support_desk', '2026-05-25', 'Memorial Day'), ('support_desk', '2026-06-19', 'Juneteenth'),
+    ('support_desk', '2026-07-03', 'Independence Day (observed)'), ('support_desk', '2026-09-07', 'Labor Day'),
+    ('support_desk', '2026-10-12', 'Columbus Day'), ('support_desk', '2026-11-11', 'Veterans Day');
+
 ANALYZE customers, tickets, contacts, interactions, complaints, survey_answers;

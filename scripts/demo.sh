@@ -27,6 +27,9 @@ psql -X -v ON_ERROR_STOP=1 -d demo -f "$REPO_ROOT/demo/report.sql"
 step "Complaint-handling dashboard per month and segment (demo/complaints_report.sql)"
 psql -X -v ON_ERROR_STOP=1 -d demo -f "$REPO_ROOT/demo/complaints_report.sql"
 
+step "Business hours beside calendar time: medians per month and segment (demo/business_hours_report.sql)"
+psql -X -v ON_ERROR_STOP=1 -d demo -f "$REPO_ROOT/demo/business_hours_report.sql"
+
 step "KPI history: recording the demo months (demo/history.sql), as pg_cron would month by month"
 psql -X -q -v ON_ERROR_STOP=1 -d demo -f "$REPO_ROOT/demo/history.sql"
 psql -X -v ON_ERROR_STOP=1 -d demo -f "$REPO_ROOT/demo/history_report.sql"

@@ -149,6 +149,47 @@ def test_complaint_dashboard_figures(demo_db):
     assert sum(r[4] for r in report if r[0] == "2026-10") > 0
 
 
+BUSINESS_REFERENCE = """
+SELECT to_char(date_trunc('month', k.opened_at), 'YYYY-MM'), c.segment, count(*),
+       extract(epoch FROM percentile_disc(0.5) WITHIN GROUP (ORDER BY business_time(k.opened_at, k.first_response_at, 'support_desk'))) / 3600,
+       extract(epoch FROM percentile_disc(0.5) WITHIN GROUP (ORDER BY business_time(k.opened_at, k.resolved_at, 'support_desk'))) / 3600,
+       extract(epoch FROM percentile_disc(0.9) WITHIN GROUP (ORDER BY business_time(k.opened_at, k.resolved_at, 'support_desk'))) / 3600,
+       count(*) FILTER (WHERE business_time(k.opened_at, k.resolved_at, 'support_desk') <= interval '20 hours') * 100.0 / count(*)
+FROM complaints k JOIN customers c ON c.id = k.customer_id
+GROUP BY 1, 2 ORDER BY 1, 2
+"""
+
+
+def test_business_hours_dashboard_medians(demo_db):
+    """The business-hours part of the dashboard: medians and p90 within 1% of percentile_disc
+    over business_time(), the share in 20 business hours exact, and business_time() itself
+    equal to the zoneinfo reference of test_business_hours on a sample of the demo's
+    complaints."""
+    from test_business_hours import reference
+    from datetime import date, time
+    from zoneinfo import ZoneInfo
+    with psycopg.connect(conninfo(demo_db)) as conn:
+        report = conn.execute((DEMO / "business_hours_report.sql").read_text()).fetchall()
+        ref = conn.execute(BUSINESS_REFERENCE).fetchall()
+        rows = conn.execute("SELECT iso_weekday, starts, ends FROM kpi_schedule_hours WHERE schedule = 'support_desk'"
+                            ).fetchall()
+        holidays = {d for (d,) in conn.execute("SELECT day FROM kpi_holiday WHERE schedule = 'support_desk'")}
+        sample = conn.execute("""SELECT opened_at, resolved_at, business_time(opened_at, resolved_at, 'support_desk')
+                                 FROM complaints WHERE resolved_at IS NOT NULL AND id % 20 = 0 ORDER BY id""").fetchall()
+    assert len(report) == len(ref) == 24
+    for row, r in zip(report, ref):
+        month, segment, complaints, _, reply, _, resolution, p90, in_20 = row
+        assert (month, segment, complaints) == r[:3]
+        for ours, truth in [(reply, r[3]), (resolution, r[4]), (p90, r[5])]:
+            assert abs(ours - truth) <= Decimal("0.01") * truth + Decimal("0.05"), (month, segment, ours, truth)
+        assert in_20 == rounded(r[6], 1), (month, segment)
+    # business time itself, against zoneinfo
+    zone = ZoneInfo("America/New_York")
+    assert len(sample) > 100
+    for opened, resolved, ours in sample:
+        assert ours == reference(opened, resolved, zone, rows, holidays), (opened, resolved)
+
+
 def test_demo_history_and_its_chart(demo_db, tmp_path):
     """demo/history.sql records the demo months; every recorded headline figure equals the
     report's plain-SQL reference; demo/chart.py draws exactly what the BI view holds."""
