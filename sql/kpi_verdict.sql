@@ -51,7 +51,7 @@ RETURN CASE
     WHEN kpi = 'complaint_resolution_cost' THEN 'cost_summary'
     WHEN kpi IN ('escalation_rate', 'complaint_escalation_rate', 'complaint_resolution_rate',
                  'cross_functional_resolution_rate', 'first_contact_resolution_rate', 'sla_compliance_rate',
-                 'complaint_resolution_efficiency', 'churn_rate') THEN 'share_summary'
+                 'complaint_resolution_efficiency', 'churn_rate', 'reopen_rate') THEN 'share_summary'
 END;
 
 -- Refuses an unknown KPI, and a summary of another type than the KPI's.

@@ -9,10 +9,12 @@
 -- their verdicts (kpi_value, kpi_cases, kpi_interval, kpi_band of a duration_sketch); and
 -- business hours: the tables kpi_schedule, kpi_schedule_hours and kpi_holiday (with the
 -- '24/7' schedule), business_time(), and the time KPIs, their summaries, sketches and medians,
--- complaint_resolution_efficiency and sla_compliance_rate with a schedule argument.
+-- complaint_resolution_efficiency and sla_compliance_rate with a schedule argument; and the
+-- status-history KPIs: the type status_history, time_in_status, reopen_count, reopen_rate
+-- (with its summary, accessor, interval and catalog row).
 -- A duration_summary stays as it is, a fixed 32 bytes: stored ones keep reading the same.
--- The same statements are in sql/kpi_catalog.sql, sql/kpi_verdict.sql, sql/percentiles.sql
--- and sql/business_hours.sql.
+-- The same statements are in sql/kpi_catalog.sql, sql/kpi_verdict.sql, sql/percentiles.sql,
+-- sql/business_hours.sql and sql/status_history.sql.
 \echo Use "ALTER EXTENSION support_kpi UPDATE TO '0.5.0'" to load this file. \quit
 
 INSERT INTO @extschema@.kpi_catalog
@@ -26,7 +28,10 @@ VALUES
      '{no bands set}', '{}', '{}', 0, NULL, false),
     ('median_handling_time', 'Median Handling Time', 'hours (the aggregate returns an interval)', 'lower_is_better',
      'middle handling time (percentile_disc 0.5) of handled contacts, within 1%',
-     '{no bands set}', '{}', '{}', 0, NULL, false)
+     '{no bands set}', '{}', '{}', 0, NULL, false),
+    ('reopen_rate', 'Reopen Rate', '% of tickets', 'lower_is_better',
+     'tickets that left a solved status for an unsolved one at least once / tickets * 100',
+     '{no bands set}', '{}', '{}', 0, 100, false)
 ON CONFLICT (kpi) DO NOTHING;
 
 CREATE OR REPLACE FUNCTION _kpi_summary_type(kpi text) RETURNS text
@@ -39,7 +44,7 @@ RETURN CASE
     WHEN kpi = 'complaint_resolution_cost' THEN 'cost_summary'
     WHEN kpi IN ('escalation_rate', 'complaint_escalation_rate', 'complaint_resolution_rate',
                  'cross_functional_resolution_rate', 'first_contact_resolution_rate', 'sla_compliance_rate',
-                 'complaint_resolution_efficiency', 'churn_rate') THEN 'share_summary'
+                 'complaint_resolution_efficiency', 'churn_rate', 'reopen_rate') THEN 'share_summary'
 END;
 
 -- Percentiles of the time KPIs: median first-response, resolution and handling time, and any
@@ -379,3 +384,97 @@ CREATE AGGREGATE sla_compliance_summary(opened_at timestamptz, completed_at time
     SFUNC = sla_compliance_business_trans, STYPE = share_summary, INITCOND = '{"hits":0,"total":0}',
     COMBINEFUNC = share_combine, PARALLEL = SAFE
 );
+
+-- Time in status and reopens, from one ticket's status history: aggregates over a ticket's
+-- status changes (rows in any order), grouped by ticket. Support functions:
+-- src/status_history.rs. Math: crates/kpi_core/src/status.rs.
+--
+--   time_in_status(status, changed_at, statuses text[] [, until timestamptz [, schedule text]])
+--       -> interval: how long the ticket was in any of the statuses; each status lasts until
+--          the next change, the last one until `until` (NULL or left out: the last change)
+--   reopen_count(status, changed_at, solved_statuses text[]) -> integer: how many times the
+--       ticket left a solved status for an unsolved one
+--   reopen_rate(reopened boolean) -> % of tickets reopened at least once (share_summary)
+-- Changes at the same instant are ordered by status (bytewise, as COLLATE "C"). Rows with a
+-- NULL status or changed_at are skipped; no rows: NULL. Every row of a ticket gives the same
+-- until and schedule. With a schedule, each span counts its business time (business_time()).
+
+CREATE TYPE status_history;
+
+CREATE FUNCTION status_history_in(cstring) RETURNS status_history
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION status_history_out(status_history) RETURNS cstring
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION status_history_recv(internal) RETURNS status_history
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION status_history_send(status_history) RETURNS bytea
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE TYPE status_history (
+    INPUT = status_history_in, OUTPUT = status_history_out,
+    RECEIVE = status_history_recv, SEND = status_history_send,
+    INTERNALLENGTH = VARIABLE, ALIGNMENT = double, STORAGE = extended
+);
+COMMENT ON TYPE status_history IS
+    'support_kpi: state of time_in_status and reopen_count, {"until_us", "schedule", "changes": [[changed_at_us, status, counted], ...]}';
+
+CREATE FUNCTION status_history_combine(status_history, status_history) RETURNS status_history
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION time_in_status_trans(status_history, text, timestamptz, text[]) RETURNS status_history
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION time_in_status_trans(status_history, text, timestamptz, text[], timestamptz) RETURNS status_history
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION time_in_status_trans(status_history, text, timestamptz, text[], timestamptz, text) RETURNS status_history
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+-- STABLE: with a schedule, it reads kpi_schedule
+CREATE FUNCTION time_in_status_final(status_history) RETURNS interval
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+CREATE AGGREGATE time_in_status(status text, changed_at timestamptz, statuses text[]) (
+    SFUNC = time_in_status_trans, STYPE = status_history,
+    INITCOND = '{"until_us":null,"schedule":null,"changes":[]}',
+    COMBINEFUNC = status_history_combine, FINALFUNC = time_in_status_final, PARALLEL = SAFE
+);
+CREATE AGGREGATE time_in_status(status text, changed_at timestamptz, statuses text[], until timestamptz) (
+    SFUNC = time_in_status_trans, STYPE = status_history,
+    INITCOND = '{"until_us":null,"schedule":null,"changes":[]}',
+    COMBINEFUNC = status_history_combine, FINALFUNC = time_in_status_final, PARALLEL = SAFE
+);
+CREATE AGGREGATE time_in_status(status text, changed_at timestamptz, statuses text[], until timestamptz, schedule text) (
+    SFUNC = time_in_status_trans, STYPE = status_history,
+    INITCOND = '{"until_us":null,"schedule":null,"changes":[]}',
+    COMBINEFUNC = status_history_combine, FINALFUNC = time_in_status_final, PARALLEL = SAFE
+);
+
+CREATE FUNCTION reopen_count_trans(status_history, text, timestamptz, text[]) RETURNS status_history
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION reopen_count_final(status_history) RETURNS integer
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE AGGREGATE reopen_count(status text, changed_at timestamptz, solved_statuses text[]) (
+    SFUNC = reopen_count_trans, STYPE = status_history,
+    INITCOND = '{"until_us":null,"schedule":null,"changes":[]}',
+    COMBINEFUNC = status_history_combine, FINALFUNC = reopen_count_final, PARALLEL = SAFE
+);
+
+-- The share of tickets reopened at least once: reopen_rate(reopen_count(...) > 0) over tickets.
+CREATE AGGREGATE reopen_rate(reopened boolean) (
+    SFUNC = share_trans, STYPE = share_summary, INITCOND = '{"hits":0,"total":0}',
+    COMBINEFUNC = share_combine, FINALFUNC = escalation_rate_final,
+    MSFUNC = share_trans, MINVFUNC = share_inv_trans, MSTYPE = share_summary,
+    MINITCOND = '{"hits":0,"total":0}', MFINALFUNC = escalation_rate_final,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE reopen_summary(reopened boolean) (
+    SFUNC = share_trans, STYPE = share_summary, INITCOND = '{"hits":0,"total":0}',
+    COMBINEFUNC = share_combine, PARALLEL = SAFE
+);
+CREATE FUNCTION reopen_rate(summary share_summary) RETURNS numeric
+    AS 'MODULE_PATHNAME', 'share_percent' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION reopen_rate_ci(summary share_summary, confidence float8 DEFAULT 0.95,
+                          OUT lower numeric, OUT upper numeric)
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    BEGIN ATOMIC
+        SELECT @extschema@.share_wilson_bound(summary, confidence, false)::numeric,
+               @extschema@.share_wilson_bound(summary, confidence, true)::numeric;
+    END;

@@ -11,7 +11,9 @@
 //! with it. The time zone's UTC offsets come from the server's time zone data
 //! (`pg_next_dst_boundary`), as `AT TIME ZONE` uses them.
 
-use crate::durations::{checked_span, target_arg, SpanNames, FIRST_RESPONSE, HANDLING, RESOLUTION, SLA};
+use crate::durations::{
+    checked_span, target_arg, SpanNames, FIRST_RESPONSE, HANDLING, RESOLUTION, SLA,
+};
 use crate::fixed::update_fixed;
 use crate::fmgr::{arg, raise_with, strict_arg, varlena_bytes, Clock, OrRaise};
 use crate::{v1_entry_points, v1_functions};
@@ -59,7 +61,8 @@ struct Cache {
 unsafe fn cache<'a>(fcinfo: FunctionCallInfo) -> &'a mut Cache {
     let flinfo = (*fcinfo).flinfo;
     if (*flinfo).fn_extra.is_null() {
-        let ptr = PgMemoryContexts::For((*flinfo).fn_mcxt).leak_and_drop_on_delete(Cache::default());
+        let ptr =
+            PgMemoryContexts::For((*flinfo).fn_mcxt).leak_and_drop_on_delete(Cache::default());
         (*flinfo).fn_extra = ptr as *mut std::ffi::c_void;
     }
     &mut *((*flinfo).fn_extra as *mut Cache)
@@ -71,12 +74,20 @@ unsafe fn cache<'a>(fcinfo: FunctionCallInfo) -> &'a mut Cache {
 unsafe fn read_only_query(query: &str) -> String {
     let q = CString::new(query).unwrap_or_else(|_| unreachable!("no NUL in the query"));
     if pg_sys::SPI_connect() != pg_sys::SPI_OK_CONNECT as i32 {
-        raise_with(PgSqlErrorCode::ERRCODE_INTERNAL_ERROR, "SPI_connect failed".into(), None);
+        raise_with(
+            PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
+            "SPI_connect failed".into(),
+            None,
+        );
     }
     let status = pg_sys::SPI_execute(q.as_ptr(), true, 1);
     let table = pg_sys::SPI_tuptable;
     if status != pg_sys::SPI_OK_SELECT as i32 || table.is_null() || pg_sys::SPI_processed != 1 {
-        raise_with(PgSqlErrorCode::ERRCODE_INTERNAL_ERROR, format!("cannot read the schedule ({status})"), None);
+        raise_with(
+            PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
+            format!("cannot read the schedule ({status})"),
+            None,
+        );
     }
     let value = pg_sys::SPI_getvalue(*(*table).vals, (*table).tupdesc, 1);
     let text = if value.is_null() {
@@ -91,9 +102,13 @@ unsafe fn read_only_query(query: &str) -> String {
 /// Reads a schedule through `_kpi_schedule_spec` in this function's own schema.
 unsafe fn load(fcinfo: FunctionCallInfo, name: &[u8]) -> Cached {
     let schema = pg_sys::get_namespace_name(pg_sys::get_func_namespace((*(*fcinfo).flinfo).fn_oid));
-    let schema = CStr::from_ptr(pg_sys::quote_identifier(schema)).to_string_lossy().into_owned();
+    let schema = CStr::from_ptr(pg_sys::quote_identifier(schema))
+        .to_string_lossy()
+        .into_owned();
     let raw = CString::new(name).unwrap_or_else(|_| unreachable!("a text value holds no NUL"));
-    let literal = CStr::from_ptr(pg_sys::quote_literal_cstr(raw.as_ptr())).to_string_lossy().into_owned();
+    let literal = CStr::from_ptr(pg_sys::quote_literal_cstr(raw.as_ptr()))
+        .to_string_lossy()
+        .into_owned();
     let spec = read_only_query(&format!("SELECT {schema}._kpi_schedule_spec({literal})"));
     let display = String::from_utf8_lossy(name).into_owned();
     let (schedule, time_zone) = Schedule::from_spec(&display, &spec).or_raise();
@@ -106,7 +121,12 @@ unsafe fn load(fcinfo: FunctionCallInfo, name: &[u8]) -> Cached {
             Some("Give kpi_schedule.time_zone as an IANA time zone name, e.g. 'Europe/Berlin' (see pg_timezone_names).".into()),
         );
     }
-    Cached { name: name.to_vec(), schedule, tz, calendar: None }
+    Cached {
+        name: name.to_vec(),
+        schedule,
+        tz,
+        calendar: None,
+    }
 }
 
 /// The UTC offsets of `tz` from before `first_day` to after `last_day`: `(from instant,
@@ -115,22 +135,29 @@ unsafe fn load(fcinfo: FunctionCallInfo, name: &[u8]) -> Cached {
 unsafe fn offsets(tz: *mut pg_sys::pg_tz, first_day: i32, last_day: i32) -> Vec<(i64, i64)> {
     // PostgreSQL timestamps count from 2000-01-01, pg_time_t from 1970-01-01
     const UNIX_TO_PG: i64 = 946_684_800;
-    let to_pg = |t: pg_sys::pg_time_t| (t as i64 - UNIX_TO_PG) * 1_000_000;
-    let mut t: pg_sys::pg_time_t = ((first_day as i64 - 2) * 86_400 + UNIX_TO_PG) as pg_sys::pg_time_t;
+    let to_pg = |t: pg_sys::pg_time_t| (t - UNIX_TO_PG) * 1_000_000;
+    let mut t: pg_sys::pg_time_t =
+        ((first_day as i64 - 2) * 86_400 + UNIX_TO_PG) as pg_sys::pg_time_t;
     let end = (last_day as i64 + 2) * 86_400 + UNIX_TO_PG;
     let mut segments = Vec::new();
     loop {
         let (mut before, mut before_dst, mut boundary, mut after, mut after_dst) = (0, 0, 0, 0, 0);
         let found = pg_sys::pg_next_dst_boundary(
-            &t, &mut before, &mut before_dst, &mut boundary, &mut after, &mut after_dst, tz,
+            &t,
+            &mut before,
+            &mut before_dst,
+            &mut boundary,
+            &mut after,
+            &mut after_dst,
+            tz,
         );
         if segments.is_empty() {
-            segments.push((i64::MIN, before as i64 * 1_000_000));
+            segments.push((i64::MIN, before * 1_000_000));
         }
-        if found != 1 || boundary as i64 > end {
+        if found != 1 || boundary > end {
             break;
         }
-        segments.push((to_pg(boundary), after as i64 * 1_000_000));
+        segments.push((to_pg(boundary), after * 1_000_000));
         // the next boundary after this one (never the same again)
         t = boundary.max(t + 1);
     }
@@ -154,7 +181,12 @@ unsafe fn business_micros(
             Some("Name a schedule of kpi_schedule, e.g. '24/7', or leave the argument out for calendar time.".into()),
         )
     };
-    let name = varlena_bytes(schedule);
+    business_between(fcinfo, varlena_bytes(schedule), start, end) as i128
+}
+
+/// The business time from `start` to `end` (`start <= end`, both finite) under the schedule
+/// named `name`, through this call site's cache.
+pub unsafe fn business_between(fcinfo: FunctionCallInfo, name: &[u8], start: i64, end: i64) -> i64 {
     let cache = cache(fcinfo);
     let at = match cache.entries.iter().position(|c| c.name == name) {
         Some(at) => at,
@@ -167,14 +199,18 @@ unsafe fn business_micros(
         }
     };
     let entry = &mut cache.entries[at];
-    let covered = entry.calendar.as_ref().is_some_and(|c| c.covers(start) && c.covers(end));
+    let covered = entry
+        .calendar
+        .as_ref()
+        .is_some_and(|c| c.covers(start) && c.covers(end));
     if !covered {
-        let (first, last) = days_to_cover(start, end, entry.calendar.as_ref().map(|c| c.days())).or_raise();
+        let (first, last) =
+            days_to_cover(start, end, entry.calendar.as_ref().map(|c| c.days())).or_raise();
         let segments = offsets(entry.tz, first, last);
         entry.calendar = Some(Calendar::build(&entry.schedule, first, last, &segments));
         crate::growing::check_interrupts();
     }
-    entry.calendar.as_ref().unwrap().between(start, end) as i128
+    entry.calendar.as_ref().unwrap().between(start, end)
 }
 
 /// `business_time(start, end, schedule)`, STRICT.
@@ -190,7 +226,8 @@ unsafe fn span_trans(fcinfo: FunctionCallInfo, names: &SpanNames) -> Datum {
     let Some(start) = arg(fcinfo, 1) else {
         return crate::fixed::unchanged_state(fcinfo);
     };
-    let span = arg(fcinfo, 2).map(|end| business_micros(fcinfo, 3, start.value() as i64, end.value() as i64, names));
+    let span = arg(fcinfo, 2)
+        .map(|end| business_micros(fcinfo, 3, start.value() as i64, end.value() as i64, names));
     update_fixed::<Durations>(fcinfo, |state| match span {
         None => state.add_pending(),
         Some(span) => state.add_span(span),
@@ -224,7 +261,9 @@ unsafe fn within_target_trans(fcinfo: FunctionCallInfo, names: &SpanNames) -> Da
     let target = target_arg(fcinfo, 3);
     let hit = match arg(fcinfo, 2) {
         None => false,
-        Some(end) => business_micros(fcinfo, 4, start.value() as i64, end.value() as i64, names) <= target,
+        Some(end) => {
+            business_micros(fcinfo, 4, start.value() as i64, end.value() as i64, names) <= target
+        }
     };
     crate::share_rate::count_hit(fcinfo, hit)
 }

@@ -22,6 +22,7 @@ pub mod percentiles;
 pub mod resolution_cost;
 pub mod segment_rate;
 pub mod share_rate;
+pub mod status_history;
 pub mod surveys;
 
 ::pgrx::pg_module_magic!(name, version);
@@ -86,6 +87,11 @@ pgrx::extension_sql_file!(
     "../sql/business_hours.sql",
     name = "business_hours",
     requires = ["percentiles"]
+);
+pgrx::extension_sql_file!(
+    "../sql/status_history.sql",
+    name = "status_history",
+    requires = ["business_hours"]
 );
 
 /// Called once when a backend loads the library.

@@ -71,7 +71,15 @@ fn hhmm(us: i64) -> String {
     s
 }
 
-const DAY_NAMES: [&str; 7] = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
+const DAY_NAMES: [&str; 7] = [
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+];
 
 fn describe(h: &WeeklyHours) -> String {
     format!(
@@ -102,21 +110,42 @@ fn weekly_pieces(schedule: &str, hours: &[WeeklyHours]) -> Result<Vec<Piece>, Kp
         {
             return Err(schedule_error(
                 schedule,
-                format!("has hours out of range: weekday {}, {}-{}", h.iso_weekday, hhmm(h.starts), hhmm(h.ends)),
+                format!(
+                    "has hours out of range: weekday {}, {}-{}",
+                    h.iso_weekday,
+                    hhmm(h.starts),
+                    hhmm(h.ends)
+                ),
                 "Weekdays run from 1 (Monday) to 7 (Sunday), times from 00:00 to 24:00.",
             ));
         }
         let next = h.iso_weekday % 7 + 1;
         if h.ends > h.starts {
-            pieces.push(Piece { weekday: h.iso_weekday, from: h.starts, to: h.ends });
+            pieces.push(Piece {
+                weekday: h.iso_weekday,
+                from: h.starts,
+                to: h.ends,
+            });
         } else {
-            pieces.push(Piece { weekday: h.iso_weekday, from: h.starts, to: USECS_PER_DAY });
+            pieces.push(Piece {
+                weekday: h.iso_weekday,
+                from: h.starts,
+                to: USECS_PER_DAY,
+            });
             if h.ends > 0 {
-                pieces.push(Piece { weekday: next, from: 0, to: h.ends });
+                pieces.push(Piece {
+                    weekday: next,
+                    from: 0,
+                    to: h.ends,
+                });
             }
         }
         let start = (h.iso_weekday as i64 - 1) * USECS_PER_DAY + h.starts;
-        let len = if h.ends > h.starts { h.ends - h.starts } else { USECS_PER_DAY - h.starts + h.ends };
+        let len = if h.ends > h.starts {
+            h.ends - h.starts
+        } else {
+            USECS_PER_DAY - h.starts + h.ends
+        };
         let week = 7 * USECS_PER_DAY;
         if start + len > week {
             spans.push((start, week, h));
@@ -149,11 +178,19 @@ pub struct Schedule {
 }
 
 impl Schedule {
-    pub fn new(name: &str, hours: &[WeeklyHours], mut holidays: Vec<i32>) -> Result<Self, KpiError> {
+    pub fn new(
+        name: &str,
+        hours: &[WeeklyHours],
+        mut holidays: Vec<i32>,
+    ) -> Result<Self, KpiError> {
         let pieces = weekly_pieces(name, hours)?;
         holidays.sort_unstable();
         holidays.dedup();
-        Ok(Schedule { name: name.to_string(), pieces, holidays })
+        Ok(Schedule {
+            name: name.to_string(),
+            pieces,
+            holidays,
+        })
     }
 
     fn is_holiday(&self, day: i32) -> bool {
@@ -175,12 +212,19 @@ impl Schedule {
     /// "holidays": [date, ...]}`.
     pub fn from_spec(name: &str, spec: &str) -> Result<(Schedule, String), KpiError> {
         let spec: Spec = serde_json::from_str(spec).map_err(|e| {
-            KpiError::new(KpiErrorKind::InvalidText, format!("schedule \"{name}\": {e}"))
+            KpiError::new(
+                KpiErrorKind::InvalidText,
+                format!("schedule \"{name}\": {e}"),
+            )
         })?;
         let hours: Vec<WeeklyHours> = spec
             .hours
             .iter()
-            .map(|&(w, s, e)| WeeklyHours { iso_weekday: w, starts: s, ends: e })
+            .map(|&(w, s, e)| WeeklyHours {
+                iso_weekday: w,
+                starts: s,
+                ends: e,
+            })
             .collect();
         Ok((Schedule::new(name, &hours, spec.holidays)?, spec.time_zone))
     }
@@ -208,7 +252,12 @@ impl Calendar {
     /// time lies in a piece of its day and that day is not a holiday. The calendar covers the
     /// instants from the start of `first_day + 1` to the start of `last_day` in any zone
     /// (offsets stay within a day).
-    pub fn build(schedule: &Schedule, first_day: i32, last_day: i32, segments: &[(i64, i64)]) -> Calendar {
+    pub fn build(
+        schedule: &Schedule,
+        first_day: i32,
+        last_day: i32,
+        segments: &[(i64, i64)],
+    ) -> Calendar {
         const MARGIN: i64 = 2 * USECS_PER_DAY; // more than any UTC offset
         let mut intervals: Vec<(i64, i64)> = Vec::new();
         for day in first_day..=last_day {
@@ -220,7 +269,9 @@ impl Calendar {
             for p in schedule.pieces.iter().filter(|p| p.weekday == wd) {
                 let (la, lb) = (midnight + p.from, midnight + p.to);
                 // the offset segments that can hold instants of this wall-clock piece
-                let mut k = segments.partition_point(|s| s.0 <= la - MARGIN).saturating_sub(1);
+                let mut k = segments
+                    .partition_point(|s| s.0 <= la - MARGIN)
+                    .saturating_sub(1);
                 while k < segments.len() && segments[k].0 < lb + MARGIN {
                     let (from, offset) = segments[k];
                     let to = segments.get(k + 1).map_or(i64::MAX, |s| s.0);
@@ -282,7 +333,10 @@ impl Calendar {
 
     /// The calendar's days, for a caller that widens it: `(first_day, last_day)`.
     pub fn days(&self) -> (i32, i32) {
-        ((self.lo / USECS_PER_DAY) as i32 - 1, (self.hi / USECS_PER_DAY) as i32)
+        (
+            (self.lo / USECS_PER_DAY) as i32 - 1,
+            (self.hi / USECS_PER_DAY) as i32,
+        )
     }
 }
 
@@ -302,7 +356,9 @@ pub fn days_to_cover(a: i64, b: i64, current: Option<(i32, i32)>) -> Result<(i32
             KpiErrorKind::OutOfRange,
             "business time over more than 100 years is not supported".to_string(),
         )
-        .with_hint("Business time is measured over spans of up to about a century; check the timestamps."));
+        .with_hint(
+            "Business time is measured over spans of up to about a century; check the timestamps.",
+        ));
     }
     Ok((first, last))
 }
@@ -315,7 +371,11 @@ mod tests {
 
     fn hours(rows: &[(u8, i64, i64)]) -> Vec<WeeklyHours> {
         rows.iter()
-            .map(|&(w, s, e)| WeeklyHours { iso_weekday: w, starts: s * H, ends: e * H })
+            .map(|&(w, s, e)| WeeklyHours {
+                iso_weekday: w,
+                starts: s * H,
+                ends: e * H,
+            })
             .collect()
     }
 
@@ -329,7 +389,10 @@ mod tests {
             let day = day_of(local);
             let m = local - day as i64 * USECS_PER_DAY;
             let working = !schedule.is_holiday(day)
-                && schedule.pieces.iter().any(|p| p.weekday == iso_weekday(day) && p.from <= m && m < p.to);
+                && schedule
+                    .pieces
+                    .iter()
+                    .any(|p| p.weekday == iso_weekday(day) && p.from <= m && m < p.to);
             if working {
                 total += step.min(b - t);
             }
@@ -351,7 +414,15 @@ mod tests {
         // 9-17 weekdays, a Friday night shift into Saturday, Sunday all day, one holiday
         let s = Schedule::new(
             "t",
-            &hours(&[(1, 9, 17), (2, 9, 17), (3, 9, 12), (3, 13, 17), (4, 9, 17), (5, 22, 6), (7, 0, 0)]),
+            &hours(&[
+                (1, 9, 17),
+                (2, 9, 17),
+                (3, 9, 12),
+                (3, 13, 17),
+                (4, 9, 17),
+                (5, 22, 6),
+                (7, 0, 0),
+            ]),
             vec![9831, 9840],
         )
         .unwrap();
@@ -362,10 +433,15 @@ mod tests {
                 x ^= x << 13;
                 x ^= x >> 7;
                 x ^= x << 17;
-                let a = 9800 * USECS_PER_DAY + (x % (20 * USECS_PER_DAY as u64)) as i64 / 60_000_000 * 60_000_000;
+                let a = 9800 * USECS_PER_DAY
+                    + (x % (20 * USECS_PER_DAY as u64)) as i64 / 60_000_000 * 60_000_000;
                 let len = (x >> 20) % (9 * USECS_PER_DAY as u64) / 60_000_000 * 60_000_000;
                 let b = a + len as i64;
-                assert_eq!(cal.between(a, b), brute(&s, offset, a, b), "{a} {b} {offset}");
+                assert_eq!(
+                    cal.between(a, b),
+                    brute(&s, offset, a, b),
+                    "{a} {b} {offset}"
+                );
             }
         }
     }
@@ -377,38 +453,63 @@ mod tests {
         let midnight = sunday as i64 * USECS_PER_DAY;
         // clocks go forward an hour at 02:00 local on Sunday (UTC-5 to UTC-4)
         let change = midnight + 2 * H + 5 * H;
-        let cal = Calendar::build(&s, sunday - 3, sunday + 3, &[(i64::MIN, -5 * H), (change, -4 * H)]);
+        let cal = Calendar::build(
+            &s,
+            sunday - 3,
+            sunday + 3,
+            &[(i64::MIN, -5 * H), (change, -4 * H)],
+        );
         assert_eq!(cal.between(midnight + 5 * H, midnight + 20 * H), 5 * H);
         // and back at 02:00 local the Saturday before (UTC-4 to UTC-5): 01:00-03:00 is 3 hours,
         // 01:00-02:00 twice
         let saturday = midnight - USECS_PER_DAY;
         let back = saturday + 2 * H + 4 * H;
-        let cal = Calendar::build(&s, sunday - 3, sunday + 3, &[(i64::MIN, -4 * H), (back, -5 * H)]);
+        let cal = Calendar::build(
+            &s,
+            sunday - 3,
+            sunday + 3,
+            &[(i64::MIN, -4 * H), (back, -5 * H)],
+        );
         assert_eq!(cal.between(saturday, saturday + USECS_PER_DAY), 3 * H);
-        assert_eq!(cal.between(saturday + 5 * H, saturday + 6 * H + 30 * 60_000_000), 90 * 60_000_000);
+        assert_eq!(
+            cal.between(saturday + 5 * H, saturday + 6 * H + 30 * 60_000_000),
+            90 * 60_000_000
+        );
     }
 
     #[test]
     fn bad_schedules_are_refused() {
         let e = Schedule::new("t", &hours(&[(1, 9, 17), (1, 16, 18)]), vec![]).unwrap_err();
-        assert!(e.message.contains("overlapping hours: Monday 09:00-17:00 and Monday 16:00-18:00"), "{}", e.message);
+        assert!(
+            e.message
+                .contains("overlapping hours: Monday 09:00-17:00 and Monday 16:00-18:00"),
+            "{}",
+            e.message
+        );
         let e = Schedule::new("t", &hours(&[(7, 22, 6), (1, 5, 9)]), vec![]).unwrap_err();
         assert!(e.message.contains("overlapping"), "{}", e.message);
         assert!(Schedule::new("t", &hours(&[(7, 22, 6), (1, 6, 9)]), vec![]).is_ok());
-        assert!(Schedule::new("t", &[], vec![]).unwrap_err().message.contains("no working hours"));
+        assert!(Schedule::new("t", &[], vec![])
+            .unwrap_err()
+            .message
+            .contains("no working hours"));
         assert!(Schedule::new("t", &hours(&[(8, 1, 2)]), vec![]).is_err());
         // 24/7
         let all: Vec<_> = (1..=7).map(|w| (w, 0, 0)).collect();
         let s = Schedule::new("24/7", &hours(&all), vec![]).unwrap();
         let cal = Calendar::build(&s, 0, 800, &[(i64::MIN, 0)]);
-        assert_eq!(cal.between(USECS_PER_DAY * 3 + 17, USECS_PER_DAY * 500 + 5), USECS_PER_DAY * 497 - 12);
+        assert_eq!(
+            cal.between(USECS_PER_DAY * 3 + 17, USECS_PER_DAY * 500 + 5),
+            USECS_PER_DAY * 497 - 12
+        );
     }
 
     #[test]
     fn calendars_cover_whole_years_and_refuse_centuries() {
         let (f, l) = days_to_cover(0, 10 * USECS_PER_DAY, None).unwrap();
         assert!(f <= -2 && l >= 12);
-        let (f2, l2) = days_to_cover(5000 * USECS_PER_DAY, 5000 * USECS_PER_DAY, Some((f, l))).unwrap();
+        let (f2, l2) =
+            days_to_cover(5000 * USECS_PER_DAY, 5000 * USECS_PER_DAY, Some((f, l))).unwrap();
         assert!(f2 == f && l2 >= 5002);
         assert!(days_to_cover(0, 200 * 366 * USECS_PER_DAY, None).is_err());
     }

@@ -161,7 +161,7 @@ impl<'a> View<'a> {
     pub fn lo(&self) -> u16 {
         read_u16(self.b, LO)
     }
-    pub fn len(&self) -> u16 {
+    pub fn window_len(&self) -> u16 {
         read_u32(self.b, LEN) as u16
     }
     pub fn is_empty(&self) -> bool {
@@ -173,7 +173,7 @@ impl<'a> View<'a> {
     }
     /// The non-empty buckets, lowest first.
     pub fn buckets(&self) -> impl Iterator<Item = (u16, u64)> + '_ {
-        (0..self.len() as usize)
+        (0..self.window_len() as usize)
             .map(|k| (self.lo() + k as u16, self.count_at(k)))
             .filter(|(_, c)| *c > 0)
     }
@@ -255,12 +255,16 @@ impl<'a> View<'a> {
             Some(i) => max > 0 && bucket_of(max) == i,
         };
         if !lowest_ok || !highest_ok || min > max {
-            return Err(format!("smallest span {min} µs or largest {max} µs is not in its bucket"));
+            return Err(format!(
+                "smallest span {min} µs or largest {max} µs is not in its bucket"
+            ));
         }
         let sum = self.durations().sum();
         let n = self.completed() as i128;
         if sum < n * min as i128 || sum > n * max as i128 {
-            return Err(format!("sum {sum} µs is outside completed × smallest..largest"));
+            return Err(format!(
+                "sum {sum} µs is outside completed × smallest..largest"
+            ));
         }
         Ok(())
     }
@@ -275,10 +279,10 @@ pub fn empty() -> Vec<u8> {
 
 /// The window `[lo, hi)` that holds both the current one and bucket `i`, in steps of `STEP`.
 fn window_for(v: &View<'_>, i: u16) -> (u16, u16) {
-    let (lo, hi) = if v.len() == 0 {
+    let (lo, hi) = if v.window_len() == 0 {
         (i, i + 1)
     } else {
-        (v.lo().min(i), (v.lo() + v.len()).max(i + 1))
+        (v.lo().min(i), (v.lo() + v.window_len()).max(i + 1))
     };
     let lo = lo / STEP * STEP;
     let hi = (hi.div_ceil(STEP) * STEP).min(MAX_BUCKET + 1);
@@ -292,7 +296,7 @@ fn widened(v: &View<'_>, lo: u16, hi: u16) -> Vec<u8> {
     b[..HEADER].copy_from_slice(&v.b[..HEADER]);
     write_u16(&mut b, LO, lo);
     write_u32(&mut b, LEN, len as u32);
-    if v.len() > 0 {
+    if v.window_len() > 0 {
         let shift = (v.lo() - lo) as usize;
         let old = &v.b[HEADER..];
         b[HEADER + 8 * shift..HEADER + 8 * shift + old.len()].copy_from_slice(old);
@@ -312,7 +316,10 @@ fn set_durations(b: &mut [u8], d: &Durations) {
 /// outside the window, the copy is a larger state holding the span, `b` is unchanged.
 pub fn add_span(b: &mut [u8], us: i128) -> Result<Option<Vec<u8>>, KpiError> {
     let us = i64::try_from(us).map_err(|_| {
-        KpiError::new(KpiErrorKind::Overflow, "span out of range for a duration_sketch")
+        KpiError::new(
+            KpiErrorKind::Overflow,
+            "span out of range for a duration_sketch",
+        )
     })?;
     debug_assert!(us >= 0);
     let v = View { b };
@@ -323,7 +330,7 @@ pub fn add_span(b: &mut [u8], us: i128) -> Result<Option<Vec<u8>>, KpiError> {
         write_u64(b, ZEROS, v.zeros() + 1);
     } else {
         let i = bucket_of(us);
-        let (lo, len) = (v.lo(), v.len());
+        let (lo, len) = (v.lo(), v.window_len());
         if i < lo || i >= lo + len {
             let (lo, hi) = window_for(&v, i);
             let mut copy = widened(&v, lo, hi);
@@ -357,7 +364,7 @@ pub fn merge_into(b: &mut [u8], other: &View<'_>) -> Result<Option<Vec<u8>>, Kpi
     let v = View { b };
     let occupied: Vec<(u16, u64)> = other.buckets().collect();
     if let (Some(&(first, _)), Some(&(last, _))) = (occupied.first(), occupied.last()) {
-        if first < v.lo() || last >= v.lo() + v.len() {
+        if first < v.lo() || last >= v.lo() + v.window_len() {
             let (lo, hi) = window_for(&v, first);
             let (lo2, hi2) = window_for(&v, last);
             let mut copy = widened(&v, lo.min(lo2), hi.max(hi2));
@@ -375,13 +382,31 @@ pub fn merge_into(b: &mut [u8], other: &View<'_>) -> Result<Option<Vec<u8>>, Kpi
     let (min, max) = (v.min(), v.max());
     for (i, c) in occupied {
         let at = HEADER + 8 * (i - lo) as usize;
-        let sum = read_u64(b, at).checked_add(c).ok_or_else(KpiError::overflow)?;
+        let sum = read_u64(b, at)
+            .checked_add(c)
+            .ok_or_else(KpiError::overflow)?;
         write_u64(b, at, sum);
     }
     write_u64(b, ZEROS, zeros);
     if other.completed() > 0 {
-        write_i64(b, MIN, if was_empty { other.min() } else { min.min(other.min()) });
-        write_i64(b, MAX, if was_empty { other.max() } else { max.max(other.max()) });
+        write_i64(
+            b,
+            MIN,
+            if was_empty {
+                other.min()
+            } else {
+                min.min(other.min())
+            },
+        );
+        write_i64(
+            b,
+            MAX,
+            if was_empty {
+                other.max()
+            } else {
+                max.max(other.max())
+            },
+        );
     }
     set_durations(b, &d);
     Ok(None)
@@ -565,7 +590,16 @@ mod tests {
 
     #[test]
     fn every_bucket_holds_spans_within_the_relative_error() {
-        for us in [1i64, 2, 3, 999, 1_000_000, 86_400_000_000, i64::MAX / 3, i64::MAX] {
+        for us in [
+            1i64,
+            2,
+            3,
+            999,
+            1_000_000,
+            86_400_000_000,
+            i64::MAX / 3,
+            i64::MAX,
+        ] {
             let v = bucket_value(bucket_of(us));
             assert!(
                 (v - us as f64).abs() <= RELATIVE_ACCURACY * us as f64 * (1.0 + 1e-12),
@@ -580,7 +614,10 @@ mod tests {
         for _ in 0..100_000 {
             let us = (rng.next() >> (rng.next() % 63)).max(1) as i64;
             let i = bucket_of(us) as i32;
-            assert!(g.powi(i) >= us as f64 && (i == 0 || g.powi(i - 1) < us as f64), "{us}");
+            assert!(
+                g.powi(i) >= us as f64 && (i == 0 || g.powi(i - 1) < us as f64),
+                "{us}"
+            );
         }
     }
 
@@ -614,7 +651,10 @@ mod tests {
             let (w, m) = (View::new(&whole).unwrap(), View::new(&merged).unwrap());
             assert_eq!(to_text(&m), to_text(&w));
             assert_eq!(w.completed() as usize, n);
-            assert_eq!(w.durations().sum(), values.iter().map(|v| *v as i128).sum::<i128>());
+            assert_eq!(
+                w.durations().sum(),
+                values.iter().map(|v| *v as i128).sum::<i128>()
+            );
             for q in [0.0, 0.01, 0.25, 0.5, 0.9, 0.99, 1.0] {
                 let truth = percentile_disc(&sorted, q);
                 let est = w.percentile(q).unwrap();
@@ -626,7 +666,7 @@ mod tests {
             }
             assert_eq!(w.percentile(0.0), Some(sorted[0]));
             assert_eq!(w.percentile(1.0), Some(sorted[n - 1]));
-            assert!(w.len() <= 900, "{}", w.len());
+            assert!(w.window_len() <= 900, "{}", w.window_len());
             // text and binary forms round-trip and are checked
             assert_eq!(from_text(&to_text(&w)).unwrap(), trimmed(&whole));
             assert_eq!(from_bytes(&to_bytes(&w)).unwrap(), trimmed(&whole));
@@ -646,12 +686,12 @@ mod tests {
         let mut b = empty();
         add(&mut b, 60_000_000);
         let v = View::new(&b).unwrap();
-        assert_eq!(v.len(), STEP);
+        assert_eq!(v.window_len(), STEP);
         for us in [1i64, i64::MAX, 5, 1 << 40] {
             add(&mut b, us);
         }
         let v = View::new(&b).unwrap();
-        assert_eq!((v.lo(), v.len()), (0, MAX_BUCKET + 1));
+        assert_eq!((v.lo(), v.window_len()), (0, MAX_BUCKET + 1));
         assert_eq!(b.len(), HEADER + 8 * (MAX_BUCKET as usize + 1));
         assert_eq!(v.percentile(0.0), Some(1));
         assert_eq!(v.percentile(1.0), Some(i64::MAX));
@@ -671,7 +711,10 @@ mod tests {
             good.replace("\"min_us\":3600000000", "\"min_us\":1"),
             good.replace("7200000000", "7200000001"),
             good.replace("\"1101\":2", "\"9999\":2"),
-            good.replace("\"buckets\":{\"1101\":2}", "\"buckets\":{\"1101\":2,\"5\":0}"),
+            good.replace(
+                "\"buckets\":{\"1101\":2}",
+                "\"buckets\":{\"1101\":2,\"5\":0}",
+            ),
             good.replace("\"zeros\":0", "\"zeros\":0,\"extra\":1"),
         ] {
             assert!(from_text(&bad).is_err(), "{bad}");

@@ -1,0 +1,606 @@
+//! State of the status-history KPIs (`status_history`): one ticket's status changes, in any
+//! order, each with a flag its aggregate sets (`time_in_status`: the status is one of those
+//! counted; `reopen_count`: the status is a solved one), the instant the last status counts
+//! until (if given) and the schedule to measure in (if any).
+//!
+//! Changes are put in order by instant, and changes at the same instant by their status's
+//! bytes (as `ORDER BY changed_at, status COLLATE "C"`), so the answer never depends on the
+//! order rows arrive in.
+//!
+//! The state is one flat byte string (the payload of the SQL value), in native byte order,
+//! with room to grow: `add` appends in place while there is room and returns a copy twice the
+//! size otherwise. Bytes past `used` are spare room; the text and binary forms hold only the
+//! used part.
+
+use crate::codec::{put_i64, put_u8, Reader};
+use crate::error::{KpiError, KpiErrorKind};
+
+pub const STATUS_FORMAT: u8 = 1;
+// header layout
+const FORMAT: usize = 0; // u8
+const FLAGS: usize = 1; // u8: UNTIL_SET
+const SCHEDULE_LEN: usize = 2; // u16
+const USED: usize = 4; // u32: payload bytes in use
+const UNTIL: usize = 8; // i64
+const COUNT: usize = 16; // u32: changes
+pub const HEADER: usize = 24;
+const UNTIL_SET: u8 = 1;
+/// Bytes of a change besides its status: instant, flag, pad, status length.
+const ENTRY: usize = 12;
+/// The longest status kept (longer ones are an error, not truncated).
+pub const MAX_STATUS: usize = 1000;
+
+fn u16_at(b: &[u8], at: usize) -> u16 {
+    u16::from_ne_bytes(b[at..at + 2].try_into().unwrap())
+}
+fn u32_at(b: &[u8], at: usize) -> u32 {
+    u32::from_ne_bytes(b[at..at + 4].try_into().unwrap())
+}
+fn i64_at(b: &[u8], at: usize) -> i64 {
+    i64::from_ne_bytes(b[at..at + 8].try_into().unwrap())
+}
+
+fn corrupt(what: &str) -> KpiError {
+    KpiError::invalid_binary(format!("invalid status_history value: {what}"))
+        .with_hint("The value was not made by support_kpi, or was damaged.")
+}
+
+/// One status change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Change<'a> {
+    pub at: i64,
+    pub status: &'a [u8],
+    pub flag: bool,
+}
+
+/// A checked, read-only view of a flat state.
+#[derive(Clone, Copy)]
+pub struct View<'a> {
+    b: &'a [u8],
+}
+
+impl<'a> View<'a> {
+    /// Checks the header (cheap: run on every row).
+    pub fn new(b: &'a [u8]) -> Result<Self, KpiError> {
+        if b.len() < HEADER {
+            return Err(corrupt("too short"));
+        }
+        if b[FORMAT] != STATUS_FORMAT {
+            return Err(KpiError::new(
+                KpiErrorKind::InvalidBinary,
+                format!(
+                    "status_history value has format {}, this build reads format {STATUS_FORMAT}",
+                    b[FORMAT]
+                ),
+            )
+            .with_hint("It was made by a later support_kpi; update the extension to read it."));
+        }
+        let used = u32_at(b, USED) as usize;
+        if used > b.len() || used < HEADER + u16_at(b, SCHEDULE_LEN) as usize {
+            return Err(corrupt("lengths do not match"));
+        }
+        Ok(View { b })
+    }
+
+    fn used(&self) -> usize {
+        u32_at(self.b, USED) as usize
+    }
+    pub fn count(&self) -> usize {
+        u32_at(self.b, COUNT) as usize
+    }
+    pub fn until(&self) -> Option<i64> {
+        (self.b[FLAGS] & UNTIL_SET != 0).then(|| i64_at(self.b, UNTIL))
+    }
+    pub fn schedule(&self) -> Option<&'a [u8]> {
+        let n = u16_at(self.b, SCHEDULE_LEN) as usize;
+        (n > 0).then(|| &self.b[HEADER..HEADER + n])
+    }
+    fn entries_start(&self) -> usize {
+        HEADER + u16_at(self.b, SCHEDULE_LEN) as usize
+    }
+
+    /// The changes as stored (arrival order), checked against the used length.
+    pub fn changes(&self) -> Result<Vec<Change<'a>>, KpiError> {
+        let mut out = Vec::with_capacity(self.count());
+        let (mut at, used) = (self.entries_start(), self.used());
+        for _ in 0..self.count() {
+            if at + ENTRY > used {
+                return Err(corrupt("truncated change"));
+            }
+            let len = u16_at(self.b, at + 10) as usize;
+            if at + ENTRY + len > used {
+                return Err(corrupt("truncated status"));
+            }
+            out.push(Change {
+                at: i64_at(self.b, at),
+                flag: self.b[at + 8] != 0,
+                status: &self.b[at + ENTRY..at + ENTRY + len],
+            });
+            at += ENTRY + len;
+        }
+        if at != used {
+            return Err(corrupt("bytes after the last change"));
+        }
+        Ok(out)
+    }
+
+    /// The changes in order: by instant, then by status bytes.
+    pub fn sorted(&self) -> Result<Vec<Change<'a>>, KpiError> {
+        let mut c = self.changes()?;
+        c.sort_by(|x, y| {
+            x.at.cmp(&y.at)
+                .then_with(|| x.status.cmp(y.status))
+                .then(x.flag.cmp(&y.flag))
+        });
+        Ok(c)
+    }
+
+    /// The used part, the value's text and binary forms are made of.
+    pub fn used_bytes(&self) -> &'a [u8] {
+        &self.b[..self.used()]
+    }
+}
+
+/// A state without changes (no until, no schedule), with `room` spare bytes.
+pub fn empty(room: usize) -> Vec<u8> {
+    let mut b = vec![0u8; HEADER + room];
+    b[FORMAT] = STATUS_FORMAT;
+    b[USED..USED + 4].copy_from_slice(&(HEADER as u32).to_ne_bytes());
+    b
+}
+
+fn mismatch(what: &str, hint: &str) -> KpiError {
+    KpiError::new(KpiErrorKind::InvalidValue, what.to_string()).with_hint(hint)
+}
+
+/// Checks a row's until and schedule against the state's: every row of a ticket gives the
+/// same. `Ok(true)`: the state has no changes yet and must take them (`fresh`).
+fn agrees(v: &View<'_>, until: Option<i64>, schedule: Option<&[u8]>) -> Result<bool, KpiError> {
+    if v.count() == 0 {
+        return Ok(v.until() != until || v.schedule() != schedule);
+    }
+    if v.until() != until {
+        return Err(mismatch(
+            "the rows of one ticket give different \"until\" instants",
+            "Give every status change of a ticket the same until (e.g. the ticket's solved_at or now()), or NULL for none.",
+        ));
+    }
+    if v.schedule() != schedule {
+        return Err(mismatch(
+            "the rows of one ticket give different schedules",
+            "Measure a ticket's status history in one schedule.",
+        ));
+    }
+    Ok(false)
+}
+
+/// A state without changes, with this until and schedule and room for `room` more bytes.
+fn fresh(until: Option<i64>, schedule: Option<&[u8]>, room: usize) -> Result<Vec<u8>, KpiError> {
+    let n = schedule.map_or(0, |s| s.len());
+    if n > u16::MAX as usize {
+        return Err(mismatch(
+            "schedule name is too long",
+            "Name schedules with fewer than 65,536 bytes.",
+        ));
+    }
+    let mut b = empty(n + room.max(256));
+    b[SCHEDULE_LEN..SCHEDULE_LEN + 2].copy_from_slice(&(n as u16).to_ne_bytes());
+    if let Some(s) = schedule {
+        b[HEADER..HEADER + n].copy_from_slice(s);
+    }
+    b[USED..USED + 4].copy_from_slice(&((HEADER + n) as u32).to_ne_bytes());
+    if let Some(t) = until {
+        b[FLAGS] |= UNTIL_SET;
+        b[UNTIL..UNTIL + 8].copy_from_slice(&t.to_ne_bytes());
+    }
+    Ok(b)
+}
+
+/// Adds a change to the flat state `b`: `Ok(None)` when done in place, `Ok(Some(copy))` when
+/// it needed more room (or took its first row's until and schedule), `b` then unchanged.
+pub fn add(
+    b: &mut [u8],
+    change: Change<'_>,
+    until: Option<i64>,
+    schedule: Option<&[u8]>,
+) -> Result<Option<Vec<u8>>, KpiError> {
+    if change.status.len() > MAX_STATUS {
+        return Err(mismatch(
+            &format!("status of {} bytes is too long", change.status.len()),
+            "Statuses are names such as 'open' or 'pending', up to 1,000 bytes.",
+        ));
+    }
+    let v = View::new(b)?;
+    let need = ENTRY + change.status.len();
+    let (used, count) = (v.used(), v.count());
+    if agrees(&v, until, schedule)? || used + need > b.len() {
+        let mut copy = if count == 0 {
+            fresh(until, schedule, 2 * need)?
+        } else {
+            let mut c = vec![0u8; (used + need).max(2 * used)];
+            c[..used].copy_from_slice(&b[..used]);
+            c
+        };
+        add(&mut copy, change, until, schedule).map(|r| debug_assert!(r.is_none()))?;
+        return Ok(Some(copy));
+    }
+    b[used..used + 8].copy_from_slice(&change.at.to_ne_bytes());
+    b[used + 8] = change.flag as u8;
+    b[used + 9] = 0;
+    b[used + 10..used + 12].copy_from_slice(&(change.status.len() as u16).to_ne_bytes());
+    b[used + ENTRY..used + need].copy_from_slice(change.status);
+    b[COUNT..COUNT + 4].copy_from_slice(&(count as u32 + 1).to_ne_bytes());
+    b[USED..USED + 4].copy_from_slice(&((used + need) as u32).to_ne_bytes());
+    Ok(None)
+}
+
+/// Adds `change` to an owned state, replacing it by its larger copy when needed.
+pub fn push(
+    b: &mut Vec<u8>,
+    change: Change<'_>,
+    until: Option<i64>,
+    schedule: Option<&[u8]>,
+) -> Result<(), KpiError> {
+    if let Some(copy) = add(b, change, until, schedule)? {
+        *b = copy;
+    }
+    Ok(())
+}
+
+/// Adds every change of `other` (the combine of two partial states of one ticket):
+/// `Ok(None)` in place, `Ok(Some(copy))` when `b` needed more room.
+pub fn merge(b: &mut [u8], other: &View<'_>) -> Result<Option<Vec<u8>>, KpiError> {
+    let changes = other.changes()?;
+    let mut owned: Option<Vec<u8>> = None;
+    for c in changes {
+        let target: &mut [u8] = match owned.as_mut() {
+            Some(v) => v,
+            None => b,
+        };
+        if let Some(copy) = add(target, c, other.until(), other.schedule())? {
+            owned = Some(copy);
+        }
+    }
+    Ok(owned)
+}
+
+/// The time spent in flagged statuses: each flagged status counts from its change to the
+/// next, the last one until `until` (if given); `between(a, b)` measures a span (calendar or
+/// business time). `None` without changes.
+pub fn time_in(
+    v: &View<'_>,
+    mut between: impl FnMut(i64, i64) -> i64,
+) -> Result<Option<i64>, KpiError> {
+    let changes = v.sorted()?;
+    let Some(last) = changes.last() else {
+        return Ok(None);
+    };
+    if let Some(until) = v.until() {
+        if until < last.at {
+            return Err(KpiError::new(
+                KpiErrorKind::InvalidValue,
+                "until is before the ticket's last status change".to_string(),
+            )
+            .with_hint("Give an until at or after every change, e.g. greatest(solved_at, last change), or leave it out."));
+        }
+    }
+    let mut total: i64 = 0;
+    for (i, c) in changes.iter().enumerate() {
+        if !c.flag {
+            continue;
+        }
+        let end = match changes.get(i + 1) {
+            Some(next) => next.at,
+            None => v.until().unwrap_or(c.at),
+        };
+        total = total
+            .checked_add(between(c.at, end))
+            .ok_or_else(|| KpiError::new(KpiErrorKind::Overflow, "time in status out of range"))?;
+    }
+    Ok(Some(total))
+}
+
+/// How many times the ticket left a flagged (solved) status for an unflagged one. `None`
+/// without changes.
+pub fn reopens(v: &View<'_>) -> Result<Option<i64>, KpiError> {
+    let changes = v.sorted()?;
+    if changes.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(
+        changes
+            .windows(2)
+            .filter(|w| w[0].flag && !w[1].flag)
+            .count() as i64,
+    ))
+}
+
+/// The text form: `{"until_us": 86400000000 or null, "schedule": "name" or null,
+/// "changes": [[instant_us, "status", flag], ...]}`, statuses and the schedule converted by
+/// `to_utf8`.
+pub fn to_text(
+    v: &View<'_>,
+    to_utf8: &dyn Fn(&[u8]) -> Result<String, KpiError>,
+) -> Result<String, KpiError> {
+    let changes = v
+        .changes()?
+        .iter()
+        .map(|c| Ok(serde_json::json!([c.at, to_utf8(c.status)?, c.flag])))
+        .collect::<Result<Vec<_>, KpiError>>()?;
+    let schedule = v.schedule().map(to_utf8).transpose()?;
+    Ok(
+        serde_json::json!({"until_us": v.until(), "schedule": schedule, "changes": changes})
+            .to_string(),
+    )
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Text {
+    until_us: Option<i64>,
+    schedule: Option<String>,
+    changes: Vec<(i64, String, bool)>,
+}
+
+pub fn from_text(
+    text: &str,
+    from_utf8: &dyn Fn(&str) -> Result<Vec<u8>, KpiError>,
+) -> Result<Vec<u8>, KpiError> {
+    let t: Text = serde_json::from_str(text).map_err(|e| {
+        KpiError::invalid_text(format!("invalid status_history \"{text}\": {e}")).with_hint(
+            "Write it as {\"until_us\": null, \"schedule\": null, \"changes\": [[857001600000000, \"open\", true]]}.",
+        )
+    })?;
+    let schedule = t.schedule.as_deref().map(from_utf8).transpose()?;
+    let mut b = fresh(t.until_us, schedule.as_deref(), 0)?;
+    for (at, status, flag) in &t.changes {
+        let status = from_utf8(status)?;
+        push(
+            &mut b,
+            Change {
+                at: *at,
+                status: &status,
+                flag: *flag,
+            },
+            t.until_us,
+            schedule.as_deref(),
+        )?;
+    }
+    Ok(b)
+}
+
+/// The binary form: format byte, until (flag, instant), schedule (length, bytes), changes
+/// (count, then instant, flag, length, status each), big-endian.
+pub fn to_bytes(v: &View<'_>) -> Result<Vec<u8>, KpiError> {
+    let mut out = Vec::new();
+    put_u8(&mut out, STATUS_FORMAT);
+    put_u8(&mut out, v.until().is_some() as u8);
+    put_i64(&mut out, v.until().unwrap_or(0));
+    let s = v.schedule().unwrap_or_default();
+    out.extend_from_slice(&(s.len() as u16).to_be_bytes());
+    out.extend_from_slice(s);
+    let changes = v.changes()?;
+    put_i64(&mut out, changes.len() as i64);
+    for c in changes {
+        put_i64(&mut out, c.at);
+        put_u8(&mut out, c.flag as u8);
+        out.extend_from_slice(&(c.status.len() as u16).to_be_bytes());
+        out.extend_from_slice(c.status);
+    }
+    Ok(out)
+}
+
+pub fn from_bytes(
+    bytes: &[u8],
+    check: &dyn Fn(&[u8]) -> Result<(), KpiError>,
+) -> Result<Vec<u8>, KpiError> {
+    let mut r = Reader::new(bytes);
+    let format = r.u8()?;
+    if format != STATUS_FORMAT {
+        return Err(KpiError::invalid_binary(format!(
+            "binary status_history has format {format}, this build reads format {STATUS_FORMAT}"
+        )));
+    }
+    let has_until = r.u8()?;
+    let until = r.i64()?;
+    let until = match has_until {
+        0 => None,
+        1 => Some(until),
+        _ => {
+            return Err(KpiError::invalid_binary(
+                "binary status_history has a bad until flag",
+            ))
+        }
+    };
+    let n = u16::from_be_bytes(r.take(2)?.try_into().unwrap()) as usize;
+    let schedule = r.take(n)?;
+    check(schedule)?;
+    let schedule = (n > 0).then_some(schedule);
+    let count = r.count(ENTRY - 1)?;
+    let mut b = fresh(until, schedule, 0)?;
+    for _ in 0..count {
+        let at = r.i64()?;
+        let flag = match r.u8()? {
+            0 => false,
+            1 => true,
+            _ => {
+                return Err(KpiError::invalid_binary(
+                    "binary status_history has a bad flag",
+                ))
+            }
+        };
+        let len = u16::from_be_bytes(r.take(2)?.try_into().unwrap()) as usize;
+        let status = r.take(len)?;
+        check(status)?;
+        push(&mut b, Change { at, status, flag }, until, schedule)
+            .map_err(|e| KpiError::invalid_binary(e.message))?;
+    }
+    r.finish()?;
+    Ok(b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utf8(b: &[u8]) -> Result<String, KpiError> {
+        Ok(String::from_utf8(b.to_vec()).unwrap())
+    }
+    fn bytes(s: &str) -> Result<Vec<u8>, KpiError> {
+        Ok(s.as_bytes().to_vec())
+    }
+
+    fn history(changes: &[(i64, &str, bool)], until: Option<i64>) -> Vec<u8> {
+        let mut b = empty(0);
+        for &(at, status, flag) in changes {
+            push(
+                &mut b,
+                Change {
+                    at,
+                    status: status.as_bytes(),
+                    flag,
+                },
+                until,
+                None,
+            )
+            .unwrap();
+        }
+        b
+    }
+
+    #[test]
+    fn time_in_flagged_statuses_in_any_row_order() {
+        let rows = [
+            (30, "pending", false),
+            (0, "new", true),
+            (10, "open", true),
+            (50, "solved", false),
+            (40, "open", true),
+        ];
+        let b = history(&rows, Some(70));
+        let v = View::new(&b).unwrap();
+        // new 0-10, open 10-30, open 40-50
+        assert_eq!(time_in(&v, |a, b| b - a).unwrap(), Some(40));
+        let mut rev = rows;
+        rev.reverse();
+        let b2 = history(&rev, Some(70));
+        assert_eq!(
+            time_in(&View::new(&b2).unwrap(), |a, b| b - a).unwrap(),
+            Some(40)
+        );
+        // the last status counts until `until`
+        let b3 = history(&[(0, "open", true)], Some(25));
+        assert_eq!(
+            time_in(&View::new(&b3).unwrap(), |a, b| b - a).unwrap(),
+            Some(25)
+        );
+        let b4 = history(&[(0, "open", true)], None);
+        assert_eq!(
+            time_in(&View::new(&b4).unwrap(), |a, b| b - a).unwrap(),
+            Some(0)
+        );
+        assert_eq!(
+            time_in(&View::new(&empty(0)).unwrap(), |a, b| b - a).unwrap(),
+            None
+        );
+        let early = history(&[(10, "open", true)], Some(5));
+        assert!(time_in(&View::new(&early).unwrap(), |a, b| b - a).is_err());
+    }
+
+    #[test]
+    fn reopens_count_solved_to_unsolved() {
+        let b = history(
+            &[
+                (0, "new", false),
+                (1, "solved", true),
+                (2, "open", false),
+                (3, "solved", true),
+                (3, "closed", true),
+                (4, "open", false),
+            ],
+            None,
+        );
+        assert_eq!(reopens(&View::new(&b).unwrap()).unwrap(), Some(2));
+    }
+
+    #[test]
+    fn merged_parts_equal_the_whole_and_forms_round_trip() {
+        let rows: Vec<(i64, String, bool)> = (0..300)
+            .map(|i| ((i * 7919) % 1000, format!("s{}", i % 5), i % 3 == 0))
+            .collect();
+        let whole = {
+            let mut b = empty(0);
+            for (at, s, f) in &rows {
+                push(
+                    &mut b,
+                    Change {
+                        at: *at,
+                        status: s.as_bytes(),
+                        flag: *f,
+                    },
+                    Some(2000),
+                    Some(b"desk"),
+                )
+                .unwrap();
+            }
+            b
+        };
+        let mut parts = vec![empty(0), empty(0), empty(0)];
+        for (k, (at, s, f)) in rows.iter().enumerate() {
+            push(
+                &mut parts[k % 3],
+                Change {
+                    at: *at,
+                    status: s.as_bytes(),
+                    flag: *f,
+                },
+                Some(2000),
+                Some(b"desk"),
+            )
+            .unwrap();
+        }
+        let mut merged = empty(0);
+        for p in &parts {
+            if let Some(copy) = merge(&mut merged, &View::new(p).unwrap()).unwrap() {
+                merged = copy;
+            }
+        }
+        let (w, m) = (View::new(&whole).unwrap(), View::new(&merged).unwrap());
+        assert_eq!(w.sorted().unwrap(), m.sorted().unwrap());
+        assert_eq!(
+            time_in(&w, |a, b| b - a).unwrap(),
+            time_in(&m, |a, b| b - a).unwrap()
+        );
+        let text = to_text(&w, &utf8).unwrap();
+        let back = from_text(&text, &bytes).unwrap();
+        assert_eq!(to_text(&View::new(&back).unwrap(), &utf8).unwrap(), text);
+        let bin = to_bytes(&w).unwrap();
+        let back = from_bytes(&bin, &|_| Ok(())).unwrap();
+        assert_eq!(View::new(&back).unwrap().used_bytes(), w.used_bytes());
+        assert!(from_bytes(&bin[..bin.len() - 1], &|_| Ok(())).is_err());
+        // rows of one ticket must agree on until and schedule
+        let mut b = history(&[(0, "open", true)], Some(5));
+        assert!(push(
+            &mut b,
+            Change {
+                at: 1,
+                status: b"x",
+                flag: false
+            },
+            Some(6),
+            None
+        )
+        .is_err());
+        assert!(push(
+            &mut b,
+            Change {
+                at: 1,
+                status: b"x",
+                flag: false
+            },
+            Some(5),
+            Some(b"desk")
+        )
+        .is_err());
+    }
+}

@@ -1,0 +1,93 @@
+-- Time in status and reopens, from one ticket's status history: aggregates over a ticket's
+-- status changes (rows in any order), grouped by ticket. Support functions:
+-- src/status_history.rs. Math: crates/kpi_core/src/status.rs.
+--
+--   time_in_status(status, changed_at, statuses text[] [, until timestamptz [, schedule text]])
+--       -> interval: how long the ticket was in any of the statuses; each status lasts until
+--          the next change, the last one until `until` (NULL or left out: the last change)
+--   reopen_count(status, changed_at, solved_statuses text[]) -> integer: how many times the
+--       ticket left a solved status for an unsolved one
+--   reopen_rate(reopened boolean) -> % of tickets reopened at least once (share_summary)
+-- Changes at the same instant are ordered by status (bytewise, as COLLATE "C"). Rows with a
+-- NULL status or changed_at are skipped; no rows: NULL. Every row of a ticket gives the same
+-- until and schedule. With a schedule, each span counts its business time (business_time()).
+
+CREATE TYPE status_history;
+
+CREATE FUNCTION status_history_in(cstring) RETURNS status_history
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION status_history_out(status_history) RETURNS cstring
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION status_history_recv(internal) RETURNS status_history
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION status_history_send(status_history) RETURNS bytea
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE TYPE status_history (
+    INPUT = status_history_in, OUTPUT = status_history_out,
+    RECEIVE = status_history_recv, SEND = status_history_send,
+    INTERNALLENGTH = VARIABLE, ALIGNMENT = double, STORAGE = extended
+);
+COMMENT ON TYPE status_history IS
+    'support_kpi: state of time_in_status and reopen_count, {"until_us", "schedule", "changes": [[changed_at_us, status, counted], ...]}';
+
+CREATE FUNCTION status_history_combine(status_history, status_history) RETURNS status_history
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION time_in_status_trans(status_history, text, timestamptz, text[]) RETURNS status_history
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION time_in_status_trans(status_history, text, timestamptz, text[], timestamptz) RETURNS status_history
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION time_in_status_trans(status_history, text, timestamptz, text[], timestamptz, text) RETURNS status_history
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+-- STABLE: with a schedule, it reads kpi_schedule
+CREATE FUNCTION time_in_status_final(status_history) RETURNS interval
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+CREATE AGGREGATE time_in_status(status text, changed_at timestamptz, statuses text[]) (
+    SFUNC = time_in_status_trans, STYPE = status_history,
+    INITCOND = '{"until_us":null,"schedule":null,"changes":[]}',
+    COMBINEFUNC = status_history_combine, FINALFUNC = time_in_status_final, PARALLEL = SAFE
+);
+CREATE AGGREGATE time_in_status(status text, changed_at timestamptz, statuses text[], until timestamptz) (
+    SFUNC = time_in_status_trans, STYPE = status_history,
+    INITCOND = '{"until_us":null,"schedule":null,"changes":[]}',
+    COMBINEFUNC = status_history_combine, FINALFUNC = time_in_status_final, PARALLEL = SAFE
+);
+CREATE AGGREGATE time_in_status(status text, changed_at timestamptz, statuses text[], until timestamptz, schedule text) (
+    SFUNC = time_in_status_trans, STYPE = status_history,
+    INITCOND = '{"until_us":null,"schedule":null,"changes":[]}',
+    COMBINEFUNC = status_history_combine, FINALFUNC = time_in_status_final, PARALLEL = SAFE
+);
+
+CREATE FUNCTION reopen_count_trans(status_history, text, timestamptz, text[]) RETURNS status_history
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION reopen_count_final(status_history) RETURNS integer
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE AGGREGATE reopen_count(status text, changed_at timestamptz, solved_statuses text[]) (
+    SFUNC = reopen_count_trans, STYPE = status_history,
+    INITCOND = '{"until_us":null,"schedule":null,"changes":[]}',
+    COMBINEFUNC = status_history_combine, FINALFUNC = reopen_count_final, PARALLEL = SAFE
+);
+
+-- The share of tickets reopened at least once: reopen_rate(reopen_count(...) > 0) over tickets.
+CREATE AGGREGATE reopen_rate(reopened boolean) (
+    SFUNC = share_trans, STYPE = share_summary, INITCOND = '{"hits":0,"total":0}',
+    COMBINEFUNC = share_combine, FINALFUNC = escalation_rate_final,
+    MSFUNC = share_trans, MINVFUNC = share_inv_trans, MSTYPE = share_summary,
+    MINITCOND = '{"hits":0,"total":0}', MFINALFUNC = escalation_rate_final,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE reopen_summary(reopened boolean) (
+    SFUNC = share_trans, STYPE = share_summary, INITCOND = '{"hits":0,"total":0}',
+    COMBINEFUNC = share_combine, PARALLEL = SAFE
+);
+CREATE FUNCTION reopen_rate(summary share_summary) RETURNS numeric
+    AS 'MODULE_PATHNAME', 'share_percent' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION reopen_rate_ci(summary share_summary, confidence float8 DEFAULT 0.95,
+                          OUT lower numeric, OUT upper numeric)
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    BEGIN ATOMIC
+        SELECT @extschema@.share_wilson_bound(summary, confidence, false)::numeric,
+               @extschema@.share_wilson_bound(summary, confidence, true)::numeric;
+    END;

@@ -1,0 +1,242 @@
+//! SQL glue of the status-history KPIs: `time_in_status(status, changed_at, statuses
+//! [, until [, schedule]])` and `reopen_count(status, changed_at, solved_statuses)`, over one
+//! ticket's status changes (state `status_history`). The math is `kpi_core::status`; the SQL
+//! is `sql/status_history.sql`.
+//!
+//! Rows with a NULL status or instant are skipped. The list of statuses is read once per call
+//! site while it stays the same (usually a constant array).
+
+use crate::fmgr::{
+    arg, called_as_aggregate, input_text, new_varlena, output_datum, raise_with, receive_buffer,
+    return_null, server_to_utf8, strict_arg, utf8_to_server, varlena_bytes, verify_server_text,
+    OrRaise,
+};
+use crate::{v1_entry_points, v1_functions};
+use kpi_core::status::{self, Change, View};
+use kpi_core::KpiError;
+use pgrx::pg_sys::{self, Datum, FunctionCallInfo};
+use pgrx::{PgMemoryContexts, PgSqlErrorCode};
+
+v1_functions!(
+    pg_finfo_status_history_in,
+    pg_finfo_status_history_out,
+    pg_finfo_status_history_recv,
+    pg_finfo_status_history_send,
+    pg_finfo_status_history_combine,
+    pg_finfo_time_in_status_trans,
+    pg_finfo_time_in_status_final,
+    pg_finfo_reopen_count_trans,
+    pg_finfo_reopen_count_final,
+);
+
+/// The statuses of the last array seen at this call site: its bytes and its elements.
+#[derive(Default)]
+struct StatusList {
+    raw: Vec<u8>,
+    elements: Vec<Vec<u8>>,
+}
+
+/// Whether `status` is one of the array in argument `n` (a text[]; NULL elements never match).
+unsafe fn in_list(fcinfo: FunctionCallInfo, n: usize, what: &str, status: &[u8]) -> bool {
+    let Some(array) = arg(fcinfo, n) else {
+        raise_with(
+            PgSqlErrorCode::ERRCODE_NULL_VALUE_NOT_ALLOWED,
+            format!("{what} is NULL"),
+            Some(format!(
+                "Give the {what} as a text array, e.g. ARRAY['new', 'open', 'hold']."
+            )),
+        )
+    };
+    let flinfo = (*fcinfo).flinfo;
+    if (*flinfo).fn_extra.is_null() {
+        let ptr =
+            PgMemoryContexts::For((*flinfo).fn_mcxt).leak_and_drop_on_delete(StatusList::default());
+        (*flinfo).fn_extra = ptr as *mut std::ffi::c_void;
+    }
+    let list = &mut *((*flinfo).fn_extra as *mut StatusList);
+    let raw = varlena_bytes(array);
+    if list.raw != raw {
+        let detoasted = pg_sys::pg_detoast_datum(array.cast_mut_ptr()) as *mut pg_sys::ArrayType;
+        if (*detoasted).ndim > 1 {
+            raise_with(
+                PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
+                format!("{what} must be a one-dimensional array"),
+                Some("Give a list such as ARRAY['new', 'open', 'hold'].".into()),
+            );
+        }
+        let (mut elems, mut nulls, mut count) = (std::ptr::null_mut(), std::ptr::null_mut(), 0);
+        pg_sys::deconstruct_array(
+            detoasted,
+            pg_sys::TEXTOID,
+            -1,
+            false,
+            pg_sys::TYPALIGN_INT as std::ffi::c_char,
+            &mut elems,
+            &mut nulls,
+            &mut count,
+        );
+        list.elements = (0..count as usize)
+            .filter(|i| !*nulls.add(*i))
+            .map(|i| varlena_bytes(*elems.add(i)).to_vec())
+            .collect();
+        list.raw = raw.to_vec();
+    }
+    list.elements.iter().any(|e| e == status)
+}
+
+unsafe fn history_datum(bytes: &[u8]) -> Datum {
+    new_varlena(bytes.len(), |out| out.copy_from_slice(bytes))
+}
+
+/// The payload of a plain (4-byte header, uncompressed, inline) varlena, which an aggregate
+/// may update in place.
+unsafe fn plain_payload<'a>(d: Datum) -> Option<&'a mut [u8]> {
+    let v = d.cast_mut_ptr::<u8>();
+    if *v & 0x03 != 0 {
+        return None;
+    }
+    let len = (std::ptr::read_unaligned(v as *const u32) >> 2) as usize;
+    if len < pg_sys::VARHDRSZ {
+        return None;
+    }
+    Some(std::slice::from_raw_parts_mut(
+        v.add(pg_sys::VARHDRSZ),
+        len - pg_sys::VARHDRSZ,
+    ))
+}
+
+/// The state in argument 0 to update: itself inside an aggregate, else a copy (of its used
+/// part); a new empty state for a NULL one.
+unsafe fn for_update<'a>(fcinfo: FunctionCallInfo) -> (Datum, &'a mut [u8]) {
+    let d = match arg(fcinfo, 0) {
+        None => history_datum(&status::empty(256)),
+        Some(d) => {
+            if called_as_aggregate(fcinfo) {
+                if let Some(payload) = plain_payload(d) {
+                    View::new(payload).or_raise();
+                    return (d, payload);
+                }
+            }
+            let v = View::new(varlena_bytes(d)).or_raise();
+            history_datum(v.used_bytes())
+        }
+    };
+    (d, plain_payload(d).expect("a new varlena is plain"))
+}
+
+unsafe fn finite(fcinfo: FunctionCallInfo, n: usize, what: &str) -> Option<i64> {
+    let t = arg(fcinfo, n)?.value() as i64;
+    if t == i64::MIN || t == i64::MAX {
+        raise_with(
+            PgSqlErrorCode::ERRCODE_DATETIME_FIELD_OVERFLOW,
+            format!("{what} is infinite"),
+            Some("Status changes and until are finite timestamps.".into()),
+        );
+    }
+    Some(t)
+}
+
+/// `(state, status, changed_at, statuses [, until [, schedule]])` for time_in_status, or
+/// `(state, status, changed_at, solved_statuses)` for reopen_count.
+unsafe fn trans(fcinfo: FunctionCallInfo, list_name: &str) -> Datum {
+    let (Some(status), Some(at)) = (arg(fcinfo, 1), finite(fcinfo, 2, "changed_at")) else {
+        return crate::fixed::unchanged_state(fcinfo);
+    };
+    let status = varlena_bytes(status);
+    let flag = in_list(fcinfo, 3, list_name, status);
+    let nargs = (*fcinfo).nargs as usize;
+    let until = if nargs > 4 {
+        finite(fcinfo, 4, "until")
+    } else {
+        None
+    };
+    let schedule = if nargs > 5 {
+        match arg(fcinfo, 5) {
+            Some(s) => Some(varlena_bytes(s)),
+            None => raise_with(
+                PgSqlErrorCode::ERRCODE_NULL_VALUE_NOT_ALLOWED,
+                "schedule is NULL".into(),
+                Some("Name a schedule of kpi_schedule, e.g. '24/7', or leave the argument out for calendar time.".into()),
+            ),
+        }
+    } else {
+        None
+    };
+    let (d, b) = for_update(fcinfo);
+    match status::add(b, Change { at, status, flag }, until, schedule).or_raise() {
+        None => d,
+        Some(copy) => history_datum(&copy),
+    }
+}
+
+unsafe fn combine(fcinfo: FunctionCallInfo) -> Datum {
+    let other = View::new(varlena_bytes(strict_arg(fcinfo, 1))).or_raise();
+    let (d, b) = for_update(fcinfo);
+    match status::merge(b, &other).or_raise() {
+        None => d,
+        Some(copy) => history_datum(&copy),
+    }
+}
+
+unsafe fn time_final(fcinfo: FunctionCallInfo) -> Datum {
+    let v = View::new(varlena_bytes(strict_arg(fcinfo, 0))).or_raise();
+    let schedule = v.schedule();
+    let total = status::time_in(&v, |a, b| match schedule {
+        None => b - a,
+        Some(name) => crate::business_hours::business_between(fcinfo, name, a, b),
+    })
+    .or_raise();
+    match total {
+        None => return_null(fcinfo),
+        Some(micros) => crate::durations::interval_datum(micros, "time in status"),
+    }
+}
+
+unsafe fn reopen_final(fcinfo: FunctionCallInfo) -> Datum {
+    let v = View::new(varlena_bytes(strict_arg(fcinfo, 0))).or_raise();
+    match status::reopens(&v).or_raise() {
+        None => return_null(fcinfo),
+        Some(n) => Datum::from(n as i32),
+    }
+}
+
+fn to_utf8(b: &[u8]) -> Result<String, KpiError> {
+    let converted = server_to_utf8(b)?;
+    String::from_utf8(converted.into_owned())
+        .map_err(|_| KpiError::invalid_text("status is not valid text"))
+}
+
+fn from_utf8(s: &str) -> Result<Vec<u8>, KpiError> {
+    Ok(utf8_to_server(s.as_bytes())?.into_owned())
+}
+
+unsafe fn type_in(fcinfo: FunctionCallInfo) -> Datum {
+    history_datum(&status::from_text(&input_text(fcinfo), &from_utf8).or_raise())
+}
+
+unsafe fn type_out(fcinfo: FunctionCallInfo) -> Datum {
+    let v = View::new(varlena_bytes(strict_arg(fcinfo, 0))).or_raise();
+    output_datum(status::to_text(&v, &to_utf8).or_raise())
+}
+
+unsafe fn type_recv(fcinfo: FunctionCallInfo) -> Datum {
+    let check = |b: &[u8]| verify_server_text(b).map(|_| ());
+    history_datum(&status::from_bytes(receive_buffer(fcinfo), &check).or_raise())
+}
+
+unsafe fn type_send(fcinfo: FunctionCallInfo) -> Datum {
+    let v = View::new(varlena_bytes(strict_arg(fcinfo, 0))).or_raise();
+    history_datum(&status::to_bytes(&v).or_raise())
+}
+
+v1_entry_points! {
+    status_history_in => type_in();
+    status_history_out => type_out();
+    status_history_recv => type_recv();
+    status_history_send => type_send();
+    status_history_combine => combine();
+    time_in_status_trans => trans("statuses");
+    time_in_status_final => time_final();
+    reopen_count_trans => trans("solved_statuses");
+    reopen_count_final => reopen_final();
+}
