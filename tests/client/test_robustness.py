@@ -115,6 +115,10 @@ NULL_STATE_CALLS = [
     "SELECT first_response_sketch_trans(NULL::duration_sketch, now(), NULL)",
     "SELECT duration_sketch_combine(resolution_time_sketch_trans(NULL::duration_sketch, now(), now()), "
     "resolution_time_sketch_trans(NULL::duration_sketch, now() - interval '1 year', now()))",
+    "SELECT time_in_status_trans(NULL::status_history, 'open', now(), ARRAY['open'])",
+    "SELECT reopen_count_trans(NULL::status_history, 'open', now(), ARRAY['solved'])",
+    "SELECT status_history_combine(time_in_status_trans(NULL::status_history, 'open', now(), ARRAY['open']), "
+    "time_in_status_trans(NULL::status_history, 'x', now(), ARRAY['open']))",
     "SELECT cost_trans(NULL::cost_summary, 12.5, true)",
     "SELECT cost_trans(NULL::cost_summary, NULL, NULL)",
 ]
@@ -214,6 +218,7 @@ VALID_TEXT = {
     "share_summary": ['{"hits":3,"total":120}'],
     "duration_summary": ['{"completed":2,"pending":1,"sum_us":27670116110564327421}'],
     "duration_sketch": ['{"relative_accuracy":0.01,"completed":3,"pending":1,"sum_us":98400000000,"min_us":1200000000,"max_us":93600000000,"zeros":0,"buckets":{"1046":1,"1101":1,"1264":1}}'],
+    "status_history": ['{"until_us":820627200000000,"schedule":null,"changes":[[820576800000000,"open",true],[820584000000000,"solved",false]]}'],
     "survey_summary": ['{"survey":"nps","counts":[1,0,0,0,0,0,0,0,2,0,9]}'],
     "cost_summary": ['{"resolved":3,"costs":4,"total_cost":"1250.125"}'],
 }
