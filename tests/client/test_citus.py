@@ -79,6 +79,9 @@ QUERIES = [
      "SELECT sla_compliance_rate(opened_at, resolved_at, interval '2 days'), first_contact_resolution_rate(escalated), "
      "avg_handling_time(opened_at, resolved_at), avg_first_response_time(opened_at, resolved_at) FROM {t}"),
     ("churn_rate", "SELECT churn_rate(opened_at, resolved_at, '2026-10-05', '2026-10-12') FROM {t}"),
+    ("medians and percentiles (duration_sketch)",
+     "SELECT median_resolution_time(opened_at, resolved_at), percentile(resolution_time_sketch(opened_at, resolved_at), 0.9), "
+     "resolution_time_sketch(opened_at, resolved_at)::text FROM {t}"),
     ("verdicts of summaries by segment",
      "SELECT c.segment, kpi_band('escalation_rate', escalation_summary(t.escalated)), "
      "kpi_band('incident_rate', incident_summary(c.id, t.id)), (incident_rate_ci(incident_summary(c.id, t.id))).* "

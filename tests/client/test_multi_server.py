@@ -99,21 +99,25 @@ FROM generate_series(1, 5000) g WHERE {where}
 
 COMPLAINT_PARTIAL = """
 SELECT first_response_summary(opened_at, first_response_at)::text,
-       complaint_resolution_cost_summary(cost, resolved)::text, nps_summary(score)::text
+       complaint_resolution_cost_summary(cost, resolved)::text, nps_summary(score)::text,
+       first_response_sketch(opened_at, first_response_at)::text
 FROM complaints
 """
 
 COMPLAINT_WHOLE = """
 SELECT avg_first_response_time(opened_at, first_response_at),
        pending_count(first_response_summary(opened_at, first_response_at)),
-       complaint_resolution_cost(cost, resolved), nps(score)
+       complaint_resolution_cost(cost, resolved), nps(score),
+       median_first_response_time(opened_at, first_response_at),
+       percentile(first_response_sketch(opened_at, first_response_at), 0.9)
 FROM complaints
 """
 
 COMPLAINT_COMBINE = """
 SELECT avg_first_response_time(rollup(f::duration_summary)), pending_count(rollup(f::duration_summary)),
-       complaint_resolution_cost(rollup(c::cost_summary)), nps(rollup(n::survey_summary))
-FROM unnest(%s::text[], %s::text[], %s::text[]) AS shipped(f, c, n)
+       complaint_resolution_cost(rollup(c::cost_summary)), nps(rollup(n::survey_summary)),
+       median(rollup(k::duration_sketch)), percentile(rollup(k::duration_sketch), 0.9)
+FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[]) AS shipped(f, c, n, k)
 """
 
 
