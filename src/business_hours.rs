@@ -11,14 +11,10 @@
 //! with it. The time zone's UTC offsets come from the server's time zone data
 //! (`pg_next_dst_boundary`), as `AT TIME ZONE` uses them.
 
-use crate::durations::{
-    checked_span, target_arg, SpanNames, FIRST_RESPONSE, HANDLING, RESOLUTION, SLA,
-};
-use crate::fixed::update_fixed;
+use crate::durations::{checked_span, SpanNames, FIRST_RESPONSE, HANDLING, RESOLUTION, SLA};
 use crate::fmgr::{arg, raise_with, strict_arg, varlena_bytes, Clock, OrRaise};
 use crate::{v1_entry_points, v1_functions};
 use kpi_core::business::{days_to_cover, Calendar, Schedule};
-use kpi_core::Durations;
 use pgrx::pg_sys::{self, Datum, FunctionCallInfo};
 use pgrx::{PgMemoryContexts, PgSqlErrorCode};
 use std::ffi::{CStr, CString};
@@ -223,49 +219,24 @@ unsafe fn business_time_of(fcinfo: FunctionCallInfo) -> Datum {
 
 /// `(duration_summary, start, end, schedule)`: as the calendar-time transition, in business time.
 unsafe fn span_trans(fcinfo: FunctionCallInfo, names: &SpanNames) -> Datum {
-    let Some(start) = arg(fcinfo, 1) else {
-        return crate::fixed::unchanged_state(fcinfo);
-    };
-    let span = arg(fcinfo, 2)
-        .map(|end| business_micros(fcinfo, 3, start.value() as i64, end.value() as i64, names));
-    update_fixed::<Durations>(fcinfo, |state| match span {
-        None => state.add_pending(),
-        Some(span) => state.add_span(span),
+    crate::durations::span_trans_with(fcinfo, |start, end| {
+        business_micros(fcinfo, 3, start, end, names)
     })
 }
 
 /// `(duration_sketch, start, end, schedule)`.
 unsafe fn sketch_trans(fcinfo: FunctionCallInfo, names: &SpanNames) -> Datum {
-    let Some(start) = arg(fcinfo, 1) else {
-        return crate::fixed::unchanged_state(fcinfo);
-    };
-    match arg(fcinfo, 2) {
-        None => {
-            let (d, b) = crate::percentiles::for_update(fcinfo);
-            kpi_core::sketch::add_pending(b).or_raise();
-            d
-        }
-        Some(end) => {
-            let span = business_micros(fcinfo, 3, start.value() as i64, end.value() as i64, names);
-            crate::percentiles::add_span(fcinfo, span)
-        }
-    }
+    crate::percentiles::span_trans_with(fcinfo, |start, end| {
+        business_micros(fcinfo, 3, start, end, names)
+    })
 }
 
 /// `(share_summary, start, end, target, schedule)`: a hit when done within `target` of
 /// business time; a NULL end is not done in time.
 unsafe fn within_target_trans(fcinfo: FunctionCallInfo, names: &SpanNames) -> Datum {
-    let Some(start) = arg(fcinfo, 1) else {
-        return crate::fixed::unchanged_state(fcinfo);
-    };
-    let target = target_arg(fcinfo, 3);
-    let hit = match arg(fcinfo, 2) {
-        None => false,
-        Some(end) => {
-            business_micros(fcinfo, 4, start.value() as i64, end.value() as i64, names) <= target
-        }
-    };
-    crate::share_rate::count_hit(fcinfo, hit)
+    crate::durations::within_target_with(fcinfo, |start, end| {
+        business_micros(fcinfo, 4, start, end, names)
+    })
 }
 
 v1_entry_points! {

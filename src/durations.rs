@@ -116,18 +116,22 @@ pub unsafe fn checked_span(start: i64, end: i64, names: &SpanNames, clock: Clock
 
 /// `(state, start, end)`, not STRICT: NULL start skips the row, NULL end is pending.
 unsafe fn span_trans(fcinfo: FunctionCallInfo, names: &SpanNames, clock: Clock) -> Datum {
+    span_trans_with(fcinfo, |start, end| checked_span(start, end, names, clock))
+}
+
+/// `(state, start, end, ...)`: a NULL start skips the row, a NULL end is pending, else the
+/// case's span is `span(start, end)` (calendar or business time).
+pub unsafe fn span_trans_with(
+    fcinfo: FunctionCallInfo,
+    span: impl FnOnce(i64, i64) -> i128,
+) -> Datum {
     let Some(start) = arg(fcinfo, 1) else {
         return crate::fixed::unchanged_state(fcinfo);
     };
-    let end = arg(fcinfo, 2);
-    update_fixed::<Durations>(fcinfo, |state| match end {
+    let span = arg(fcinfo, 2).map(|end| span(start.value() as i64, end.value() as i64));
+    update_fixed::<Durations>(fcinfo, |state| match span {
         None => state.add_pending(),
-        Some(end) => state.add_span(checked_span(
-            start.value() as i64,
-            end.value() as i64,
-            names,
-            clock,
-        )),
+        Some(span) => state.add_span(span),
     })
 }
 
@@ -200,15 +204,22 @@ unsafe fn pending(fcinfo: FunctionCallInfo) -> Datum {
 /// it ended within `target` of its start. A NULL start skips the row; a NULL end (not done
 /// yet) counts as not within target, since the KPI is the share of all cases done in time.
 unsafe fn within_target_trans(fcinfo: FunctionCallInfo, names: &SpanNames, clock: Clock) -> Datum {
+    within_target_with(fcinfo, |start, end| checked_span(start, end, names, clock))
+}
+
+/// `(share_summary, start, end, target, ...)`: a hit when `span(start, end)` is within the
+/// target; a NULL start skips the row, a NULL end is not done in time.
+pub unsafe fn within_target_with(
+    fcinfo: FunctionCallInfo,
+    span: impl FnOnce(i64, i64) -> i128,
+) -> Datum {
     let Some(start) = arg(fcinfo, 1) else {
         return crate::fixed::unchanged_state(fcinfo);
     };
     let target_micros = target_arg(fcinfo, 3);
     let hit = match arg(fcinfo, 2) {
         None => false,
-        Some(end) => {
-            checked_span(start.value() as i64, end.value() as i64, names, clock) <= target_micros
-        }
+        Some(end) => span(start.value() as i64, end.value() as i64) <= target_micros,
     };
     crate::share_rate::count_hit(fcinfo, hit)
 }

@@ -427,3 +427,50 @@ pub unsafe fn bound_datum(
         None => return_null(fcinfo),
     }
 }
+
+/// The payload of a plain (4-byte header, uncompressed, inline) varlena, which an aggregate
+/// may update in place.
+pub unsafe fn plain_payload<'a>(d: Datum) -> Option<&'a mut [u8]> {
+    let v = d.cast_mut_ptr::<u8>();
+    // VARATT_IS_4B_U on little-endian: low two bits 00
+    if *v & 0x03 != 0 {
+        return None;
+    }
+    let len = (std::ptr::read_unaligned(v as *const u32) >> 2) as usize;
+    if len < pg_sys::VARHDRSZ {
+        return None;
+    }
+    Some(std::slice::from_raw_parts_mut(
+        v.add(pg_sys::VARHDRSZ),
+        len - pg_sys::VARHDRSZ,
+    ))
+}
+
+/// The flat varlena state in argument 0 to update: itself inside an aggregate (the
+/// executor's own transition value), else a copy of the bytes `used` says are in use; a new
+/// state of `empty()` for a NULL one. `used` checks a state and returns how many of its
+/// bytes are in use.
+pub unsafe fn varlena_for_update<'a>(
+    fcinfo: FunctionCallInfo,
+    empty: impl FnOnce() -> Vec<u8>,
+    used: impl Fn(&[u8]) -> usize,
+) -> (Datum, &'a mut [u8]) {
+    let d = match arg(fcinfo, 0) {
+        None => {
+            let bytes = empty();
+            new_varlena(bytes.len(), |out| out.copy_from_slice(&bytes))
+        }
+        Some(d) => {
+            if called_as_aggregate(fcinfo) {
+                if let Some(payload) = plain_payload(d) {
+                    used(payload);
+                    return (d, payload);
+                }
+            }
+            let bytes = varlena_bytes(d);
+            let bytes = &bytes[..used(bytes)];
+            new_varlena(bytes.len(), |out| out.copy_from_slice(bytes))
+        }
+    };
+    (d, plain_payload(d).expect("a new varlena is plain"))
+}

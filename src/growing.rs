@@ -18,7 +18,7 @@
 
 use crate::fmgr::{
     arg, as_is, called_as_aggregate, input_text, new_varlena, not_in_aggregate, output_datum,
-    raise, receive_buffer, return_null, server_to_utf8, strict_arg, utf8_to_server,
+    plain_payload, raise, receive_buffer, return_null, server_to_utf8, strict_arg, utf8_to_server,
     verify_server_text, OrRaise,
 };
 use kpi_core::flat::{self, Insert, Key, OwnedState, Plan, Table, View};
@@ -69,23 +69,6 @@ impl Kind {
         }
         Ok(())
     }
-}
-
-/// The payload of a plain (4-byte header, uncompressed, inline) varlena we may update.
-unsafe fn plain_payload<'a>(d: Datum) -> Option<&'a mut [u8]> {
-    let v = d.cast_mut_ptr::<u8>();
-    // VARATT_IS_4B_U on little-endian: low two bits 00
-    if *v & 0x03 != 0 {
-        return None;
-    }
-    let len = (std::ptr::read_unaligned(v as *const u32) >> 2) as usize;
-    if len < pg_sys::VARHDRSZ {
-        return None;
-    }
-    Some(std::slice::from_raw_parts_mut(
-        v.add(pg_sys::VARHDRSZ),
-        len - pg_sys::VARHDRSZ,
-    ))
 }
 
 /// A new varlena of `len` payload bytes in the current memory context.

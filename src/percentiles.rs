@@ -18,12 +18,12 @@ use crate::durations::{
     HANDLING, RESOLUTION,
 };
 use crate::fmgr::{
-    arg, called_as_aggregate, input_text, new_varlena, output_datum, raise_with, receive_buffer,
-    return_null, strict_arg, varlena_bytes, Clock, OrRaise,
+    arg, input_text, new_varlena, output_datum, raise_with, receive_buffer, return_null,
+    strict_arg, varlena_bytes, varlena_for_update, Clock, OrRaise,
 };
 use crate::{v1_entry_points, v1_functions};
 use kpi_core::sketch::{self, View};
-use pgrx::pg_sys::{self, Datum, FunctionCallInfo};
+use pgrx::pg_sys::{Datum, FunctionCallInfo};
 use pgrx::PgSqlErrorCode;
 
 v1_functions!(
@@ -51,24 +51,6 @@ unsafe fn view_arg<'a>(fcinfo: FunctionCallInfo, n: usize) -> View<'a> {
     View::new(varlena_bytes(strict_arg(fcinfo, n))).or_raise()
 }
 
-/// The payload of a plain (4-byte header, uncompressed, inline) varlena, which an aggregate
-/// may update in place.
-unsafe fn plain_payload<'a>(d: Datum) -> Option<&'a mut [u8]> {
-    let v = d.cast_mut_ptr::<u8>();
-    // VARATT_IS_4B_U on little-endian: low two bits 00
-    if *v & 0x03 != 0 {
-        return None;
-    }
-    let len = (std::ptr::read_unaligned(v as *const u32) >> 2) as usize;
-    if len < pg_sys::VARHDRSZ {
-        return None;
-    }
-    Some(std::slice::from_raw_parts_mut(
-        v.add(pg_sys::VARHDRSZ),
-        len - pg_sys::VARHDRSZ,
-    ))
-}
-
 unsafe fn sketch_datum(bytes: &[u8]) -> Datum {
     new_varlena(bytes.len(), |out| out.copy_from_slice(bytes))
 }
@@ -76,21 +58,10 @@ unsafe fn sketch_datum(bytes: &[u8]) -> Datum {
 /// The state in argument 0 to update: itself inside an aggregate (the executor's own
 /// transition value), else a copy; a new empty state for a NULL one.
 pub unsafe fn for_update<'a>(fcinfo: FunctionCallInfo) -> (Datum, &'a mut [u8]) {
-    let d = match arg(fcinfo, 0) {
-        None => sketch_datum(&sketch::empty()),
-        Some(d) => {
-            if called_as_aggregate(fcinfo) {
-                if let Some(payload) = plain_payload(d) {
-                    View::new(payload).or_raise();
-                    return (d, payload);
-                }
-            }
-            let bytes = varlena_bytes(d);
-            View::new(bytes).or_raise();
-            sketch_datum(bytes)
-        }
-    };
-    (d, plain_payload(d).expect("a new varlena is plain"))
+    varlena_for_update(fcinfo, sketch::empty, |b| {
+        View::new(b).or_raise();
+        b.len()
+    })
 }
 
 /// Adds a span of `micros` to the state of argument 0.
@@ -104,6 +75,15 @@ pub unsafe fn add_span(fcinfo: FunctionCallInfo, micros: i128) -> Datum {
 
 /// `(state, start, end)`, not STRICT: a NULL start skips the row, a NULL end is pending.
 unsafe fn span_trans(fcinfo: FunctionCallInfo, names: &SpanNames, clock: Clock) -> Datum {
+    span_trans_with(fcinfo, |start, end| checked_span(start, end, names, clock))
+}
+
+/// `(state, start, end, ...)`: a NULL start skips the row, a NULL end is pending, else the
+/// case's span is `span(start, end)` (calendar or business time).
+pub unsafe fn span_trans_with(
+    fcinfo: FunctionCallInfo,
+    span: impl FnOnce(i64, i64) -> i128,
+) -> Datum {
     let Some(start) = arg(fcinfo, 1) else {
         return crate::fixed::unchanged_state(fcinfo);
     };
@@ -113,10 +93,7 @@ unsafe fn span_trans(fcinfo: FunctionCallInfo, names: &SpanNames, clock: Clock) 
             sketch::add_pending(b).or_raise();
             d
         }
-        Some(end) => add_span(
-            fcinfo,
-            checked_span(start.value() as i64, end.value() as i64, names, clock),
-        ),
+        Some(end) => add_span(fcinfo, span(start.value() as i64, end.value() as i64)),
     }
 }
 

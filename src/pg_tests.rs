@@ -149,3 +149,64 @@ fn fixed_state_types_match_the_rust_layout() {
         assert!(declared_align >= align, "{name}: ALIGNMENT {declared_align} < {align}");
     }
 }
+
+#[pg_test]
+fn growing_varlena_states_survive_spills_rescans_and_direct_calls() {
+    // duration_sketch and status_history grow by copies inside the aggregate: under a hash
+    // aggregation that spills, each group's state is written out and read back.
+    Spi::run(
+        "CREATE TEMP TABLE s AS SELECT g % 3000 AS grp, g % 700 AS ticket,
+                (ARRAY['new','open','pending','solved'])[1 + g % 4] AS status,
+                timestamptz '2026-01-01' + g * interval '1 minute' AS t0,
+                timestamptz '2026-01-01' + g * interval '1 minute' + (g * g % 100000) * interval '1 second' AS t1
+         FROM generate_series(1, 60000) g;
+         ANALYZE s;
+         SET LOCAL work_mem = '64kB'; SET LOCAL enable_sort = off;",
+    )
+    .unwrap();
+    let bad = Spi::get_one::<i64>(
+        "SELECT count(*) FROM (
+           SELECT grp, percentile(resolution_time_sketch(t0, t1), 1) AS p100, max(t1 - t0) AS ref,
+                  percentile(resolution_time_sketch(t0, t1), 0) AS p0, min(t1 - t0) AS ref0
+           FROM s GROUP BY grp) x
+         WHERE p100 <> ref OR p0 <> ref0",
+    );
+    assert_eq!(bad, Ok(Some(0)));
+    let bad = Spi::get_one::<i64>(
+        "SELECT count(*) FROM (
+           SELECT ticket, time_in_status(status, t0, ARRAY['open']) AS ours,
+                  coalesce(sum(n - t0) FILTER (WHERE status = 'open'), interval '0') AS ref
+           FROM (SELECT *, coalesce(lead(t0) OVER (PARTITION BY ticket ORDER BY t0, status COLLATE \"C\"), t0) AS n
+                 FROM s) o
+           GROUP BY ticket) x
+         WHERE ours <> ref",
+    );
+    assert_eq!(bad, Ok(Some(0)));
+    // called directly, a transition function leaves its input alone
+    let row = one(
+        "WITH a AS (SELECT resolution_time_sketch_trans(NULL, now(), now() + interval '1 hour') AS s)
+         SELECT completed_count(resolution_time_sketch_trans(s, now(), now() + interval '1 year'))::text
+                || ' ' || completed_count(s)::text FROM a",
+    );
+    assert_eq!(row.as_deref(), Some("2 1"));
+}
+
+#[pg_test]
+fn business_time_reads_the_schedule_once_per_call_site() {
+    Spi::run(
+        "INSERT INTO kpi_schedule VALUES ('pg_test_office', 'Europe/Berlin');
+         INSERT INTO kpi_schedule_hours SELECT 'pg_test_office', d, time '09:00', time '17:00'
+         FROM generate_series(1, 5) d;",
+    )
+    .unwrap();
+    // a week of 5 x 8 hours, whatever the span's start within the week
+    let weeks = one(
+        "SELECT string_agg(DISTINCT business_time(t, t + interval '7 days', 'pg_test_office')::text, ',')
+         FROM generate_series(timestamptz '2026-01-05', '2026-03-20', interval '7 hours 11 minutes') t",
+    );
+    assert_eq!(weeks.as_deref(), Some("40:00:00"));
+    // a schedule changed within the transaction is read by the next query
+    Spi::run("UPDATE kpi_schedule_hours SET ends = '13:00' WHERE schedule = 'pg_test_office'").unwrap();
+    let short = one("SELECT business_time('2026-01-05', '2026-01-12', 'pg_test_office')::text");
+    assert_eq!(short.as_deref(), Some("20:00:00"));
+}

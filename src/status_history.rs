@@ -7,9 +7,9 @@
 //! site while it stays the same (usually a constant array).
 
 use crate::fmgr::{
-    arg, called_as_aggregate, input_text, new_varlena, output_datum, raise_with, receive_buffer,
-    return_null, server_to_utf8, strict_arg, utf8_to_server, varlena_bytes, verify_server_text,
-    OrRaise,
+    arg, input_text, new_varlena, output_datum, raise_with, receive_buffer, return_null,
+    server_to_utf8, strict_arg, utf8_to_server, varlena_bytes, varlena_for_update,
+    verify_server_text, OrRaise,
 };
 use crate::{v1_entry_points, v1_functions};
 use kpi_core::status::{self, Change, View};
@@ -88,40 +88,14 @@ unsafe fn history_datum(bytes: &[u8]) -> Datum {
     new_varlena(bytes.len(), |out| out.copy_from_slice(bytes))
 }
 
-/// The payload of a plain (4-byte header, uncompressed, inline) varlena, which an aggregate
-/// may update in place.
-unsafe fn plain_payload<'a>(d: Datum) -> Option<&'a mut [u8]> {
-    let v = d.cast_mut_ptr::<u8>();
-    if *v & 0x03 != 0 {
-        return None;
-    }
-    let len = (std::ptr::read_unaligned(v as *const u32) >> 2) as usize;
-    if len < pg_sys::VARHDRSZ {
-        return None;
-    }
-    Some(std::slice::from_raw_parts_mut(
-        v.add(pg_sys::VARHDRSZ),
-        len - pg_sys::VARHDRSZ,
-    ))
-}
-
 /// The state in argument 0 to update: itself inside an aggregate, else a copy (of its used
 /// part); a new empty state for a NULL one.
 unsafe fn for_update<'a>(fcinfo: FunctionCallInfo) -> (Datum, &'a mut [u8]) {
-    let d = match arg(fcinfo, 0) {
-        None => history_datum(&status::empty(256)),
-        Some(d) => {
-            if called_as_aggregate(fcinfo) {
-                if let Some(payload) = plain_payload(d) {
-                    View::new(payload).or_raise();
-                    return (d, payload);
-                }
-            }
-            let v = View::new(varlena_bytes(d)).or_raise();
-            history_datum(v.used_bytes())
-        }
-    };
-    (d, plain_payload(d).expect("a new varlena is plain"))
+    varlena_for_update(
+        fcinfo,
+        || status::empty(256),
+        |b| View::new(b).or_raise().used_bytes().len(),
+    )
 }
 
 unsafe fn finite(fcinfo: FunctionCallInfo, n: usize, what: &str) -> Option<i64> {

@@ -9,6 +9,7 @@ import re
 import subprocess
 import time
 from datetime import datetime, timezone
+from decimal import Decimal
 from pathlib import Path
 
 import psycopg
@@ -135,6 +136,28 @@ def test_recorded_values_equal_plain_sql_per_month_and_slice(history):
         # every recorded row carries a verdict that contains its point band
         assert c.execute("SELECT count(*) FROM kpi_recorded WHERE value IS NOT NULL AND "
                          "position(band IN verdict) = 0").fetchone()[0] == 0
+
+
+def test_a_median_kpi_is_recorded_from_its_sketch(history):
+    """median_resolution_time, recorded from resolution_time_sketch: within 1% of
+    percentile_disc per month and segment, in hours, with its cases."""
+    with connect(history) as c:
+        c.execute("INSERT INTO kpi_tracked VALUES ('medians', 'median_resolution_time', 'support.tickets_by_segment', "
+                  "'opened_at', 'resolution_time_sketch(opened_at, resolved_at)', 'month', '{segment}')")
+        c.execute("CALL kpi_record_range('medians', %s, %s)", MONTHS)
+        rows = c.execute("""
+            SELECT r.period_start, r.dimension_value, r.value, r.cases, x.truth, x.n, r.band
+            FROM kpi_recorded r JOIN (
+                SELECT date_trunc('month', opened_at) AS m, segment,
+                       extract(epoch FROM percentile_disc(0.5) WITHIN GROUP (ORDER BY resolved_at - opened_at)) / 3600 AS truth,
+                       count(resolved_at) AS n
+                FROM support.tickets_by_segment WHERE opened_at >= %s AND opened_at < %s GROUP BY 1, 2) x
+              ON x.m = r.period_start AND x.segment = r.dimension_value
+            WHERE r.tracking = 'medians' AND r.dimension = 'segment' ORDER BY 1, 2""", MONTHS).fetchall()
+    assert len(rows) == 15
+    for period, segment, value, cases, truth, n, band in rows:
+        assert abs(value - truth) <= Decimal("0.01") * truth + Decimal("0.000001"), (period, segment, value, truth)
+        assert cases == n and band == "no bands set"
 
 
 def test_recording_a_period_again_replaces_it(history):

@@ -112,3 +112,30 @@ pub fn newer_layout(type_name: &str, byte: u8) -> KpiError {
         "Install the support_kpi build that wrote it and run ALTER EXTENSION support_kpi UPDATE.",
     )
 }
+
+/// The error for a flat variable-length state whose bytes do not hold together.
+pub fn corrupt_value(type_name: &str, what: &str) -> KpiError {
+    KpiError::invalid_binary(format!("invalid {type_name} value: {what}"))
+        .with_hint("The value was not made by support_kpi, or was damaged.")
+}
+
+/// Checks the start of a flat variable-length state: at least `header` bytes, and the format
+/// byte (its first byte) `format`.
+pub fn check_flat_header(
+    type_name: &str,
+    b: &[u8],
+    header: usize,
+    format: u8,
+) -> Result<(), KpiError> {
+    if b.len() < header {
+        return Err(corrupt_value(type_name, "too short"));
+    }
+    if b[0] != format {
+        return Err(KpiError::invalid_binary(format!(
+            "{type_name} value has format {}, this build reads format {format}",
+            b[0]
+        ))
+        .with_hint("It was made by a later support_kpi; update the extension to read it."));
+    }
+    Ok(())
+}

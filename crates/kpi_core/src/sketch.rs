@@ -104,8 +104,7 @@ fn write_u64(b: &mut [u8], at: usize, v: u64) {
 }
 
 fn corrupt(what: &str) -> KpiError {
-    KpiError::invalid_binary(format!("invalid duration_sketch value: {what}"))
-        .with_hint("The value was not made by support_kpi, or was damaged.")
+    crate::error::corrupt_value("duration_sketch", what)
 }
 
 /// A read-only view of a flat state, checked once (`View::new`) so that every read after is
@@ -118,19 +117,7 @@ pub struct View<'a> {
 impl<'a> View<'a> {
     /// Checks the layout: format byte, window within the bucket range and the length.
     pub fn new(b: &'a [u8]) -> Result<Self, KpiError> {
-        if b.len() < HEADER {
-            return Err(corrupt("too short"));
-        }
-        if b[FORMAT] != SKETCH_FORMAT {
-            return Err(KpiError::new(
-                KpiErrorKind::InvalidBinary,
-                format!(
-                    "duration_sketch value has format {}, this build reads format {SKETCH_FORMAT}",
-                    b[FORMAT]
-                ),
-            )
-            .with_hint("It was made by a later support_kpi; update the extension to read it."));
-        }
+        crate::error::check_flat_header("duration_sketch", b, HEADER, SKETCH_FORMAT)?;
         let (lo, len) = (read_u16(b, LO) as usize, read_u32(b, LEN) as usize);
         if lo + len > MAX_BUCKET as usize + 1 || b.len() != HEADER + 8 * len {
             return Err(corrupt("bucket window does not match its length"));

@@ -41,8 +41,7 @@ fn i64_at(b: &[u8], at: usize) -> i64 {
 }
 
 fn corrupt(what: &str) -> KpiError {
-    KpiError::invalid_binary(format!("invalid status_history value: {what}"))
-        .with_hint("The value was not made by support_kpi, or was damaged.")
+    crate::error::corrupt_value("status_history", what)
 }
 
 /// One status change.
@@ -62,19 +61,7 @@ pub struct View<'a> {
 impl<'a> View<'a> {
     /// Checks the header (cheap: run on every row).
     pub fn new(b: &'a [u8]) -> Result<Self, KpiError> {
-        if b.len() < HEADER {
-            return Err(corrupt("too short"));
-        }
-        if b[FORMAT] != STATUS_FORMAT {
-            return Err(KpiError::new(
-                KpiErrorKind::InvalidBinary,
-                format!(
-                    "status_history value has format {}, this build reads format {STATUS_FORMAT}",
-                    b[FORMAT]
-                ),
-            )
-            .with_hint("It was made by a later support_kpi; update the extension to read it."));
-        }
+        crate::error::check_flat_header("status_history", b, HEADER, STATUS_FORMAT)?;
         let used = u32_at(b, USED) as usize;
         if used > b.len() || used < HEADER + u16_at(b, SCHEDULE_LEN) as usize {
             return Err(corrupt("lengths do not match"));
@@ -210,6 +197,12 @@ pub fn add(
             "Statuses are names such as 'open' or 'pending', up to 1,000 bytes.",
         ));
     }
+    if schedule.is_some_and(|s| s.is_empty()) {
+        return Err(mismatch(
+            "schedule name is empty",
+            "Name a schedule of kpi_schedule, e.g. '24/7'.",
+        ));
+    }
     let v = View::new(b)?;
     let need = ENTRY + change.status.len();
     let (used, count) = (v.used(), v.count());
@@ -221,17 +214,24 @@ pub fn add(
             c[..used].copy_from_slice(&b[..used]);
             c
         };
-        add(&mut copy, change, until, schedule).map(|r| debug_assert!(r.is_none()))?;
+        append(&mut copy, change);
         return Ok(Some(copy));
     }
+    append(b, change);
+    Ok(None)
+}
+
+/// Appends a change to a state with room for it, whose until and schedule are the change's.
+fn append(b: &mut [u8], change: Change<'_>) {
+    let (used, count) = (u32_at(b, USED) as usize, u32_at(b, COUNT));
+    let need = ENTRY + change.status.len();
     b[used..used + 8].copy_from_slice(&change.at.to_ne_bytes());
     b[used + 8] = change.flag as u8;
     b[used + 9] = 0;
     b[used + 10..used + 12].copy_from_slice(&(change.status.len() as u16).to_ne_bytes());
     b[used + ENTRY..used + need].copy_from_slice(change.status);
-    b[COUNT..COUNT + 4].copy_from_slice(&(count as u32 + 1).to_ne_bytes());
+    b[COUNT..COUNT + 4].copy_from_slice(&(count + 1).to_ne_bytes());
     b[USED..USED + 4].copy_from_slice(&((used + need) as u32).to_ne_bytes());
-    Ok(None)
 }
 
 /// Adds `change` to an owned state, replacing it by its larger copy when needed.

@@ -10,8 +10,8 @@
 //! 100,000); scripts/test.sh runs it in release mode for a minute (millions of cases).
 
 use kpi_core::flat::{self, Key, OwnedState, View};
+use kpi_core::{sketch, status, KpiError, Survey, SurveyCounts};
 use kpi_core::{CostTotal, CustomerRate, Decimal, Durations, KeyType, SegmentRate, Share};
-use kpi_core::{Survey, SurveyCounts};
 use std::time::{Duration, Instant};
 
 struct Rng(u64);
@@ -284,7 +284,64 @@ fn targets() -> Vec<Target> {
             SegmentRate::decode
         )
         .with_same_as_json(same_as_json!(SegmentRate)),
+        target!(
+            "duration_sketch",
+            sketch_seeds(),
+            |s: &Vec<u8>| Some(sketch::to_text(&sketch::View::new(s).unwrap())),
+            |s: &Vec<u8>| sketch::to_bytes(&sketch::View::new(s).unwrap()),
+            sketch::from_text,
+            sketch::from_bytes
+        ),
+        target!(
+            "status_history",
+            status_seeds(),
+            |s: &Vec<u8>| status_text(s),
+            |s: &Vec<u8>| status_bytes(s),
+            (|t: &str| status::from_text(t, &|s: &str| Ok(s.as_bytes().to_vec()))),
+            (|b: &[u8]| status::from_bytes(b, &|s: &[u8]| std::str::from_utf8(s)
+                .map(|_| ())
+                .map_err(|_| KpiError::invalid_binary("not UTF-8"))))
+        ),
     ]
+}
+
+fn sketch_seeds() -> Vec<Vec<u8>> {
+    let mut v = vec![sketch::empty()];
+    let mut b = sketch::empty();
+    for us in [0i64, 1, 999, 60_000_000, 3_600_000_000, 86_400_000_000 * 40] {
+        if let Some(copy) = sketch::add_span(&mut b, us as i128).unwrap() {
+            b = copy;
+        }
+        v.push(b.clone());
+    }
+    sketch::add_pending(&mut b).unwrap();
+    v.push(b);
+    v
+}
+
+fn status_seeds() -> Vec<Vec<u8>> {
+    let mut v = vec![status::empty(0)];
+    let mut b = status::empty(0);
+    for (i, s) in ["new", "open", "pending", "solved", "é"].iter().enumerate() {
+        let change = status::Change {
+            at: i as i64 * 1000,
+            status: s.as_bytes(),
+            flag: i % 2 == 0,
+        };
+        status::push(&mut b, change, Some(9000), Some(b"desk")).unwrap();
+        v.push(b.clone());
+    }
+    v
+}
+
+fn status_text(b: &[u8]) -> Option<String> {
+    let utf8 =
+        |s: &[u8]| String::from_utf8(s.to_vec()).map_err(|_| KpiError::invalid_text("not UTF-8"));
+    status::to_text(&status::View::new(b).ok()?, &utf8).ok()
+}
+
+fn status_bytes(b: &[u8]) -> Vec<u8> {
+    status::to_bytes(&status::View::new(b).unwrap()).unwrap()
 }
 
 fn flat_seeds() -> Vec<Vec<u8>> {
