@@ -158,7 +158,7 @@ fn growing_varlena_states_survive_spills_rescans_and_direct_calls() {
         "CREATE TEMP TABLE s AS SELECT g % 3000 AS grp, g % 700 AS ticket,
                 (ARRAY['new','open','pending','solved'])[1 + g % 4] AS status,
                 timestamptz '2026-01-01' + g * interval '1 minute' AS t0,
-                timestamptz '2026-01-01' + g * interval '1 minute' + (g * g % 100000) * interval '1 second' AS t1
+                timestamptz '2026-01-01' + g * interval '1 minute' + (g::bigint * g % 100000) * interval '1 second' AS t1
          FROM generate_series(1, 60000) g;
          ANALYZE s;
          SET LOCAL work_mem = '64kB'; SET LOCAL enable_sort = off;",
@@ -204,7 +204,7 @@ fn business_time_reads_the_schedule_once_per_call_site() {
         "SELECT string_agg(DISTINCT business_time(t, t + interval '7 days', 'pg_test_office')::text, ',')
          FROM generate_series(timestamptz '2026-01-05', '2026-03-20', interval '7 hours 11 minutes') t",
     );
-    assert_eq!(weeks.as_deref(), Some("40:00:00"));
+    assert_eq!(weeks.as_deref(), Some("1 day 16:00:00"));
     // a schedule changed within the transaction is read by the next query
     Spi::run("UPDATE kpi_schedule_hours SET ends = '13:00' WHERE schedule = 'pg_test_office'").unwrap();
     let short = one("SELECT business_time('2026-01-05', '2026-01-12', 'pg_test_office')::text");
