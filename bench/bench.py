@@ -331,20 +331,25 @@ def main():
         started = time.perf_counter()
         complaints = args.complaints or args.tickets // 2
         ticket_cases = [c[0] for c in CASES + PARALLEL_CASES] + [WINDOW[0]]
+        generated = []  # the data sets of this run, for the results' header
         if not only or any(selected(n) for n in ticket_cases):
             print(f"generating {args.customers:,} customers and {args.tickets:,} tickets ...", flush=True)
             generate(conn, args.customers, args.tickets)
+            generated.append(f"{args.customers:,} customers, {args.tickets:,} tickets")
         if not only or any(selected(c[0]) for c in COMPLAINT_CASES + BUSINESS_CASES):
             print(f"generating {complaints:,} complaints ...", flush=True)
             generate_complaints(conn, complaints)
             generate_schedule(conn)
+            generated.append(f"{complaints:,} complaints")
         if not only or any(selected(n) for n in group_cases + [group_memory_name]):
             print(f"generating {args.group_rows:,} events in {args.groups:,} and {args.groups_memory:,} groups ...",
                   flush=True)
             generate_events(conn, args.group_rows, args.groups, args.groups_memory)
+            generated.append(f"{args.group_rows:,} events for the many-groups cases")
         if not only or any(selected(n) for n in text_cases):
             print(f"generating a state of {args.text_customers:,} customers ...", flush=True)
             generate_text_form(conn, args.text_customers)
+            generated.append(f"a state of {args.text_customers:,} customers for the text-form cases")
         print(f"  done in {time.perf_counter() - started:.0f} s", flush=True)
         server = conn.execute("SHOW server_version").fetchone()[0]
 
@@ -414,8 +419,7 @@ def main():
         "# Benchmark results",
         "",
         f"Measured {datetime.date.today()} on {machine()}, PostgreSQL {server}, "
-        f"{args.customers:,} customers, {args.tickets:,} tickets, {complaints:,} complaints, "
-        f"{args.group_rows:,} events for the many-groups cases, median of {args.runs} alternating runs.",
+        f"{', '.join(generated)}, median of {args.runs} alternating runs.",
         "Produced by `bench/run.sh`; ratios are ours / plain SQL, measured in the same run.",
         "",
         "| query | ratio | ours | plain | bar | |",
