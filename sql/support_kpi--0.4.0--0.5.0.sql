@@ -265,6 +265,9 @@ INSERT INTO kpi_schedule_hours SELECT '24/7', d, '00:00', '00:00' FROM generate_
 SELECT pg_catalog.pg_extension_config_dump('kpi_schedule', $$WHERE schedule <> '24/7'$$);
 SELECT pg_catalog.pg_extension_config_dump('kpi_schedule_hours', $$WHERE schedule <> '24/7'$$);
 SELECT pg_catalog.pg_extension_config_dump('kpi_holiday', '');
+-- Every role may read the schedules (business_time and the KPIs read them as the caller);
+-- changing them takes the rights the owner grants.
+GRANT SELECT ON kpi_schedule, kpi_schedule_hours, kpi_holiday TO PUBLIC;
 
 -- A schedule as the support functions read it (JSON), or an error for an unknown one.
 CREATE FUNCTION _kpi_schedule_spec(schedule text) RETURNS text LANGUAGE plpgsql STABLE PARALLEL SAFE

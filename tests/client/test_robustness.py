@@ -9,6 +9,7 @@ import random
 import struct
 import subprocess
 import time
+from datetime import timedelta
 
 import psycopg
 import pytest
@@ -452,8 +453,16 @@ def test_an_ordinary_role_uses_every_kpi_but_cannot_change_the_catalog(kpi_db, o
         assert c.execute("SELECT count(*) > 0 FROM kpi_catalog").fetchone() == (True,)
         assert c.execute("SELECT count(*) > 0 FROM kpi_band_edges").fetchone() == (True,)
         assert c.execute("SELECT count(*) > 0 FROM kpi_benchmark").fetchone() == (True,)
+        # business hours, medians and time in status read the schedules as the caller
+        assert c.execute("SELECT business_time('2026-01-05', '2026-01-06', '24/7')").fetchone() == (timedelta(days=1),)
+        assert c.execute("SELECT median_resolution_time(o, o + interval '1 hour', '24/7'), "
+                         "time_in_status('open', o, ARRAY['open'], o + interval '1 hour', '24/7') "
+                         "FROM (VALUES (timestamptz '2026-01-05')) v(o)").fetchone() == \
+            (timedelta(hours=1), timedelta(hours=1))
         for sql in ["UPDATE kpi_catalog SET band_edges = '{1,2}' WHERE kpi = 'incident_rate'",
                     "DELETE FROM kpi_benchmark",
+                    "DELETE FROM kpi_schedule_hours",
+                    "INSERT INTO kpi_holiday VALUES ('24/7', '2026-12-25', 'x')",
                     "INSERT INTO kpi_catalog (kpi, title, unit, direction, formula, band_labels, band_edges, "
                     "edge_belongs_to) VALUES ('x', 'x', 'x', 'lower_is_better', 'x', '{a}', '{}', '{}')"]:
             assert sqlstate_of(c, sql)[0] == "42501", sql
