@@ -12,11 +12,11 @@
 //! (`pg_next_dst_boundary`), as `AT TIME ZONE` uses them.
 
 use crate::durations::{checked_span, SpanNames, FIRST_RESPONSE, HANDLING, RESOLUTION, SLA};
-use crate::fmgr::{arg, raise_with, strict_arg, varlena_bytes, Clock, OrRaise};
+use crate::fmgr::{arg, call_site_cache, raise_with, strict_arg, varlena_bytes, Clock, OrRaise};
 use crate::{v1_entry_points, v1_functions};
 use kpi_core::business::{days_to_cover, Calendar, Schedule};
 use pgrx::pg_sys::{self, Datum, FunctionCallInfo};
-use pgrx::{PgMemoryContexts, PgSqlErrorCode};
+use pgrx::PgSqlErrorCode;
 use std::ffi::{CStr, CString};
 
 v1_functions!(
@@ -51,17 +51,6 @@ struct Cached {
 #[derive(Default)]
 struct Cache {
     entries: Vec<Cached>,
-}
-
-/// The cache of this call site, made on its first call.
-unsafe fn cache<'a>(fcinfo: FunctionCallInfo) -> &'a mut Cache {
-    let flinfo = (*fcinfo).flinfo;
-    if (*flinfo).fn_extra.is_null() {
-        let ptr =
-            PgMemoryContexts::For((*flinfo).fn_mcxt).leak_and_drop_on_delete(Cache::default());
-        (*flinfo).fn_extra = ptr as *mut std::ffi::c_void;
-    }
-    &mut *((*flinfo).fn_extra as *mut Cache)
 }
 
 /// The text of the first column of the first row of a read-only query, run through SPI with
@@ -183,7 +172,7 @@ unsafe fn business_micros(
 /// The business time from `start` to `end` (`start <= end`, both finite) under the schedule
 /// named `name`, through this call site's cache.
 pub unsafe fn business_between(fcinfo: FunctionCallInfo, name: &[u8], start: i64, end: i64) -> i64 {
-    let cache = cache(fcinfo);
+    let cache = call_site_cache::<Cache>(fcinfo);
     let at = match cache.entries.iter().position(|c| c.name == name) {
         Some(at) => at,
         None => {

@@ -119,16 +119,25 @@ unsafe fn span_trans(fcinfo: FunctionCallInfo, names: &SpanNames, clock: Clock) 
     span_trans_with(fcinfo, |start, end| checked_span(start, end, names, clock))
 }
 
-/// `(state, start, end, ...)`: a NULL start skips the row, a NULL end is pending, else the
-/// case's span is `span(start, end)` (calendar or business time).
+/// The row of a span transition `(state, start, end, ...)`: `None` when the start is NULL
+/// (the row is skipped), else the case's span `span(start, end)`, `None` for a NULL end
+/// (pending). Calendar and business time, averages and sketches read rows with it.
+pub unsafe fn row_span(
+    fcinfo: FunctionCallInfo,
+    span: impl FnOnce(i64, i64) -> i128,
+) -> Option<Option<i128>> {
+    let start = arg(fcinfo, 1)?;
+    Some(arg(fcinfo, 2).map(|end| span(start.value() as i64, end.value() as i64)))
+}
+
+/// `(duration_summary, start, end, ...)` with the case's span `span(start, end)`.
 pub unsafe fn span_trans_with(
     fcinfo: FunctionCallInfo,
     span: impl FnOnce(i64, i64) -> i128,
 ) -> Datum {
-    let Some(start) = arg(fcinfo, 1) else {
+    let Some(span) = row_span(fcinfo, span) else {
         return crate::fixed::unchanged_state(fcinfo);
     };
-    let span = arg(fcinfo, 2).map(|end| span(start.value() as i64, end.value() as i64));
     update_fixed::<Durations>(fcinfo, |state| match span {
         None => state.add_pending(),
         Some(span) => state.add_span(span),

@@ -7,7 +7,7 @@
 //! its input. No per-row allocation, no decoding.
 
 use crate::fmgr::{
-    arg, called_as_aggregate, cstring_datum, input_text, new_varlena, raise, raise_with,
+    arg, bytes_datum, called_as_aggregate, cstring_datum, input_text, raise, raise_with,
     receive_buffer, return_null, strict_arg, OrRaise,
 };
 use kpi_core::{CostTotal, Durations, KpiError, Share, SurveyCounts};
@@ -159,8 +159,7 @@ pub unsafe fn fixed_recv<T: FixedState>(fcinfo: FunctionCallInfo) -> Datum {
 }
 
 pub unsafe fn fixed_send<T: FixedState>(fcinfo: FunctionCallInfo) -> Datum {
-    let bytes = fixed_arg::<T>(fcinfo, 0).to_bytes();
-    new_varlena(bytes.len(), |out| out.copy_from_slice(&bytes))
+    bytes_datum(&fixed_arg::<T>(fcinfo, 0).to_bytes())
 }
 
 /// Argument 0 unchanged, for a transition function that skips a row (NULL stays NULL).

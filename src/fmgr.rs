@@ -287,6 +287,23 @@ pub unsafe fn new_varlena(len: usize, fill: impl FnOnce(&mut [u8])) -> Datum {
     Datum::from(ptr)
 }
 
+/// A new varlena holding `bytes`, in the current memory context.
+pub unsafe fn bytes_datum(bytes: &[u8]) -> Datum {
+    new_varlena(bytes.len(), |out| out.copy_from_slice(bytes))
+}
+
+/// This call site's own `T` (`fn_extra`), made on its first call in the call site's memory
+/// context (`fn_mcxt`) and dropped with it: what a function reads once per query and keeps.
+pub unsafe fn call_site_cache<'a, T: Default>(fcinfo: FunctionCallInfo) -> &'a mut T {
+    let flinfo = (*fcinfo).flinfo;
+    if (*flinfo).fn_extra.is_null() {
+        let ptr =
+            pgrx::PgMemoryContexts::For((*flinfo).fn_mcxt).leak_and_drop_on_delete(T::default());
+        (*flinfo).fn_extra = ptr as *mut std::ffi::c_void;
+    }
+    &mut *((*flinfo).fn_extra as *mut T)
+}
+
 /// The unread bytes of the `StringInfo` a type receive function gets; marks them read.
 pub unsafe fn receive_buffer<'a>(fcinfo: FunctionCallInfo) -> &'a [u8] {
     let buf = strict_arg(fcinfo, 0).cast_mut_ptr::<pg_sys::StringInfoData>();
@@ -456,10 +473,7 @@ pub unsafe fn varlena_for_update<'a>(
     used: impl Fn(&[u8]) -> usize,
 ) -> (Datum, &'a mut [u8]) {
     let d = match arg(fcinfo, 0) {
-        None => {
-            let bytes = empty();
-            new_varlena(bytes.len(), |out| out.copy_from_slice(&bytes))
-        }
+        None => bytes_datum(&empty()),
         Some(d) => {
             if called_as_aggregate(fcinfo) {
                 if let Some(payload) = plain_payload(d) {
@@ -468,8 +482,7 @@ pub unsafe fn varlena_for_update<'a>(
                 }
             }
             let bytes = varlena_bytes(d);
-            let bytes = &bytes[..used(bytes)];
-            new_varlena(bytes.len(), |out| out.copy_from_slice(bytes))
+            bytes_datum(&bytes[..used(bytes)])
         }
     };
     (d, plain_payload(d).expect("a new varlena is plain"))

@@ -17,7 +17,7 @@
 //! here are written once for both.
 
 use crate::fmgr::{
-    arg, as_is, called_as_aggregate, input_text, new_varlena, not_in_aggregate, output_datum,
+    arg, as_is, bytes_datum, called_as_aggregate, input_text, not_in_aggregate, output_datum,
     plain_payload, raise, receive_buffer, return_null, server_to_utf8, strict_arg, utf8_to_server,
     verify_server_text, OrRaise,
 };
@@ -87,7 +87,7 @@ unsafe fn alloc_state<'a>(len: usize) -> (Datum, &'a mut [u8]) {
 
 /// The datum of a new state, e.g. for a type input or receive function.
 pub unsafe fn state_datum(state: &OwnedState) -> Datum {
-    new_varlena(state.0.len(), |out| out.copy_from_slice(&state.0))
+    bytes_datum(&state.0)
 }
 
 /// A state in format version 2 from the bytes of any stored or sent version.
@@ -430,5 +430,5 @@ pub unsafe fn summary_send<T: Summary>(fcinfo: FunctionCallInfo) -> Datum {
         T::from_flat(v, &as_is).map(|s| s.to_bytes())
     })
     .or_raise();
-    new_varlena(bytes.len(), |out| out.copy_from_slice(&bytes))
+    bytes_datum(&bytes)
 }

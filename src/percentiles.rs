@@ -14,12 +14,12 @@
 //! left behind by an ERROR or a cancel).
 
 use crate::durations::{
-    average_datum, checked_span, handling_micros, interval_datum, SpanNames, FIRST_RESPONSE,
-    HANDLING, RESOLUTION,
+    average_datum, checked_span, handling_micros, interval_datum, row_span, SpanNames,
+    FIRST_RESPONSE, HANDLING, RESOLUTION,
 };
 use crate::fmgr::{
-    arg, input_text, new_varlena, output_datum, raise_with, receive_buffer, return_null,
-    strict_arg, varlena_bytes, varlena_for_update, Clock, OrRaise,
+    bytes_datum, input_text, output_datum, raise_with, receive_buffer, return_null, strict_arg,
+    varlena_bytes, varlena_for_update, Clock, OrRaise,
 };
 use crate::{v1_entry_points, v1_functions};
 use kpi_core::sketch::{self, View};
@@ -51,10 +51,6 @@ unsafe fn view_arg<'a>(fcinfo: FunctionCallInfo, n: usize) -> View<'a> {
     View::new(varlena_bytes(strict_arg(fcinfo, n))).or_raise()
 }
 
-unsafe fn sketch_datum(bytes: &[u8]) -> Datum {
-    new_varlena(bytes.len(), |out| out.copy_from_slice(bytes))
-}
-
 /// The state in argument 0 to update: itself inside an aggregate (the executor's own
 /// transition value), else a copy; a new empty state for a NULL one.
 pub unsafe fn for_update<'a>(fcinfo: FunctionCallInfo) -> (Datum, &'a mut [u8]) {
@@ -69,7 +65,7 @@ pub unsafe fn add_span(fcinfo: FunctionCallInfo, micros: i128) -> Datum {
     let (d, b) = for_update(fcinfo);
     match sketch::add_span(b, micros).or_raise() {
         None => d,
-        Some(larger) => sketch_datum(&larger),
+        Some(larger) => bytes_datum(&larger),
     }
 }
 
@@ -78,22 +74,19 @@ unsafe fn span_trans(fcinfo: FunctionCallInfo, names: &SpanNames, clock: Clock) 
     span_trans_with(fcinfo, |start, end| checked_span(start, end, names, clock))
 }
 
-/// `(state, start, end, ...)`: a NULL start skips the row, a NULL end is pending, else the
-/// case's span is `span(start, end)` (calendar or business time).
+/// `(duration_sketch, start, end, ...)` with the case's span `span(start, end)`.
 pub unsafe fn span_trans_with(
     fcinfo: FunctionCallInfo,
     span: impl FnOnce(i64, i64) -> i128,
 ) -> Datum {
-    let Some(start) = arg(fcinfo, 1) else {
-        return crate::fixed::unchanged_state(fcinfo);
-    };
-    match arg(fcinfo, 2) {
-        None => {
+    match row_span(fcinfo, span) {
+        None => crate::fixed::unchanged_state(fcinfo),
+        Some(None) => {
             let (d, b) = for_update(fcinfo);
             sketch::add_pending(b).or_raise();
             d
         }
-        Some(end) => add_span(fcinfo, span(start.value() as i64, end.value() as i64)),
+        Some(Some(span)) => add_span(fcinfo, span),
     }
 }
 
@@ -109,7 +102,7 @@ unsafe fn combine(fcinfo: FunctionCallInfo) -> Datum {
     let (d, b) = for_update(fcinfo);
     match sketch::merge_into(b, &other).or_raise() {
         None => d,
-        Some(larger) => sketch_datum(&larger),
+        Some(larger) => bytes_datum(&larger),
     }
 }
 
@@ -151,7 +144,7 @@ unsafe fn pending(fcinfo: FunctionCallInfo) -> Datum {
 }
 
 unsafe fn type_in(fcinfo: FunctionCallInfo) -> Datum {
-    sketch_datum(&sketch::from_text(&input_text(fcinfo)).or_raise())
+    bytes_datum(&sketch::from_text(&input_text(fcinfo)).or_raise())
 }
 
 unsafe fn type_out(fcinfo: FunctionCallInfo) -> Datum {
@@ -159,11 +152,11 @@ unsafe fn type_out(fcinfo: FunctionCallInfo) -> Datum {
 }
 
 unsafe fn type_recv(fcinfo: FunctionCallInfo) -> Datum {
-    sketch_datum(&sketch::from_bytes(receive_buffer(fcinfo)).or_raise())
+    bytes_datum(&sketch::from_bytes(receive_buffer(fcinfo)).or_raise())
 }
 
 unsafe fn type_send(fcinfo: FunctionCallInfo) -> Datum {
-    sketch_datum(&sketch::to_bytes(&view_arg(fcinfo, 0)))
+    bytes_datum(&sketch::to_bytes(&view_arg(fcinfo, 0)))
 }
 
 v1_entry_points! {

@@ -192,7 +192,7 @@ fn growing_varlena_states_survive_spills_rescans_and_direct_calls() {
 }
 
 #[pg_test]
-fn business_time_reads_the_schedule_once_per_call_site() {
+fn business_time_follows_the_schedule_tables_between_queries() {
     Spi::run(
         "INSERT INTO kpi_schedule VALUES ('pg_test_office', 'Europe/Berlin');
          INSERT INTO kpi_schedule_hours SELECT 'pg_test_office', d, time '09:00', time '17:00'

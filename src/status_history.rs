@@ -7,15 +7,15 @@
 //! site while it stays the same (usually a constant array).
 
 use crate::fmgr::{
-    arg, input_text, new_varlena, output_datum, raise_with, receive_buffer, return_null,
-    server_to_utf8, strict_arg, utf8_to_server, varlena_bytes, varlena_for_update,
+    arg, bytes_datum, call_site_cache, input_text, output_datum, raise_with, receive_buffer,
+    return_null, server_to_utf8, strict_arg, utf8_to_server, varlena_bytes, varlena_for_update,
     verify_server_text, OrRaise,
 };
 use crate::{v1_entry_points, v1_functions};
 use kpi_core::status::{self, Change, View};
 use kpi_core::KpiError;
 use pgrx::pg_sys::{self, Datum, FunctionCallInfo};
-use pgrx::{PgMemoryContexts, PgSqlErrorCode};
+use pgrx::PgSqlErrorCode;
 
 v1_functions!(
     pg_finfo_status_history_in,
@@ -47,13 +47,7 @@ unsafe fn in_list(fcinfo: FunctionCallInfo, n: usize, what: &str, status: &[u8])
             )),
         )
     };
-    let flinfo = (*fcinfo).flinfo;
-    if (*flinfo).fn_extra.is_null() {
-        let ptr =
-            PgMemoryContexts::For((*flinfo).fn_mcxt).leak_and_drop_on_delete(StatusList::default());
-        (*flinfo).fn_extra = ptr as *mut std::ffi::c_void;
-    }
-    let list = &mut *((*flinfo).fn_extra as *mut StatusList);
+    let list = call_site_cache::<StatusList>(fcinfo);
     let raw = varlena_bytes(array);
     if list.raw != raw {
         let detoasted = pg_sys::pg_detoast_datum(array.cast_mut_ptr()) as *mut pg_sys::ArrayType;
@@ -82,10 +76,6 @@ unsafe fn in_list(fcinfo: FunctionCallInfo, n: usize, what: &str, status: &[u8])
         list.raw = raw.to_vec();
     }
     list.elements.iter().any(|e| e == status)
-}
-
-unsafe fn history_datum(bytes: &[u8]) -> Datum {
-    new_varlena(bytes.len(), |out| out.copy_from_slice(bytes))
 }
 
 /// The state in argument 0 to update: itself inside an aggregate, else a copy (of its used
@@ -139,7 +129,7 @@ unsafe fn trans(fcinfo: FunctionCallInfo, list_name: &str) -> Datum {
     let (d, b) = for_update(fcinfo);
     match status::add(b, Change { at, status, flag }, until, schedule).or_raise() {
         None => d,
-        Some(copy) => history_datum(&copy),
+        Some(copy) => bytes_datum(&copy),
     }
 }
 
@@ -148,7 +138,7 @@ unsafe fn combine(fcinfo: FunctionCallInfo) -> Datum {
     let (d, b) = for_update(fcinfo);
     match status::merge(b, &other).or_raise() {
         None => d,
-        Some(copy) => history_datum(&copy),
+        Some(copy) => bytes_datum(&copy),
     }
 }
 
@@ -185,7 +175,7 @@ fn from_utf8(s: &str) -> Result<Vec<u8>, KpiError> {
 }
 
 unsafe fn type_in(fcinfo: FunctionCallInfo) -> Datum {
-    history_datum(&status::from_text(&input_text(fcinfo), &from_utf8).or_raise())
+    bytes_datum(&status::from_text(&input_text(fcinfo), &from_utf8).or_raise())
 }
 
 unsafe fn type_out(fcinfo: FunctionCallInfo) -> Datum {
@@ -195,12 +185,12 @@ unsafe fn type_out(fcinfo: FunctionCallInfo) -> Datum {
 
 unsafe fn type_recv(fcinfo: FunctionCallInfo) -> Datum {
     let check = |b: &[u8]| verify_server_text(b).map(|_| ());
-    history_datum(&status::from_bytes(receive_buffer(fcinfo), &check).or_raise())
+    bytes_datum(&status::from_bytes(receive_buffer(fcinfo), &check).or_raise())
 }
 
 unsafe fn type_send(fcinfo: FunctionCallInfo) -> Datum {
     let v = View::new(varlena_bytes(strict_arg(fcinfo, 0))).or_raise();
-    history_datum(&status::to_bytes(&v).or_raise())
+    bytes_datum(&status::to_bytes(&v).or_raise())
 }
 
 v1_entry_points! {

@@ -122,13 +122,19 @@ impl<'a> View<'a> {
         if lo + len > MAX_BUCKET as usize + 1 || b.len() != HEADER + 8 * len {
             return Err(corrupt("bucket window does not match its length"));
         }
-        Ok(View { b })
+        let v = View { b };
+        v.read_durations().map_err(|e| corrupt(&e.message))?;
+        Ok(v)
     }
 
-    pub fn durations(&self) -> Durations {
+    fn read_durations(&self) -> Result<Durations, KpiError> {
         let sum = ((read_i64(self.b, SUM_HI) as i128) << 64) | read_u64(self.b, SUM_LO) as i128;
         Durations::from_parts(read_i64(self.b, COMPLETED), read_i64(self.b, PENDING), sum)
-            .unwrap_or_default()
+    }
+
+    /// The exact counts and sum (checked by `View::new`).
+    pub fn durations(&self) -> Durations {
+        self.read_durations().expect("checked by View::new")
     }
     pub fn completed(&self) -> i64 {
         read_i64(self.b, COMPLETED)
@@ -207,10 +213,6 @@ impl<'a> View<'a> {
     }
 
     fn check_parts(&self) -> Result<(), String> {
-        Durations::from_parts(self.completed(), self.pending(), {
-            ((read_i64(self.b, SUM_HI) as i128) << 64) | read_u64(self.b, SUM_LO) as i128
-        })
-        .map_err(|e| e.message)?;
         let mut total = self.zeros() as u128;
         let (mut first, mut last) = (None, None);
         for (i, c) in self.buckets() {
@@ -714,5 +716,9 @@ mod tests {
         flat[0] = 2;
         assert!(View::new(&flat).is_err());
         assert!(View::new(&b[..b.len() - 8]).is_err());
+        // counts that cannot be are refused by the view, not read as an empty state
+        let mut flat = b.clone();
+        flat[COMPLETED..COMPLETED + 8].copy_from_slice(&(-1i64).to_ne_bytes());
+        assert!(View::new(&flat).is_err());
     }
 }
