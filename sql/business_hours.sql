@@ -37,12 +37,18 @@ CREATE TABLE kpi_holiday (
 );
 COMMENT ON TABLE kpi_holiday IS 'support_kpi: whole days off of a schedule, in its time zone';
 
+-- At most 64 characters of a name a user gave, for error messages: a 100 kB name is never
+-- echoed whole.
+CREATE FUNCTION _kpi_excerpt(name text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE WHEN pg_catalog.length(name) > 64 THEN pg_catalog.left(name, 64) OPERATOR(pg_catalog.||) '...' ELSE name END;
+
 -- A time zone PostgreSQL does not know is refused when the schedule is written.
 CREATE FUNCTION _kpi_check_time_zone() RETURNS trigger LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     IF NOT EXISTS (SELECT FROM pg_timezone_names WHERE lower(name) = lower(NEW.time_zone)) THEN
-        RAISE EXCEPTION 'unknown time zone "%" for schedule "%"', NEW.time_zone, NEW.schedule
+        RAISE EXCEPTION 'unknown time zone "%" for schedule "%"',
+                        @extschema@._kpi_excerpt(NEW.time_zone), @extschema@._kpi_excerpt(NEW.schedule)
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'Give an IANA time zone name, e.g. ''Europe/Berlin'' or ''America/New_York'' (see pg_timezone_names).';
     END IF;
@@ -79,10 +85,13 @@ BEGIN
     INTO spec
     FROM @extschema@.kpi_schedule s WHERE s.schedule = _kpi_schedule_spec.schedule;
     IF spec IS NULL THEN
-        RAISE EXCEPTION 'unknown schedule "%"', schedule
+        RAISE EXCEPTION 'unknown schedule "%"', @extschema@._kpi_excerpt(schedule)
             USING ERRCODE = 'invalid_parameter_value',
-                  HINT = 'Known schedules: ' || (SELECT string_agg(format('%L', s.schedule), ', ' ORDER BY s.schedule)
-                                                FROM @extschema@.kpi_schedule s)
+                  HINT = 'Known schedules: '
+                         || (SELECT string_agg(format('%L', @extschema@._kpi_excerpt(s.schedule)), ', ' ORDER BY s.schedule)
+                             FROM (SELECT k.schedule FROM @extschema@.kpi_schedule k ORDER BY k.schedule LIMIT 20) s)
+                         || (SELECT CASE WHEN count(*) > 20 THEN format(' and %s more', count(*) - 20) ELSE '' END
+                             FROM @extschema@.kpi_schedule)
                          || '. Add one with INSERT INTO kpi_schedule and kpi_schedule_hours.';
     END IF;
     RETURN spec;

@@ -186,11 +186,7 @@ pub unsafe fn average_datum(fcinfo: FunctionCallInfo, state: &Durations) -> Datu
 /// `micros` as an interval of days and time (like `justify_hours`).
 pub unsafe fn interval_datum(micros: i64, what: &str) -> Datum {
     let Some((day, time)) = micros_to_days_time(micros) else {
-        raise_with(
-            PgSqlErrorCode::ERRCODE_DATETIME_FIELD_OVERFLOW,
-            format!("{what} out of range for an interval"),
-            None,
-        )
+        raise(kpi_core::error::interval_out_of_range(what))
     };
     let result = pg_sys::palloc(std::mem::size_of::<pg_sys::Interval>()) as *mut pg_sys::Interval;
     result.write(pg_sys::Interval {

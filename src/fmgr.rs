@@ -209,6 +209,12 @@ pub fn as_is(bytes: &[u8]) -> Result<Cow<'_, [u8]>, KpiError> {
 
 /// Received key or name bytes, checked to be valid text in the server encoding.
 pub fn verify_server_text(bytes: &[u8]) -> Result<Cow<'_, [u8]>, KpiError> {
+    if bytes.contains(&0) {
+        return Err(kpi_core::error::nul_in_text(
+            "text customer key or segment name",
+            kpi_core::KpiErrorKind::InvalidBinary,
+        ));
+    }
     let ok = unsafe {
         pg_sys::pg_verifymbstr(
             bytes.as_ptr() as *const std::ffi::c_char,

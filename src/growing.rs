@@ -200,6 +200,12 @@ pub unsafe fn combine(fcinfo: FunctionCallInfo, kind: Kind, name: &str) -> Datum
     let Some(other) = other else {
         return current.unwrap_or_else(|| return_null(fcinfo));
     };
+    let Some(current) = current else {
+        // the first state (`rollup` starts without one): a copy of it, validated whole as a
+        // value read from a table must be before the aggregate updates it in place
+        return first_state(kind, other);
+    };
+    let current = Some(current);
     with_view(kind, other, |o| {
         let kt = o.key_type();
         let mut st = Updating::begin(kind, current, kt);
@@ -237,6 +243,16 @@ pub unsafe fn combine(fcinfo: FunctionCallInfo, kind: Kind, name: &str) -> Datum
     })
 }
 
+/// A copy of `d` (any stored version, as version 2), validated whole, to become the state of
+/// an aggregate: about the cost of a copy, where inserting its keys one by one into an empty
+/// state costs a hash insert per customer.
+unsafe fn first_state(kind: Kind, d: Datum) -> Datum {
+    let b = upgrade(kind, crate::fmgr::varlena_bytes(d)).or_raise();
+    flat::validate(&b).or_raise();
+    kind.check(&View::new(&b).or_raise()).or_raise();
+    bytes_datum(&b)
+}
+
 // --- the text and version-1 binary forms ---------------------------------------------------
 
 /// A growing state's decoded form: what its text form and its binary (version 1) form are
@@ -251,6 +267,8 @@ pub trait Summary: Sized {
     fn to_flat(&self, recode: Recode) -> Result<OwnedState, KpiError>;
     /// The decoded form of a flat state, with text keys and names mapped by `recode`.
     fn from_flat(v: View<'_>, recode: Recode) -> Result<Self, KpiError>;
+    /// What every value of the type holds, whichever path it came in by.
+    fn check(&self) -> Result<(), String>;
 }
 
 /// Calls `f` with `k` as a flat-table key, its text mapped by `recode`.
@@ -283,6 +301,9 @@ fn insert_decoded(
 
 impl Summary for CustomerRate {
     const KIND: Kind = Kind::Customer;
+    fn check(&self) -> Result<(), String> {
+        CustomerRate::check(self)
+    }
     fn decode(bytes: &[u8]) -> Result<Self, KpiError> {
         CustomerRate::decode(bytes)
     }
@@ -337,6 +358,9 @@ impl Summary for CustomerRate {
 
 impl Summary for SegmentRate {
     const KIND: Kind = Kind::Segment;
+    fn check(&self) -> Result<(), String> {
+        SegmentRate::check(self)
+    }
     fn decode(bytes: &[u8]) -> Result<Self, KpiError> {
         SegmentRate::decode(bytes)
     }
@@ -418,6 +442,10 @@ fn received<T: Summary>(bytes: &[u8]) -> Result<OwnedState, KpiError> {
         flat::validate(bytes)?;
         let v = View::new(bytes)?;
         T::KIND.check(&v)?;
+        // the rule every input path applies (counts, NUL characters), then the encoding
+        T::from_flat(v, &as_is)?
+            .check()
+            .map_err(KpiError::invalid_binary)?;
         T::from_flat(v, &verify_server_text)?;
         return Ok(OwnedState(bytes.to_vec()));
     }

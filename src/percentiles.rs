@@ -7,19 +7,24 @@
 //! Rows count as in the averages (`src/durations.rs`): a NULL start skips the row, a NULL end
 //! is a pending case, an end before its start is an ERROR.
 //!
-//! A `duration_sketch` is a flat varlena (at most 17.5 kB). Called as an aggregate transition,
-//! a support function updates the transition value in place while its bucket window holds the
-//! span; otherwise it returns a larger copy made in the current memory context, which the
-//! executor moves into the aggregate's memory (so every byte is accounted for, and nothing is
+//! A `duration_sketch` is a flat varlena: 124 bytes for a group of a few cases (sparse), at
+//! most 17.5 kB (dense). Called as an aggregate transition, a support function updates the
+//! transition value in place while it has room for the span; otherwise it returns a larger
+//! copy made in the current memory context, which the executor moves into the aggregate's
+//! memory (so every byte is accounted for where hash aggregation counts it, and nothing is
 //! left behind by an ERROR or a cancel).
+//!
+//! The transition value of the running aggregate is checked for its layout only (on every
+//! row); every other value (accessor and final-function arguments, the states a combine
+//! merges, type output and send) is checked against the whole validity rule first.
 
 use crate::durations::{
     average_datum, checked_span, handling_micros, interval_datum, row_span, SpanNames,
     FIRST_RESPONSE, HANDLING, RESOLUTION,
 };
 use crate::fmgr::{
-    bytes_datum, input_text, output_datum, raise_with, receive_buffer, return_null, strict_arg,
-    varlena_bytes, varlena_for_update, Clock, OrRaise,
+    bytes_datum, called_as_aggregate, input_text, output_datum, raise_with, receive_buffer,
+    return_null, strict_arg, varlena_bytes, varlena_for_update, Clock, OrRaise,
 };
 use crate::{v1_entry_points, v1_functions};
 use kpi_core::sketch::{self, View};
@@ -46,23 +51,29 @@ v1_functions!(
     pg_finfo_duration_sketch_pending,
 );
 
-/// The checked view of a `duration_sketch` argument.
+/// The checked view of a `duration_sketch` argument (the whole validity rule).
 unsafe fn view_arg<'a>(fcinfo: FunctionCallInfo, n: usize) -> View<'a> {
-    View::new(varlena_bytes(strict_arg(fcinfo, n))).or_raise()
+    View::checked(varlena_bytes(strict_arg(fcinfo, n))).or_raise()
 }
 
 /// The state in argument 0 to update: itself inside an aggregate (the executor's own
-/// transition value), else a copy; a new empty state for a NULL one.
-pub unsafe fn for_update<'a>(fcinfo: FunctionCallInfo) -> (Datum, &'a mut [u8]) {
+/// transition value, its layout checked), else a copy of a value checked whole; a new empty
+/// state for a NULL one. `whole`: check the aggregate's own value whole too (a combine).
+pub unsafe fn for_update<'a>(fcinfo: FunctionCallInfo, whole: bool) -> (Datum, &'a mut [u8]) {
+    let whole = whole || !called_as_aggregate(fcinfo);
     varlena_for_update(fcinfo, sketch::empty, |b| {
-        View::new(b).or_raise();
+        if whole {
+            View::checked(b).or_raise();
+        } else {
+            View::new(b).or_raise();
+        }
         b.len()
     })
 }
 
 /// Adds a span of `micros` to the state of argument 0.
 pub unsafe fn add_span(fcinfo: FunctionCallInfo, micros: i128) -> Datum {
-    let (d, b) = for_update(fcinfo);
+    let (d, b) = for_update(fcinfo, false);
     match sketch::add_span(b, micros).or_raise() {
         None => d,
         Some(larger) => bytes_datum(&larger),
@@ -82,7 +93,7 @@ pub unsafe fn span_trans_with(
     match row_span(fcinfo, span) {
         None => crate::fixed::unchanged_state(fcinfo),
         Some(None) => {
-            let (d, b) = for_update(fcinfo);
+            let (d, b) = for_update(fcinfo, false);
             sketch::add_pending(b).or_raise();
             d
         }
@@ -99,7 +110,7 @@ unsafe fn interval_trans(fcinfo: FunctionCallInfo) -> Datum {
 /// `(state, state)`, STRICT: the merge, in place inside an aggregate while the window holds.
 unsafe fn combine(fcinfo: FunctionCallInfo) -> Datum {
     let other = view_arg(fcinfo, 1);
-    let (d, b) = for_update(fcinfo);
+    let (d, b) = for_update(fcinfo, true);
     match sketch::merge_into(b, &other).or_raise() {
         None => d,
         Some(larger) => bytes_datum(&larger),

@@ -83,7 +83,7 @@ unsafe fn in_list(fcinfo: FunctionCallInfo, n: usize, what: &str, status: &[u8])
 unsafe fn for_update<'a>(fcinfo: FunctionCallInfo) -> (Datum, &'a mut [u8]) {
     varlena_for_update(
         fcinfo,
-        || status::empty(256),
+        || status::empty(0),
         |b| View::new(b).or_raise().used_bytes().len(),
     )
 }
@@ -146,8 +146,8 @@ unsafe fn time_final(fcinfo: FunctionCallInfo) -> Datum {
     let v = View::new(varlena_bytes(strict_arg(fcinfo, 0))).or_raise();
     let schedule = v.schedule();
     let total = status::time_in(&v, |a, b| match schedule {
-        None => b - a,
-        Some(name) => crate::business_hours::business_between(fcinfo, name, a, b),
+        None => b as i128 - a as i128,
+        Some(name) => crate::business_hours::business_between(fcinfo, name, a, b) as i128,
     })
     .or_raise();
     match total {

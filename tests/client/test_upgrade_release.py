@@ -43,7 +43,9 @@ SELECT g % 3 AS day,
                                CASE WHEN g % 7 > 0 THEN timestamptz '2026-10-01' + g * interval '3 minutes' END) AS resolution,
        nps_summary(g % 11) AS nps,
        csat_summary(1 + g % 5) AS csat,
-       complaint_resolution_cost_summary((g % 97) * 1.25, g % 4 > 0) AS cost
+       complaint_resolution_cost_summary((g % 97) * 1.25, g % 4 > 0) AS cost,
+       -- spans from a second to weeks: 0.5.0 stored these in its dense layout only
+       resolution_time_sketch(timestamptz '2026-10-01', timestamptz '2026-10-01' + (g % 7 * g * g) * interval '1 second') AS sketch
 FROM generate_series(1, 3000) g GROUP BY 1;
 UPDATE kpi_catalog SET band_edges = '{4,9}' WHERE kpi = 'incident_rate';
 CREATE VIEW kpi_report AS
@@ -57,13 +59,14 @@ READ = """
 SELECT day, escalation_rate(escalations), escalations::text, incident_rate(incidents),
        contact_rate(contacts_text), contact_rate_by_segment(by_segment)::text,
        avg_resolution_time(resolution), pending_count(resolution), nps(nps), survey_responses(nps),
-       csat(csat), complaint_resolution_cost(cost), total_cost(cost), resolved_count(cost)
+       csat(csat), complaint_resolution_cost(cost), total_cost(cost), resolved_count(cost),
+       sketch::text, median(sketch), percentile(sketch, 0.9), avg_resolution_time(sketch)
 FROM kpi_history ORDER BY day
 """
 ROLLUP = """
 SELECT escalation_rate(rollup(escalations)), incident_rate(rollup(incidents)), contact_rate(rollup(contacts_text)),
        contact_rate_by_segment(rollup(by_segment))::text, avg_resolution_time(rollup(resolution)), nps(rollup(nps)),
-       csat(rollup(csat)), complaint_resolution_cost(rollup(cost))
+       csat(rollup(csat)), complaint_resolution_cost(rollup(cost)), rollup(sketch)::text
 FROM kpi_history
 """
 VIEW = "SELECT * FROM kpi_report ORDER BY day"
@@ -71,7 +74,7 @@ VIEW = "SELECT * FROM kpi_report ORDER BY day"
 ONE_ROW = """
 SELECT escalation_rate(escalations), incident_rate(incidents), contact_rate(contacts_text),
        contact_rate_by_segment(by_segment)::text, avg_resolution_time(resolution), nps(nps), csat(csat),
-       complaint_resolution_cost(cost)
+       complaint_resolution_cost(cost), sketch::text
 FROM kpi_history WHERE day = %s
 """
 
@@ -114,7 +117,8 @@ def test_previous_release_updates_on_a_running_server_and_keeps_stored_summaries
             # the stored values roll up into a new row of the same table (written in this
             # build's format), which reads as the rollup read before the update
             c.execute("INSERT INTO kpi_history SELECT 9, rollup(escalations), rollup(incidents), rollup(contacts_text), "
-                      "rollup(by_segment), rollup(resolution), rollup(nps), rollup(csat), rollup(cost) FROM kpi_history")
+                      "rollup(by_segment), rollup(resolution), rollup(nps), rollup(csat), rollup(cost), rollup(sketch) "
+                      "FROM kpi_history")
             assert c.execute(ONE_ROW, [9]).fetchall() == before[1]
             after_insert = read_all(c)
 

@@ -54,7 +54,7 @@ struct Piece {
 fn schedule_error(schedule: &str, message: String, hint: &str) -> KpiError {
     KpiError::new(
         KpiErrorKind::InvalidValue,
-        format!("schedule \"{schedule}\" {message}"),
+        format!("schedule \"{}\" {message}", crate::error::excerpt(schedule)),
     )
     .with_hint(hint)
 }
@@ -214,7 +214,11 @@ impl Schedule {
         let spec: Spec = serde_json::from_str(spec).map_err(|e| {
             KpiError::new(
                 KpiErrorKind::InvalidText,
-                format!("schedule \"{name}\": {e}"),
+                format!(
+                    "schedule \"{}\": {e}",
+                    crate::error::excerpt(name),
+                    e = crate::error::excerpt(&e.to_string())
+                ),
             )
         })?;
         let hours: Vec<WeeklyHours> = spec

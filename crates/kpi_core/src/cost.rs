@@ -249,11 +249,14 @@ impl CostTotal {
 
     pub fn from_text(text: &str) -> Result<Self, KpiError> {
         let bad = |why: String| {
-            KpiError::invalid_text(format!("invalid cost state \"{text}\": {why}")).with_hint(
-                "Write it as {\"resolved\": 3, \"costs\": 4, \"total_cost\": \"1250.00\"}.",
-            )
+            KpiError::invalid_text(format!(
+                "invalid cost state \"{}\": {why}",
+                crate::error::excerpt(text)
+            ))
+            .with_hint("Write it as {\"resolved\": 3, \"costs\": 4, \"total_cost\": \"1250.00\"}.")
         };
-        let t: CostText = serde_json::from_str(text).map_err(|e| bad(e.to_string()))?;
+        let t: CostText =
+            serde_json::from_str(text).map_err(|e| bad(crate::error::excerpt(&e.to_string())))?;
         let total = Decimal::from_text(&t.total_cost)
             .filter(|d| d.scale <= 38)
             .ok_or_else(|| bad(format!("\"{}\" is not a decimal number", t.total_cost)))?;

@@ -5,7 +5,7 @@
 //! entirely; a row with a customer and a NULL event key adds the customer only.
 
 use crate::codec::{put_i64, Reader, FORMAT_VERSION};
-use crate::error::{checked_sum, KpiError};
+use crate::error::{checked_sum, nul_in_text, KpiError, MAX_COUNT};
 use crate::keys::{not_utf8_key, KeySet, KeyType};
 use crate::text_form;
 use serde_json::{json, Map, Value};
@@ -63,8 +63,19 @@ impl CustomerRate {
         Ok(state)
     }
 
-    /// What every state holds: each event row came with a customer.
+    /// What every state holds, whichever path it came in by (text, binary, stored): each
+    /// event row came with a customer, the events fit a counter (at most `MAX_COUNT`, as the
+    /// aggregate counts them), and text keys are PostgreSQL text (no NUL character).
     pub fn check(&self) -> Result<(), String> {
+        if self.events > MAX_COUNT {
+            return Err(format!(
+                "{} events: a state counts at most {MAX_COUNT}",
+                self.events
+            ));
+        }
+        if self.customers.has_nul_text_key() {
+            return Err(nul_in_text("text customer key", crate::KpiErrorKind::InvalidText).message);
+        }
         if self.events > 0 && self.customers.is_empty() {
             return Err(format!(
                 "{} events but no customer: every counted event comes with its customer",
@@ -157,8 +168,8 @@ impl CustomerRate {
     #[doc(hidden)]
     pub fn from_text_via_json(text: &str) -> Result<Self, KpiError> {
         let parse = || -> Result<Self, KpiError> {
-            let doc: Value =
-                serde_json::from_str(text).map_err(|e| KpiError::invalid_text(e.to_string()))?;
+            let doc: Value = serde_json::from_str(text)
+                .map_err(|e| KpiError::invalid_text(crate::error::excerpt(&e.to_string())))?;
             let key_type = key_type_of(&doc)?;
             Self::body_from_json(key_type, &doc)
         };
@@ -176,13 +187,12 @@ pub(crate) fn key_type_of(doc: &Value) -> Result<KeyType, KpiError> {
 
 /// Prefixes a parse error with what was being read, keeping the input short in the message.
 pub(crate) fn with_context(what: &str, text: &str, e: KpiError) -> KpiError {
-    let shown: String = text.chars().take(60).collect();
-    let ellipsis = if shown.len() < text.len() { "..." } else { "" };
+    let shown = crate::error::excerpt(text);
     let hint = e.hint.clone().unwrap_or_else(|| {
         "Write it as {\"key_type\": \"bigint\", \"events\": 3, \"customers\": [1, 2]}.".to_string()
     });
     KpiError {
-        message: format!("invalid {what} \"{shown}{ellipsis}\": {}", e.message),
+        message: format!("invalid {what} \"{shown}\": {}", e.message),
         hint: Some(hint),
         ..e
     }

@@ -130,7 +130,7 @@ impl Durations {
         };
         i64::try_from(rounded)
             .map(Some)
-            .map_err(|_| KpiError::new(crate::KpiErrorKind::Overflow, "average span out of range"))
+            .map_err(|_| crate::error::interval_out_of_range("average time"))
     }
 
     pub fn check(self) -> Result<Self, KpiError> {
@@ -163,9 +163,12 @@ impl Durations {
 
     pub fn from_text(text: &str) -> Result<Self, KpiError> {
         let t: DurationsText = serde_json::from_str(text).map_err(|e| {
-            KpiError::invalid_text(format!("invalid duration state \"{text}\": {e}")).with_hint(
-                "Write it as {\"completed\": 3, \"pending\": 1, \"sum_us\": 5400000000}.",
-            )
+            KpiError::invalid_text(format!(
+                "invalid duration state \"{}\": {e}",
+                crate::error::excerpt(text),
+                e = crate::error::excerpt(&e.to_string())
+            ))
+            .with_hint("Write it as {\"completed\": 3, \"pending\": 1, \"sum_us\": 5400000000}.")
         })?;
         Self::from_parts(t.completed, t.pending, t.sum_us)
     }

@@ -139,3 +139,69 @@ pub fn check_flat_header(
     }
     Ok(())
 }
+
+/// How many characters of a user's input an error message shows.
+pub const EXCERPT_CHARS: usize = 64;
+
+/// At most [`EXCERPT_CHARS`] characters of `text`, with "..." when it was longer: what an
+/// error message echoes of user input, so that a 100 kB value never becomes a 100 kB message.
+/// (ASCII dots: a message must read the same in any server encoding.)
+pub fn excerpt(text: &str) -> String {
+    let mut chars = text.char_indices();
+    match chars.nth(EXCERPT_CHARS) {
+        None => text.to_string(),
+        Some((at, _)) => format!("{}...", &text[..at]),
+    }
+}
+
+/// [`excerpt`] of bytes that should be text (invalid UTF-8 shown as replacement characters).
+pub fn excerpt_bytes(bytes: &[u8]) -> String {
+    let cut = &bytes[..bytes.len().min(4 * (EXCERPT_CHARS + 1))];
+    let shown = String::from_utf8_lossy(cut);
+    let mut out = excerpt(&shown);
+    if cut.len() < bytes.len() && !out.ends_with("...") {
+        out.push_str("...");
+    }
+    out
+}
+
+/// The one error for a time that does not fit an interval (a span, a total or an average
+/// over 2^63 microseconds, about 292,000 years): SQLSTATE 22008, as PostgreSQL's own
+/// `timestamp - timestamp` raises it.
+pub fn interval_out_of_range(what: &str) -> KpiError {
+    KpiError::new(
+        KpiErrorKind::DatetimeOutOfRange,
+        format!("{what} out of range for an interval"),
+    )
+    .with_hint("A time KPI measures spans of at most 106751991 days (2^63 microseconds); check the timestamps.")
+}
+
+/// The error for a text key, segment name, status or schedule name holding a NUL character,
+/// which no PostgreSQL text value can hold: `field` names what it is ("text customer key").
+pub fn nul_in_text(field: &str, kind: KpiErrorKind) -> KpiError {
+    KpiError::new(
+        kind,
+        format!("a {field} contains a NUL character (\\u0000)"),
+    )
+    .with_hint("PostgreSQL text cannot hold a NUL character, so no aggregate can have counted one.")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn excerpts_are_short() {
+        assert_eq!(excerpt("abc"), "abc");
+        let long = "é".repeat(100);
+        let e = excerpt(&long);
+        assert_eq!(e.chars().count(), EXCERPT_CHARS + 3);
+        assert!(e.ends_with("..."));
+        assert_eq!(excerpt(&"x".repeat(64)), "x".repeat(64));
+        assert_eq!(
+            excerpt_bytes(&[b'a'; 100_000]).chars().count(),
+            EXCERPT_CHARS + 3
+        );
+        assert_eq!(excerpt_bytes(b"\xffab"), "\u{fffd}ab");
+    }
+}

@@ -254,6 +254,14 @@ impl KeySet {
         Ok(set)
     }
 
+    /// Whether a text key holds a NUL character (which no PostgreSQL text value can).
+    pub fn has_nul_text_key(&self) -> bool {
+        match self {
+            KeySet::Text(s) => s.iter().any(|k| k.contains(&0)),
+            _ => false,
+        }
+    }
+
     /// The keys as JSON values, sorted, so the text form of a state is deterministic.
     pub fn to_json(&self) -> Result<Value, KpiError> {
         let values: Vec<Value> = match self {
@@ -282,7 +290,11 @@ impl KeySet {
         let mut set = KeySet::new(key_type);
         for item in items {
             let bad = || {
-                KpiError::invalid_text(format!("invalid {} customer key {item}", key_type.name()))
+                KpiError::invalid_text(format!(
+                    "invalid {} customer key {}",
+                    key_type.name(),
+                    crate::error::excerpt(&item.to_string())
+                ))
             };
             let new = match &mut set {
                 KeySet::Int(s) => s.insert(item.as_i64().ok_or_else(bad)?),
@@ -291,7 +303,8 @@ impl KeySet {
             };
             if !new {
                 return Err(KpiError::invalid_text(format!(
-                    "customer key {item} appears twice"
+                    "customer key {} appears twice",
+                    crate::error::excerpt(&item.to_string())
                 )));
             }
         }

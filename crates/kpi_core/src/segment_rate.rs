@@ -3,7 +3,7 @@
 
 use crate::codec::{put_bytes, put_i64, put_len, put_u8, Reader, FORMAT_VERSION};
 use crate::customer_rate::{key_type_of, with_context, CustomerRate};
-use crate::error::KpiError;
+use crate::error::{nul_in_text, KpiError, KpiErrorKind};
 use crate::keys::{key_type_mismatch, not_utf8_key, KeyType};
 use crate::text_form;
 use hashbrown::HashMap;
@@ -90,6 +90,9 @@ impl SegmentRate {
         for _ in 0..n {
             let len = r.u32()? as usize;
             let name = r.take(len)?;
+            if name.contains(&0) {
+                return Err(nul_in_text("segment name", KpiErrorKind::InvalidBinary));
+            }
             let body = CustomerRate::decode_body(state.key_type, &mut r)?;
             if body.customers.is_empty() {
                 return Err(KpiError::invalid_binary("a segment has no customers"));
@@ -101,6 +104,21 @@ impl SegmentRate {
         }
         r.finish()?;
         Ok(state)
+    }
+
+    /// What every state holds, whichever path it came in by: each segment has customers, a
+    /// name without NUL characters, and a body that passes [`CustomerRate::check`].
+    pub fn check(&self) -> Result<(), String> {
+        for (name, body) in &self.segments {
+            if name.contains(&0) {
+                return Err(nul_in_text("segment name", KpiErrorKind::InvalidText).message);
+            }
+            if body.customers.is_empty() {
+                return Err("a segment has no customers".into());
+            }
+            body.check()?;
+        }
+        Ok(())
     }
 
     /// Text form, e.g.
@@ -149,18 +167,22 @@ impl SegmentRate {
     #[doc(hidden)]
     pub fn from_text_via_json(text: &str) -> Result<Self, KpiError> {
         let parse = || -> Result<Self, KpiError> {
-            let doc: Value =
-                serde_json::from_str(text).map_err(|e| KpiError::invalid_text(e.to_string()))?;
+            let doc: Value = serde_json::from_str(text)
+                .map_err(|e| KpiError::invalid_text(crate::error::excerpt(&e.to_string())))?;
             let mut state = SegmentRate::new(key_type_of(&doc)?);
             let segments = doc
                 .get("segments")
                 .and_then(Value::as_object)
                 .ok_or_else(|| KpiError::invalid_text("\"segments\" must be an object"))?;
             for (name, body) in segments {
+                if name.contains('\0') {
+                    return Err(nul_in_text("segment name", KpiErrorKind::InvalidText));
+                }
                 let body = CustomerRate::body_from_json(state.key_type, body)?;
                 if body.customers.is_empty() {
                     return Err(KpiError::invalid_text(format!(
-                        "segment \"{name}\" has no customers"
+                        "segment \"{}\" has no customers",
+                        crate::error::excerpt(name)
                     )));
                 }
                 state.segments.insert(Box::from(name.as_bytes()), body);

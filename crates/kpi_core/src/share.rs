@@ -62,8 +62,12 @@ impl Share {
 
     pub fn from_text(text: &str) -> Result<Self, KpiError> {
         let share: Share = serde_json::from_str(text).map_err(|e| {
-            KpiError::invalid_text(format!("invalid share state \"{text}\": {e}"))
-                .with_hint("Write it as {\"hits\": 3, \"total\": 120}.")
+            KpiError::invalid_text(format!(
+                "invalid share state \"{}\": {e}",
+                crate::error::excerpt(text),
+                e = crate::error::excerpt(&e.to_string())
+            ))
+            .with_hint("Write it as {\"hits\": 3, \"total\": 120}.")
         })?;
         share.check()
     }

@@ -13,7 +13,7 @@
 //! used part.
 
 use crate::codec::{put_i64, put_u8, Reader};
-use crate::error::{KpiError, KpiErrorKind};
+use crate::error::{interval_out_of_range, nul_in_text, KpiError, KpiErrorKind};
 
 pub const STATUS_FORMAT: u8 = 1;
 // header layout
@@ -29,6 +29,32 @@ const UNTIL_SET: u8 = 1;
 const ENTRY: usize = 12;
 /// The longest status kept (longer ones are an error, not truncated).
 pub const MAX_STATUS: usize = 1000;
+/// PostgreSQL's first valid timestamp (4714-11-24 00:00 BC, `MIN_TIMESTAMP`) and the first
+/// one past its range (294277-01-01, `END_TIMESTAMP`), in microseconds since 2000: an instant
+/// of a status history lies in between, as every finite timestamp does.
+pub const MIN_INSTANT: i64 = -211_813_488_000_000_000;
+pub const END_INSTANT: i64 = 9_223_371_331_200_000_000;
+/// PostgreSQL's varlena header, counted when sizing allocations.
+const VARHDR: usize = 4;
+
+/// Whether `t` is a finite timestamp PostgreSQL can hold.
+pub fn in_timestamp_range(t: i64) -> bool {
+    (MIN_INSTANT..END_INSTANT).contains(&t)
+}
+
+fn out_of_range(what: &str, t: i64) -> KpiError {
+    KpiError::new(
+        KpiErrorKind::DatetimeOutOfRange,
+        format!("{what} {t} (microseconds since 2000) is not a finite timestamp"),
+    )
+    .with_hint("Status changes and until are finite timestamps, from 4714-11-24 BC to 294276 AD.")
+}
+
+/// The payload length of an allocation of at least `len` payload bytes that fills the
+/// power-of-two chunk PostgreSQL's allocator would round it up to.
+fn filled(len: usize) -> usize {
+    (len + VARHDR).next_power_of_two() - VARHDR
+}
 
 fn u16_at(b: &[u8], at: usize) -> u16 {
     u16::from_ne_bytes(b[at..at + 2].try_into().unwrap())
@@ -63,8 +89,17 @@ impl<'a> View<'a> {
     pub fn new(b: &'a [u8]) -> Result<Self, KpiError> {
         crate::error::check_flat_header("status_history", b, HEADER, STATUS_FORMAT)?;
         let used = u32_at(b, USED) as usize;
-        if used > b.len() || used < HEADER + u16_at(b, SCHEDULE_LEN) as usize {
+        let schedule_end = HEADER + u16_at(b, SCHEDULE_LEN) as usize;
+        if used > b.len() || used < schedule_end {
             return Err(corrupt("lengths do not match"));
+        }
+        if b[HEADER..schedule_end].contains(&0) {
+            return Err(corrupt("the schedule name holds a NUL character"));
+        }
+        if b[FLAGS] & !UNTIL_SET != 0
+            || (b[FLAGS] & UNTIL_SET != 0 && !in_timestamp_range(i64_at(b, UNTIL)))
+        {
+            return Err(corrupt("until is not a finite timestamp"));
         }
         Ok(View { b })
     }
@@ -78,6 +113,7 @@ impl<'a> View<'a> {
     pub fn until(&self) -> Option<i64> {
         (self.b[FLAGS] & UNTIL_SET != 0).then(|| i64_at(self.b, UNTIL))
     }
+
     pub fn schedule(&self) -> Option<&'a [u8]> {
         let n = u16_at(self.b, SCHEDULE_LEN) as usize;
         (n > 0).then(|| &self.b[HEADER..HEADER + n])
@@ -88,8 +124,9 @@ impl<'a> View<'a> {
 
     /// The changes as stored (arrival order), checked against the used length.
     pub fn changes(&self) -> Result<Vec<Change<'a>>, KpiError> {
-        let mut out = Vec::with_capacity(self.count());
         let (mut at, used) = (self.entries_start(), self.used());
+        // never more than the bytes can hold: a damaged count must not size an allocation
+        let mut out = Vec::with_capacity(self.count().min((used - at) / ENTRY));
         for _ in 0..self.count() {
             if at + ENTRY > used {
                 return Err(corrupt("truncated change"));
@@ -98,8 +135,18 @@ impl<'a> View<'a> {
             if at + ENTRY + len > used {
                 return Err(corrupt("truncated status"));
             }
+            let instant = i64_at(self.b, at);
+            if !in_timestamp_range(instant) {
+                return Err(corrupt("an instant is not a finite timestamp"));
+            }
+            if self.b[at + 8] > 1
+                || self.b[at + ENTRY..at + ENTRY + len].contains(&0)
+                || len > MAX_STATUS
+            {
+                return Err(corrupt("a status change is not one the aggregate makes"));
+            }
             out.push(Change {
-                at: i64_at(self.b, at),
+                at: instant,
                 flag: self.b[at + 8] != 0,
                 status: &self.b[at + ENTRY..at + ENTRY + len],
             });
@@ -128,9 +175,10 @@ impl<'a> View<'a> {
     }
 }
 
-/// A state without changes (no until, no schedule), with `room` spare bytes.
+/// A state without changes (no until, no schedule), with at least `room` spare bytes (as
+/// many more as fill its allocation).
 pub fn empty(room: usize) -> Vec<u8> {
-    let mut b = vec![0u8; HEADER + room];
+    let mut b = vec![0u8; filled(HEADER + room)];
     b[FORMAT] = STATUS_FORMAT;
     b[USED..USED + 4].copy_from_slice(&(HEADER as u32).to_ne_bytes());
     b
@@ -170,7 +218,7 @@ fn fresh(until: Option<i64>, schedule: Option<&[u8]>, room: usize) -> Result<Vec
             "Name schedules with fewer than 65,536 bytes.",
         ));
     }
-    let mut b = empty(n + room.max(256));
+    let mut b = empty(n + room);
     b[SCHEDULE_LEN..SCHEDULE_LEN + 2].copy_from_slice(&(n as u16).to_ne_bytes());
     if let Some(s) = schedule {
         b[HEADER..HEADER + n].copy_from_slice(s);
@@ -203,6 +251,12 @@ pub fn add(
             "Name a schedule of kpi_schedule, e.g. '24/7'.",
         ));
     }
+    if !in_timestamp_range(change.at) {
+        return Err(out_of_range("status change at", change.at));
+    }
+    if let Some(t) = until.filter(|t| !in_timestamp_range(*t)) {
+        return Err(out_of_range("until", t));
+    }
     let v = View::new(b)?;
     let need = ENTRY + change.status.len();
     let (used, count) = (v.used(), v.count());
@@ -210,7 +264,7 @@ pub fn add(
         let mut copy = if count == 0 {
             fresh(until, schedule, 2 * need)?
         } else {
-            let mut c = vec![0u8; (used + need).max(2 * used)];
+            let mut c = vec![0u8; filled((used + need).max(2 * used))];
             c[..used].copy_from_slice(&b[..used]);
             c
         };
@@ -269,13 +323,14 @@ pub fn merge(b: &mut [u8], other: &View<'_>) -> Result<Option<Vec<u8>>, KpiError
 /// business time). `None` without changes.
 pub fn time_in(
     v: &View<'_>,
-    mut between: impl FnMut(i64, i64) -> i64,
+    mut between: impl FnMut(i64, i64) -> i128,
 ) -> Result<Option<i64>, KpiError> {
     let changes = v.sorted()?;
+    let until = v.until();
     let Some(last) = changes.last() else {
         return Ok(None);
     };
-    if let Some(until) = v.until() {
+    if let Some(until) = until {
         if until < last.at {
             return Err(KpiError::new(
                 KpiErrorKind::InvalidValue,
@@ -284,20 +339,24 @@ pub fn time_in(
             .with_hint("Give an until at or after every change, e.g. greatest(solved_at, last change), or leave it out."));
         }
     }
-    let mut total: i64 = 0;
+    // each piece is at most its calendar span, which can pass 2^63 µs between the first and
+    // the last valid timestamp: summed in 128 bits, refused if the total does not fit
+    let mut total: i128 = 0;
     for (i, c) in changes.iter().enumerate() {
         if !c.flag {
             continue;
         }
         let end = match changes.get(i + 1) {
             Some(next) => next.at,
-            None => v.until().unwrap_or(c.at),
+            None => until.unwrap_or(c.at),
         };
-        total = total
-            .checked_add(between(c.at, end))
-            .ok_or_else(|| KpiError::new(KpiErrorKind::Overflow, "time in status out of range"))?;
+        if end > c.at {
+            total += between(c.at, end);
+        }
     }
-    Ok(Some(total))
+    i64::try_from(total)
+        .map(Some)
+        .map_err(|_| interval_out_of_range("time in status"))
 }
 
 /// How many times the ticket left a flagged (solved) status for an unflagged one. `None`
@@ -347,14 +406,31 @@ pub fn from_text(
     from_utf8: &dyn Fn(&str) -> Result<Vec<u8>, KpiError>,
 ) -> Result<Vec<u8>, KpiError> {
     let t: Text = serde_json::from_str(text).map_err(|e| {
-        KpiError::invalid_text(format!("invalid status_history \"{text}\": {e}")).with_hint(
+        KpiError::invalid_text(format!("invalid status_history \"{}\": {e}", crate::error::excerpt(text), e = crate::error::excerpt(&e.to_string()))).with_hint(
             "Write it as {\"until_us\": null, \"schedule\": null, \"changes\": [[857001600000000, \"open\", true]]}.",
         )
     })?;
-    let schedule = t.schedule.as_deref().map(from_utf8).transpose()?;
-    let mut b = fresh(t.until_us, schedule.as_deref(), 0)?;
+    let invalid = |e: KpiError| KpiError {
+        kind: KpiErrorKind::InvalidText,
+        ..e
+    };
+    let text_field = |field: &str, s: &str| {
+        if s.contains('\0') {
+            return Err(nul_in_text(field, KpiErrorKind::InvalidText));
+        }
+        from_utf8(s)
+    };
+    let schedule = t
+        .schedule
+        .as_deref()
+        .map(|s| text_field("schedule name", s))
+        .transpose()?;
+    if let Some(u) = t.until_us.filter(|u| !in_timestamp_range(*u)) {
+        return Err(invalid(out_of_range("until", u)));
+    }
+    let mut b = fresh(t.until_us, schedule.as_deref(), 0).map_err(invalid)?;
     for (at, status, flag) in &t.changes {
-        let status = from_utf8(status)?;
+        let status = text_field("status", status)?;
         push(
             &mut b,
             Change {
@@ -364,7 +440,8 @@ pub fn from_text(
             },
             t.until_us,
             schedule.as_deref(),
-        )?;
+        )
+        .map_err(invalid)?;
     }
     Ok(b)
 }
@@ -412,12 +489,24 @@ pub fn from_bytes(
             ))
         }
     };
+    // a status or schedule name is text in the server encoding, without NUL characters
+    let text_field = |field: &str, bytes: &[u8]| {
+        if bytes.contains(&0) {
+            return Err(nul_in_text(field, KpiErrorKind::InvalidBinary));
+        }
+        check(bytes).map_err(|_| {
+            KpiError::invalid_binary(format!("a {field} is not valid in the server encoding"))
+        })
+    };
+    if let Some(u) = until.filter(|u| !in_timestamp_range(*u)) {
+        return Err(KpiError::invalid_binary(out_of_range("until", u).message));
+    }
     let n = u16::from_be_bytes(r.take(2)?.try_into().unwrap()) as usize;
     let schedule = r.take(n)?;
-    check(schedule)?;
+    text_field("schedule name", schedule)?;
     let schedule = (n > 0).then_some(schedule);
     let count = r.count(ENTRY - 1)?;
-    let mut b = fresh(until, schedule, 0)?;
+    let mut b = fresh(until, schedule, 0).map_err(|e| KpiError::invalid_binary(e.message))?;
     for _ in 0..count {
         let at = r.i64()?;
         let flag = match r.u8()? {
@@ -431,7 +520,7 @@ pub fn from_bytes(
         };
         let len = u16::from_be_bytes(r.take(2)?.try_into().unwrap()) as usize;
         let status = r.take(len)?;
-        check(status)?;
+        text_field("status", status)?;
         push(&mut b, Change { at, status, flag }, until, schedule)
             .map_err(|e| KpiError::invalid_binary(e.message))?;
     }
@@ -480,31 +569,119 @@ mod tests {
         let b = history(&rows, Some(70));
         let v = View::new(&b).unwrap();
         // new 0-10, open 10-30, open 40-50
-        assert_eq!(time_in(&v, |a, b| b - a).unwrap(), Some(40));
+        assert_eq!(time_in(&v, |a, b| (b - a) as i128).unwrap(), Some(40));
         let mut rev = rows;
         rev.reverse();
         let b2 = history(&rev, Some(70));
         assert_eq!(
-            time_in(&View::new(&b2).unwrap(), |a, b| b - a).unwrap(),
+            time_in(&View::new(&b2).unwrap(), |a, b| (b - a) as i128).unwrap(),
             Some(40)
         );
         // the last status counts until `until`
         let b3 = history(&[(0, "open", true)], Some(25));
         assert_eq!(
-            time_in(&View::new(&b3).unwrap(), |a, b| b - a).unwrap(),
+            time_in(&View::new(&b3).unwrap(), |a, b| (b - a) as i128).unwrap(),
             Some(25)
         );
         let b4 = history(&[(0, "open", true)], None);
         assert_eq!(
-            time_in(&View::new(&b4).unwrap(), |a, b| b - a).unwrap(),
+            time_in(&View::new(&b4).unwrap(), |a, b| (b - a) as i128).unwrap(),
             Some(0)
         );
         assert_eq!(
-            time_in(&View::new(&empty(0)).unwrap(), |a, b| b - a).unwrap(),
+            time_in(&View::new(&empty(0)).unwrap(), |a, b| (b - a) as i128).unwrap(),
             None
         );
         let early = history(&[(10, "open", true)], Some(5));
-        assert!(time_in(&View::new(&early).unwrap(), |a, b| b - a).is_err());
+        assert!(time_in(&View::new(&early).unwrap(), |a, b| (b - a) as i128).is_err());
+    }
+
+    #[test]
+    fn the_widest_span_of_timestamps_is_refused_not_negative_and_instants_are_finite() {
+        let calendar = |a: i64, b: i64| b as i128 - a as i128;
+        // 4713-01-01 BC to 294276-12-31: more than 2^63 µs
+        let (first, last) = (-211_810_204_800_000_000i64, 9_223_339_708_800_000_000i64);
+        let b = history(&[(first, "open", true), (last, "x", false)], None);
+        let e = time_in(&View::new(&b).unwrap(), calendar).unwrap_err();
+        assert_eq!(e.kind, KpiErrorKind::DatetimeOutOfRange);
+        // half of it fits
+        let b = history(&[(first, "open", true), (0, "x", false)], None);
+        assert_eq!(
+            time_in(&View::new(&b).unwrap(), calendar).unwrap(),
+            Some(-first)
+        );
+        // instants outside the timestamp range are refused by every path
+        let mut b = empty(0);
+        for t in [i64::MIN, i64::MAX, MIN_INSTANT - 1, END_INSTANT] {
+            let c = Change {
+                at: t,
+                status: b"open",
+                flag: true,
+            };
+            assert!(push(&mut b, c, None, None).is_err());
+            let c = Change {
+                at: 0,
+                status: b"open",
+                flag: true,
+            };
+            assert!(push(&mut b, c, Some(t), None).is_err());
+            let text =
+                format!(r#"{{"until_us":null,"schedule":null,"changes":[[{t},"open",true]]}}"#);
+            assert_eq!(
+                from_text(&text, &bytes).unwrap_err().kind,
+                KpiErrorKind::InvalidText
+            );
+            let text = format!(r#"{{"until_us":{t},"schedule":null,"changes":[]}}"#);
+            assert_eq!(
+                from_text(&text, &bytes).unwrap_err().kind,
+                KpiErrorKind::InvalidText
+            );
+        }
+        for t in [MIN_INSTANT, END_INSTANT - 1] {
+            let text =
+                format!(r#"{{"until_us":{t},"schedule":null,"changes":[[{t},"open",true]]}}"#);
+            assert!(from_text(&text, &bytes).is_ok());
+        }
+        // malformed text is 22P02 (InvalidText), NUL characters included
+        for bad in [
+            r#"{"until_us":null,"schedule":"","changes":[[0,"open",true]]}"#.to_string(),
+            format!(
+                r#"{{"until_us":null,"schedule":null,"changes":[[0,"{}",true]]}}"#,
+                "x".repeat(1001)
+            ),
+            r#"{"until_us":null,"schedule":null,"changes":[[0,"op\u0000en",true]]}"#.to_string(),
+            r#"{"until_us":null,"schedule":"a\u0000","changes":[]}"#.to_string(),
+        ] {
+            let e = from_text(&bad, &bytes).unwrap_err();
+            assert_eq!(e.kind, KpiErrorKind::InvalidText, "{bad}: {}", e.message);
+        }
+        let e = from_text(
+            r#"{"until_us":null,"schedule":null,"changes":[[0,"op\u0000en",true]]}"#,
+            &bytes,
+        )
+        .unwrap_err();
+        assert!(e.message.contains("status contains a NUL"), "{}", e.message);
+        // the same in binary: 22P03, naming the field
+        let good = history(&[(0, "open", true)], None);
+        let mut bin = to_bytes(&View::new(&good).unwrap()).unwrap();
+        let at = bin.len() - 2;
+        bin[at] = 0;
+        let e = from_bytes(&bin, &|_| Ok(())).unwrap_err();
+        assert_eq!(e.kind, KpiErrorKind::InvalidBinary);
+        assert!(e.message.contains("status contains a NUL"), "{}", e.message);
+    }
+
+    #[test]
+    fn small_histories_fill_one_small_allocation() {
+        let b = empty(0);
+        assert_eq!(b.len() + VARHDR, 32);
+        let b = from_text(r#"{"until_us":null,"schedule":null,"changes":[]}"#, &bytes).unwrap();
+        assert!(b.len() + VARHDR <= 128);
+        let b = history(
+            &[(0, "new", true), (1, "open", true), (2, "solved", false)],
+            Some(3),
+        );
+        assert_eq!(b.len() + VARHDR, 128);
     }
 
     #[test]
@@ -568,8 +745,8 @@ mod tests {
         let (w, m) = (View::new(&whole).unwrap(), View::new(&merged).unwrap());
         assert_eq!(w.sorted().unwrap(), m.sorted().unwrap());
         assert_eq!(
-            time_in(&w, |a, b| b - a).unwrap(),
-            time_in(&m, |a, b| b - a).unwrap()
+            time_in(&w, |a, b| (b - a) as i128).unwrap(),
+            time_in(&m, |a, b| (b - a) as i128).unwrap()
         );
         let text = to_text(&w, &utf8).unwrap();
         let back = from_text(&text, &bytes).unwrap();

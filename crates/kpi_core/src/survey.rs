@@ -233,11 +233,12 @@ impl SurveyCounts {
 
     pub fn from_text(text: &str) -> Result<Self, KpiError> {
         let bad = |why: String| {
-            KpiError::invalid_text(format!("invalid survey state \"{text}\": {why}")).with_hint(
+            KpiError::invalid_text(format!("invalid survey state \"{}\": {why}", crate::error::excerpt(text))).with_hint(
                 "Write it as {\"survey\": \"csat\", \"counts\": [1, 0, 2, 5, 9]}: one count per score, lowest first.",
             )
         };
-        let t: SurveyText = serde_json::from_str(text).map_err(|e| bad(e.to_string()))?;
+        let t: SurveyText =
+            serde_json::from_str(text).map_err(|e| bad(crate::error::excerpt(&e.to_string())))?;
         let survey = Survey::from_name(&t.survey)
             .ok_or_else(|| bad(format!("unknown survey \"{}\"", t.survey)))?;
         if t.counts.len() != survey.points() {

@@ -117,7 +117,7 @@ pub fn parse_segment_rate(text: &str) -> Option<SegmentRate> {
     if s.byte(b'}').is_none() {
         loop {
             let name = s.field_name()?;
-            if state.segments.contains_key(name.as_bytes()) {
+            if state.segments.contains_key(name.as_bytes()) || name.contains('\0') {
                 return None;
             }
             let body = s.segment_body(state.key_type)?;
