@@ -260,6 +260,11 @@ def test_fuzzed_text_and_binary_input_never_crashes_and_round_trips(conn, type_n
             assert e.diag.message_detail is None
         else:
             assert conn.execute(f"SELECT %s::{type_name}::text", [out]).fetchone()[0] == out
+            # and through the binary form: text -> binary -> text is the same value
+            sent = conn.execute(f"SELECT {type_name}_send(%s::{type_name})", [out]).fetchone()[0]
+            assert binary_value(conn, type_name, bytes(sent)) is None, (type_name, out)
+            assert conn.execute(f"SELECT v::text FROM fuzz_{type_name}").fetchone()[0] == out
+            conn.execute(f"DELETE FROM fuzz_{type_name}")
         payload = mutate(rng, bytes(rng.choice(sends)))
         err = binary_value(conn, type_name, payload)
         if err is not None:
@@ -267,6 +272,11 @@ def test_fuzzed_text_and_binary_input_never_crashes_and_round_trips(conn, type_n
         else:
             out = conn.execute(f"SELECT v::text FROM fuzz_{type_name}").fetchone()[0]
             assert conn.execute(f"SELECT %s::{type_name}::text", [out]).fetchone()[0] == out
+            # binary -> text -> binary -> text: the text form's value sends as itself
+            resent = conn.execute(f"SELECT {type_name}_send(%s::{type_name})", [out]).fetchone()[0]
+            conn.execute(f"DELETE FROM fuzz_{type_name}")
+            assert binary_value(conn, type_name, bytes(resent)) is None, (type_name, out)
+            assert conn.execute(f"SELECT v::text FROM fuzz_{type_name}").fetchone()[0] == out
         if err is None:
             conn.execute(f"DELETE FROM fuzz_{type_name}")
     huge = '{"key_type":"text","events":1,"customers":["' + "x" * 5_000_000 + '"]}'

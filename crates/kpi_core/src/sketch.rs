@@ -396,9 +396,10 @@ impl Iterator for Buckets<'_> {
     }
 }
 
-/// A new flat state without spans: sparse, with no entries yet.
+/// A new flat state without spans: sparse, with room for 7 buckets (one 128-byte
+/// allocation), so that an aggregate's initial value takes a group's first spans in place.
 pub fn empty() -> Vec<u8> {
-    sparse_with(0)
+    sparse_with(next_capacity(0))
 }
 
 fn sparse_with(cap: usize) -> Vec<u8> {
@@ -686,7 +687,10 @@ fn from_parts(
     write_i64(&mut head, MIN, min);
     write_i64(&mut head, MAX, max);
     let list: Vec<(u16, u64)> = buckets.iter().map(|(i, c)| (*i, *c)).collect();
-    let b = rebuilt(&View { b: &head }, &list, 0);
+    // exactly the buckets' room; an empty sketch (an aggregate's initial value) has room
+    // for a group's first spans
+    let cap = if list.is_empty() { next_capacity(0) } else { 0 };
+    let b = rebuilt(&View { b: &head }, &list, cap);
     View::checked(&b).map_err(|e| {
         bad(e.message.replace("invalid duration_sketch value", "invalid duration_sketch"))
             .with_hint("A sketch's buckets and zeros add up to its completed cases, its smallest and largest spans lie in its lowest and highest buckets, and its sum is one those spans can add up to.")
@@ -932,7 +936,7 @@ mod tests {
     #[test]
     fn small_sketches_are_sparse_and_large_ones_dense_and_never_larger() {
         let mut b = empty();
-        assert_eq!(b.len(), HEADER);
+        assert_eq!(b.len(), HEADER + 8 * 7);
         add(&mut b, 60_000_000);
         // one 128-byte allocation with PostgreSQL's 4-byte header: 7 entries
         assert_eq!(b.len(), HEADER + 8 * 7);

@@ -262,7 +262,9 @@ pub fn add(
     let (used, count) = (v.used(), v.count());
     if agrees(&v, until, schedule)? || used + need > b.len() {
         let mut copy = if count == 0 {
-            fresh(until, schedule, 2 * need)?
+            // room for a few more changes in one 128-byte allocation: a ticket of a few
+            // status changes never grows once hash aggregation has started to spill
+            fresh(until, schedule, (2 * need).max(100))?
         } else {
             let mut c = vec![0u8; filled((used + need).max(2 * used))];
             c[..used].copy_from_slice(&b[..used]);
