@@ -153,8 +153,9 @@ def test_status_history_state_io_and_errors(conn):
          "22023", "until is before"),
         ("SELECT time_in_status(s, t, ARRAY['open']) FROM (VALUES ('open', 'infinity'::timestamptz)) v(s, t)", "22008", "infinite"),
         ("""SELECT '{"until_us":null,"schedule":null,"changes":[[1,"open"]]}'::status_history""", "22P02", "invalid status_history"),
-        # an empty schedule name (found by the fuzzer: it recursed without end)
-        ("""SELECT '{"until_us":null,"schedule":"","changes":[[1,"open",true]]}'::status_history""", "22023", "schedule name is empty"),
+        # an empty schedule name (found by the fuzzer: it recursed without end); malformed
+        # text is 22P02 since 0.5.1, an argument of the aggregate 22023
+        ("""SELECT '{"until_us":null,"schedule":"","changes":[[1,"open",true]]}'::status_history""", "22P02", "schedule name is empty"),
         ("SELECT time_in_status(s, t, ARRAY['open'], NULL, '') FROM (VALUES ('open', now())) v(s, t)", "22023",
          "schedule name is empty"),
     ]:
