@@ -7,8 +7,10 @@ reproducer of the reliability probe, in the layer a user meets it.
 - errors echo at most 64 characters of user input;
 - rollup of one large state costs about a copy."""
 
+import random
 import struct
 import time
+from datetime import timedelta
 
 import psycopg
 import pytest
@@ -215,3 +217,136 @@ def test_small_sketches_and_histories_are_small(conn):
     size = conn.execute("SELECT pg_column_size(resolution_time_sketch(timestamptz '2026-01-01', "
                         "timestamptz '2026-01-01' + g * interval '17 hours')) FROM generate_series(1, 3) g").fetchone()[0]
     assert size <= 124, size
+
+
+# --- stored values, laid down byte by byte --------------------------------------------------
+
+@pytest.fixture
+def raw_db(new_database):
+    """A database where stored sketches and status histories can be laid down byte by byte:
+    their types have double alignment, so no cast from bytea is binary-coercible; `raw_d` is a
+    bytea with double alignment (bytea's own I/O functions), cast to and from both types
+    without a function (a superuser's tool, here only to lay down old or damaged values)."""
+    db = new_database()
+    with psycopg.connect(conninfo(db), autocommit=True) as c:
+        c.execute("CREATE TYPE raw_d")
+        c.execute("CREATE FUNCTION raw_d_in(cstring) RETURNS raw_d AS 'byteain' LANGUAGE internal IMMUTABLE STRICT")
+        c.execute("CREATE FUNCTION raw_d_out(raw_d) RETURNS cstring AS 'byteaout' LANGUAGE internal IMMUTABLE STRICT")
+        c.execute("CREATE TYPE raw_d (INPUT = raw_d_in, OUTPUT = raw_d_out, INTERNALLENGTH = VARIABLE, "
+                  "ALIGNMENT = double, STORAGE = extended)")
+        for t in ["duration_sketch", "status_history"]:
+            c.execute(f"CREATE CAST (raw_d AS {t}) WITHOUT FUNCTION")
+            c.execute(f"CREATE CAST ({t} AS raw_d) WITHOUT FUNCTION")
+    return db
+
+
+def raw(value: bytes) -> str:
+    return "\\x" + value.hex()
+
+
+def stored_bytes(c, sql):
+    return bytes.fromhex(c.execute(f"SELECT ({sql})::raw_d::text").fetchone()[0][2:])
+
+
+def dense_0_5_0(bucket_counts, completed, pending, sum_us, min_us, max_us, zeros=0):
+    """0.5.0's stored sketch (the dense layout, format byte 1): a window of buckets from a
+    multiple of 32, in steps of 32, native (little-endian) byte order."""
+    first, last = min(bucket_counts), max(bucket_counts)
+    lo, hi = first // 32 * 32, min(-(-(last + 1) // 32) * 32, 2185)
+    head = struct.pack("<BBHI", 1, 0, lo, hi - lo)
+    head += struct.pack("<qqqQQqq", completed, pending, sum_us >> 64, sum_us & (2 ** 64 - 1), zeros, min_us, max_us)
+    counts = b"".join(struct.pack("<Q", bucket_counts.get(i, 0)) for i in range(lo, hi))
+    return head + counts
+
+
+def test_sketches_stored_by_0_5_0_are_read_and_roll_up(raw_db):
+    with psycopg.connect(conninfo(raw_db), autocommit=True) as c:
+        # one hour twice, a day once: buckets 1101 and 1260 (what 0.5.0 wrote for these spans)
+        text = c.execute("SELECT resolution_time_sketch(timestamptz '2026-01-01', timestamptz '2026-01-01' + s)::text "
+                         "FROM unnest(ARRAY[interval '1 hour', interval '1 hour', interval '1 day']) s").fetchone()[0]
+        assert '"buckets":{"1101":2,"1260":1}' in text, text
+        old = dense_0_5_0({1101: 2, 1260: 1}, 3, 0, 2 * 3_600_000_000 + 86_400_000_000, 3_600_000_000, 86_400_000_000)
+        c.execute("CREATE TABLE stored (day int, s duration_sketch)")
+        c.execute("INSERT INTO stored VALUES (1, %s::raw_d::duration_sketch)", [raw(old)])
+        assert c.execute("SELECT s::text FROM stored").fetchone()[0] == text
+        got = c.execute("SELECT median(s), percentile(s, 1) FROM stored").fetchone()
+        assert got == c.execute("SELECT median(%s::duration_sketch), percentile(%s::duration_sketch, 1)",
+                                [text, text]).fetchone()
+        assert abs(got[0] - timedelta(hours=1)) <= timedelta(hours=1) * 0.01 and got[1] == timedelta(days=1)
+        # a 0.5.1 sketch (sparse) rolls up with it, and the result is the sketch of all spans
+        c.execute("INSERT INTO stored SELECT 2, resolution_time_sketch(timestamptz '2026-01-01', "
+                  "timestamptz '2026-01-01' + interval '2 hours')")
+        whole = c.execute("SELECT resolution_time_sketch(timestamptz '2026-01-01', timestamptz '2026-01-01' + s)::text "
+                          "FROM unnest(ARRAY[interval '1 hour', interval '1 hour', interval '1 day', "
+                          "interval '2 hours']) s").fetchone()[0]
+        assert c.execute("SELECT rollup(s ORDER BY day)::text FROM stored").fetchone()[0] == whole
+        assert c.execute("SELECT rollup(s ORDER BY day DESC)::text FROM stored").fetchone()[0] == whole
+        # and 0.5.1 writes its own sparse layout (format byte 2) for a few spans
+        assert stored_bytes(c, "SELECT s FROM stored WHERE day = 2")[0] == 2
+
+
+def test_damaged_stored_histories_and_sketches_fail_cleanly(raw_db):
+    with psycopg.connect(conninfo(raw_db), autocommit=True) as c:
+        good = stored_bytes(c, "SELECT '{\"until_us\":null,\"schedule\":null,\"changes\":[[0,\"open\",true]]}'::status_history")
+        # a count of four billion changes: it once sized an allocation of 128 GB (an abort)
+        huge = good[:16] + struct.pack("<I", 0xFFFFFFFF) + good[20:]
+        late = good[:24] + struct.pack("<q", 2 ** 63 - 1) + good[32:]  # an instant past the range
+        nul = good.replace(b"open", b"op\x00n")
+        for bad in [huge, late, nul]:
+            for sql in ["SELECT time_in_status_final(%s::raw_d::status_history)",
+                        "SELECT %s::raw_d::status_history::text",
+                        "SELECT status_history_send(%s::raw_d::status_history)"]:
+                e = error_of(c, sql, [raw(bad)])
+                assert e is not None and e.sqlstate == "22P03", (sql, bad, e)
+        sketch = stored_bytes(c, "SELECT resolution_time_sketch(timestamptz '2026-01-01', timestamptz '2026-01-02')")
+        zero_sum = sketch[:24] + bytes(16) + sketch[40:]  # a sum of zero over a day-long span
+        later = b"\x03" + sketch[1:]  # a layout of a later version
+        for bad in [zero_sum, later]:
+            for sql in ["SELECT median(%s::raw_d::duration_sketch)", "SELECT %s::raw_d::duration_sketch::text",
+                        "SELECT rollup(s)::text FROM (VALUES (%s::raw_d::duration_sketch)) v(s)"]:
+                e = error_of(c, sql, [raw(bad)])
+                assert e is not None and e.sqlstate == "22P03", (sql, e)
+        e = error_of(c, "SELECT %s::raw_d::duration_sketch::text", [raw(later)])
+        assert "later support_kpi" in e.diag.message_hint
+
+
+def test_randomly_damaged_stored_sketches_and_histories_read_or_fail_cleanly(raw_db):
+    """300 damaged stored values of each type, read by every accessor: each reads back as
+    itself through its text form, or is a clean data error; never XX000, never a crash."""
+    rng = random.Random(18)
+    allowed = {"22P02", "22P03", "22003", "22008", "22023"}
+    with psycopg.connect(conninfo(raw_db), autocommit=True) as c:
+        seeds = {
+            "duration_sketch": [stored_bytes(c, f"SELECT resolution_time_sketch(timestamptz '2026-01-01', "
+                                                f"timestamptz '2026-01-01' + g * interval '{step}') "
+                                                f"FROM generate_series(0, {n}) g")
+                                for step, n in [("17 minutes", 3), ("1 second", 2000)]],
+            "status_history": [stored_bytes(c, "SELECT time_in_status_trans(time_in_status_trans(NULL, 'open', "
+                                               "timestamptz '2026-01-01', '{open}', timestamptz '2026-02-01', '24/7'), "
+                                               "'solved', timestamptz '2026-01-03', '{open}', timestamptz '2026-02-01', '24/7')")],
+        }
+        reads = {"duration_sketch": ["SELECT v::text FROM t", "SELECT median(v), percentile(v, 0.9), avg_resolution_time(v) FROM t",
+                                     "SELECT rollup(v)::text FROM t", "SELECT duration_sketch_send(v) FROM t"],
+                 "status_history": ["SELECT v::text FROM t", "SELECT time_in_status_final(v) FROM t",
+                                    "SELECT reopen_count_final(v) FROM t", "SELECT status_history_send(v) FROM t"]}
+        for type_name, seed_list in seeds.items():
+            for i in range(300):
+                data = bytearray(rng.choice(seed_list))
+                for _ in range(rng.randint(1, 3)):
+                    at = rng.randrange(len(data))
+                    if rng.random() < 0.5:
+                        data[at] ^= 1 << rng.randrange(8)
+                    else:
+                        data[at:at + 8] = struct.pack("<q", rng.choice([0, -1, 1, 2 ** 62, 2 ** 63 - 1, -2 ** 63]))[:len(data) - at]
+                c.execute("DROP TABLE IF EXISTS t")
+                c.execute(f"CREATE TABLE t AS SELECT %s::raw_d::{type_name} AS v", [raw(bytes(data))])
+                for sql in reads[type_name]:
+                    try:
+                        rows = c.execute(sql).fetchall()
+                    except psycopg.Error as e:
+                        assert e.sqlstate in allowed, (type_name, i, sql, e.sqlstate, str(e))
+                        continue
+                    if sql == "SELECT v::text FROM t":
+                        text = rows[0][0]
+                        assert c.execute(f"SELECT %s::{type_name}::text", [text]).fetchone()[0] == text
+        assert c.execute("SELECT 1").fetchone() == (1,)
