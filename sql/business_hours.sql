@@ -117,11 +117,11 @@ CREATE AGGREGATE first_response_summary(opened_at timestamptz, first_response_at
 CREATE FUNCTION first_response_sketch_business_trans(duration_sketch, timestamptz, timestamptz, text) RETURNS duration_sketch
     AS 'MODULE_PATHNAME', 'first_response_sketch_business_trans' LANGUAGE C STABLE PARALLEL SAFE;
 CREATE AGGREGATE median_first_response_time(opened_at timestamptz, first_response_at timestamptz, schedule text) (
-    SFUNC = first_response_sketch_business_trans, STYPE = duration_sketch, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
+    SFUNC = first_response_sketch_business_trans, STYPE = duration_sketch, SSPACE = 128, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
     COMBINEFUNC = duration_sketch_combine, FINALFUNC = duration_sketch_median, PARALLEL = SAFE
 );
 CREATE AGGREGATE first_response_sketch(opened_at timestamptz, first_response_at timestamptz, schedule text) (
-    SFUNC = first_response_sketch_business_trans, STYPE = duration_sketch, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
+    SFUNC = first_response_sketch_business_trans, STYPE = duration_sketch, SSPACE = 128, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
     COMBINEFUNC = duration_sketch_combine, PARALLEL = SAFE
 );
 
@@ -138,11 +138,11 @@ CREATE AGGREGATE resolution_time_summary(opened_at timestamptz, resolved_at time
 CREATE FUNCTION resolution_time_sketch_business_trans(duration_sketch, timestamptz, timestamptz, text) RETURNS duration_sketch
     AS 'MODULE_PATHNAME', 'resolution_time_sketch_business_trans' LANGUAGE C STABLE PARALLEL SAFE;
 CREATE AGGREGATE median_resolution_time(opened_at timestamptz, resolved_at timestamptz, schedule text) (
-    SFUNC = resolution_time_sketch_business_trans, STYPE = duration_sketch, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
+    SFUNC = resolution_time_sketch_business_trans, STYPE = duration_sketch, SSPACE = 128, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
     COMBINEFUNC = duration_sketch_combine, FINALFUNC = duration_sketch_median, PARALLEL = SAFE
 );
 CREATE AGGREGATE resolution_time_sketch(opened_at timestamptz, resolved_at timestamptz, schedule text) (
-    SFUNC = resolution_time_sketch_business_trans, STYPE = duration_sketch, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
+    SFUNC = resolution_time_sketch_business_trans, STYPE = duration_sketch, SSPACE = 128, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
     COMBINEFUNC = duration_sketch_combine, PARALLEL = SAFE
 );
 
@@ -159,11 +159,11 @@ CREATE AGGREGATE handling_time_summary(started_at timestamptz, ended_at timestam
 CREATE FUNCTION handling_time_sketch_business_trans(duration_sketch, timestamptz, timestamptz, text) RETURNS duration_sketch
     AS 'MODULE_PATHNAME', 'handling_time_sketch_business_trans' LANGUAGE C STABLE PARALLEL SAFE;
 CREATE AGGREGATE median_handling_time(started_at timestamptz, ended_at timestamptz, schedule text) (
-    SFUNC = handling_time_sketch_business_trans, STYPE = duration_sketch, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
+    SFUNC = handling_time_sketch_business_trans, STYPE = duration_sketch, SSPACE = 128, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
     COMBINEFUNC = duration_sketch_combine, FINALFUNC = duration_sketch_median, PARALLEL = SAFE
 );
 CREATE AGGREGATE handling_time_sketch(started_at timestamptz, ended_at timestamptz, schedule text) (
-    SFUNC = handling_time_sketch_business_trans, STYPE = duration_sketch, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
+    SFUNC = handling_time_sketch_business_trans, STYPE = duration_sketch, SSPACE = 128, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
     COMBINEFUNC = duration_sketch_combine, PARALLEL = SAFE
 );
 

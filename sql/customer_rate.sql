@@ -45,35 +45,35 @@ CREATE FUNCTION interaction_rate_final(customer_rate_summary) RETURNS numeric
 -- and <kpi>_summary(customer_id, <event>_id), the same without the final function: the state
 -- as a value, to store and combine later with rollup().
 CREATE AGGREGATE incident_rate(customer_id bigint, incident_id "any") (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = incident_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE incident_summary(customer_id bigint, incident_id "any") (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE incident_rate(customer_id integer, incident_id "any") (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = incident_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE incident_summary(customer_id integer, incident_id "any") (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE incident_rate(customer_id text, incident_id "any") (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = incident_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE incident_summary(customer_id text, incident_id "any") (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE incident_rate(customer_id uuid, incident_id "any") (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = incident_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE incident_summary(customer_id uuid, incident_id "any") (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 -- the rate of a summary
@@ -81,35 +81,35 @@ CREATE FUNCTION incident_rate(summary customer_rate_summary) RETURNS numeric
     AS 'MODULE_PATHNAME', 'customer_rate_per_1000' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 CREATE AGGREGATE contact_rate(customer_id bigint, contact_id "any") (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = contact_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary(customer_id bigint, contact_id "any") (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_rate(customer_id integer, contact_id "any") (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = contact_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary(customer_id integer, contact_id "any") (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_rate(customer_id text, contact_id "any") (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = contact_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary(customer_id text, contact_id "any") (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_rate(customer_id uuid, contact_id "any") (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = contact_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary(customer_id uuid, contact_id "any") (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 -- the rate of a summary
@@ -117,35 +117,35 @@ CREATE FUNCTION contact_rate(summary customer_rate_summary) RETURNS numeric
     AS 'MODULE_PATHNAME', 'customer_rate_per_100' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 CREATE AGGREGATE interaction_rate(customer_id bigint, interaction_id "any") (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = interaction_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_summary(customer_id bigint, interaction_id "any") (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_rate(customer_id integer, interaction_id "any") (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = interaction_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_summary(customer_id integer, interaction_id "any") (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_rate(customer_id text, interaction_id "any") (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = interaction_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_summary(customer_id text, interaction_id "any") (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_rate(customer_id uuid, interaction_id "any") (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = interaction_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_summary(customer_id uuid, interaction_id "any") (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 -- the rate of a summary
@@ -189,389 +189,389 @@ CREATE FUNCTION customer_rate_trans(customer_rate_summary, uuid, uuid) RETURNS c
     AS 'MODULE_PATHNAME', 'customer_rate_trans_uuid' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
 CREATE AGGREGATE incident_rate(customer_id bigint, incident_id bigint) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = incident_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE incident_summary(customer_id bigint, incident_id bigint) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE incident_rate(customer_id bigint, incident_id integer) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = incident_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE incident_summary(customer_id bigint, incident_id integer) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE incident_rate(customer_id bigint, incident_id text) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = incident_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE incident_summary(customer_id bigint, incident_id text) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE incident_rate(customer_id bigint, incident_id uuid) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = incident_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE incident_summary(customer_id bigint, incident_id uuid) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE incident_rate(customer_id integer, incident_id bigint) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = incident_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE incident_summary(customer_id integer, incident_id bigint) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE incident_rate(customer_id integer, incident_id integer) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = incident_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE incident_summary(customer_id integer, incident_id integer) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE incident_rate(customer_id integer, incident_id text) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = incident_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE incident_summary(customer_id integer, incident_id text) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE incident_rate(customer_id integer, incident_id uuid) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = incident_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE incident_summary(customer_id integer, incident_id uuid) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE incident_rate(customer_id text, incident_id bigint) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = incident_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE incident_summary(customer_id text, incident_id bigint) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE incident_rate(customer_id text, incident_id integer) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = incident_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE incident_summary(customer_id text, incident_id integer) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE incident_rate(customer_id text, incident_id text) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = incident_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE incident_summary(customer_id text, incident_id text) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE incident_rate(customer_id text, incident_id uuid) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = incident_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE incident_summary(customer_id text, incident_id uuid) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE incident_rate(customer_id uuid, incident_id bigint) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = incident_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE incident_summary(customer_id uuid, incident_id bigint) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE incident_rate(customer_id uuid, incident_id integer) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = incident_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE incident_summary(customer_id uuid, incident_id integer) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE incident_rate(customer_id uuid, incident_id text) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = incident_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE incident_summary(customer_id uuid, incident_id text) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE incident_rate(customer_id uuid, incident_id uuid) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = incident_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE incident_summary(customer_id uuid, incident_id uuid) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 
 CREATE AGGREGATE contact_rate(customer_id bigint, contact_id bigint) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = contact_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary(customer_id bigint, contact_id bigint) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_rate(customer_id bigint, contact_id integer) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = contact_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary(customer_id bigint, contact_id integer) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_rate(customer_id bigint, contact_id text) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = contact_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary(customer_id bigint, contact_id text) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_rate(customer_id bigint, contact_id uuid) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = contact_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary(customer_id bigint, contact_id uuid) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_rate(customer_id integer, contact_id bigint) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = contact_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary(customer_id integer, contact_id bigint) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_rate(customer_id integer, contact_id integer) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = contact_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary(customer_id integer, contact_id integer) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_rate(customer_id integer, contact_id text) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = contact_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary(customer_id integer, contact_id text) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_rate(customer_id integer, contact_id uuid) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = contact_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary(customer_id integer, contact_id uuid) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_rate(customer_id text, contact_id bigint) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = contact_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary(customer_id text, contact_id bigint) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_rate(customer_id text, contact_id integer) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = contact_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary(customer_id text, contact_id integer) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_rate(customer_id text, contact_id text) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = contact_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary(customer_id text, contact_id text) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_rate(customer_id text, contact_id uuid) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = contact_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary(customer_id text, contact_id uuid) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_rate(customer_id uuid, contact_id bigint) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = contact_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary(customer_id uuid, contact_id bigint) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_rate(customer_id uuid, contact_id integer) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = contact_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary(customer_id uuid, contact_id integer) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_rate(customer_id uuid, contact_id text) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = contact_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary(customer_id uuid, contact_id text) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_rate(customer_id uuid, contact_id uuid) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = contact_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary(customer_id uuid, contact_id uuid) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 
 CREATE AGGREGATE interaction_rate(customer_id bigint, interaction_id bigint) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = interaction_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_summary(customer_id bigint, interaction_id bigint) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_rate(customer_id bigint, interaction_id integer) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = interaction_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_summary(customer_id bigint, interaction_id integer) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_rate(customer_id bigint, interaction_id text) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = interaction_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_summary(customer_id bigint, interaction_id text) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_rate(customer_id bigint, interaction_id uuid) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = interaction_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_summary(customer_id bigint, interaction_id uuid) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_rate(customer_id integer, interaction_id bigint) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = interaction_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_summary(customer_id integer, interaction_id bigint) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_rate(customer_id integer, interaction_id integer) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = interaction_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_summary(customer_id integer, interaction_id integer) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_rate(customer_id integer, interaction_id text) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = interaction_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_summary(customer_id integer, interaction_id text) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_rate(customer_id integer, interaction_id uuid) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = interaction_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_summary(customer_id integer, interaction_id uuid) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_rate(customer_id text, interaction_id bigint) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = interaction_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_summary(customer_id text, interaction_id bigint) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_rate(customer_id text, interaction_id integer) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = interaction_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_summary(customer_id text, interaction_id integer) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_rate(customer_id text, interaction_id text) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = interaction_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_summary(customer_id text, interaction_id text) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_rate(customer_id text, interaction_id uuid) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = interaction_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_summary(customer_id text, interaction_id uuid) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_rate(customer_id uuid, interaction_id bigint) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = interaction_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_summary(customer_id uuid, interaction_id bigint) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_rate(customer_id uuid, interaction_id integer) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = interaction_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_summary(customer_id uuid, interaction_id integer) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_rate(customer_id uuid, interaction_id text) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = interaction_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_summary(customer_id uuid, interaction_id text) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_rate(customer_id uuid, interaction_id uuid) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = interaction_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_summary(customer_id uuid, interaction_id uuid) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 
@@ -587,99 +587,99 @@ CREATE FUNCTION customer_rate_trans(customer_rate_summary, text, boolean) RETURN
 CREATE FUNCTION customer_rate_trans(customer_rate_summary, uuid, boolean) RETURNS customer_rate_summary
     AS 'MODULE_PATHNAME', 'customer_rate_trans_uuid_bool' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE AGGREGATE incident_rate(customer_id bigint, has_incident boolean) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = incident_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE incident_summary(customer_id bigint, has_incident boolean) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE incident_rate(customer_id integer, has_incident boolean) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = incident_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE incident_summary(customer_id integer, has_incident boolean) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE incident_rate(customer_id text, has_incident boolean) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = incident_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE incident_summary(customer_id text, has_incident boolean) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE incident_rate(customer_id uuid, has_incident boolean) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = incident_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE incident_summary(customer_id uuid, has_incident boolean) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_rate(customer_id bigint, has_contact boolean) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = contact_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary(customer_id bigint, has_contact boolean) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_rate(customer_id integer, has_contact boolean) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = contact_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary(customer_id integer, has_contact boolean) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_rate(customer_id text, has_contact boolean) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = contact_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary(customer_id text, has_contact boolean) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_rate(customer_id uuid, has_contact boolean) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = contact_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary(customer_id uuid, has_contact boolean) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_rate(customer_id bigint, has_interaction boolean) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = interaction_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_summary(customer_id bigint, has_interaction boolean) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_rate(customer_id integer, has_interaction boolean) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = interaction_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_summary(customer_id integer, has_interaction boolean) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_rate(customer_id text, has_interaction boolean) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = interaction_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_summary(customer_id text, has_interaction boolean) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_rate(customer_id uuid, has_interaction boolean) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = interaction_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_summary(customer_id uuid, has_interaction boolean) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 
@@ -723,6 +723,6 @@ END;
 
 -- Combines summaries: a union of the customers, a sum of the events.
 CREATE AGGREGATE rollup(customer_rate_summary) (
-    SFUNC = customer_rate_combine, STYPE = customer_rate_summary,
+    SFUNC = customer_rate_combine, STYPE = customer_rate_summary, SSPACE = 128,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );

@@ -46,21 +46,21 @@ CREATE FUNCTION duration_sketch_median(duration_sketch) RETURNS interval
 CREATE FUNCTION first_response_sketch_trans(duration_sketch, timestamptz, timestamptz) RETURNS duration_sketch
     AS 'MODULE_PATHNAME', 'first_response_sketch_trans_tz' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE AGGREGATE median_first_response_time(opened_at timestamptz, first_response_at timestamptz) (
-    SFUNC = first_response_sketch_trans, STYPE = duration_sketch, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
+    SFUNC = first_response_sketch_trans, STYPE = duration_sketch, SSPACE = 128, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
     COMBINEFUNC = duration_sketch_combine, FINALFUNC = duration_sketch_median, PARALLEL = SAFE
 );
 CREATE AGGREGATE first_response_sketch(opened_at timestamptz, first_response_at timestamptz) (
-    SFUNC = first_response_sketch_trans, STYPE = duration_sketch, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
+    SFUNC = first_response_sketch_trans, STYPE = duration_sketch, SSPACE = 128, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
     COMBINEFUNC = duration_sketch_combine, PARALLEL = SAFE
 );
 CREATE FUNCTION first_response_sketch_trans(duration_sketch, timestamp, timestamp) RETURNS duration_sketch
     AS 'MODULE_PATHNAME', 'first_response_sketch_trans_ts' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE AGGREGATE median_first_response_time(opened_at timestamp, first_response_at timestamp) (
-    SFUNC = first_response_sketch_trans, STYPE = duration_sketch, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
+    SFUNC = first_response_sketch_trans, STYPE = duration_sketch, SSPACE = 128, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
     COMBINEFUNC = duration_sketch_combine, FINALFUNC = duration_sketch_median, PARALLEL = SAFE
 );
 CREATE AGGREGATE first_response_sketch(opened_at timestamp, first_response_at timestamp) (
-    SFUNC = first_response_sketch_trans, STYPE = duration_sketch, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
+    SFUNC = first_response_sketch_trans, STYPE = duration_sketch, SSPACE = 128, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
     COMBINEFUNC = duration_sketch_combine, PARALLEL = SAFE
 );
 CREATE FUNCTION avg_first_response_time(summary duration_sketch) RETURNS interval
@@ -69,21 +69,21 @@ CREATE FUNCTION avg_first_response_time(summary duration_sketch) RETURNS interva
 CREATE FUNCTION resolution_time_sketch_trans(duration_sketch, timestamptz, timestamptz) RETURNS duration_sketch
     AS 'MODULE_PATHNAME', 'resolution_time_sketch_trans_tz' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE AGGREGATE median_resolution_time(opened_at timestamptz, resolved_at timestamptz) (
-    SFUNC = resolution_time_sketch_trans, STYPE = duration_sketch, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
+    SFUNC = resolution_time_sketch_trans, STYPE = duration_sketch, SSPACE = 128, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
     COMBINEFUNC = duration_sketch_combine, FINALFUNC = duration_sketch_median, PARALLEL = SAFE
 );
 CREATE AGGREGATE resolution_time_sketch(opened_at timestamptz, resolved_at timestamptz) (
-    SFUNC = resolution_time_sketch_trans, STYPE = duration_sketch, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
+    SFUNC = resolution_time_sketch_trans, STYPE = duration_sketch, SSPACE = 128, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
     COMBINEFUNC = duration_sketch_combine, PARALLEL = SAFE
 );
 CREATE FUNCTION resolution_time_sketch_trans(duration_sketch, timestamp, timestamp) RETURNS duration_sketch
     AS 'MODULE_PATHNAME', 'resolution_time_sketch_trans_ts' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE AGGREGATE median_resolution_time(opened_at timestamp, resolved_at timestamp) (
-    SFUNC = resolution_time_sketch_trans, STYPE = duration_sketch, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
+    SFUNC = resolution_time_sketch_trans, STYPE = duration_sketch, SSPACE = 128, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
     COMBINEFUNC = duration_sketch_combine, FINALFUNC = duration_sketch_median, PARALLEL = SAFE
 );
 CREATE AGGREGATE resolution_time_sketch(opened_at timestamp, resolved_at timestamp) (
-    SFUNC = resolution_time_sketch_trans, STYPE = duration_sketch, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
+    SFUNC = resolution_time_sketch_trans, STYPE = duration_sketch, SSPACE = 128, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
     COMBINEFUNC = duration_sketch_combine, PARALLEL = SAFE
 );
 CREATE FUNCTION avg_resolution_time(summary duration_sketch) RETURNS interval
@@ -92,32 +92,32 @@ CREATE FUNCTION avg_resolution_time(summary duration_sketch) RETURNS interval
 CREATE FUNCTION handling_time_sketch_trans(duration_sketch, timestamptz, timestamptz) RETURNS duration_sketch
     AS 'MODULE_PATHNAME', 'handling_time_sketch_trans_tz' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE AGGREGATE median_handling_time(started_at timestamptz, ended_at timestamptz) (
-    SFUNC = handling_time_sketch_trans, STYPE = duration_sketch, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
+    SFUNC = handling_time_sketch_trans, STYPE = duration_sketch, SSPACE = 128, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
     COMBINEFUNC = duration_sketch_combine, FINALFUNC = duration_sketch_median, PARALLEL = SAFE
 );
 CREATE AGGREGATE handling_time_sketch(started_at timestamptz, ended_at timestamptz) (
-    SFUNC = handling_time_sketch_trans, STYPE = duration_sketch, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
+    SFUNC = handling_time_sketch_trans, STYPE = duration_sketch, SSPACE = 128, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
     COMBINEFUNC = duration_sketch_combine, PARALLEL = SAFE
 );
 CREATE FUNCTION handling_time_sketch_trans(duration_sketch, timestamp, timestamp) RETURNS duration_sketch
     AS 'MODULE_PATHNAME', 'handling_time_sketch_trans_ts' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE AGGREGATE median_handling_time(started_at timestamp, ended_at timestamp) (
-    SFUNC = handling_time_sketch_trans, STYPE = duration_sketch, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
+    SFUNC = handling_time_sketch_trans, STYPE = duration_sketch, SSPACE = 128, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
     COMBINEFUNC = duration_sketch_combine, FINALFUNC = duration_sketch_median, PARALLEL = SAFE
 );
 CREATE AGGREGATE handling_time_sketch(started_at timestamp, ended_at timestamp) (
-    SFUNC = handling_time_sketch_trans, STYPE = duration_sketch, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
+    SFUNC = handling_time_sketch_trans, STYPE = duration_sketch, SSPACE = 128, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
     COMBINEFUNC = duration_sketch_combine, PARALLEL = SAFE
 );
 -- Handling time given as a duration per contact (e.g. talk + hold + wrap-up).
 CREATE FUNCTION handling_time_sketch_trans(duration_sketch, interval) RETURNS duration_sketch
     AS 'MODULE_PATHNAME', 'handling_time_sketch_trans_interval' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE AGGREGATE median_handling_time(handling_time interval) (
-    SFUNC = handling_time_sketch_trans, STYPE = duration_sketch, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
+    SFUNC = handling_time_sketch_trans, STYPE = duration_sketch, SSPACE = 128, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
     COMBINEFUNC = duration_sketch_combine, FINALFUNC = duration_sketch_median, PARALLEL = SAFE
 );
 CREATE AGGREGATE handling_time_sketch(handling_time interval) (
-    SFUNC = handling_time_sketch_trans, STYPE = duration_sketch, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
+    SFUNC = handling_time_sketch_trans, STYPE = duration_sketch, SSPACE = 128, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
     COMBINEFUNC = duration_sketch_combine, PARALLEL = SAFE
 );
 CREATE FUNCTION avg_handling_time(summary duration_sketch) RETURNS interval
@@ -134,7 +134,7 @@ CREATE FUNCTION pending_count(summary duration_sketch) RETURNS bigint
     AS 'MODULE_PATHNAME', 'duration_sketch_pending' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 CREATE AGGREGATE rollup(duration_sketch) (
-    SFUNC = duration_sketch_combine, STYPE = duration_sketch, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
+    SFUNC = duration_sketch_combine, STYPE = duration_sketch, SSPACE = 128, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
     COMBINEFUNC = duration_sketch_combine, PARALLEL = SAFE
 );
 

@@ -54,39 +54,39 @@ END;
 
 -- contact_rate_by_segment(...) and contact_summary_by_segment(...), its state as a value.
 CREATE AGGREGATE contact_rate_by_segment(segment text, customer_id bigint, contact_id "any") (
-    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
     COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final,
     PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id bigint, contact_id "any") (
-    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
     COMBINEFUNC = segment_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_rate_by_segment(segment text, customer_id integer, contact_id "any") (
-    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
     COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final,
     PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id integer, contact_id "any") (
-    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
     COMBINEFUNC = segment_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_rate_by_segment(segment text, customer_id text, contact_id "any") (
-    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
     COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final,
     PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id text, contact_id "any") (
-    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
     COMBINEFUNC = segment_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_rate_by_segment(segment text, customer_id uuid, contact_id "any") (
-    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
     COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final,
     PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id uuid, contact_id "any") (
-    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
     COMBINEFUNC = segment_rate_combine, PARALLEL = SAFE
 );
 
@@ -126,147 +126,147 @@ CREATE FUNCTION segment_rate_trans(segment_rate_summary, text, uuid, uuid) RETUR
     AS 'MODULE_PATHNAME', 'segment_rate_trans_uuid' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
 CREATE AGGREGATE contact_rate_by_segment(segment text, customer_id bigint, contact_id bigint) (
-    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
     COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final,
     PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id bigint, contact_id bigint) (
-    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
     COMBINEFUNC = segment_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_rate_by_segment(segment text, customer_id bigint, contact_id integer) (
-    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
     COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final,
     PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id bigint, contact_id integer) (
-    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
     COMBINEFUNC = segment_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_rate_by_segment(segment text, customer_id bigint, contact_id text) (
-    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
     COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final,
     PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id bigint, contact_id text) (
-    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
     COMBINEFUNC = segment_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_rate_by_segment(segment text, customer_id bigint, contact_id uuid) (
-    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
     COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final,
     PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id bigint, contact_id uuid) (
-    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
     COMBINEFUNC = segment_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_rate_by_segment(segment text, customer_id integer, contact_id bigint) (
-    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
     COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final,
     PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id integer, contact_id bigint) (
-    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
     COMBINEFUNC = segment_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_rate_by_segment(segment text, customer_id integer, contact_id integer) (
-    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
     COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final,
     PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id integer, contact_id integer) (
-    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
     COMBINEFUNC = segment_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_rate_by_segment(segment text, customer_id integer, contact_id text) (
-    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
     COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final,
     PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id integer, contact_id text) (
-    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
     COMBINEFUNC = segment_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_rate_by_segment(segment text, customer_id integer, contact_id uuid) (
-    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
     COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final,
     PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id integer, contact_id uuid) (
-    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
     COMBINEFUNC = segment_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_rate_by_segment(segment text, customer_id text, contact_id bigint) (
-    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
     COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final,
     PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id text, contact_id bigint) (
-    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
     COMBINEFUNC = segment_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_rate_by_segment(segment text, customer_id text, contact_id integer) (
-    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
     COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final,
     PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id text, contact_id integer) (
-    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
     COMBINEFUNC = segment_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_rate_by_segment(segment text, customer_id text, contact_id text) (
-    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
     COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final,
     PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id text, contact_id text) (
-    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
     COMBINEFUNC = segment_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_rate_by_segment(segment text, customer_id text, contact_id uuid) (
-    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
     COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final,
     PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id text, contact_id uuid) (
-    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
     COMBINEFUNC = segment_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_rate_by_segment(segment text, customer_id uuid, contact_id bigint) (
-    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
     COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final,
     PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id uuid, contact_id bigint) (
-    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
     COMBINEFUNC = segment_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_rate_by_segment(segment text, customer_id uuid, contact_id integer) (
-    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
     COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final,
     PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id uuid, contact_id integer) (
-    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
     COMBINEFUNC = segment_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_rate_by_segment(segment text, customer_id uuid, contact_id text) (
-    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
     COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final,
     PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id uuid, contact_id text) (
-    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
     COMBINEFUNC = segment_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_rate_by_segment(segment text, customer_id uuid, contact_id uuid) (
-    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
     COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final,
     PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id uuid, contact_id uuid) (
-    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
     COMBINEFUNC = segment_rate_combine, PARALLEL = SAFE
 );
 
@@ -281,44 +281,44 @@ CREATE FUNCTION segment_rate_trans(segment_rate_summary, text, text, boolean) RE
 CREATE FUNCTION segment_rate_trans(segment_rate_summary, text, uuid, boolean) RETURNS segment_rate_summary
     AS 'MODULE_PATHNAME', 'segment_rate_trans_uuid_bool' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE AGGREGATE contact_rate_by_segment(segment text, customer_id bigint, has_contact boolean) (
-    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
     COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final,
     PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id bigint, has_contact boolean) (
-    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
     COMBINEFUNC = segment_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_rate_by_segment(segment text, customer_id integer, has_contact boolean) (
-    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
     COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final,
     PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id integer, has_contact boolean) (
-    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
     COMBINEFUNC = segment_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_rate_by_segment(segment text, customer_id text, has_contact boolean) (
-    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
     COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final,
     PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id text, has_contact boolean) (
-    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
     COMBINEFUNC = segment_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_rate_by_segment(segment text, customer_id uuid, has_contact boolean) (
-    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
     COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final,
     PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id uuid, has_contact boolean) (
-    SFUNC = segment_rate_trans, STYPE = segment_rate_summary,
+    SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
     COMBINEFUNC = segment_rate_combine, PARALLEL = SAFE
 );
 
 CREATE AGGREGATE rollup(segment_rate_summary) (
-    SFUNC = segment_rate_combine, STYPE = segment_rate_summary,
+    SFUNC = segment_rate_combine, STYPE = segment_rate_summary, SSPACE = 512,
     COMBINEFUNC = segment_rate_combine, PARALLEL = SAFE
 );
 CREATE FUNCTION contact_rate_by_segment(summary segment_rate_summary) RETURNS jsonb

@@ -45,17 +45,17 @@ CREATE FUNCTION time_in_status_final(status_history) RETURNS interval
     AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL SAFE;
 
 CREATE AGGREGATE time_in_status(status text, changed_at timestamptz, statuses text[]) (
-    SFUNC = time_in_status_trans, STYPE = status_history,
+    SFUNC = time_in_status_trans, STYPE = status_history, SSPACE = 128,
     INITCOND = '{"until_us":null,"schedule":null,"changes":[]}',
     COMBINEFUNC = status_history_combine, FINALFUNC = time_in_status_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE time_in_status(status text, changed_at timestamptz, statuses text[], until timestamptz) (
-    SFUNC = time_in_status_trans, STYPE = status_history,
+    SFUNC = time_in_status_trans, STYPE = status_history, SSPACE = 128,
     INITCOND = '{"until_us":null,"schedule":null,"changes":[]}',
     COMBINEFUNC = status_history_combine, FINALFUNC = time_in_status_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE time_in_status(status text, changed_at timestamptz, statuses text[], until timestamptz, schedule text) (
-    SFUNC = time_in_status_trans, STYPE = status_history,
+    SFUNC = time_in_status_trans, STYPE = status_history, SSPACE = 128,
     INITCOND = '{"until_us":null,"schedule":null,"changes":[]}',
     COMBINEFUNC = status_history_combine, FINALFUNC = time_in_status_final, PARALLEL = SAFE
 );
@@ -65,7 +65,7 @@ CREATE FUNCTION reopen_count_trans(status_history, text, timestamptz, text[]) RE
 CREATE FUNCTION reopen_count_final(status_history) RETURNS integer
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE AGGREGATE reopen_count(status text, changed_at timestamptz, solved_statuses text[]) (
-    SFUNC = reopen_count_trans, STYPE = status_history,
+    SFUNC = reopen_count_trans, STYPE = status_history, SSPACE = 128,
     INITCOND = '{"until_us":null,"schedule":null,"changes":[]}',
     COMBINEFUNC = status_history_combine, FINALFUNC = reopen_count_final, PARALLEL = SAFE
 );

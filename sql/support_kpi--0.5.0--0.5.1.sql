@@ -5,9 +5,19 @@
 -- take 124 bytes instead of kilobytes (a sparse layout; 0.5.0's dense sketches are read as
 -- they are), one validity rule per state type for text, binary and stored values, no
 -- negative time in status, and errors that echo at most 64 characters of a user's input.
--- In SQL, only that last point: the errors of the schedule functions show at most 64
--- characters of a schedule or time zone name (and at most 20 known schedules in the hint).
--- The same statements are in sql/business_hours.sql.
+-- In SQL:
+-- - the aggregates of the growing states tell the planner the memory a group's state takes
+--   (SSPACE): 128 bytes for customer_rate_summary (a state of up to three customers, one
+--   128-byte allocation since 0.5.1), duration_sketch and status_history, 512 for
+--   segment_rate_summary, where 0.5.0 let it assume 32; hash aggregation sizes its groups
+--   by it. ALTER AGGREGATE cannot change it, so the catalog rows of the extension's own
+--   aggregates are updated (as contrib's delta scripts once updated proparallel); the same
+--   values are in the CREATE AGGREGATE statements of sql/customer_rate.sql,
+--   sql/segment_rate.sql, sql/percentiles.sql, sql/status_history.sql and
+--   sql/business_hours.sql;
+-- - the errors of the schedule functions show at most 64 characters of a schedule or time
+--   zone name (and at most 20 known schedules in the hint); the same statements are in
+--   sql/business_hours.sql.
 \echo Use "ALTER EXTENSION support_kpi UPDATE TO '0.5.1'" to load this file. \quit
 
 -- At most 64 characters of a name a user gave, for error messages: a 100 kB name is never
@@ -57,3 +67,18 @@ BEGIN
     RETURN spec;
 END
 $$;
+
+UPDATE pg_catalog.pg_aggregate a
+   SET aggtransspace = CASE a.aggtranstype
+                           WHEN '@extschema@.customer_rate_summary'::pg_catalog.regtype::pg_catalog.oid THEN 128
+                           WHEN '@extschema@.segment_rate_summary'::pg_catalog.regtype::pg_catalog.oid THEN 512
+                           ELSE 128 END
+ WHERE a.aggtranstype IN ('@extschema@.customer_rate_summary'::pg_catalog.regtype::pg_catalog.oid,
+                          '@extschema@.segment_rate_summary'::pg_catalog.regtype::pg_catalog.oid,
+                          '@extschema@.duration_sketch'::pg_catalog.regtype::pg_catalog.oid,
+                          '@extschema@.status_history'::pg_catalog.regtype::pg_catalog.oid)
+   AND a.aggfnoid IN (SELECT d.objid FROM pg_catalog.pg_depend d
+                       WHERE d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass
+                         AND d.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass
+                         AND d.refobjid = (SELECT e.oid FROM pg_catalog.pg_extension e WHERE e.extname = 'support_kpi')
+                         AND d.deptype = 'e');

@@ -50,7 +50,7 @@ pub const MAX_BYTES: usize = 0x3fff_ffff - 8;
 /// Hash tables are grown at 3/4 full.
 const LOAD_NUM: usize = 3;
 const LOAD_DEN: usize = 4;
-const MIN_SLOTS: usize = 8;
+const MIN_SLOTS: usize = 4;
 
 /// The buffer is too small for one more key: the caller allocates [`Plan::len`] bytes,
 /// [`rebuild`]s the state into them and tries again.
