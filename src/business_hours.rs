@@ -102,7 +102,11 @@ unsafe fn load(fcinfo: FunctionCallInfo, name: &[u8]) -> Cached {
     if tz.is_null() {
         raise_with(
             PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
-            format!("schedule \"{display}\" has an unknown time zone \"{time_zone}\""),
+            format!(
+                "schedule \"{}\" has an unknown time zone \"{}\"",
+                kpi_core::error::excerpt(&display),
+                kpi_core::error::excerpt(&time_zone)
+            ),
             Some("Give kpi_schedule.time_zone as an IANA time zone name, e.g. 'Europe/Berlin' (see pg_timezone_names).".into()),
         );
     }

@@ -259,7 +259,12 @@ impl CostTotal {
             serde_json::from_str(text).map_err(|e| bad(crate::error::excerpt(&e.to_string())))?;
         let total = Decimal::from_text(&t.total_cost)
             .filter(|d| d.scale <= 38)
-            .ok_or_else(|| bad(format!("\"{}\" is not a decimal number", t.total_cost)))?;
+            .ok_or_else(|| {
+                bad(format!(
+                    "\"{}\" is not a decimal number",
+                    crate::error::excerpt(&t.total_cost)
+                ))
+            })?;
         Self::from_parts(t.resolved, t.costs, total)
     }
 

@@ -39,10 +39,11 @@ impl KeyType {
             "bigint" => Ok(KeyType::Int),
             "uuid" => Ok(KeyType::Uuid),
             "text" => Ok(KeyType::Text),
-            other => Err(
-                KpiError::invalid_text(format!("unknown customer key type \"{other}\""))
-                    .with_hint("The key type is one of bigint, uuid, text."),
-            ),
+            other => Err(KpiError::invalid_text(format!(
+                "unknown customer key type \"{}\"",
+                crate::error::excerpt(other)
+            ))
+            .with_hint("The key type is one of bigint, uuid, text.")),
         }
     }
 

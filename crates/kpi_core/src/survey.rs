@@ -239,8 +239,12 @@ impl SurveyCounts {
         };
         let t: SurveyText =
             serde_json::from_str(text).map_err(|e| bad(crate::error::excerpt(&e.to_string())))?;
-        let survey = Survey::from_name(&t.survey)
-            .ok_or_else(|| bad(format!("unknown survey \"{}\"", t.survey)))?;
+        let survey = Survey::from_name(&t.survey).ok_or_else(|| {
+            bad(format!(
+                "unknown survey \"{}\"",
+                crate::error::excerpt(&t.survey)
+            ))
+        })?;
         if t.counts.len() != survey.points() {
             return Err(bad(format!(
                 "{} counts for a scale of {} scores",
