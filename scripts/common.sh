@@ -177,6 +177,43 @@ build_release() {
     echo "$dir/package-$PG_MAJOR"
 }
 
+# Citus 13.2.2's source tarball for the distributed tests: the vendored copy beside the
+# repository, or Citus's release tarball from GitHub (SUPPORT_KPI_CITUS_DOWNLOAD=1; the URL
+# can be changed with SUPPORT_KPI_CITUS_URL, e.g. to a file:// copy in a test).
+CITUS=citus-13.2.2
+CITUS_VENDOR=${SUPPORT_KPI_VENDOR:-$REPO_ROOT/../shared/vendor}
+CITUS_URL=${SUPPORT_KPI_CITUS_URL:-https://github.com/citusdata/citus/archive/refs/tags/v13.2.2.tar.gz}
+# the sha256 of the tarball of tag v13.2.2 (the vendored copy)
+CITUS_SHA256=dd2453caec20a830e5e63f1def5c5a98cb6f57ae510407cdcd800916fcdab430
+
+# citus_tarball: prints the path of a Citus tarball whose sha256 is CITUS_SHA256: the
+# vendored copy, else (with SUPPORT_KPI_CITUS_DOWNLOAD=1) a download into $WORK_DIR/vendor,
+# kept for later runs. Fails, printing nothing, when there is none or the checksum differs.
+citus_tarball() {
+    local tarball=$CITUS_VENDOR/$CITUS.tar.gz
+    if [ ! -f "$tarball" ]; then
+        [ "${SUPPORT_KPI_CITUS_DOWNLOAD:-}" = 1 ] || return 1
+        tarball=$WORK_DIR/vendor/$CITUS.tar.gz
+        if [ ! -f "$tarball" ]; then
+            mkdir -p "$WORK_DIR/vendor"
+            echo "downloading $CITUS_URL" >&2
+            if ! curl -fsSL --retry 3 -o "$tarball.part" "$CITUS_URL"; then
+                rm -f "$tarball.part"
+                echo "error: could not download $CITUS_URL" >&2
+                return 1
+            fi
+            mv "$tarball.part" "$tarball"
+        fi
+    fi
+    if ! echo "$CITUS_SHA256  $tarball" | sha256sum -c --quiet - >/dev/null 2>&1; then
+        echo "error: $tarball does not have the sha256 $CITUS_SHA256" >&2
+        # a download is removed, so that the next run fetches it again; a vendored copy stays
+        case $tarball in "$WORK_DIR"/vendor/*) rm -f "$tarball" ;; esac
+        return 1
+    fi
+    echo "$tarball"
+}
+
 # A Python virtualenv with the client-side test and demo dependencies.
 python_env() {
     local venv=$WORK_DIR/venv

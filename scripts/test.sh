@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # The tests: everything CI runs, in order of speed.
+#   0. the GitHub workflow linted (zizmor; actionlint where it installs: scripts/lint-workflow.sh)
 #   1. formatting, clippy, the pure KPI algorithms (cargo test, crates/kpi_core) and a
 #      bounded fuzz of every state decoder
 #   then for each PostgreSQL major (default: 15 and 18; or name them: scripts/test.sh 18):
@@ -18,6 +19,8 @@ majors=("$@")
 for major in "${majors[@]}"; do pg_bin_of "$major" >/dev/null; done
 
 "$REPO_ROOT/scripts/setup.sh" "${majors[@]}"
+
+"$REPO_ROOT/scripts/lint-workflow.sh"
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
