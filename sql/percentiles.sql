@@ -1,9 +1,9 @@
 -- Percentiles of the time KPIs: median first-response, resolution and handling time, and any
 -- percentile of a summary, with a guaranteed relative error of 1% (DDSketch-style buckets).
 -- State: duration_sketch, the exact counts and sum of a duration_summary plus the smallest
--- and largest span and the spans' buckets (at most 17.5 kB; 4 to 7 kB for spans from a
--- minute or a second to a month or a year). Sketches merge exactly: rollup() of daily
--- sketches answers the month's percentiles as the aggregate over the month does.
+-- and largest span and the spans' buckets (124 bytes for a group of a few cases, at most
+-- 17.5 kB). Sketches merge exactly: rollup() of daily sketches answers the month's
+-- percentiles as the aggregate over the month does.
 -- Support functions: src/percentiles.rs. Math: crates/kpi_core/src/sketch.rs.
 --
 --   median_first_response_time(opened_at, first_response_at) -> interval
