@@ -95,7 +95,8 @@ unsafe fn load(fcinfo: FunctionCallInfo, name: &[u8]) -> Cached {
         .to_string_lossy()
         .into_owned();
     let spec = read_only_query(&format!("SELECT {schema}._kpi_schedule_spec({literal})"));
-    let display = String::from_utf8_lossy(name).into_owned();
+    // for error messages: at most 64 characters of the name
+    let display = kpi_core::error::excerpt_bytes(name);
     let (schedule, time_zone) = Schedule::from_spec(&display, &spec).or_raise();
     let zone = CString::new(time_zone.clone()).unwrap_or_default();
     let tz = pg_sys::pg_tzset(zone.as_ptr());
@@ -104,7 +105,7 @@ unsafe fn load(fcinfo: FunctionCallInfo, name: &[u8]) -> Cached {
             PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
             format!(
                 "schedule \"{}\" has an unknown time zone \"{}\"",
-                kpi_core::error::excerpt(&display),
+                display,
                 kpi_core::error::excerpt(&time_zone)
             ),
             Some("Give kpi_schedule.time_zone as an IANA time zone name, e.g. 'Europe/Berlin' (see pg_timezone_names).".into()),

@@ -471,24 +471,25 @@ pub unsafe fn plain_payload<'a>(d: Datum) -> Option<&'a mut [u8]> {
 
 /// The flat varlena state in argument 0 to update: itself inside an aggregate (the
 /// executor's own transition value), else a copy of the bytes `used` says are in use; a new
-/// state of `empty()` for a NULL one. `used` checks a state and returns how many of its
-/// bytes are in use.
+/// state of `empty()` for a NULL one. `used(bytes, own)` checks a state and returns how many
+/// of its bytes are in use; `own` says it is the aggregate's own transition value (made by
+/// the aggregate's functions), else a value from outside (a direct call's argument).
 pub unsafe fn varlena_for_update<'a>(
     fcinfo: FunctionCallInfo,
     empty: impl FnOnce() -> Vec<u8>,
-    used: impl Fn(&[u8]) -> usize,
+    used: impl Fn(&[u8], bool) -> usize,
 ) -> (Datum, &'a mut [u8]) {
     let d = match arg(fcinfo, 0) {
         None => bytes_datum(&empty()),
         Some(d) => {
             if called_as_aggregate(fcinfo) {
                 if let Some(payload) = plain_payload(d) {
-                    used(payload);
+                    used(payload, true);
                     return (d, payload);
                 }
             }
             let bytes = varlena_bytes(d);
-            bytes_datum(&bytes[..used(bytes)])
+            bytes_datum(&bytes[..used(bytes, false)])
         }
     };
     (d, plain_payload(d).expect("a new varlena is plain"))

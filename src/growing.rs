@@ -200,12 +200,11 @@ pub unsafe fn combine(fcinfo: FunctionCallInfo, kind: Kind, name: &str) -> Datum
     let Some(other) = other else {
         return current.unwrap_or_else(|| return_null(fcinfo));
     };
-    let Some(current) = current else {
+    if current.is_none() {
         // the first state (`rollup` starts without one): a copy of it, validated whole as a
         // value read from a table must be before the aggregate updates it in place
         return first_state(kind, other);
-    };
-    let current = Some(current);
+    }
     with_view(kind, other, |o| {
         let kt = o.key_type();
         let mut st = Updating::begin(kind, current, kt);
@@ -442,11 +441,10 @@ fn received<T: Summary>(bytes: &[u8]) -> Result<OwnedState, KpiError> {
         flat::validate(bytes)?;
         let v = View::new(bytes)?;
         T::KIND.check(&v)?;
-        // the rule every input path applies (counts, NUL characters), then the encoding
-        T::from_flat(v, &as_is)?
+        // text in the server encoding (no NUL), then the rule every input path applies
+        T::from_flat(v, &verify_server_text)?
             .check()
             .map_err(KpiError::invalid_binary)?;
-        T::from_flat(v, &verify_server_text)?;
         return Ok(OwnedState(bytes.to_vec()));
     }
     T::decode(bytes)?.to_flat(&verify_server_text)

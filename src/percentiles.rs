@@ -23,8 +23,8 @@ use crate::durations::{
     FIRST_RESPONSE, HANDLING, RESOLUTION,
 };
 use crate::fmgr::{
-    bytes_datum, called_as_aggregate, input_text, output_datum, raise_with, receive_buffer,
-    return_null, strict_arg, varlena_bytes, varlena_for_update, Clock, OrRaise,
+    bytes_datum, input_text, output_datum, raise_with, receive_buffer, return_null, strict_arg,
+    varlena_bytes, varlena_for_update, Clock, OrRaise,
 };
 use crate::{v1_entry_points, v1_functions};
 use kpi_core::sketch::{self, View};
@@ -60,9 +60,8 @@ unsafe fn view_arg<'a>(fcinfo: FunctionCallInfo, n: usize) -> View<'a> {
 /// transition value, its layout checked), else a copy of a value checked whole; a new empty
 /// state for a NULL one. `whole`: check the aggregate's own value whole too (a combine).
 pub unsafe fn for_update<'a>(fcinfo: FunctionCallInfo, whole: bool) -> (Datum, &'a mut [u8]) {
-    let whole = whole || !called_as_aggregate(fcinfo);
-    varlena_for_update(fcinfo, sketch::empty, |b| {
-        if whole {
+    varlena_for_update(fcinfo, sketch::empty, |b, own| {
+        if whole || !own {
             View::checked(b).or_raise();
         } else {
             View::new(b).or_raise();

@@ -84,7 +84,7 @@ unsafe fn for_update<'a>(fcinfo: FunctionCallInfo) -> (Datum, &'a mut [u8]) {
     varlena_for_update(
         fcinfo,
         || status::empty(0),
-        |b| View::new(b).or_raise().used_bytes().len(),
+        |b, _| View::new(b).or_raise().used_bytes().len(),
     )
 }
 

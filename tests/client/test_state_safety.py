@@ -217,6 +217,10 @@ def test_small_sketches_and_histories_are_small(conn):
     size = conn.execute("SELECT pg_column_size(resolution_time_sketch(timestamptz '2026-01-01', "
                         "timestamptz '2026-01-01' + g * interval '17 hours')) FROM generate_series(1, 3) g").fetchone()[0]
     assert size <= 124, size
+    history = conn.execute("SELECT pg_column_size(time_in_status_trans(time_in_status_trans(time_in_status_trans("
+                           "NULL, 'new', timestamptz '2026-01-01', '{new,open}'), 'open', timestamptz '2026-01-02', "
+                           "'{new,open}'), 'solved', timestamptz '2026-01-03', '{new,open}'))").fetchone()[0]
+    assert history <= 128, history
 
 
 # --- stored values, laid down byte by byte --------------------------------------------------

@@ -50,7 +50,17 @@ def test_the_workflow_installs_every_tool_the_test_scripts_call():
                     "postgresql-15-cron", "sudo"]:
         assert package in setup_packages, package
     for tool in ["sha256sum", "python3", "runuser"]:
-        assert tool in all_scripts  # coreutils, Debian's python3 (setup.sh), util-linux: in the base image
+        assert tool in all_scripts
+    # sha256sum and runuser: Debian's essential packages, in every Debian 12 image; python3:
+    # setup.sh installs it
+    assert "python3" in setup_packages
+    essential = subprocess.run(["dpkg-query", "-W", "-f", "${Package} ${Essential}\n", "coreutils", "util-linux"],
+                               capture_output=True, text=True, check=True).stdout.split("\n")
+    assert essential[:2] == ["coreutils yes", "util-linux yes"], essential
+    for tool, package in [("sha256sum", "coreutils"), ("runuser", "util-linux")]:
+        # by path suffix: merged /usr lists runuser as /sbin/runuser
+        owners = subprocess.run(["dpkg", "-S", f"bin/{tool}"], capture_output=True, text=True, check=True).stdout
+        assert any(line.startswith(package + ":") for line in owners.splitlines()), owners
 
 
 def test_the_workflow_clones_the_history_the_upgrade_tests_build_releases_from():

@@ -8,6 +8,16 @@ use std::io::Write;
 /// can read states written by this one (stored summaries, states in flight between servers).
 pub const FORMAT_VERSION: u8 = 1;
 
+/// PostgreSQL's 4-byte varlena header, counted when sizing a flat state's allocation.
+pub const VARHDR: usize = 4;
+
+/// The payload length (at least `len`) of a varlena that fills the power-of-two chunk
+/// PostgreSQL's allocator rounds a small request up to: the room a growing flat state can
+/// take at no extra memory.
+pub fn filled_payload(len: usize) -> usize {
+    (len + VARHDR).next_power_of_two() - VARHDR
+}
+
 pub fn put_u8(w: &mut impl Write, v: u8) {
     w.write_all(&[v])
         .expect("state buffer sized by encoded_len");

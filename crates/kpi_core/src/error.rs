@@ -176,6 +176,14 @@ pub fn interval_out_of_range(what: &str) -> KpiError {
     .with_hint("A time KPI measures spans of at most 106751991 days (2^63 microseconds); check the timestamps.")
 }
 
+/// `Err` of [`nul_in_text`] when `bytes` hold a NUL character.
+pub fn no_nul(field: &str, bytes: &[u8], kind: KpiErrorKind) -> Result<(), KpiError> {
+    if bytes.contains(&0) {
+        return Err(nul_in_text(field, kind));
+    }
+    Ok(())
+}
+
 /// The error for a text key, segment name, status or schedule name holding a NUL character,
 /// which no PostgreSQL text value can hold: `field` names what it is ("text customer key").
 pub fn nul_in_text(field: &str, kind: KpiErrorKind) -> KpiError {

@@ -3,7 +3,7 @@
 
 use crate::codec::{put_bytes, put_i64, put_len, put_u8, Reader, FORMAT_VERSION};
 use crate::customer_rate::{key_type_of, with_context, CustomerRate};
-use crate::error::{nul_in_text, KpiError, KpiErrorKind};
+use crate::error::{no_nul, KpiError, KpiErrorKind};
 use crate::keys::{key_type_mismatch, not_utf8_key, KeyType};
 use crate::text_form;
 use hashbrown::HashMap;
@@ -90,9 +90,7 @@ impl SegmentRate {
         for _ in 0..n {
             let len = r.u32()? as usize;
             let name = r.take(len)?;
-            if name.contains(&0) {
-                return Err(nul_in_text("segment name", KpiErrorKind::InvalidBinary));
-            }
+            no_nul("segment name", name, KpiErrorKind::InvalidBinary)?;
             let body = CustomerRate::decode_body(state.key_type, &mut r)?;
             if body.customers.is_empty() {
                 return Err(KpiError::invalid_binary("a segment has no customers"));
@@ -110,9 +108,7 @@ impl SegmentRate {
     /// name without NUL characters, and a body that passes [`CustomerRate::check`].
     pub fn check(&self) -> Result<(), String> {
         for (name, body) in &self.segments {
-            if name.contains(&0) {
-                return Err(nul_in_text("segment name", KpiErrorKind::InvalidText).message);
-            }
+            no_nul("segment name", name, KpiErrorKind::InvalidText).map_err(|e| e.message)?;
             if body.customers.is_empty() {
                 return Err("a segment has no customers".into());
             }
@@ -175,9 +171,7 @@ impl SegmentRate {
                 .and_then(Value::as_object)
                 .ok_or_else(|| KpiError::invalid_text("\"segments\" must be an object"))?;
             for (name, body) in segments {
-                if name.contains('\0') {
-                    return Err(nul_in_text("segment name", KpiErrorKind::InvalidText));
-                }
+                no_nul("segment name", name.as_bytes(), KpiErrorKind::InvalidText)?;
                 let body = CustomerRate::body_from_json(state.key_type, body)?;
                 if body.customers.is_empty() {
                     return Err(KpiError::invalid_text(format!(

@@ -30,7 +30,7 @@
 //! they are the same whatever the layout. What a value can hold is checked by one rule
 //! (`View::checked`), used by every input path: text, binary, and values read from disk.
 
-use crate::codec::{put_i64, put_u8, Reader};
+use crate::codec::{filled_payload, put_i64, put_u8, Reader};
 use crate::duration::Durations;
 use crate::error::{checked_sum, interval_out_of_range, KpiError};
 use serde::{Deserialize, Serialize};
@@ -66,8 +66,6 @@ const MAX: usize = 56; // i64: largest span
 pub const HEADER: usize = 64;
 /// Bytes of one count (dense) or one entry (sparse: u16 index, u16 zero, u32 count).
 const SLOT: usize = 8;
-/// PostgreSQL's varlena header, counted when sizing allocations.
-const VARHDR: usize = 4;
 
 fn gamma() -> f64 {
     (1.0 + RELATIVE_ACCURACY) / (1.0 - RELATIVE_ACCURACY)
@@ -104,10 +102,6 @@ fn bucket_bounds() -> &'static [(i64, i64)] {
         let mut out = Vec::with_capacity(MAX_BUCKET as usize + 1);
         let mut next = 1i64; // the smallest span not yet placed
         for i in 0..=MAX_BUCKET {
-            if next == i64::MAX && bucket_of(next) != i {
-                out.push((1, 0));
-                continue;
-            }
             if bucket_of(next) != i {
                 out.push((1, 0)); // no whole span in this bucket
                 continue;
@@ -345,7 +339,8 @@ impl<'a> View<'a> {
                 "smallest span {min} or largest {max} (microseconds) is not in its bucket"
             ));
         }
-        // one span is exactly the largest and one exactly the smallest
+        // one span is exactly the largest and one exactly the smallest (for one span, the
+        // same: then least = max and most = min, checked equal above)
         let top = last.map_or(0, |i| bounds[i as usize].0.max(min));
         let bottom = if zeros > 0 {
             0
@@ -354,10 +349,6 @@ impl<'a> View<'a> {
         };
         least += (max - top) as i128;
         most -= (bottom - min) as i128;
-        if n == 1 {
-            least = max as i128;
-            most = min as i128;
-        }
         let sum = self.durations().sum();
         if sum < least || sum > most {
             return Err(format!(
@@ -412,8 +403,7 @@ fn sparse_with(cap: usize) -> Vec<u8> {
 /// The entries of the next sparse size: the most that fit the next power-of-two allocation
 /// (PostgreSQL's allocator rounds small requests up to one), at least 7.
 fn next_capacity(cap: usize) -> usize {
-    let bytes = (VARHDR + HEADER + SLOT * (cap + 1)).next_power_of_two();
-    (bytes - VARHDR - HEADER) / SLOT
+    (filled_payload(HEADER + SLOT * (cap + 1)) - HEADER) / SLOT
 }
 
 /// The dense window `[lo, hi)` that holds buckets `first..=last`, in steps of `STEP`.
@@ -608,31 +598,12 @@ pub fn merge_into(b: &mut [u8], other: &View<'_>) -> Result<Option<Vec<u8>>, Kpi
     };
     let own = sorted_buckets(&v)?;
     let theirs = sorted_buckets(other)?;
-    let mut merged = Vec::with_capacity(own.len() + theirs.len());
-    let (mut x, mut y) = (0usize, 0usize);
-    while x < own.len() || y < theirs.len() {
-        let next = match (own.get(x), theirs.get(y)) {
-            (Some(a), Some(b)) if a.0 == b.0 => {
-                x += 1;
-                y += 1;
-                (a.0, a.1.checked_add(b.1).ok_or_else(KpiError::overflow)?)
-            }
-            (Some(a), Some(b)) if a.0 < b.0 => {
-                x += 1;
-                *a
-            }
-            (Some(a), None) => {
-                x += 1;
-                *a
-            }
-            (_, Some(b)) => {
-                y += 1;
-                *b
-            }
-            (None, None) => unreachable!(),
-        };
-        merged.push(next);
+    let mut sums: BTreeMap<u16, u64> = own.iter().copied().collect();
+    for &(i, c) in &theirs {
+        let sum = sums.entry(i).or_insert(0);
+        *sum = sum.checked_add(c).ok_or_else(KpiError::overflow)?;
     }
+    let merged: Vec<(u16, u64)> = sums.into_iter().collect();
     // in place when every bucket of `other` already has its slot: a dense window holding
     // them, or sparse entries present whose sums still fit
     let in_place = if v.is_sparse() {
@@ -940,7 +911,7 @@ mod tests {
         add(&mut b, 60_000_000);
         // one 128-byte allocation with PostgreSQL's 4-byte header: 7 entries
         assert_eq!(b.len(), HEADER + 8 * 7);
-        assert!(b.len() + VARHDR <= 128);
+        assert!(b.len() + crate::codec::VARHDR <= 128);
         for us in [1i64, 120_000_000, 5, 7_000_000_000] {
             add(&mut b, us);
         }

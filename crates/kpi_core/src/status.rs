@@ -12,8 +12,8 @@
 //! size otherwise. Bytes past `used` are spare room; the text and binary forms hold only the
 //! used part.
 
-use crate::codec::{put_i64, put_u8, Reader};
-use crate::error::{interval_out_of_range, nul_in_text, KpiError, KpiErrorKind};
+use crate::codec::{filled_payload, put_i64, put_u8, Reader};
+use crate::error::{interval_out_of_range, no_nul, KpiError, KpiErrorKind};
 
 pub const STATUS_FORMAT: u8 = 1;
 // header layout
@@ -34,8 +34,6 @@ pub const MAX_STATUS: usize = 1000;
 /// of a status history lies in between, as every finite timestamp does.
 pub const MIN_INSTANT: i64 = -211_813_488_000_000_000;
 pub const END_INSTANT: i64 = 9_223_371_331_200_000_000;
-/// PostgreSQL's varlena header, counted when sizing allocations.
-const VARHDR: usize = 4;
 
 /// Whether `t` is a finite timestamp PostgreSQL can hold.
 pub fn in_timestamp_range(t: i64) -> bool {
@@ -48,12 +46,6 @@ fn out_of_range(what: &str, t: i64) -> KpiError {
         format!("{what} {t} (microseconds since 2000) is not a finite timestamp"),
     )
     .with_hint("Status changes and until are finite timestamps, from 4714-11-24 BC to 294276 AD.")
-}
-
-/// The payload length of an allocation of at least `len` payload bytes that fills the
-/// power-of-two chunk PostgreSQL's allocator would round it up to.
-fn filled(len: usize) -> usize {
-    (len + VARHDR).next_power_of_two() - VARHDR
 }
 
 fn u16_at(b: &[u8], at: usize) -> u16 {
@@ -178,7 +170,7 @@ impl<'a> View<'a> {
 /// A state without changes (no until, no schedule), with at least `room` spare bytes (as
 /// many more as fill its allocation).
 pub fn empty(room: usize) -> Vec<u8> {
-    let mut b = vec![0u8; filled(HEADER + room)];
+    let mut b = vec![0u8; filled_payload(HEADER + room)];
     b[FORMAT] = STATUS_FORMAT;
     b[USED..USED + 4].copy_from_slice(&(HEADER as u32).to_ne_bytes());
     b
@@ -210,7 +202,12 @@ fn agrees(v: &View<'_>, until: Option<i64>, schedule: Option<&[u8]>) -> Result<b
 }
 
 /// A state without changes, with this until and schedule and room for `room` more bytes.
+/// Every state takes its until here (the aggregate's first row, text and binary input), so
+/// this is where the until's range is checked; later rows must give the same (`agrees`).
 fn fresh(until: Option<i64>, schedule: Option<&[u8]>, room: usize) -> Result<Vec<u8>, KpiError> {
+    if let Some(t) = until.filter(|t| !in_timestamp_range(*t)) {
+        return Err(out_of_range("until", t));
+    }
     let n = schedule.map_or(0, |s| s.len());
     if n > u16::MAX as usize {
         return Err(mismatch(
@@ -254,9 +251,6 @@ pub fn add(
     if !in_timestamp_range(change.at) {
         return Err(out_of_range("status change at", change.at));
     }
-    if let Some(t) = until.filter(|t| !in_timestamp_range(*t)) {
-        return Err(out_of_range("until", t));
-    }
     let v = View::new(b)?;
     let need = ENTRY + change.status.len();
     let (used, count) = (v.used(), v.count());
@@ -266,7 +260,7 @@ pub fn add(
             // status changes never grows once hash aggregation has started to spill
             fresh(until, schedule, (2 * need).max(100))?
         } else {
-            let mut c = vec![0u8; filled((used + need).max(2 * used))];
+            let mut c = vec![0u8; filled_payload((used + need).max(2 * used))];
             c[..used].copy_from_slice(&b[..used]);
             c
         };
@@ -417,9 +411,7 @@ pub fn from_text(
         ..e
     };
     let text_field = |field: &str, s: &str| {
-        if s.contains('\0') {
-            return Err(nul_in_text(field, KpiErrorKind::InvalidText));
-        }
+        no_nul(field, s.as_bytes(), KpiErrorKind::InvalidText)?;
         from_utf8(s)
     };
     let schedule = t
@@ -427,9 +419,6 @@ pub fn from_text(
         .as_deref()
         .map(|s| text_field("schedule name", s))
         .transpose()?;
-    if let Some(u) = t.until_us.filter(|u| !in_timestamp_range(*u)) {
-        return Err(invalid(out_of_range("until", u)));
-    }
     let mut b = fresh(t.until_us, schedule.as_deref(), 0).map_err(invalid)?;
     for (at, status, flag) in &t.changes {
         let status = text_field("status", status)?;
@@ -493,16 +482,11 @@ pub fn from_bytes(
     };
     // a status or schedule name is text in the server encoding, without NUL characters
     let text_field = |field: &str, bytes: &[u8]| {
-        if bytes.contains(&0) {
-            return Err(nul_in_text(field, KpiErrorKind::InvalidBinary));
-        }
+        no_nul(field, bytes, KpiErrorKind::InvalidBinary)?;
         check(bytes).map_err(|_| {
             KpiError::invalid_binary(format!("a {field} is not valid in the server encoding"))
         })
     };
-    if let Some(u) = until.filter(|u| !in_timestamp_range(*u)) {
-        return Err(KpiError::invalid_binary(out_of_range("until", u).message));
-    }
     let n = u16::from_be_bytes(r.take(2)?.try_into().unwrap()) as usize;
     let schedule = r.take(n)?;
     text_field("schedule name", schedule)?;
@@ -676,14 +660,14 @@ mod tests {
     #[test]
     fn small_histories_fill_one_small_allocation() {
         let b = empty(0);
-        assert_eq!(b.len() + VARHDR, 32);
+        assert_eq!(b.len() + crate::codec::VARHDR, 32);
         let b = from_text(r#"{"until_us":null,"schedule":null,"changes":[]}"#, &bytes).unwrap();
-        assert!(b.len() + VARHDR <= 128);
+        assert!(b.len() + crate::codec::VARHDR <= 128);
         let b = history(
             &[(0, "new", true), (1, "open", true), (2, "solved", false)],
             Some(3),
         );
-        assert_eq!(b.len() + VARHDR, 128);
+        assert_eq!(b.len() + crate::codec::VARHDR, 128);
     }
 
     #[test]
