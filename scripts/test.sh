@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The tests: everything CI runs, in order of speed.
-#   0. the GitHub workflow linted (zizmor; actionlint where it installs: scripts/lint-workflow.sh)
+#   0. the SQL generated from the KPI registry is what is committed (scripts/generate.py
+#      --check), and the GitHub workflow is linted (zizmor; actionlint where it installs:
+#      scripts/lint-workflow.sh)
 #   1. formatting, clippy, the pure KPI algorithms (cargo test, crates/kpi_core) and a
 #      bounded fuzz of every state decoder
 #   then for each PostgreSQL major (default: 15 and 18; or name them: scripts/test.sh 18):
@@ -19,6 +21,9 @@ majors=("$@")
 for major in "${majors[@]}"; do pg_bin_of "$major" >/dev/null; done
 
 "$REPO_ROOT/scripts/setup.sh" "${majors[@]}"
+
+step "The SQL generated from registry/kpis.toml is the committed SQL (scripts/generate.py --check)"
+python3 "$REPO_ROOT/scripts/generate.py" --check
 
 "$REPO_ROOT/scripts/lint-workflow.sh"
 

@@ -116,92 +116,9 @@ CREATE TRIGGER kpi_benchmark_customized BEFORE UPDATE ON kpi_benchmark
 CREATE TRIGGER kpi_benchmark_replace_shipped BEFORE INSERT ON kpi_benchmark
     FOR EACH ROW EXECUTE FUNCTION _kpi_replace_shipped('kpi', 'population', 'statistic');
 
--- The bands of ../shared/kpi-spec.md. Where the source's bands leave gaps (contact rate
--- 0-5, 6-10, 11+), a value in a gap goes to the band whose upper edge it passes.
-INSERT INTO kpi_catalog
-    (kpi, title, unit, direction, formula, band_labels, band_edges, edge_belongs_to, min_value, max_value, customized)
-VALUES
-    ('incident_rate', 'Customer Incident Rate', 'incidents per 1,000 customers', 'lower_is_better',
-     'incidents / distinct customers * 1000',
-     '{excellent,acceptable,concern}', '{5,10}', '{upper,lower}', 0, NULL, false),
-    ('contact_rate', 'Customer Service Contact Rate', '% (contacts per 100 customers)', 'lower_is_better',
-     'contacts / distinct customers * 100',
-     '{optimal,acceptable,concern}', '{5,10}', '{lower,lower}', 0, NULL, false),
-    ('escalation_rate', 'Account Escalation Rate', '% of cases', 'lower_is_better',
-     'escalated cases / cases * 100',
-     '{excellent,acceptable,concern}', '{3,5}', '{upper,lower}', 0, 100, false),
-    ('interaction_rate', 'Customer Interaction Rate', '% (interactions per 100 customers)', 'target_range',
-     'interactions / distinct customers * 100',
-     '{below target,on target,above target}', '{60,80}', '{upper,lower}', 0, NULL, false);
-
--- The complaint-handling (ISO 10002), survey and retention KPIs. The spec gives bands only
--- for the complaint escalation rate (those of escalation_rate); the others ship with the
--- single band 'no bands set' until a team sets its own targets, e.g.
---   UPDATE kpi_catalog SET band_labels = '{concern,good,excellent}', band_edges = '{0,50}',
---                          edge_belongs_to = '{upper,upper}' WHERE kpi = 'nps';
--- Time KPIs are banded in hours: kpi_band('avg_first_response_time', extract(epoch FROM x) / 3600).
-INSERT INTO kpi_catalog
-    (kpi, title, unit, direction, formula, band_labels, band_edges, edge_belongs_to, min_value, max_value, customized)
-VALUES
-    ('complaint_escalation_rate', 'Complaint Escalation Rate', '% of complaints', 'lower_is_better',
-     'escalated complaints / complaints * 100',
-     '{excellent,acceptable,concern}', '{3,5}', '{upper,lower}', 0, 100, false),
-    ('complaint_resolution_rate', 'Complaint Resolution Rate', '% of complaints', 'higher_is_better',
-     'resolved complaints (escalated or not) / complaints * 100',
-     '{no bands set}', '{}', '{}', 0, 100, false),
-    ('cross_functional_resolution_rate', 'Cross-Functional Resolution Rate', '% of complaints', 'lower_is_better',
-     'complaints resolved cross-functionally / complaints * 100',
-     '{no bands set}', '{}', '{}', 0, 100, false),
-    ('first_contact_resolution_rate', 'First Contact Resolution Rate', '% of cases', 'higher_is_better',
-     'cases resolved at the first contact / cases * 100',
-     '{no bands set}', '{}', '{}', 0, 100, false),
-    ('sla_compliance_rate', 'SLA Compliance', '% of cases', 'higher_is_better',
-     'cases that met their target / cases * 100',
-     '{no bands set}', '{}', '{}', 0, 100, false),
-    ('complaint_resolution_efficiency', 'Complaint Resolution Efficiency', '% of complaints', 'higher_is_better',
-     'complaints resolved within the target time / complaints * 100',
-     '{no bands set}', '{}', '{}', 0, 100, false),
-    ('reopen_rate', 'Reopen Rate', '% of tickets', 'lower_is_better',
-     'tickets that left a solved status for an unsolved one at least once / tickets * 100',
-     '{no bands set}', '{}', '{}', 0, 100, false),
-    ('avg_first_response_time', 'Average Response Time', 'hours (the aggregate returns an interval)', 'lower_is_better',
-     'sum of (first response - opened) / cases with a first response; cases without one are counted separately',
-     '{no bands set}', '{}', '{}', 0, NULL, false),
-    ('avg_resolution_time', 'Average Resolution Time', 'hours (the aggregate returns an interval)', 'lower_is_better',
-     'sum of (resolved - opened) / resolved cases; unresolved cases are counted separately',
-     '{no bands set}', '{}', '{}', 0, NULL, false),
-    ('avg_handling_time', 'Average Handling Time', 'hours (the aggregate returns an interval)', 'lower_is_better',
-     'sum of handling times / handled contacts',
-     '{no bands set}', '{}', '{}', 0, NULL, false),
-    ('median_first_response_time', 'Median Response Time', 'hours (the aggregate returns an interval)', 'lower_is_better',
-     'middle first-response time (percentile_disc 0.5) of cases with a first response, within 1%',
-     '{no bands set}', '{}', '{}', 0, NULL, false),
-    ('median_resolution_time', 'Median Resolution Time', 'hours (the aggregate returns an interval)', 'lower_is_better',
-     'middle resolution time (percentile_disc 0.5) of resolved cases, within 1%',
-     '{no bands set}', '{}', '{}', 0, NULL, false),
-    ('median_handling_time', 'Median Handling Time', 'hours (the aggregate returns an interval)', 'lower_is_better',
-     'middle handling time (percentile_disc 0.5) of handled contacts, within 1%',
-     '{no bands set}', '{}', '{}', 0, NULL, false),
-    ('complaint_resolution_cost', 'Complaint Resolution Cost', 'currency of the cost column per resolved complaint', 'lower_is_better',
-     'total resolution cost / resolved complaints',
-     '{no bands set}', '{}', '{}', 0, NULL, false),
-    ('nps', 'Net Promoter Score', 'score from -100 to 100', 'higher_is_better',
-     '% promoters (9-10) - % detractors (0-6) among answers on 0-10',
-     '{no bands set}', '{}', '{}', -100, 100, false),
-    ('csat', 'Customer Satisfaction Score (CSAT)', '% of answers', 'higher_is_better',
-     'answers of 4 or 5 / answers * 100, answers on 1-5',
-     '{no bands set}', '{}', '{}', 0, 100, false),
-    ('ces', 'Customer Effort Score (CES 2.0)', 'mean answer on 1-7 (7: very easy)', 'higher_is_better',
-     'sum of answers / answers, answers on 1-7',
-     '{no bands set}', '{}', '{}', 1, 7, false),
-    ('churn_rate', 'Customer Churn Rate', '% of the customers at the start of the period', 'lower_is_better',
-     'customers lost in the period / customers at its start * 100',
-     '{no bands set}', '{}', '{}', 0, 100, false);
-
-INSERT INTO kpi_benchmark (kpi, population, statistic, value, source, customized) VALUES
-    ('incident_rate', 'retail industry', 'average', 8, 'Gartner', false),
-    ('incident_rate', 'telecommunications', 'median', 12, 'Forrester', false),
-    ('incident_rate', 'financial services', 'top quartile', 4, 'McKinsey', false);
+-- The shipped rows (customized = false) come from the KPI registry: sql/kpi_registry.sql.
+-- The bands are those of ../shared/kpi-spec.md. Where the source's bands leave gaps (contact
+-- rate 0-5, 6-10, 11+), a value in a gap goes to the band whose upper edge it passes.
 
 SELECT pg_catalog.pg_extension_config_dump('kpi_catalog', 'WHERE customized');
 SELECT pg_catalog.pg_extension_config_dump('kpi_benchmark', 'WHERE customized');

@@ -40,19 +40,8 @@ $$;
 COMMENT ON FUNCTION kpi_band(text, numeric, numeric) IS
     'support_kpi: the verdict for a KPI value known to lie between lower and upper: one band, or every band the interval touches (e.g. acceptable or concern)';
 
--- Which summary type each shipped KPI is computed from; NULL for KPIs users added.
-CREATE FUNCTION _kpi_summary_type(kpi text) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN CASE
-    WHEN kpi IN ('incident_rate', 'contact_rate', 'interaction_rate') THEN 'customer_rate_summary'
-    WHEN kpi IN ('nps', 'csat', 'ces') THEN 'survey_summary'
-    WHEN kpi IN ('avg_first_response_time', 'avg_resolution_time', 'avg_handling_time') THEN 'duration_summary'
-    WHEN kpi IN ('median_first_response_time', 'median_resolution_time', 'median_handling_time') THEN 'duration_sketch'
-    WHEN kpi = 'complaint_resolution_cost' THEN 'cost_summary'
-    WHEN kpi IN ('escalation_rate', 'complaint_escalation_rate', 'complaint_resolution_rate',
-                 'cross_functional_resolution_rate', 'first_contact_resolution_rate', 'sla_compliance_rate',
-                 'complaint_resolution_efficiency', 'churn_rate', 'reopen_rate') THEN 'share_summary'
-END;
+-- _kpi_summary_type(kpi), which summary type each shipped KPI is computed from, is generated
+-- from the KPI registry: sql/kpi_registry.sql.
 
 -- Refuses an unknown KPI, and a summary of another type than the KPI's.
 CREATE FUNCTION _kpi_check_summary(kpi text, summary_type text, known_kpis text) RETURNS void

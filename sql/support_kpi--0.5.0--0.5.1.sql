@@ -17,7 +17,9 @@
 --   sql/business_hours.sql;
 -- - the errors of the schedule functions show at most 64 characters of a schedule or time
 --   zone name (and at most 20 known schedules in the hint); the same statements are in
---   sql/business_hours.sql.
+--   sql/business_hours.sql;
+-- - _kpi_summary_type is now generated from the KPI registry (sql/kpi_registry.sql), which
+--   lists the share KPIs in catalog order: the same answers, its text replaced here.
 \echo Use "ALTER EXTENSION support_kpi UPDATE TO '0.5.1'" to load this file. \quit
 
 -- At most 64 characters of a name a user gave, for error messages: a 100 kB name is never
@@ -82,3 +84,17 @@ UPDATE pg_catalog.pg_aggregate a
                          AND d.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass
                          AND d.refobjid = (SELECT e.oid FROM pg_catalog.pg_extension e WHERE e.extname = 'support_kpi')
                          AND d.deptype = 'e');
+
+CREATE OR REPLACE FUNCTION _kpi_summary_type(kpi text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE
+    WHEN kpi IN ('incident_rate', 'contact_rate', 'interaction_rate') THEN 'customer_rate_summary'
+    WHEN kpi IN ('nps', 'csat', 'ces') THEN 'survey_summary'
+    WHEN kpi IN ('avg_first_response_time', 'avg_resolution_time', 'avg_handling_time') THEN 'duration_summary'
+    WHEN kpi IN ('median_first_response_time', 'median_resolution_time', 'median_handling_time') THEN 'duration_sketch'
+    WHEN kpi IN ('complaint_resolution_cost') THEN 'cost_summary'
+    WHEN kpi IN ('escalation_rate', 'complaint_escalation_rate', 'complaint_resolution_rate',
+                 'cross_functional_resolution_rate', 'first_contact_resolution_rate',
+                 'sla_compliance_rate', 'complaint_resolution_efficiency', 'reopen_rate',
+                 'churn_rate') THEN 'share_summary'
+END;

@@ -13,23 +13,11 @@
 
 use crate::durations::{checked_span, SpanNames, FIRST_RESPONSE, HANDLING, RESOLUTION, SLA};
 use crate::fmgr::{arg, call_site_cache, raise_with, strict_arg, varlena_bytes, Clock, OrRaise};
-use crate::{v1_entry_points, v1_functions};
+use crate::v1_entry_points;
 use kpi_core::business::{days_to_cover, Calendar, Schedule};
 use pgrx::pg_sys::{self, Datum, FunctionCallInfo};
 use pgrx::PgSqlErrorCode;
 use std::ffi::{CStr, CString};
-
-v1_functions!(
-    pg_finfo_business_time,
-    pg_finfo_first_response_business_trans,
-    pg_finfo_resolution_time_business_trans,
-    pg_finfo_handling_time_business_trans,
-    pg_finfo_first_response_sketch_business_trans,
-    pg_finfo_resolution_time_sketch_business_trans,
-    pg_finfo_handling_time_sketch_business_trans,
-    pg_finfo_resolution_efficiency_business_trans,
-    pg_finfo_sla_compliance_business_trans,
-);
 
 const BUSINESS: SpanNames = SpanNames {
     start: "start",

@@ -12,13 +12,11 @@
 
 use crate::fmgr::{arg, raise, raise_with, timestamp_text, Clock};
 use crate::share_rate::count_hit;
-use crate::{v1_entry_points, v1_functions};
+use crate::v1_entry_points;
 use kpi_core::error::input_error;
 use kpi_core::KpiErrorKind;
 use pgrx::pg_sys::{Datum, FunctionCallInfo};
 use pgrx::PgSqlErrorCode;
-
-v1_functions!(pg_finfo_churn_trans);
 
 /// The period bounds, arguments 3 and 4: both given, finite, start before end.
 unsafe fn period(fcinfo: FunctionCallInfo) -> (i64, i64) {

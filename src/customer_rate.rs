@@ -13,31 +13,10 @@ use crate::fmgr::{
 use crate::growing::{
     combine, summary_in, summary_out, summary_recv, summary_send, with_view, Kind, Updating,
 };
-use crate::{v1_entry_points, v1_functions};
+use crate::v1_entry_points;
 use kpi_core::flat::Key;
 use kpi_core::{CustomerRate, KeyType};
 use pgrx::pg_sys::{self, Datum, FunctionCallInfo};
-
-v1_functions!(
-    pg_finfo_customer_rate_summary_in,
-    pg_finfo_customer_rate_summary_out,
-    pg_finfo_customer_rate_summary_recv,
-    pg_finfo_customer_rate_summary_send,
-    pg_finfo_customer_rate_trans_int8,
-    pg_finfo_customer_rate_trans_int4,
-    pg_finfo_customer_rate_trans_text,
-    pg_finfo_customer_rate_trans_uuid,
-    pg_finfo_customer_rate_trans_int8_bool,
-    pg_finfo_customer_rate_trans_int4_bool,
-    pg_finfo_customer_rate_trans_text_bool,
-    pg_finfo_customer_rate_trans_uuid_bool,
-    pg_finfo_customer_rate_combine,
-    pg_finfo_customer_rate_per_1000,
-    pg_finfo_customer_rate_per_100,
-    pg_finfo_customer_count,
-    pg_finfo_event_count,
-    pg_finfo_poisson_rate_bound,
-);
 
 /// Reads a customer key datum of one SQL type.
 pub type KeyOf = unsafe fn(Datum) -> Key<'static>;

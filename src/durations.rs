@@ -15,34 +15,12 @@ use crate::fixed::{
 use crate::fmgr::{
     arg, output_text, raise, raise_with, return_null, strict_arg, timestamp_text, Clock,
 };
-use crate::{v1_entry_points, v1_functions};
+use crate::v1_entry_points;
 use kpi_core::duration::{interval_micros, micros_to_days_time, span_micros, SpanError};
 use kpi_core::error::input_error;
 use kpi_core::{Durations, KpiErrorKind};
 use pgrx::pg_sys::{self, Datum, FunctionCallInfo};
 use pgrx::PgSqlErrorCode;
-
-v1_functions!(
-    pg_finfo_duration_summary_in,
-    pg_finfo_duration_summary_out,
-    pg_finfo_duration_summary_recv,
-    pg_finfo_duration_summary_send,
-    pg_finfo_duration_combine,
-    pg_finfo_first_response_trans_tz,
-    pg_finfo_first_response_trans_ts,
-    pg_finfo_resolution_time_trans_tz,
-    pg_finfo_resolution_time_trans_ts,
-    pg_finfo_handling_time_trans_tz,
-    pg_finfo_handling_time_trans_ts,
-    pg_finfo_handling_time_trans_interval,
-    pg_finfo_duration_average,
-    pg_finfo_duration_completed,
-    pg_finfo_duration_pending,
-    pg_finfo_resolution_efficiency_trans_tz,
-    pg_finfo_resolution_efficiency_trans_ts,
-    pg_finfo_sla_compliance_trans_tz,
-    pg_finfo_sla_compliance_trans_ts,
-);
 
 /// What the two ends of a span are called in error messages.
 pub struct SpanNames {

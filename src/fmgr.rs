@@ -11,25 +11,12 @@ use pgrx::{PgLogLevel, PgSqlErrorCode};
 use std::borrow::Cow;
 use std::ffi::CStr;
 
-/// `PG_FUNCTION_INFO_V1` for each named symbol: `v1_functions!(pg_finfo_foo, ...)`
-/// declares that the C symbol `foo` follows the V1 calling convention.
-#[macro_export]
-macro_rules! v1_functions {
-    ($($finfo:ident),* $(,)?) => {
-        $(
-            #[no_mangle]
-            #[doc(hidden)]
-            pub extern "C" fn $finfo() -> &'static ::pgrx::pg_sys::Pg_finfo_record {
-                const V1: ::pgrx::pg_sys::Pg_finfo_record = ::pgrx::pg_sys::Pg_finfo_record { api_version: 1 };
-                &V1
-            }
-        )*
-    };
-}
-
 /// V1 entry points that each forward to one Rust function with fixed extra arguments, e.g.
 /// `v1_entry_points! { customer_rate_trans_int8 => customer_trans(KeyType::Int, insert_int8); }`
-/// (one C symbol per SQL argument type, one implementation).
+/// (one C symbol per SQL argument type, one implementation). Each entry point also gets its
+/// `PG_FUNCTION_INFO_V1` record, the symbol `pg_finfo_<name>` by which PostgreSQL learns that
+/// `<name>` follows the V1 calling convention: a C function is named once here and once in
+/// the SQL that declares it (`AS 'MODULE_PATHNAME', '<name>'`).
 #[macro_export]
 macro_rules! v1_entry_points {
     ($($name:ident => $func:ident $(::<$ty:ty>)? ($($arg:expr),*);)*) => {
@@ -39,6 +26,13 @@ macro_rules! v1_entry_points {
             pub unsafe extern "C-unwind" fn $name(fcinfo: ::pgrx::pg_sys::FunctionCallInfo) -> ::pgrx::pg_sys::Datum {
                 $func $(::<$ty>)? (fcinfo, $($arg),*)
             }
+            const _: () = {
+                #[export_name = concat!("pg_finfo_", stringify!($name))]
+                extern "C" fn finfo() -> &'static ::pgrx::pg_sys::Pg_finfo_record {
+                    const V1: ::pgrx::pg_sys::Pg_finfo_record = ::pgrx::pg_sys::Pg_finfo_record { api_version: 1 };
+                    &V1
+                }
+            };
         )*
     };
 }

@@ -28,10 +28,16 @@ pub mod surveys;
 ::pgrx::pg_module_magic!(name, version);
 
 pgrx::extension_sql_file!("../sql/kpi_catalog.sql", name = "kpi_catalog");
+// Generated from registry/kpis.toml by scripts/generate.py (checked in, like every sql/ file).
+pgrx::extension_sql_file!(
+    "../sql/kpi_registry.sql",
+    name = "kpi_registry",
+    requires = ["kpi_catalog"]
+);
 pgrx::extension_sql_file!(
     "../sql/share_rate.sql",
     name = "share_rate",
-    requires = ["kpi_catalog"]
+    requires = ["kpi_registry"]
 );
 pgrx::extension_sql_file!(
     "../sql/customer_rate.sql",
@@ -39,9 +45,14 @@ pgrx::extension_sql_file!(
     requires = ["share_rate"]
 );
 pgrx::extension_sql_file!(
+    "../sql/customer_rate_kpis.sql",
+    name = "customer_rate_kpis",
+    requires = ["customer_rate"]
+);
+pgrx::extension_sql_file!(
     "../sql/segment_rate.sql",
     name = "segment_rate",
-    requires = ["customer_rate"]
+    requires = ["customer_rate_kpis"]
 );
 pgrx::extension_sql_file!(
     "../sql/complaint_rates.sql",

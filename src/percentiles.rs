@@ -26,30 +26,10 @@ use crate::fmgr::{
     bytes_datum, input_text, output_datum, raise_with, receive_buffer, return_null, strict_arg,
     varlena_bytes, varlena_for_update, Clock, OrRaise,
 };
-use crate::{v1_entry_points, v1_functions};
+use crate::v1_entry_points;
 use kpi_core::sketch::{self, View};
 use pgrx::pg_sys::{Datum, FunctionCallInfo};
 use pgrx::PgSqlErrorCode;
-
-v1_functions!(
-    pg_finfo_duration_sketch_in,
-    pg_finfo_duration_sketch_out,
-    pg_finfo_duration_sketch_recv,
-    pg_finfo_duration_sketch_send,
-    pg_finfo_duration_sketch_combine,
-    pg_finfo_first_response_sketch_trans_tz,
-    pg_finfo_first_response_sketch_trans_ts,
-    pg_finfo_resolution_time_sketch_trans_tz,
-    pg_finfo_resolution_time_sketch_trans_ts,
-    pg_finfo_handling_time_sketch_trans_tz,
-    pg_finfo_handling_time_sketch_trans_ts,
-    pg_finfo_handling_time_sketch_trans_interval,
-    pg_finfo_duration_sketch_median,
-    pg_finfo_duration_sketch_percentile,
-    pg_finfo_duration_sketch_average,
-    pg_finfo_duration_sketch_completed,
-    pg_finfo_duration_sketch_pending,
-);
 
 /// The checked view of a `duration_sketch` argument (the whole validity rule).
 unsafe fn view_arg<'a>(fcinfo: FunctionCallInfo, n: usize) -> View<'a> {

@@ -6,21 +6,9 @@ use crate::fixed::{
     fixed_arg, fixed_combine, fixed_in, fixed_out, fixed_recv, fixed_send, update_fixed,
 };
 use crate::fmgr::{arg, divide_by_count, numeric_from_text, return_null, varlena_bytes, OrRaise};
-use crate::{v1_entry_points, v1_functions};
+use crate::v1_entry_points;
 use kpi_core::{CostTotal, Decimal};
 use pgrx::pg_sys::{Datum, FunctionCallInfo};
-
-v1_functions!(
-    pg_finfo_cost_summary_in,
-    pg_finfo_cost_summary_out,
-    pg_finfo_cost_summary_recv,
-    pg_finfo_cost_summary_send,
-    pg_finfo_cost_combine,
-    pg_finfo_cost_trans,
-    pg_finfo_cost_per_resolved,
-    pg_finfo_cost_resolved,
-    pg_finfo_cost_total,
-);
 
 /// `(state, cost numeric, resolved boolean)`, not STRICT: each argument counts on its own,
 /// as in `sum(cost) / count(*) FILTER (WHERE resolved)`. A NULL cost adds nothing to the

@@ -13,27 +13,9 @@ use crate::fmgr::{
 use crate::growing::{
     combine, summary_in, summary_out, summary_recv, summary_send, with_view, Kind, Updating,
 };
-use crate::{v1_entry_points, v1_functions};
+use crate::v1_entry_points;
 use kpi_core::{KeyType, KpiError, SegmentRate};
-use pgrx::pg_guard;
 use pgrx::pg_sys::{self, Datum, FunctionCallInfo};
-
-v1_functions!(
-    pg_finfo_segment_rate_summary_in,
-    pg_finfo_segment_rate_summary_out,
-    pg_finfo_segment_rate_summary_recv,
-    pg_finfo_segment_rate_summary_send,
-    pg_finfo_segment_rate_trans_int8,
-    pg_finfo_segment_rate_trans_int4,
-    pg_finfo_segment_rate_trans_text,
-    pg_finfo_segment_rate_trans_uuid,
-    pg_finfo_segment_rate_trans_int8_bool,
-    pg_finfo_segment_rate_trans_int4_bool,
-    pg_finfo_segment_rate_trans_text_bool,
-    pg_finfo_segment_rate_trans_uuid_bool,
-    pg_finfo_segment_rate_combine,
-    pg_finfo_segment_rate_counts,
-);
 
 /// `segment_rate_trans(state, segment text, customer, event)`, not STRICT: rows with a NULL
 /// segment or customer are skipped; a row without an event still adds the customer.
@@ -76,9 +58,7 @@ v1_entry_points! {
 
 /// `{"<segment>": {"customers": n, "events": m}, ...}` as jsonb, for the SQL final function.
 /// Names are written as JSON escapes, so this works in any server encoding.
-#[no_mangle]
-#[pg_guard]
-pub unsafe extern "C-unwind" fn segment_rate_counts(fcinfo: FunctionCallInfo) -> Datum {
+unsafe fn counts_json(fcinfo: FunctionCallInfo) -> Datum {
     let json = with_view(Kind::Segment, strict_arg(fcinfo, 0), |v| {
         let mut doc = serde_json::Map::new();
         for (_, name, customers, events) in v.segments()? {
@@ -95,4 +75,8 @@ pub unsafe extern "C-unwind" fn segment_rate_counts(fcinfo: FunctionCallInfo) ->
     let cstr = cstring_datum(&ascii_json(json));
     pgrx::direct_function_call_as_datum(pg_sys::jsonb_in, &[Some(cstr)])
         .expect("jsonb_in returns a value")
+}
+
+v1_entry_points! {
+    segment_rate_counts => counts_json();
 }

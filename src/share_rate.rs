@@ -11,24 +11,10 @@ use crate::fixed::{
     fixed_arg, fixed_combine, fixed_in, fixed_out, fixed_recv, fixed_send, update_fixed,
 };
 use crate::fmgr::{bound_datum, confidence_arg, rate_datum, strict_arg};
-use crate::{v1_entry_points, v1_functions};
+use crate::v1_entry_points;
 use kpi_core::wilson::wilson_interval;
 use kpi_core::Share;
-use pgrx::pg_guard;
 use pgrx::pg_sys::{Datum, FunctionCallInfo};
-
-v1_functions!(
-    pg_finfo_share_summary_in,
-    pg_finfo_share_summary_out,
-    pg_finfo_share_summary_recv,
-    pg_finfo_share_summary_send,
-    pg_finfo_share_trans,
-    pg_finfo_share_inv_trans,
-    pg_finfo_share_combine,
-    pg_finfo_share_percent,
-    pg_finfo_share_wilson_bound,
-    pg_finfo_share_total,
-);
 
 /// Counts one input of a share KPI in the state of argument 0 (in place in an aggregate).
 pub unsafe fn count_hit(fcinfo: FunctionCallInfo, hit: bool) -> Datum {
@@ -57,18 +43,14 @@ v1_entry_points! {
 }
 
 /// `hits * 100.0 / total` as numeric; NULL when no input was counted.
-#[no_mangle]
-#[pg_guard]
-pub unsafe extern "C-unwind" fn share_percent(fcinfo: FunctionCallInfo) -> Datum {
+unsafe fn percent(fcinfo: FunctionCallInfo) -> Datum {
     let share = *fixed_arg::<Share>(fcinfo, 0);
     rate_datum(fcinfo, share.hits, share.total, c"100.0")
 }
 
 /// `share_wilson_bound(summary, confidence float8, upper boolean)`: a bound of the Wilson
 /// score interval of the share, in percent (0-100); NULL when nothing was counted.
-#[no_mangle]
-#[pg_guard]
-pub unsafe extern "C-unwind" fn share_wilson_bound(fcinfo: FunctionCallInfo) -> Datum {
+unsafe fn wilson_bound(fcinfo: FunctionCallInfo) -> Datum {
     let share = *fixed_arg::<Share>(fcinfo, 0);
     let confidence = confidence_arg(fcinfo, 1);
     let upper = strict_arg(fcinfo, 2).value() != 0;
@@ -77,8 +59,12 @@ pub unsafe extern "C-unwind" fn share_wilson_bound(fcinfo: FunctionCallInfo) -> 
 }
 
 /// `case_count(share_summary)`: the cases counted (the denominator of the share).
-#[no_mangle]
-#[pg_guard]
-pub unsafe extern "C-unwind" fn share_total(fcinfo: FunctionCallInfo) -> Datum {
+unsafe fn total(fcinfo: FunctionCallInfo) -> Datum {
     Datum::from(fixed_arg::<Share>(fcinfo, 0).total)
+}
+
+v1_entry_points! {
+    share_percent => percent();
+    share_wilson_bound => wilson_bound();
+    share_total => total();
 }

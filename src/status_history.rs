@@ -11,23 +11,11 @@ use crate::fmgr::{
     return_null, server_to_utf8, strict_arg, utf8_to_server, varlena_bytes, varlena_for_update,
     verify_server_text, OrRaise,
 };
-use crate::{v1_entry_points, v1_functions};
+use crate::v1_entry_points;
 use kpi_core::status::{self, Change, View};
 use kpi_core::KpiError;
 use pgrx::pg_sys::{self, Datum, FunctionCallInfo};
 use pgrx::PgSqlErrorCode;
-
-v1_functions!(
-    pg_finfo_status_history_in,
-    pg_finfo_status_history_out,
-    pg_finfo_status_history_recv,
-    pg_finfo_status_history_send,
-    pg_finfo_status_history_combine,
-    pg_finfo_time_in_status_trans,
-    pg_finfo_time_in_status_final,
-    pg_finfo_reopen_count_trans,
-    pg_finfo_reopen_count_final,
-);
 
 /// The statuses of the last array seen at this call site: its bytes and its elements.
 #[derive(Default)]

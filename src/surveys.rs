@@ -9,28 +9,11 @@ use crate::fixed::{
     fixed_arg, fixed_combine, fixed_in, fixed_out, fixed_recv, fixed_send, update_fixed,
 };
 use crate::fmgr::{bound_datum, confidence_arg, rate_datum, ratio_datum, strict_arg, OrRaise};
-use crate::{v1_entry_points, v1_functions};
+use crate::v1_entry_points;
 use kpi_core::intervals::{mean_interval, nps_interval};
 use kpi_core::wilson::wilson_interval;
 use kpi_core::{Survey, SurveyCounts};
 use pgrx::pg_sys::{Datum, FunctionCallInfo};
-
-v1_functions!(
-    pg_finfo_survey_summary_in,
-    pg_finfo_survey_summary_out,
-    pg_finfo_survey_summary_recv,
-    pg_finfo_survey_summary_send,
-    pg_finfo_survey_combine,
-    pg_finfo_survey_trans,
-    pg_finfo_survey_inv_trans,
-    pg_finfo_survey_nps,
-    pg_finfo_survey_csat,
-    pg_finfo_survey_ces,
-    pg_finfo_survey_responses,
-    pg_finfo_survey_nps_bound,
-    pg_finfo_survey_csat_bound,
-    pg_finfo_survey_ces_bound,
-);
 
 /// `(state, score integer)`, STRICT: NULL answers are skipped.
 unsafe fn add_answer(fcinfo: FunctionCallInfo) -> Datum {
