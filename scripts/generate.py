@@ -13,6 +13,7 @@ written out by name (no DO or EXECUTE), so grep finds every aggregate. scripts/t
 import argparse
 import difflib
 import sys
+import textwrap
 import tomllib
 from pathlib import Path
 
@@ -33,6 +34,8 @@ def load(path=REGISTRY):
 
 CATALOG_FIELDS = ["name", "family", "summary_type", "title", "unit", "direction", "formula"]
 FAMILY_FIELDS = {"customer_rate": ["summary", "event", "scale", "symbol"]}
+# fields that come in pairs: a share KPI with a boolean aggregate names its summary aggregate
+PAIRED = {"share": ("argument", "summary")}
 DIRECTIONS = {"lower_is_better", "higher_is_better", "target_range"}
 
 
@@ -62,6 +65,12 @@ def check(reg):
         if any(b not in ("lower", "upper") for b in belongs) or edges != sorted(edges):
             raise RegistryError(f"KPI {name}: edges must rise and each belong to 'lower' or 'upper'")
         fam = kpi["family"]
+        pair = PAIRED.get(fam)
+        if pair and (pair[0] in kpi) != (pair[1] in kpi):
+            raise RegistryError(f"KPI {name}: {pair[0]} and {pair[1]} go together")
+        for rel in kpi.get("more_sql", []):
+            if not (ROOT / rel).is_file():
+                raise RegistryError(f"KPI {name}: more_sql names {rel}, which does not exist")
         if fam in reg.get("family", {}) and reg["family"][fam]["summary_type"] != kpi["summary_type"]:
             raise RegistryError(f"KPI {name}: family {fam} makes {reg['family'][fam]['summary_type']}")
 
@@ -84,6 +93,12 @@ def array_item(value):
     if any(c in text for c in '{},"\\') or text.strip() != text or text.upper() == "NULL" or text == "":
         return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
     return text
+
+
+def comment(text, width=100):
+    """`text` as SQL comment lines of at most `width` characters."""
+    return "\n".join(textwrap.wrap(text, width, initial_indent="-- ", subsequent_indent="-- ",
+                                    break_long_words=False, break_on_hyphens=False)) + "\n"
 
 
 def wrapped(items, indent, width=100):
@@ -163,11 +178,10 @@ def customer_rate_sql(reg):
                        f"    AS 'MODULE_PATHNAME', '{symbol}' LANGUAGE C IMMUTABLE PARALLEL SAFE;\n")
     for k in kpis:
         name, summary, ev = k["name"], k["summary"], k["event"]
-        out.append(f"\n-- {name}: {k['formula']} ({k['unit']}).\n"
-                   f"-- {name}(customer_id, {ev}_id) over customers LEFT JOIN {ev}s; {summary}(...) is its\n"
-                   f"-- state as a value, to store and combine with rollup(); {name}(summary) and {name}_ci(summary)\n"
-                   f"-- read it.\n"
-                   f"CREATE FUNCTION {name}_final({st}) RETURNS numeric\n"
+        out.append("\n" + comment(f"{name}: {k['formula']} ({k['unit']}). {name}(customer_id, {ev}_id) over"
+                                  f" customers LEFT JOIN {ev}s; {summary}(...) is its state as a value, to store"
+                                  f" and combine with rollup(); {name}(summary) and {name}_ci(summary) read it.")
+                   + f"CREATE FUNCTION {name}_final({st}) RETURNS numeric\n"
                    f"    AS 'MODULE_PATHNAME', '{k['symbol']}' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;\n")
         for evtype in fam["event_types"]:
             arg = f"has_{ev} boolean" if evtype == "boolean" else f"{ev}_id " + ('"any"' if evtype == "any" else evtype)
@@ -188,8 +202,57 @@ def customer_rate_sql(reg):
     return "".join(out)
 
 
+# --- sql/share_kpis.sql -------------------------------------------------------------------------
+
+def share_sql(reg):
+    fam = reg["family"]["share"]
+    st, init = fam["summary_type"], literal(fam["initcond"])
+    out = [HEADER,
+           "-- The share KPIs (% of TRUE among non-NULL inputs, or of cases that met a condition), one\n"
+           f"-- block per KPI of family share in the registry. The state type {st}, its support\n"
+           f"-- functions and the final function {fam['final']}: sql/share_rate.sql.\n"
+           "-- Aggregates over other arguments (times and targets, churn periods, business hours): the\n"
+           "-- files a KPI's more_sql names in the registry.\n"
+           "--   <kpi>(flag boolean)                   aggregate -> numeric %, NULL inputs skipped; with a\n"
+           "--                                         moving-window mode (an inverse transition)\n"
+           "--   <summary>(flag boolean)               aggregate -> share_summary, to store and rollup()\n"
+           "--   <kpi>(share_summary)                  the rate of a summary\n"
+           "--   <kpi>_ci(share_summary [, confidence]) its Wilson score interval, in percent\n"]
+    for k in reg["kpi"]:
+        if k["family"] != "share":
+            continue
+        name = k["name"]
+        more = f"; more in {', '.join(k['more_sql'])}" if k.get("more_sql") else ""
+        out.append("\n" + comment(f"{name}: {k['formula']} ({k['unit']}){more}."))
+        if "argument" in k:
+            arg = f"{k['argument']} boolean"
+            out.append(f"CREATE AGGREGATE {name}({arg}) (\n"
+                       f"    SFUNC = {fam['transition']}, STYPE = {st}, INITCOND = {init},\n"
+                       f"    COMBINEFUNC = {fam['combine']}, FINALFUNC = {fam['final']},\n"
+                       f"    MSFUNC = {fam['transition']}, MINVFUNC = {fam['inverse']}, MSTYPE = {st},\n"
+                       f"    MINITCOND = {init}, MFINALFUNC = {fam['final']},\n"
+                       "    PARALLEL = SAFE\n);\n")
+            if "comment" in k:
+                out.append(f"COMMENT ON AGGREGATE {name}(boolean) IS\n    {literal(k['comment'])};\n")
+            out.append(f"CREATE AGGREGATE {k['summary']}({arg}) (\n"
+                       f"    SFUNC = {fam['transition']}, STYPE = {st}, INITCOND = {init},\n"
+                       f"    COMBINEFUNC = {fam['combine']}, PARALLEL = SAFE\n);\n")
+        out.append(f"CREATE FUNCTION {name}(summary {st}) RETURNS numeric\n"
+                   f"    AS 'MODULE_PATHNAME', '{fam['symbol']}' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;\n")
+        pad = " " * len(f"CREATE FUNCTION {name}_ci(")
+        out.append(f"CREATE FUNCTION {name}_ci(summary {st}, confidence float8 DEFAULT 0.95,\n"
+                   f"{pad}OUT lower numeric, OUT upper numeric)\n"
+                   "LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE\n"
+                   "BEGIN ATOMIC\n"
+                   f"    SELECT @extschema@.{fam['interval']}(summary, confidence, false)::numeric,\n"
+                   f"           @extschema@.{fam['interval']}(summary, confidence, true)::numeric;\n"
+                   "END;\n")
+    return "".join(out)
+
+
 OUTPUTS = {
     "sql/kpi_registry.sql": kpi_registry_sql,
+    "sql/share_kpis.sql": share_sql,
     "sql/customer_rate_kpis.sql": customer_rate_sql,
 }
 

@@ -20,4 +20,5 @@ CREATE AGGREGATE churn_summary(active_from timestamptz, churned_at timestamptz,
 );
 
 -- churn_rate(share_summary) and churn_rate_ci(share_summary, confidence), the accessors of
--- churn_summary, are made with the other share accessors in sql/complaint_rates.sql.
+-- churn_summary, are generated from the KPI registry with the other share accessors:
+-- sql/share_kpis.sql.

@@ -58,9 +58,9 @@ CREATE FUNCTION customer_rate_trans(customer_rate_summary, uuid, boolean) RETURN
     AS 'MODULE_PATHNAME', 'customer_rate_trans_uuid_bool' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
 -- incident_rate: incidents / distinct customers * 1000 (incidents per 1,000 customers).
--- incident_rate(customer_id, incident_id) over customers LEFT JOIN incidents; incident_summary(...) is its
--- state as a value, to store and combine with rollup(); incident_rate(summary) and incident_rate_ci(summary)
--- read it.
+-- incident_rate(customer_id, incident_id) over customers LEFT JOIN incidents; incident_summary(...)
+-- is its state as a value, to store and combine with rollup(); incident_rate(summary) and
+-- incident_rate_ci(summary) read it.
 CREATE FUNCTION incident_rate_final(customer_rate_summary) RETURNS numeric
     AS 'MODULE_PATHNAME', 'customer_rate_per_1000' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE AGGREGATE incident_rate(customer_id bigint, incident_id "any") (
@@ -265,9 +265,9 @@ BEGIN ATOMIC
 END;
 
 -- contact_rate: contacts / distinct customers * 100 (% (contacts per 100 customers)).
--- contact_rate(customer_id, contact_id) over customers LEFT JOIN contacts; contact_summary(...) is its
--- state as a value, to store and combine with rollup(); contact_rate(summary) and contact_rate_ci(summary)
--- read it.
+-- contact_rate(customer_id, contact_id) over customers LEFT JOIN contacts; contact_summary(...) is
+-- its state as a value, to store and combine with rollup(); contact_rate(summary) and
+-- contact_rate_ci(summary) read it.
 CREATE FUNCTION contact_rate_final(customer_rate_summary) RETURNS numeric
     AS 'MODULE_PATHNAME', 'customer_rate_per_100' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE AGGREGATE contact_rate(customer_id bigint, contact_id "any") (
@@ -472,9 +472,9 @@ BEGIN ATOMIC
 END;
 
 -- interaction_rate: interactions / distinct customers * 100 (% (interactions per 100 customers)).
--- interaction_rate(customer_id, interaction_id) over customers LEFT JOIN interactions; interaction_summary(...) is its
--- state as a value, to store and combine with rollup(); interaction_rate(summary) and interaction_rate_ci(summary)
--- read it.
+-- interaction_rate(customer_id, interaction_id) over customers LEFT JOIN interactions;
+-- interaction_summary(...) is its state as a value, to store and combine with rollup();
+-- interaction_rate(summary) and interaction_rate_ci(summary) read it.
 CREATE FUNCTION interaction_rate_final(customer_rate_summary) RETURNS numeric
     AS 'MODULE_PATHNAME', 'customer_rate_per_100' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE AGGREGATE interaction_rate(customer_id bigint, interaction_id "any") (

@@ -70,24 +70,6 @@ CREATE AGGREGATE reopen_count(status text, changed_at timestamptz, solved_status
     COMBINEFUNC = status_history_combine, FINALFUNC = reopen_count_final, PARALLEL = SAFE
 );
 
--- The share of tickets reopened at least once: reopen_rate(reopen_count(...) > 0) over tickets.
-CREATE AGGREGATE reopen_rate(reopened boolean) (
-    SFUNC = share_trans, STYPE = share_summary, INITCOND = '{"hits":0,"total":0}',
-    COMBINEFUNC = share_combine, FINALFUNC = escalation_rate_final,
-    MSFUNC = share_trans, MINVFUNC = share_inv_trans, MSTYPE = share_summary,
-    MINITCOND = '{"hits":0,"total":0}', MFINALFUNC = escalation_rate_final,
-    PARALLEL = SAFE
-);
-CREATE AGGREGATE reopen_summary(reopened boolean) (
-    SFUNC = share_trans, STYPE = share_summary, INITCOND = '{"hits":0,"total":0}',
-    COMBINEFUNC = share_combine, PARALLEL = SAFE
-);
-CREATE FUNCTION reopen_rate(summary share_summary) RETURNS numeric
-    AS 'MODULE_PATHNAME', 'share_percent' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION reopen_rate_ci(summary share_summary, confidence float8 DEFAULT 0.95,
-                          OUT lower numeric, OUT upper numeric)
-    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-    BEGIN ATOMIC
-        SELECT @extschema@.share_wilson_bound(summary, confidence, false)::numeric,
-               @extschema@.share_wilson_bound(summary, confidence, true)::numeric;
-    END;
+-- The share of tickets reopened at least once, reopen_rate(reopen_count(...) > 0) over
+-- tickets, with reopen_summary, reopen_rate(share_summary) and reopen_rate_ci: generated
+-- from the KPI registry, sql/share_kpis.sql.

@@ -40,9 +40,14 @@ pgrx::extension_sql_file!(
     requires = ["kpi_registry"]
 );
 pgrx::extension_sql_file!(
+    "../sql/share_kpis.sql",
+    name = "share_kpis",
+    requires = ["share_rate"]
+);
+pgrx::extension_sql_file!(
     "../sql/customer_rate.sql",
     name = "customer_rate",
-    requires = ["share_rate"]
+    requires = ["share_kpis"]
 );
 pgrx::extension_sql_file!(
     "../sql/customer_rate_kpis.sql",

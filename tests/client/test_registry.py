@@ -119,3 +119,34 @@ def test_every_per_customer_rate_has_its_whole_matrix_and_one_value(conn):
         count = conn.execute("SELECT count(*) FROM pg_proc WHERE prokind = 'a' AND proname = ANY(%s)",
                              [[k["name"], k["summary"]]]).fetchone()[0]
         assert count == 2 * len(fam["key_types"]) * len(fam["event_types"]), k["name"]
+
+
+def test_every_share_kpi_has_its_aggregates_accessor_and_interval(conn):
+    fam = REG["family"]["share"]
+    kpis = [k for k in REG["kpi"] if k["family"] == "share"]
+    assert len(kpis) == 9
+    # 12 cases, 3 of them TRUE, 2 NULL (skipped): 3 of 10 = 30%, Wilson 95% 10.78 to 60.32
+    conn.execute("CREATE TEMP TABLE s AS SELECT g, CASE WHEN g <= 3 THEN true WHEN g <= 10 THEN false END AS flag"
+                 " FROM generate_series(1, 12) g")
+    for k in kpis:
+        name = k["name"]
+        summary = conn.execute("SELECT '{\"hits\":3,\"total\":10}'::share_summary").fetchone()[0]
+        if "argument" in k:
+            value, via_summary, plain, window = conn.execute(
+                f"SELECT {name}(flag), {name}({k['summary']}(flag)), avg(flag::int) * 100,"
+                f" (SELECT max(w) FROM (SELECT {name}(flag) OVER (ORDER BY g ROWS 2 PRECEDING) AS w FROM s) x)"
+                " FROM s").fetchone()
+            assert value == via_summary == Decimal(30), name
+            assert round(value, 10) == round(plain, 10)
+            assert window == Decimal(100), name  # rows 1-3, all TRUE
+            moving = conn.execute("SELECT aggminvtransfn::regproc::text FROM pg_aggregate"
+                                  " WHERE aggfnoid = %s::regprocedure", [f"{name}(boolean)"]).fetchone()[0]
+            assert moving == fam["inverse"], name
+        value, lower, upper = conn.execute(
+            f"SELECT {name}(%(s)s::share_summary), ({name}_ci(%(s)s::share_summary)).lower,"
+            f" ({name}_ci(%(s)s::share_summary, 0.95)).upper", {"s": summary}).fetchone()
+        assert value == Decimal(30), name
+        assert (round(lower, 2), round(upper, 2)) == (Decimal("10.78"), Decimal("60.32")), name
+        assert conn.execute("SELECT kpi_band(%s, %s::share_summary) IS NOT NULL", [name, summary]).fetchone()[0]
+        for rel in k.get("more_sql", []):  # where a newcomer finds the rest of its SQL
+            assert name in (REPO / rel).read_text(), (name, rel)
