@@ -168,3 +168,25 @@ GRANT SELECT ON kpi_catalog, kpi_benchmark, kpi_band_edges TO PUBLIC;
 
 COMMENT ON FUNCTION kpi_band(text, numeric) IS
     'support_kpi: the band (e.g. acceptable) of a KPI value, from kpi_catalog';
+
+-- kpi_band(kpi, NULL) and kpi_band(kpi, '4.2'): an untyped literal (or a text value) is read
+-- as a number, as it was before the summary overloads of kpi_band existed; NULL gives NULL.
+-- (Without this overload PostgreSQL cannot choose between the numeric and the summary
+-- versions for an untyped literal.) A summary literal needs its type: '...'::share_summary.
+CREATE FUNCTION kpi_band(kpi text, value text) RETURNS text
+LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF value !~ '^\s*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?\s*$'
+       AND lower(btrim(value)) NOT IN ('nan', 'infinity', '+infinity', '-infinity', 'inf', '+inf', '-inf') THEN
+        RAISE EXCEPTION 'cannot classify "%" as a value of KPI "%": it is not a number',
+            @extschema@._kpi_excerpt(value), kpi
+            USING ERRCODE = 'invalid_text_representation',
+                  HINT = 'Pass the value as a number (e.g. 4.2), or a summary with its type, e.g. '
+                         || '''{"hits":1,"total":12}''::share_summary or escalation_summary(escalated).';
+    END IF;
+    RETURN @extschema@.kpi_band(kpi, value::numeric);
+END
+$$;
+COMMENT ON FUNCTION kpi_band(text, text) IS
+    'support_kpi: the band of a KPI value given as text or as an untyped literal (kpi_band(kpi, NULL) is NULL)';

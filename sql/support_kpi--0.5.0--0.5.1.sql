@@ -18,6 +18,9 @@
 -- - the errors of the schedule functions show at most 64 characters of a schedule or time
 --   zone name (and at most 20 known schedules in the hint); the same statements are in
 --   sql/business_hours.sql;
+-- - kpi_band(kpi, NULL) and kpi_band(kpi, '4.2') work again (they did in 0.1.0; the summary
+--   overloads made an untyped literal ambiguous): a new overload kpi_band(text, text) reads
+--   the value as a number; the same statements are in sql/kpi_catalog.sql;
 -- - _kpi_summary_type is now generated from the KPI registry (sql/kpi_registry.sql), which
 --   lists the share KPIs in catalog order: the same answers, its text replaced here.
 \echo Use "ALTER EXTENSION support_kpi UPDATE TO '0.5.1'" to load this file. \quit
@@ -98,3 +101,25 @@ RETURN CASE
                  'sla_compliance_rate', 'complaint_resolution_efficiency', 'reopen_rate',
                  'churn_rate') THEN 'share_summary'
 END;
+
+-- kpi_band(kpi, NULL) and kpi_band(kpi, '4.2'): an untyped literal (or a text value) is read
+-- as a number, as it was before the summary overloads of kpi_band existed; NULL gives NULL.
+-- (Without this overload PostgreSQL cannot choose between the numeric and the summary
+-- versions for an untyped literal.) A summary literal needs its type: '...'::share_summary.
+CREATE FUNCTION kpi_band(kpi text, value text) RETURNS text
+LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF value !~ '^\s*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?\s*$'
+       AND lower(btrim(value)) NOT IN ('nan', 'infinity', '+infinity', '-infinity', 'inf', '+inf', '-inf') THEN
+        RAISE EXCEPTION 'cannot classify "%" as a value of KPI "%": it is not a number',
+            @extschema@._kpi_excerpt(value), kpi
+            USING ERRCODE = 'invalid_text_representation',
+                  HINT = 'Pass the value as a number (e.g. 4.2), or a summary with its type, e.g. '
+                         || '''{"hits":1,"total":12}''::share_summary or escalation_summary(escalated).';
+    END IF;
+    RETURN @extschema@.kpi_band(kpi, value::numeric);
+END
+$$;
+COMMENT ON FUNCTION kpi_band(text, text) IS
+    'support_kpi: the band of a KPI value given as text or as an untyped literal (kpi_band(kpi, NULL) is NULL)';

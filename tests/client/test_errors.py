@@ -58,7 +58,8 @@ CASES = [
      "contact_rate"),
     ("SELECT kpi_cases(nps_summary(1)), kpi_value('nope', nps_summary(1))", "22023", 'unknown KPI "nope"', "kpi_catalog"),
     ("SELECT kpi_band('incident_rate', 5, 1)", "22023", "runs from 5 down to 1", "lower bound"),
-    ("SELECT kpi_band('incident_rate', '5')", "42725", "is not unique", "explicit type casts"),
+    ("SELECT kpi_band('incident_rate', 'five')", "22P02", 'cannot classify "five" as a value of KPI "incident_rate"',
+     "::share_summary"),
     ("SELECT kpi_record('nothing', now())", "22023", 'no KPI is tracked as "nothing"', "kpi_tracked"),
 ]
 

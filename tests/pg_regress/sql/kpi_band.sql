@@ -12,8 +12,9 @@ SELECT v, kpi_band('contact_rate', v) FROM unnest('{0,5,5.0001,5.5,10,10.5,11,25
 SELECT v, kpi_band('interaction_rate', v) FROM unnest('{0,59.9999,60,70,80,80.0001,140}'::numeric[]) v;
 -- NULL in, NULL out
 SELECT kpi_band('incident_rate', NULL::numeric), kpi_band(NULL, 5);
--- since 0.4.0 kpi_band also takes a summary (kpi_verdict.sql): a quoted or NULL value without
--- a type matches both, so it needs a cast
+-- kpi_band also takes a summary (kpi_verdict.sql, since 0.4.0); a quoted or NULL value
+-- without a type is still read as a number (kpi_band(text, text), since 0.5.1; 0.4.0 and
+-- 0.5.0 found it ambiguous)
 SELECT kpi_band('incident_rate', '5');
 -- rejected values
 SELECT kpi_band('incident_rate', 'NaN'::numeric);
@@ -37,3 +38,15 @@ UPDATE kpi_catalog SET edge_belongs_to = '{lower,middle}' WHERE kpi = 'quality_s
 UPDATE kpi_catalog SET band_labels = '{a,a,b}' WHERE kpi = 'quality_score';
 UPDATE kpi_catalog SET min_value = 100, max_value = 0 WHERE kpi = 'quality_score';
 UPDATE kpi_catalog SET direction = 'sideways' WHERE kpi = 'quality_score';
+-- an untyped literal or NULL is read as a number (kpi_band(text, text)), as before the
+-- summary overloads: NULL gives NULL, '4' is 4, and text that is no number is refused
+SELECT kpi_band('escalation_rate', NULL) IS NULL AS null_gives_null;
+SELECT kpi_band('escalation_rate', '4'), kpi_band('escalation_rate', ' 2.5e0 '), kpi_band('incident_rate', '+10');
+SELECT kpi_band('escalation_rate', '4') = kpi_band('escalation_rate', 4) AS same_as_numeric;
+SELECT kpi_band(NULL, '4') IS NULL AS null_kpi_gives_null;
+SELECT kpi_band('escalation_rate', 'four');
+SELECT kpi_band('escalation_rate', '{"hits":1,"total":12}');
+SELECT kpi_band('escalation_rate', repeat('x', 1000));
+SELECT kpi_band('escalation_rate', 'NaN');
+SELECT kpi_band('escalation_rate', '{"hits":1,"total":12}'::share_summary);
+SELECT kpi_band('no_such_kpi', '1');
