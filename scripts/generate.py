@@ -35,7 +35,7 @@ def load(path=REGISTRY):
 CATALOG_FIELDS = ["name", "family", "summary_type", "title", "unit", "direction", "formula"]
 FAMILY_FIELDS = {"customer_rate": ["summary", "event", "scale", "symbol"]}
 # fields that come in pairs: a share KPI with a boolean aggregate names its summary aggregate
-PAIRED = {"share": ("argument", "summary")}
+PAIRED = {"share": ("argument", "summary"), "customer_rate": ("by_segment", "summary_by_segment")}
 DIRECTIONS = {"lower_is_better", "higher_is_better", "target_range"}
 
 
@@ -289,11 +289,81 @@ def in_readme(marker, make):
     return edit
 
 
+# --- sql/segment_rate_kpis.sql ----------------------------------------------------------------
+
+def segment_rate_sql(reg):
+    fam = reg["family"]["segment_rate"]
+    st, trans, combine, sspace = fam["summary_type"], fam["transition"], fam["combine"], fam["sspace"]
+    keys = fam["key_types"]
+    out = [HEADER,
+           "-- The per-customer rates by segment, for each KPI of family customer_rate with by_segment in\n"
+           f"-- the registry: one {st} holds every segment's distinct customers and events. The type,\n"
+           f"-- its support functions and {fam['counts']}: sql/segment_rate.sql.\n\n"
+           "-- One transition function per customer key type and event argument (\"any\", the concrete\n"
+           "-- types for Citus, or a boolean \"has an event\": true counts an event, false and NULL the\n"
+           "-- customer only), as for the per-customer rates (sql/customer_rate_kpis.sql).\n"]
+    for ev in fam["event_types"]:
+        for key in keys:
+            symbol = key["symbol"] + ("_bool" if ev == "boolean" else "")
+            evt = '"any"' if ev == "any" else ev
+            out.append(f"CREATE FUNCTION {trans}({st}, text, {key['sql']}, {evt}) RETURNS {st}\n"
+                       f"    AS 'MODULE_PATHNAME', '{symbol}' LANGUAGE C IMMUTABLE PARALLEL SAFE;\n")
+    for k in reg["kpi"]:
+        if k["family"] != "customer_rate" or "by_segment" not in k:
+            continue
+        name, rate, summary, ev = k["by_segment"], k["name"], k["summary_by_segment"], k["event"]
+        counts = f"@extschema@.{fam['counts']}"
+        out.append("\n" + comment(f"{name}(segment, customer_id, {ev}_id): every segment's {rate}, computed exactly"
+                                  f" as {rate} computes it, with its counts and its band from the {rate} entry"
+                                  f" of kpi_catalog: {{\"<segment>\": {{\"customers\": n, \"{ev}s\": m, \"rate\":"
+                                  f" r, \"band\": b}}, ...}}. {summary}(...) is its state as a value, to store"
+                                  f" and rollup(); {name}(summary) and {name}_ci(summary) read it."))
+        out.append(f"CREATE FUNCTION {name}_final({st}) RETURNS jsonb\n"
+                   "LANGUAGE sql STABLE STRICT PARALLEL SAFE\n"
+                   "BEGIN ATOMIC\n"
+                   "    SELECT jsonb_object_agg(segment, jsonb_build_object(\n"
+                   f"               'customers', customers, '{ev}s', {ev}s, 'rate', rate,\n"
+                   f"               'band', @extschema@.kpi_band('{rate}', rate)))\n"
+                   "    FROM (SELECT s.key AS segment,\n"
+                   "                 (s.value ->> 'customers')::bigint AS customers,\n"
+                   f"                 (s.value ->> 'events')::bigint AS {ev}s,\n"
+                   f"                 (s.value ->> 'events')::bigint * {k['scale']}.0 / nullif((s.value ->> 'customers')::bigint, 0) AS rate\n"
+                   f"          FROM jsonb_each({counts}($1)) s) per_segment;\n"
+                   "END;\n")
+        for evtype in fam["event_types"]:
+            arg = f"has_{ev} boolean" if evtype == "boolean" else f"{ev}_id " + ('"any"' if evtype == "any" else evtype)
+            for key in keys:
+                out.append(f"CREATE AGGREGATE {name}(segment text, customer_id {key['sql']}, {arg}) (\n"
+                           f"    SFUNC = {trans}, STYPE = {st}, SSPACE = {sspace},\n"
+                           f"    COMBINEFUNC = {combine}, FINALFUNC = {name}_final,\n"
+                           "    PARALLEL = SAFE\n);\n")
+                out.append(f"CREATE AGGREGATE {summary}(segment text, customer_id {key['sql']}, {arg}) (\n"
+                           f"    SFUNC = {trans}, STYPE = {st}, SSPACE = {sspace},\n"
+                           f"    COMBINEFUNC = {combine}, PARALLEL = SAFE\n);\n")
+        out.append(f"CREATE FUNCTION {name}(summary {st}) RETURNS jsonb\n"
+                   "    LANGUAGE sql STABLE STRICT PARALLEL SAFE\n"
+                   f"    RETURN @extschema@.{name}_final(summary);\n")
+        out.append(f"-- Each segment's {rate} interval (exact Poisson, like {rate}_ci), one row per segment in name order.\n"
+                   f"CREATE FUNCTION {name}_ci(summary {st}, confidence float8 DEFAULT 0.95)\n"
+                   "RETURNS TABLE (segment text, lower numeric, upper numeric)\n"
+                   "LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE\n"
+                   "BEGIN ATOMIC\n"
+                   "    SELECT s.key,\n")
+        for upper in ("false", "true"):
+            out.append(f"           @extschema@.{fam['interval']}((s.value ->> 'events')::bigint, (s.value ->> 'customers')::bigint,\n"
+                       f"                                          {k['scale']}, confidence, {upper})::numeric{',' if upper == 'false' else ''}\n")
+        out.append(f"    FROM jsonb_each({counts}(summary)) s\n"
+                   "    ORDER BY s.key;\n"
+                   "END;\n")
+    return "".join(out)
+
+
 OUTPUTS = {
     "README.md": in_readme("kpi bands", readme_bands),
     "sql/kpi_registry.sql": kpi_registry_sql,
     "sql/share_kpis.sql": share_sql,
     "sql/customer_rate_kpis.sql": customer_rate_sql,
+    "sql/segment_rate_kpis.sql": segment_rate_sql,
 }
 
 

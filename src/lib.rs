@@ -60,9 +60,14 @@ pgrx::extension_sql_file!(
     requires = ["customer_rate_kpis"]
 );
 pgrx::extension_sql_file!(
+    "../sql/segment_rate_kpis.sql",
+    name = "segment_rate_kpis",
+    requires = ["segment_rate"]
+);
+pgrx::extension_sql_file!(
     "../sql/complaint_rates.sql",
     name = "complaint_rates",
-    requires = ["segment_rate"]
+    requires = ["segment_rate_kpis"]
 );
 pgrx::extension_sql_file!(
     "../sql/churn.sql",

@@ -174,3 +174,34 @@ def test_the_readme_table_of_bands_says_what_kpi_band_does(conn):
                                " kpi_band(%(k)s, %(e)s::numeric + 0.001)", {"k": k["name"], "e": edge}).fetchone()
             assert got == (below, above if belongs == "upper" else below, above), (k["name"], edge, got)
         assert text.startswith(k["bands"][0] + " ") and text.endswith(" " + k["bands"][-1])
+
+
+def test_every_rate_by_segment_has_its_whole_matrix_and_each_segments_value(conn):
+    fam = REG["family"]["segment_rate"]
+    kpis = [k for k in REG["kpi"] if "by_segment" in k]
+    assert [k["by_segment"] for k in kpis] == ["contact_rate_by_segment"]
+    conn.execute("CREATE TEMP TABLE sc AS SELECT g AS id, CASE WHEN g % 2 = 0 THEN 'even' ELSE 'odd' END AS seg"
+                 " FROM generate_series(1, 40) g")
+    conn.execute("CREATE TEMP TABLE se AS SELECT row_number() OVER () AS id, g AS cust"
+                 " FROM generate_series(1, 40) g, generate_series(1, 3) k WHERE k <= g % 4")
+    plain = dict(conn.execute("SELECT seg, count(se.id) * 100.0 / count(DISTINCT sc.id)"
+                              " FROM sc LEFT JOIN se ON se.cust = sc.id GROUP BY seg").fetchall())
+    for k in kpis:
+        name, ev = k["by_segment"], k["event"]
+        for key in fam["key_types"]:
+            for evtype in fam["event_types"]:
+                args = f"sc.seg, {CUSTOMER_KEYS[key['sql']].replace('c.id', 'sc.id')}, " \
+                       f"{EVENTS[evtype].replace('e.id', 'se.id')}"
+                doc, via_summary, ci = conn.execute(
+                    f"SELECT {name}({args}), {name}({k['summary_by_segment']}({args})),"
+                    f" (SELECT jsonb_object_agg(segment, lower) FROM {name}_ci({k['summary_by_segment']}({args})))"
+                    " FROM sc LEFT JOIN se ON se.cust = sc.id").fetchone()
+                assert doc == via_summary, (key["sql"], evtype)
+                assert {s: Decimal(str(v["rate"])) for s, v in doc.items()} == plain, (key["sql"], evtype)
+                assert doc["odd"][f"{ev}s"] == 40 and doc["odd"]["customers"] == 20
+                assert doc["even"]["band"] == conn.execute("SELECT kpi_band(%s, %s::numeric)",
+                                                           [k["name"], plain["even"]]).fetchone()[0]
+                assert all(0 < Decimal(str(ci[s])) < plain[s] for s in plain)
+        count = conn.execute("SELECT count(*) FROM pg_proc WHERE prokind = 'a' AND proname = ANY(%s)",
+                             [[name, k["summary_by_segment"]]]).fetchone()[0]
+        assert count == 2 * len(fam["key_types"]) * len(fam["event_types"])
