@@ -33,9 +33,11 @@ def load(path=REGISTRY):
 
 
 CATALOG_FIELDS = ["name", "family", "summary_type", "title", "unit", "direction", "formula"]
-FAMILY_FIELDS = {"customer_rate": ["summary", "event", "scale", "symbol"]}
+FAMILY_FIELDS = {"customer_rate": ["summary", "event", "scale", "symbol"],
+                 "durations": ["transition", "summary", "start", "end"],
+                 "percentiles": ["transition", "summary", "start", "end", "average"]}
 # fields that come in pairs: a share KPI with a boolean aggregate names its summary aggregate
-PAIRED = {"share": ("argument", "summary"), "customer_rate": ("by_segment", "summary_by_segment")}
+PAIRED = {"share_rate": ("argument", "summary"), "customer_rate": ("by_segment", "summary_by_segment")}
 DIRECTIONS = {"lower_is_better", "higher_is_better", "target_range"}
 
 
@@ -202,14 +204,14 @@ def customer_rate_sql(reg):
     return "".join(out)
 
 
-# --- sql/share_kpis.sql -------------------------------------------------------------------------
+# --- sql/share_rate_kpis.sql -------------------------------------------------------------------------
 
 def share_sql(reg):
-    fam = reg["family"]["share"]
+    fam = reg["family"]["share_rate"]
     st, init = fam["summary_type"], literal(fam["initcond"])
     out = [HEADER,
            "-- The share KPIs (% of TRUE among non-NULL inputs, or of cases that met a condition), one\n"
-           f"-- block per KPI of family share in the registry. The state type {st}, its support\n"
+           f"-- block per KPI of family share_rate in the registry. The state type {st}, its support\n"
            f"-- functions and the final function {fam['final']}: sql/share_rate.sql.\n"
            "-- Aggregates over other arguments (times and targets, churn periods, business hours): the\n"
            "-- files a KPI's more_sql names in the registry.\n"
@@ -219,7 +221,7 @@ def share_sql(reg):
            "--   <kpi>(share_summary)                  the rate of a summary\n"
            "--   <kpi>_ci(share_summary [, confidence]) its Wilson score interval, in percent\n"]
     for k in reg["kpi"]:
-        if k["family"] != "share":
+        if k["family"] != "share_rate":
             continue
         name = k["name"]
         more = f"; more in {', '.join(k['more_sql'])}" if k.get("more_sql") else ""
@@ -358,12 +360,58 @@ def segment_rate_sql(reg):
     return "".join(out)
 
 
+# --- sql/durations_kpis.sql and sql/percentiles_kpis.sql ----------------------------------------
+
+def time_sql(family, what):
+    def make(reg):
+        fam = reg["family"][family]
+        st, init = fam["summary_type"], literal(fam["initcond"])
+        sspace = f" SSPACE = {fam['sspace']}," if "sspace" in fam else ""
+        out = [HEADER,
+               f"-- The {what} time KPIs, one block per KPI of family {family} in the registry. The state type\n"
+               f"-- {st} and its support functions: sql/{family}.sql. With a business-hours schedule:\n"
+               "-- sql/business_hours.sql. A transition function per KPI (its name goes into error messages)\n"
+               "-- and argument type: the span from start to end as timestamptz or timestamp, or a duration.\n"]
+        for k in reg["kpi"]:
+            if k["family"] != family:
+                continue
+            name, trans, summary = k["name"], k["transition"], k["summary"]
+            out.append("\n" + comment(f"{name}: {k['formula']} ({k['unit']}). {summary}(...) is its state as a"
+                                      " value, to store and combine with rollup()."))
+            variants = [("timestamptz", "tz"), ("timestamp", "ts")]
+            if "duration_argument" in k:
+                variants.append(("interval", "interval"))
+            for sqltype, suffix in variants:
+                if sqltype == "interval":
+                    args, targs, strict = f"{k['duration_argument']} interval", "interval", " STRICT"
+                else:
+                    args, targs, strict = f"{k['start']} {sqltype}, {k['end']} {sqltype}", f"{sqltype}, {sqltype}", ""
+                out.append(f"CREATE FUNCTION {trans}({st}, {targs}) RETURNS {st}\n"
+                           f"    AS 'MODULE_PATHNAME', '{trans}_{suffix}' LANGUAGE C IMMUTABLE{strict} PARALLEL SAFE;\n")
+                for agg, final in ((name, f"FINALFUNC = {fam['final']}, "), (summary, "")):
+                    out.append(f"CREATE AGGREGATE {agg}({args}) (\n"
+                               f"    SFUNC = {trans}, STYPE = {st},{sspace} INITCOND = {init},\n"
+                               f"    COMBINEFUNC = {fam['combine']}, {final}PARALLEL = SAFE\n);\n")
+            if "average" in k:
+                out.append(f"-- the average of its sketch\n"
+                           f"CREATE FUNCTION {k['average']}(summary {st}) RETURNS interval\n"
+                           f"    AS 'MODULE_PATHNAME', '{fam['average_symbol']}' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;\n")
+            else:
+                out.append(f"-- the average of a summary\n"
+                           f"CREATE FUNCTION {name}(summary {st}) RETURNS interval\n"
+                           f"    AS 'MODULE_PATHNAME', '{fam['final']}' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;\n")
+        return "".join(out)
+    return make
+
+
 OUTPUTS = {
     "README.md": in_readme("kpi bands", readme_bands),
     "sql/kpi_registry.sql": kpi_registry_sql,
-    "sql/share_kpis.sql": share_sql,
+    "sql/share_rate_kpis.sql": share_sql,
     "sql/customer_rate_kpis.sql": customer_rate_sql,
     "sql/segment_rate_kpis.sql": segment_rate_sql,
+    "sql/durations_kpis.sql": time_sql("durations", "average"),
+    "sql/percentiles_kpis.sql": time_sql("percentiles", "median"),
 }
 
 

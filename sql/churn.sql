@@ -21,4 +21,4 @@ CREATE AGGREGATE churn_summary(active_from timestamptz, churned_at timestamptz,
 
 -- churn_rate(share_summary) and churn_rate_ci(share_summary, confidence), the accessors of
 -- churn_summary, are generated from the KPI registry with the other share accessors:
--- sql/share_kpis.sql.
+-- sql/share_rate_kpis.sql.

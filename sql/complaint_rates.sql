@@ -5,7 +5,7 @@
 
 -- Their boolean aggregates (complaint_escalation_rate(escalated boolean), ...), *_summary
 -- twins, accessors and *_ci intervals are generated from the KPI registry:
--- sql/share_kpis.sql. Here: the aggregates over a start, an end and a target.
+-- sql/share_rate_kpis.sql. Here: the aggregates over a start, an end and a target.
 
 -- % of cases done within a target time of their start:
 --   sla_compliance_rate(opened_at, completed_at, target interval)

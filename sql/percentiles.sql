@@ -42,86 +42,9 @@ CREATE FUNCTION duration_sketch_combine(duration_sketch, duration_sketch) RETURN
 CREATE FUNCTION duration_sketch_median(duration_sketch) RETURNS interval
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
--- One transition function per KPI and timestamp type (the names go into error messages).
-CREATE FUNCTION first_response_sketch_trans(duration_sketch, timestamptz, timestamptz) RETURNS duration_sketch
-    AS 'MODULE_PATHNAME', 'first_response_sketch_trans_tz' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE AGGREGATE median_first_response_time(opened_at timestamptz, first_response_at timestamptz) (
-    SFUNC = first_response_sketch_trans, STYPE = duration_sketch, SSPACE = 128, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
-    COMBINEFUNC = duration_sketch_combine, FINALFUNC = duration_sketch_median, PARALLEL = SAFE
-);
-CREATE AGGREGATE first_response_sketch(opened_at timestamptz, first_response_at timestamptz) (
-    SFUNC = first_response_sketch_trans, STYPE = duration_sketch, SSPACE = 128, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
-    COMBINEFUNC = duration_sketch_combine, PARALLEL = SAFE
-);
-CREATE FUNCTION first_response_sketch_trans(duration_sketch, timestamp, timestamp) RETURNS duration_sketch
-    AS 'MODULE_PATHNAME', 'first_response_sketch_trans_ts' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE AGGREGATE median_first_response_time(opened_at timestamp, first_response_at timestamp) (
-    SFUNC = first_response_sketch_trans, STYPE = duration_sketch, SSPACE = 128, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
-    COMBINEFUNC = duration_sketch_combine, FINALFUNC = duration_sketch_median, PARALLEL = SAFE
-);
-CREATE AGGREGATE first_response_sketch(opened_at timestamp, first_response_at timestamp) (
-    SFUNC = first_response_sketch_trans, STYPE = duration_sketch, SSPACE = 128, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
-    COMBINEFUNC = duration_sketch_combine, PARALLEL = SAFE
-);
-CREATE FUNCTION avg_first_response_time(summary duration_sketch) RETURNS interval
-    AS 'MODULE_PATHNAME', 'duration_sketch_average' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-
-CREATE FUNCTION resolution_time_sketch_trans(duration_sketch, timestamptz, timestamptz) RETURNS duration_sketch
-    AS 'MODULE_PATHNAME', 'resolution_time_sketch_trans_tz' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE AGGREGATE median_resolution_time(opened_at timestamptz, resolved_at timestamptz) (
-    SFUNC = resolution_time_sketch_trans, STYPE = duration_sketch, SSPACE = 128, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
-    COMBINEFUNC = duration_sketch_combine, FINALFUNC = duration_sketch_median, PARALLEL = SAFE
-);
-CREATE AGGREGATE resolution_time_sketch(opened_at timestamptz, resolved_at timestamptz) (
-    SFUNC = resolution_time_sketch_trans, STYPE = duration_sketch, SSPACE = 128, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
-    COMBINEFUNC = duration_sketch_combine, PARALLEL = SAFE
-);
-CREATE FUNCTION resolution_time_sketch_trans(duration_sketch, timestamp, timestamp) RETURNS duration_sketch
-    AS 'MODULE_PATHNAME', 'resolution_time_sketch_trans_ts' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE AGGREGATE median_resolution_time(opened_at timestamp, resolved_at timestamp) (
-    SFUNC = resolution_time_sketch_trans, STYPE = duration_sketch, SSPACE = 128, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
-    COMBINEFUNC = duration_sketch_combine, FINALFUNC = duration_sketch_median, PARALLEL = SAFE
-);
-CREATE AGGREGATE resolution_time_sketch(opened_at timestamp, resolved_at timestamp) (
-    SFUNC = resolution_time_sketch_trans, STYPE = duration_sketch, SSPACE = 128, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
-    COMBINEFUNC = duration_sketch_combine, PARALLEL = SAFE
-);
-CREATE FUNCTION avg_resolution_time(summary duration_sketch) RETURNS interval
-    AS 'MODULE_PATHNAME', 'duration_sketch_average' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-
-CREATE FUNCTION handling_time_sketch_trans(duration_sketch, timestamptz, timestamptz) RETURNS duration_sketch
-    AS 'MODULE_PATHNAME', 'handling_time_sketch_trans_tz' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE AGGREGATE median_handling_time(started_at timestamptz, ended_at timestamptz) (
-    SFUNC = handling_time_sketch_trans, STYPE = duration_sketch, SSPACE = 128, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
-    COMBINEFUNC = duration_sketch_combine, FINALFUNC = duration_sketch_median, PARALLEL = SAFE
-);
-CREATE AGGREGATE handling_time_sketch(started_at timestamptz, ended_at timestamptz) (
-    SFUNC = handling_time_sketch_trans, STYPE = duration_sketch, SSPACE = 128, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
-    COMBINEFUNC = duration_sketch_combine, PARALLEL = SAFE
-);
-CREATE FUNCTION handling_time_sketch_trans(duration_sketch, timestamp, timestamp) RETURNS duration_sketch
-    AS 'MODULE_PATHNAME', 'handling_time_sketch_trans_ts' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE AGGREGATE median_handling_time(started_at timestamp, ended_at timestamp) (
-    SFUNC = handling_time_sketch_trans, STYPE = duration_sketch, SSPACE = 128, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
-    COMBINEFUNC = duration_sketch_combine, FINALFUNC = duration_sketch_median, PARALLEL = SAFE
-);
-CREATE AGGREGATE handling_time_sketch(started_at timestamp, ended_at timestamp) (
-    SFUNC = handling_time_sketch_trans, STYPE = duration_sketch, SSPACE = 128, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
-    COMBINEFUNC = duration_sketch_combine, PARALLEL = SAFE
-);
--- Handling time given as a duration per contact (e.g. talk + hold + wrap-up).
-CREATE FUNCTION handling_time_sketch_trans(duration_sketch, interval) RETURNS duration_sketch
-    AS 'MODULE_PATHNAME', 'handling_time_sketch_trans_interval' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE AGGREGATE median_handling_time(handling_time interval) (
-    SFUNC = handling_time_sketch_trans, STYPE = duration_sketch, SSPACE = 128, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
-    COMBINEFUNC = duration_sketch_combine, FINALFUNC = duration_sketch_median, PARALLEL = SAFE
-);
-CREATE AGGREGATE handling_time_sketch(handling_time interval) (
-    SFUNC = handling_time_sketch_trans, STYPE = duration_sketch, SSPACE = 128, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
-    COMBINEFUNC = duration_sketch_combine, PARALLEL = SAFE
-);
-CREATE FUNCTION avg_handling_time(summary duration_sketch) RETURNS interval
-    AS 'MODULE_PATHNAME', 'duration_sketch_average' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+-- The KPIs (median_first_response_time, median_resolution_time, median_handling_time),
+-- their transition functions, *_sketch aggregates and the accessors of their average are
+-- generated from the KPI registry: sql/percentiles_kpis.sql.
 
 -- Accessors of any sketch.
 CREATE FUNCTION percentile(summary duration_sketch, fraction float8) RETURNS interval

@@ -31,7 +31,7 @@ CREATE FUNCTION escalation_rate_final(share_summary) RETURNS numeric
 
 -- The share KPIs themselves (escalation_rate(escalated boolean), escalation_summary, the
 -- accessors escalation_rate(share_summary) and escalation_rate_ci, and the same for every
--- other share KPI) are generated from the KPI registry: sql/share_kpis.sql.
+-- other share KPI) are generated from the KPI registry: sql/share_rate_kpis.sql.
 
 -- Summaries: the state as a value, to store (e.g. per day) and combine later (per month),
 -- or to compute on several servers and combine on one.

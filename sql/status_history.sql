@@ -72,4 +72,4 @@ CREATE AGGREGATE reopen_count(status text, changed_at timestamptz, solved_status
 
 -- The share of tickets reopened at least once, reopen_rate(reopen_count(...) > 0) over
 -- tickets, with reopen_summary, reopen_rate(share_summary) and reopen_rate_ci: generated
--- from the KPI registry, sql/share_kpis.sql.
+-- from the KPI registry, sql/share_rate_kpis.sql.

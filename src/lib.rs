@@ -27,8 +27,10 @@ pub mod surveys;
 
 ::pgrx::pg_module_magic!(name, version);
 
+// The install script: sql/ files in this order. The *_kpis.sql files (and kpi_registry.sql)
+// are generated from registry/kpis.toml by scripts/generate.py and checked in, like every
+// sql/ file.
 pgrx::extension_sql_file!("../sql/kpi_catalog.sql", name = "kpi_catalog");
-// Generated from registry/kpis.toml by scripts/generate.py (checked in, like every sql/ file).
 pgrx::extension_sql_file!(
     "../sql/kpi_registry.sql",
     name = "kpi_registry",
@@ -40,14 +42,14 @@ pgrx::extension_sql_file!(
     requires = ["kpi_registry"]
 );
 pgrx::extension_sql_file!(
-    "../sql/share_kpis.sql",
-    name = "share_kpis",
+    "../sql/share_rate_kpis.sql",
+    name = "share_rate_kpis",
     requires = ["share_rate"]
 );
 pgrx::extension_sql_file!(
     "../sql/customer_rate.sql",
     name = "customer_rate",
-    requires = ["share_kpis"]
+    requires = ["share_rate_kpis"]
 );
 pgrx::extension_sql_file!(
     "../sql/customer_rate_kpis.sql",
@@ -80,9 +82,14 @@ pgrx::extension_sql_file!(
     requires = ["churn"]
 );
 pgrx::extension_sql_file!(
+    "../sql/durations_kpis.sql",
+    name = "durations_kpis",
+    requires = ["durations"]
+);
+pgrx::extension_sql_file!(
     "../sql/surveys.sql",
     name = "surveys",
-    requires = ["durations"]
+    requires = ["durations_kpis"]
 );
 pgrx::extension_sql_file!(
     "../sql/resolution_cost.sql",
@@ -105,9 +112,14 @@ pgrx::extension_sql_file!(
     requires = ["kpi_recording"]
 );
 pgrx::extension_sql_file!(
+    "../sql/percentiles_kpis.sql",
+    name = "percentiles_kpis",
+    requires = ["percentiles"]
+);
+pgrx::extension_sql_file!(
     "../sql/business_hours.sql",
     name = "business_hours",
-    requires = ["percentiles"]
+    requires = ["percentiles_kpis"]
 );
 pgrx::extension_sql_file!(
     "../sql/status_history.sql",

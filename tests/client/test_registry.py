@@ -125,8 +125,8 @@ def test_every_per_customer_rate_has_its_whole_matrix_and_one_value(conn):
 
 
 def test_every_share_kpi_has_its_aggregates_accessor_and_interval(conn):
-    fam = REG["family"]["share"]
-    kpis = [k for k in REG["kpi"] if k["family"] == "share"]
+    fam = REG["family"]["share_rate"]
+    kpis = [k for k in REG["kpi"] if k["family"] == "share_rate"]
     assert len(kpis) == 9
     # 12 cases, 3 of them TRUE, 2 NULL (skipped): 3 of 10 = 30%, Wilson 95% 10.78 to 60.32
     conn.execute("CREATE TEMP TABLE s AS SELECT g, CASE WHEN g <= 3 THEN true WHEN g <= 10 THEN false END AS flag"
@@ -205,3 +205,31 @@ def test_every_rate_by_segment_has_its_whole_matrix_and_each_segments_value(conn
         count = conn.execute("SELECT count(*) FROM pg_proc WHERE prokind = 'a' AND proname = ANY(%s)",
                              [[name, k["summary_by_segment"]]]).fetchone()[0]
         assert count == 2 * len(fam["key_types"]) * len(fam["event_types"])
+
+
+def test_every_time_kpi_has_its_aggregates_and_agrees_with_plain_sql(conn):
+    kpis = [k for k in REG["kpi"] if k["family"] in ("durations", "percentiles")]
+    assert len(kpis) == 6
+    # spans of 1..20 hours (and one case still open)
+    conn.execute("CREATE TEMP TABLE tk AS SELECT timestamptz '2026-03-01' + g * interval '1 day' AS a,"
+                 " timestamptz '2026-03-01' + g * interval '1 day' + g * interval '1 hour' AS b"
+                 " FROM generate_series(1, 20) g UNION ALL SELECT timestamptz '2026-04-01', NULL")
+    avg, median = conn.execute("SELECT avg(b - a), percentile_disc(0.5) WITHIN GROUP (ORDER BY b - a) FROM tk").fetchone()
+    for k in kpis:
+        name, summary = k["name"], k["summary"]
+        expected = avg if k["family"] == "durations" else median
+        calls = [f"{name}(a, b)", f"{name}(a::timestamp, b::timestamp)"]
+        if "duration_argument" in k:
+            calls.append(f"{name}(b - a)")
+        for call in calls:
+            got = conn.execute(f"SELECT {call} FROM tk").fetchone()[0]
+            if k["family"] == "durations":
+                assert got == expected, (call, got)
+            else:
+                assert abs((got - expected).total_seconds()) <= 0.01 * expected.total_seconds(), (call, got)
+            in_summary = conn.execute(f"SELECT {summary}({call.split('(', 1)[1]} FROM tk").fetchone()[0]
+            accessor = k.get("average", name)
+            assert conn.execute(f"SELECT {accessor}(%s::{REG['family'][k['family']]['summary_type']})",
+                                [in_summary]).fetchone()[0] == avg, (call, accessor)
+        pending = conn.execute(f"SELECT pending_count({summary}(a, b)) FROM tk").fetchone()[0]
+        assert pending == 1, name
