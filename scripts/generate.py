@@ -35,7 +35,8 @@ def load(path=REGISTRY):
 CATALOG_FIELDS = ["name", "family", "summary_type", "title", "unit", "direction", "formula"]
 FAMILY_FIELDS = {"customer_rate": ["summary", "event", "scale", "symbol"],
                  "durations": ["transition", "summary", "start", "end"],
-                 "percentiles": ["transition", "summary", "start", "end", "average"]}
+                 "percentiles": ["transition", "summary", "start", "end", "average"],
+                 "surveys": ["summary", "answers", "symbol", "bound", "interval"]}
 # fields that come in pairs: a share KPI with a boolean aggregate names its summary aggregate
 PAIRED = {"share_rate": ("argument", "summary"), "customer_rate": ("by_segment", "summary_by_segment")}
 DIRECTIONS = {"lower_is_better", "higher_is_better", "target_range"}
@@ -404,6 +405,43 @@ def time_sql(family, what):
     return make
 
 
+# --- sql/surveys_kpis.sql ------------------------------------------------------------------------
+
+def surveys_sql(reg):
+    fam = reg["family"]["surveys"]
+    st = fam["summary_type"]
+    out = [HEADER,
+           "-- The survey scores, one block per KPI of family surveys in the registry: <kpi>(score integer)\n"
+           "-- with a moving-window mode, <kpi>_summary(score), <kpi>(survey_summary) and <kpi>_ci. The\n"
+           f"-- state type {st} and its support functions: sql/surveys.sql. NULL answers are skipped;\n"
+           "-- a score off the scale is an ERROR.\n"]
+    for k in reg["kpi"]:
+        if k["family"] != "surveys":
+            continue
+        name, (lo, hi) = k["name"], k["answers"]
+        init = literal(f'{{"survey":"{name}","counts":[{",".join("0" * (hi - lo + 1))}]}}')
+        out.append("\n" + comment(f"{name}: {k['formula']} ({k['unit']}); interval: {k['interval']}."))
+        out.append(f"CREATE FUNCTION {name}(summary {st}) RETURNS numeric\n"
+                   f"    AS 'MODULE_PATHNAME', '{k['symbol']}' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;\n"
+                   f"CREATE AGGREGATE {name}(score integer) (\n"
+                   f"    SFUNC = {fam['transition']}, STYPE = {st}, INITCOND = {init},\n"
+                   f"    COMBINEFUNC = {fam['combine']}, FINALFUNC = {name},\n"
+                   f"    MSFUNC = {fam['transition']}, MINVFUNC = {fam['inverse']}, MSTYPE = {st},\n"
+                   f"    MINITCOND = {init}, MFINALFUNC = {name}, PARALLEL = SAFE\n);\n"
+                   f"CREATE AGGREGATE {k['summary']}(score integer) (\n"
+                   f"    SFUNC = {fam['transition']}, STYPE = {st}, INITCOND = {init},\n"
+                   f"    COMBINEFUNC = {fam['combine']}, PARALLEL = SAFE\n);\n"
+                   f"CREATE FUNCTION {k['bound']}({st}, float8, boolean) RETURNS float8\n"
+                   "    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;\n"
+                   f"CREATE FUNCTION {name}_ci(summary {st}, confidence float8 DEFAULT 0.95, OUT lower numeric, OUT upper numeric)\n"
+                   "LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE\n"
+                   "BEGIN ATOMIC\n"
+                   f"    SELECT @extschema@.{k['bound']}(summary, confidence, false)::numeric,\n"
+                   f"           @extschema@.{k['bound']}(summary, confidence, true)::numeric;\n"
+                   "END;\n")
+    return "".join(out)
+
+
 OUTPUTS = {
     "README.md": in_readme("kpi bands", readme_bands),
     "sql/kpi_registry.sql": kpi_registry_sql,
@@ -412,6 +450,7 @@ OUTPUTS = {
     "sql/segment_rate_kpis.sql": segment_rate_sql,
     "sql/durations_kpis.sql": time_sql("durations", "average"),
     "sql/percentiles_kpis.sql": time_sql("percentiles", "median"),
+    "sql/surveys_kpis.sql": surveys_sql,
 }
 
 

@@ -92,9 +92,14 @@ pgrx::extension_sql_file!(
     requires = ["durations_kpis"]
 );
 pgrx::extension_sql_file!(
+    "../sql/surveys_kpis.sql",
+    name = "surveys_kpis",
+    requires = ["surveys"]
+);
+pgrx::extension_sql_file!(
     "../sql/resolution_cost.sql",
     name = "resolution_cost",
-    requires = ["surveys"]
+    requires = ["surveys_kpis"]
 );
 pgrx::extension_sql_file!(
     "../sql/kpi_verdict.sql",

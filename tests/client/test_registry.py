@@ -233,3 +233,23 @@ def test_every_time_kpi_has_its_aggregates_and_agrees_with_plain_sql(conn):
                                 [in_summary]).fetchone()[0] == avg, (call, accessor)
         pending = conn.execute(f"SELECT pending_count({summary}(a, b)) FROM tk").fetchone()[0]
         assert pending == 1, name
+
+
+def test_every_survey_score_has_its_aggregates_and_agrees_with_plain_sql(conn):
+    kpis = [k for k in REG["kpi"] if k["family"] == "surveys"]
+    assert [k["name"] for k in kpis] == ["nps", "csat", "ces"]
+    plain = {"nps": "(count(*) FILTER (WHERE v >= 9) - count(*) FILTER (WHERE v <= 6)) * 100.0 / count(v)",
+             "csat": "count(*) FILTER (WHERE v >= 4) * 100.0 / count(v)",
+             "ces": "avg(v)"}
+    for k in kpis:
+        name, (lo, hi) = k["name"], k["answers"]
+        # every answer of the scale once, the highest twice more, and a NULL
+        values = f"(SELECT v FROM generate_series({lo}, {hi}) v UNION ALL VALUES ({hi}), ({hi}), (NULL)) s(v)"
+        ours, via_summary, expected, lower = conn.execute(
+            f"SELECT {name}(v), {name}({k['summary']}(v)), {plain[name]}, ({name}_ci({k['summary']}(v))).lower"
+            f" FROM {values}").fetchone()
+        assert round(ours, 12) == round(via_summary, 12) == round(expected, 12), name
+        assert lower < ours, name
+        assert conn.execute(f"SELECT survey_responses({k['summary']}(v)) FROM {values}").fetchone()[0] == hi - lo + 3
+        with pytest.raises(Exception, match="outside|scale|off"):
+            conn.execute(f"SELECT {name}({hi + 1})")
