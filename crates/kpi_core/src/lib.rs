@@ -18,6 +18,7 @@ pub mod keys;
 pub mod segment_rate;
 pub mod share;
 pub mod sketch;
+pub mod special;
 pub mod status;
 pub mod survey;
 pub mod text_form;
