@@ -6,7 +6,13 @@ use std::io::Write;
 
 /// Version byte at the start of every variable-length binary state, so that a later release
 /// can read states written by this one (stored summaries, states in flight between servers).
-pub const FORMAT_VERSION: u8 = 1;
+///
+/// Two kinds of version byte, named alike in every module: `BINARY_FORMAT`, the version of a
+/// state's binary form (send/receive, `COPY ... BINARY`; big-endian, as PostgreSQL's), and
+/// `LAYOUT` (or `DENSE_LAYOUT`/`SPARSE_LAYOUT`), the version of a growing state's stored
+/// layout, the bytes PostgreSQL keeps on disk (little-endian in every module: `flat.rs`,
+/// `sketch.rs`, `status.rs`).
+pub const BINARY_FORMAT: u8 = 1;
 
 /// PostgreSQL's 4-byte varlena header, counted when sizing a flat state's allocation.
 pub const VARHDR: usize = 4;
@@ -89,7 +95,7 @@ impl<'a> Reader<'a> {
 
     pub fn version(&mut self) -> Result<(), KpiError> {
         match self.u8()? {
-            FORMAT_VERSION => Ok(()),
+            BINARY_FORMAT => Ok(()),
             v => Err(
                 KpiError::invalid_binary(format!("unsupported KPI state format version {v}"))
                     .with_hint(

@@ -6,7 +6,7 @@
 //! is what `sum(numeric)` does: its result keeps the largest scale of its inputs. The total
 //! goes back to PostgreSQL as numeric text, so the division is PostgreSQL's own.
 
-use crate::codec::{put_i64, put_u8, Reader, FORMAT_VERSION};
+use crate::codec::{put_i64, put_u8, Reader, BINARY_FORMAT};
 use crate::error::{checked_sum, input_error, KpiError, KpiErrorKind, MAX_COUNT};
 use serde::{Deserialize, Serialize};
 
@@ -270,7 +270,7 @@ impl CostTotal {
 
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(1 + COST_BYTES);
-        put_u8(&mut out, FORMAT_VERSION);
+        put_u8(&mut out, BINARY_FORMAT);
         put_i64(&mut out, self.resolved);
         put_i64(&mut out, self.costs);
         put_i64(&mut out, self.scale);

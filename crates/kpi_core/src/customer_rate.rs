@@ -4,7 +4,7 @@
 //! Made for `customers LEFT JOIN events`: a row whose customer key is NULL is skipped
 //! entirely; a row with a customer and a NULL event key adds the customer only.
 
-use crate::codec::{put_i64, Reader, FORMAT_VERSION};
+use crate::codec::{put_i64, Reader, BINARY_FORMAT};
 use crate::error::{checked_sum, nul_in_text, KpiError, MAX_COUNT};
 use crate::keys::{not_utf8_key, KeySet, KeyType};
 use crate::text_form;
@@ -92,7 +92,7 @@ impl CustomerRate {
 
     /// Binary form: format version, key type, event count, key count, keys.
     pub fn encode(&self, w: &mut impl Write) {
-        crate::codec::put_u8(w, FORMAT_VERSION);
+        crate::codec::put_u8(w, BINARY_FORMAT);
         self.key_type().encode(w);
         self.encode_body(w);
     }

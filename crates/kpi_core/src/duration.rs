@@ -6,7 +6,7 @@
 //! exact too (in 128 bits: ten million cases of a month each would overflow 64). The average
 //! is rounded half away from zero to the microsecond, like `round(numeric, 6)` on seconds.
 
-use crate::codec::{put_i64, put_u8, Reader, FORMAT_VERSION};
+use crate::codec::{put_i64, put_u8, Reader, BINARY_FORMAT};
 use crate::error::{checked_sum, KpiError, MAX_COUNT};
 use serde::{Deserialize, Serialize};
 
@@ -175,7 +175,7 @@ impl Durations {
 
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(1 + DURATIONS_BYTES);
-        put_u8(&mut out, FORMAT_VERSION);
+        put_u8(&mut out, BINARY_FORMAT);
         put_i64(&mut out, self.completed);
         put_i64(&mut out, self.pending);
         out.extend_from_slice(&self.sum().to_be_bytes());

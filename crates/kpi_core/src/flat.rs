@@ -38,7 +38,7 @@
 use crate::error::{KpiError, KpiErrorKind};
 use crate::keys::KeyType;
 
-pub const VERSION: u8 = 2;
+pub const LAYOUT: u8 = 2;
 pub const HEADER: usize = 64;
 const KIND_CUSTOMER: u8 = 1;
 const KIND_SEGMENT: u8 = 2;
@@ -180,7 +180,7 @@ fn corrupt(what: &str) -> KpiError {
 }
 
 fn geo(b: &[u8]) -> Result<Geo, KpiError> {
-    if b.len() < HEADER || b[0] != VERSION {
+    if b.len() < HEADER || b[0] != LAYOUT {
         return Err(corrupt("bad header"));
     }
     let key_type = KeyType::from_tag(b[1])?;
@@ -231,13 +231,13 @@ fn geo(b: &[u8]) -> Result<Geo, KpiError> {
 
 /// Whether `b` starts like a version-2 state (the version byte).
 pub fn is_v2(b: &[u8]) -> bool {
-    b.first() == Some(&VERSION)
+    b.first() == Some(&LAYOUT)
 }
 
 /// Lays out an empty state of `kind` by `plan` in `b` (of `plan.len(..)` bytes).
 fn init(b: &mut [u8], key_type: KeyType, kind: u8, plan: &Plan) {
     b.fill(0);
-    b[0] = VERSION;
+    b[0] = LAYOUT;
     b[1] = key_type.tag();
     b[2] = kind;
     b[3] = plan.mode;

@@ -1,7 +1,7 @@
 //! State of `contact_rate_by_segment`: one [`CustomerRate`] per segment, so a single call
 //! returns every segment's rate side by side.
 
-use crate::codec::{put_bytes, put_i64, put_len, put_u8, Reader, FORMAT_VERSION};
+use crate::codec::{put_bytes, put_i64, put_len, put_u8, Reader, BINARY_FORMAT};
 use crate::customer_rate::{key_type_of, with_context, CustomerRate};
 use crate::error::{no_nul, KpiError, KpiErrorKind};
 use crate::keys::{key_type_mismatch, not_utf8_key, KeyType};
@@ -66,7 +66,7 @@ impl SegmentRate {
     /// Binary form: format version, key type, segment count, then per segment its name and
     /// the body of its [`CustomerRate`].
     pub fn encode(&self, w: &mut impl Write) {
-        put_u8(w, FORMAT_VERSION);
+        put_u8(w, BINARY_FORMAT);
         self.key_type.encode(w);
         put_i64(w, self.segments.len() as i64);
         for (name, state) in &self.segments {

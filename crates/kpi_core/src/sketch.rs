@@ -13,7 +13,7 @@
 //! sorted order, within the relative error (and to the microsecond). Ranks 1 and `n` are the
 //! smallest and largest span, exactly.
 //!
-//! The state is one flat byte string, the payload of the SQL value, in native byte order,
+//! The state is one flat byte string, the payload of the SQL value, in little-endian byte order,
 //! in one of two layouts (its first byte says which):
 //! - **sparse** (format byte 2): the non-empty buckets as sorted `(index, count)` entries of
 //!   8 bytes, with spare entries to grow into. A group of a few cases takes 124 bytes (one
@@ -40,11 +40,11 @@ use std::sync::OnceLock;
 /// The guaranteed relative error.
 pub const RELATIVE_ACCURACY: f64 = 0.01;
 /// The format byte of the binary form (unchanged since 0.5.0).
-pub const SKETCH_FORMAT: u8 = 1;
+pub const BINARY_FORMAT: u8 = 1;
 /// The format byte of the dense flat layout (0.5.0's).
-pub const DENSE_FORMAT: u8 = 1;
+pub const DENSE_LAYOUT: u8 = 1;
 /// The format byte of the sparse flat layout.
-pub const SPARSE_FORMAT: u8 = 2;
+pub const SPARSE_LAYOUT: u8 = 2;
 /// The bucket of the longest span, `i64::MAX` microseconds.
 pub const MAX_BUCKET: u16 = 2184;
 /// Dense windows grow in steps of this many buckets, so a state is rebuilt at most a few
@@ -52,7 +52,7 @@ pub const MAX_BUCKET: u16 = 2184;
 const STEP: u16 = 32;
 
 // Flat layout: offsets in the payload.
-const FORMAT: usize = 0; // u8: DENSE_FORMAT or SPARSE_FORMAT
+const FORMAT: usize = 0; // u8: DENSE_LAYOUT or SPARSE_LAYOUT
 const LO: usize = 2; // u16: dense: first bucket of the window; sparse: entries in use
 const LEN: usize = 4; // u32: dense: buckets in the window; sparse: entries allocated
 const COMPLETED: usize = 8; // i64
@@ -125,28 +125,28 @@ fn bucket_bounds() -> &'static [(i64, i64)] {
 }
 
 fn read_u16(b: &[u8], at: usize) -> u16 {
-    u16::from_ne_bytes(b[at..at + 2].try_into().unwrap())
+    u16::from_le_bytes(b[at..at + 2].try_into().unwrap())
 }
 fn read_u32(b: &[u8], at: usize) -> u32 {
-    u32::from_ne_bytes(b[at..at + 4].try_into().unwrap())
+    u32::from_le_bytes(b[at..at + 4].try_into().unwrap())
 }
 fn read_i64(b: &[u8], at: usize) -> i64 {
-    i64::from_ne_bytes(b[at..at + 8].try_into().unwrap())
+    i64::from_le_bytes(b[at..at + 8].try_into().unwrap())
 }
 fn read_u64(b: &[u8], at: usize) -> u64 {
-    u64::from_ne_bytes(b[at..at + 8].try_into().unwrap())
+    u64::from_le_bytes(b[at..at + 8].try_into().unwrap())
 }
 fn write_u16(b: &mut [u8], at: usize, v: u16) {
-    b[at..at + 2].copy_from_slice(&v.to_ne_bytes());
+    b[at..at + 2].copy_from_slice(&v.to_le_bytes());
 }
 fn write_u32(b: &mut [u8], at: usize, v: u32) {
-    b[at..at + 4].copy_from_slice(&v.to_ne_bytes());
+    b[at..at + 4].copy_from_slice(&v.to_le_bytes());
 }
 fn write_i64(b: &mut [u8], at: usize, v: i64) {
-    b[at..at + 8].copy_from_slice(&v.to_ne_bytes());
+    b[at..at + 8].copy_from_slice(&v.to_le_bytes());
 }
 fn write_u64(b: &mut [u8], at: usize, v: u64) {
-    b[at..at + 8].copy_from_slice(&v.to_ne_bytes());
+    b[at..at + 8].copy_from_slice(&v.to_le_bytes());
 }
 
 fn corrupt(what: &str) -> KpiError {
@@ -168,13 +168,13 @@ impl<'a> View<'a> {
             return Err(corrupt("too short"));
         }
         match b[FORMAT] {
-            DENSE_FORMAT => {
+            DENSE_LAYOUT => {
                 let (lo, len) = (read_u16(b, LO) as usize, read_u32(b, LEN) as usize);
                 if lo + len > MAX_BUCKET as usize + 1 || b.len() != HEADER + SLOT * len {
                     return Err(corrupt("bucket window does not match its length"));
                 }
             }
-            SPARSE_FORMAT => {
+            SPARSE_LAYOUT => {
                 let (used, cap) = (read_u16(b, LO) as usize, read_u32(b, LEN) as usize);
                 if used > cap || cap > MAX_BUCKET as usize + 1 || b.len() != HEADER + SLOT * cap
                 {
@@ -183,7 +183,7 @@ impl<'a> View<'a> {
             }
             other => {
                 return Err(KpiError::invalid_binary(format!(
-                    "duration_sketch value has format {other}, this build reads formats {DENSE_FORMAT} and {SPARSE_FORMAT}"
+                    "duration_sketch value has format {other}, this build reads formats {DENSE_LAYOUT} and {SPARSE_LAYOUT}"
                 ))
                 .with_hint("It was made by a later support_kpi; update the extension to read it."))
             }
@@ -233,7 +233,7 @@ impl<'a> View<'a> {
     }
     /// Whether the value has the sparse layout.
     pub fn is_sparse(&self) -> bool {
-        self.b[FORMAT] == SPARSE_FORMAT
+        self.b[FORMAT] == SPARSE_LAYOUT
     }
     /// Dense: the window `(lo, len)`; sparse: `(entries in use, entries allocated)`.
     fn slots(&self) -> (usize, usize) {
@@ -395,7 +395,7 @@ pub fn empty() -> Vec<u8> {
 
 fn sparse_with(cap: usize) -> Vec<u8> {
     let mut b = vec![0u8; HEADER + SLOT * cap];
-    b[FORMAT] = SPARSE_FORMAT;
+    b[FORMAT] = SPARSE_LAYOUT;
     write_u32(&mut b, LEN, cap as u32);
     b
 }
@@ -433,7 +433,7 @@ fn rebuilt(v: &View<'_>, buckets: &[(u16, u64)], cap: usize) -> Vec<u8> {
     let mut b = match dense {
         Some((lo, len)) if !v.is_sparse() || !fits_sparse || len <= cap => {
             let mut b = vec![0u8; HEADER + SLOT * len];
-            b[FORMAT] = DENSE_FORMAT;
+            b[FORMAT] = DENSE_LAYOUT;
             write_u16(&mut b, LO, lo);
             write_u32(&mut b, LEN, len as u32);
             for &(i, c) in buckets {
@@ -728,7 +728,7 @@ pub fn from_text(text: &str) -> Result<Vec<u8>, KpiError> {
 pub fn to_bytes(v: &View<'_>) -> Vec<u8> {
     let buckets: Vec<(u16, u64)> = v.buckets().collect();
     let mut out = Vec::with_capacity(1 + 8 * 6 + 16 + 2 + 10 * buckets.len());
-    put_u8(&mut out, SKETCH_FORMAT);
+    put_u8(&mut out, BINARY_FORMAT);
     put_i64(&mut out, v.completed());
     put_i64(&mut out, v.pending());
     out.extend_from_slice(&v.durations().sum().to_be_bytes());
@@ -746,9 +746,9 @@ pub fn to_bytes(v: &View<'_>) -> Vec<u8> {
 pub fn from_bytes(bytes: &[u8]) -> Result<Vec<u8>, KpiError> {
     let mut r = Reader::new(bytes);
     let format = r.u8()?;
-    if format != SKETCH_FORMAT {
+    if format != BINARY_FORMAT {
         return Err(KpiError::invalid_binary(format!(
-            "binary duration_sketch has format {format}, this build reads format {SKETCH_FORMAT}"
+            "binary duration_sketch has format {format}, this build reads format {BINARY_FORMAT}"
         )));
     }
     let completed = r.i64()?;
@@ -979,7 +979,7 @@ mod tests {
     fn sketches_of_0_5_0_dense_layout_are_read_and_merged() {
         // 0.5.0 wrote only the dense layout: format byte 1, window of 32 from bucket 1088
         let mut old = vec![0u8; HEADER + 8 * 32];
-        old[FORMAT] = DENSE_FORMAT;
+        old[FORMAT] = DENSE_LAYOUT;
         write_u16(&mut old, LO, 1088);
         write_u32(&mut old, LEN, 32);
         let i = bucket_of(3_600_000_000);
@@ -1073,7 +1073,7 @@ mod tests {
         assert!(View::new(&b[..b.len() - 8]).is_err());
         // counts that cannot be are refused by the view, not read as an empty state
         let mut flat = b.clone();
-        flat[COMPLETED..COMPLETED + 8].copy_from_slice(&(-1i64).to_ne_bytes());
+        flat[COMPLETED..COMPLETED + 8].copy_from_slice(&(-1i64).to_le_bytes());
         assert!(View::new(&flat).is_err());
     }
 }

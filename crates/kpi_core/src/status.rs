@@ -7,7 +7,7 @@
 //! bytes (as `ORDER BY changed_at, status COLLATE "C"`), so the answer never depends on the
 //! order rows arrive in.
 //!
-//! The state is one flat byte string (the payload of the SQL value), in native byte order,
+//! The state is one flat byte string (the payload of the SQL value), in little-endian byte order,
 //! with room to grow: `add` appends in place while there is room and returns a copy twice the
 //! size otherwise. Bytes past `used` are spare room; the text and binary forms hold only the
 //! used part.
@@ -15,7 +15,7 @@
 use crate::codec::{filled_payload, put_i64, put_u8, Reader};
 use crate::error::{interval_out_of_range, no_nul, KpiError, KpiErrorKind};
 
-pub const STATUS_FORMAT: u8 = 1;
+pub const LAYOUT: u8 = 1;
 // header layout
 const FORMAT: usize = 0; // u8
 const FLAGS: usize = 1; // u8: UNTIL_SET
@@ -49,13 +49,13 @@ fn out_of_range(what: &str, t: i64) -> KpiError {
 }
 
 fn u16_at(b: &[u8], at: usize) -> u16 {
-    u16::from_ne_bytes(b[at..at + 2].try_into().unwrap())
+    u16::from_le_bytes(b[at..at + 2].try_into().unwrap())
 }
 fn u32_at(b: &[u8], at: usize) -> u32 {
-    u32::from_ne_bytes(b[at..at + 4].try_into().unwrap())
+    u32::from_le_bytes(b[at..at + 4].try_into().unwrap())
 }
 fn i64_at(b: &[u8], at: usize) -> i64 {
-    i64::from_ne_bytes(b[at..at + 8].try_into().unwrap())
+    i64::from_le_bytes(b[at..at + 8].try_into().unwrap())
 }
 
 fn corrupt(what: &str) -> KpiError {
@@ -79,7 +79,7 @@ pub struct View<'a> {
 impl<'a> View<'a> {
     /// Checks the header (cheap: run on every row).
     pub fn new(b: &'a [u8]) -> Result<Self, KpiError> {
-        crate::error::check_flat_header("status_history", b, HEADER, STATUS_FORMAT)?;
+        crate::error::check_flat_header("status_history", b, HEADER, LAYOUT)?;
         let used = u32_at(b, USED) as usize;
         let schedule_end = HEADER + u16_at(b, SCHEDULE_LEN) as usize;
         if used > b.len() || used < schedule_end {
@@ -171,8 +171,8 @@ impl<'a> View<'a> {
 /// many more as fill its allocation).
 pub fn empty(room: usize) -> Vec<u8> {
     let mut b = vec![0u8; filled_payload(HEADER + room)];
-    b[FORMAT] = STATUS_FORMAT;
-    b[USED..USED + 4].copy_from_slice(&(HEADER as u32).to_ne_bytes());
+    b[FORMAT] = LAYOUT;
+    b[USED..USED + 4].copy_from_slice(&(HEADER as u32).to_le_bytes());
     b
 }
 
@@ -216,14 +216,14 @@ fn fresh(until: Option<i64>, schedule: Option<&[u8]>, room: usize) -> Result<Vec
         ));
     }
     let mut b = empty(n + room);
-    b[SCHEDULE_LEN..SCHEDULE_LEN + 2].copy_from_slice(&(n as u16).to_ne_bytes());
+    b[SCHEDULE_LEN..SCHEDULE_LEN + 2].copy_from_slice(&(n as u16).to_le_bytes());
     if let Some(s) = schedule {
         b[HEADER..HEADER + n].copy_from_slice(s);
     }
-    b[USED..USED + 4].copy_from_slice(&((HEADER + n) as u32).to_ne_bytes());
+    b[USED..USED + 4].copy_from_slice(&((HEADER + n) as u32).to_le_bytes());
     if let Some(t) = until {
         b[FLAGS] |= UNTIL_SET;
-        b[UNTIL..UNTIL + 8].copy_from_slice(&t.to_ne_bytes());
+        b[UNTIL..UNTIL + 8].copy_from_slice(&t.to_le_bytes());
     }
     Ok(b)
 }
@@ -275,13 +275,13 @@ pub fn add(
 fn append(b: &mut [u8], change: Change<'_>) {
     let (used, count) = (u32_at(b, USED) as usize, u32_at(b, COUNT));
     let need = ENTRY + change.status.len();
-    b[used..used + 8].copy_from_slice(&change.at.to_ne_bytes());
+    b[used..used + 8].copy_from_slice(&change.at.to_le_bytes());
     b[used + 8] = change.flag as u8;
     b[used + 9] = 0;
-    b[used + 10..used + 12].copy_from_slice(&(change.status.len() as u16).to_ne_bytes());
+    b[used + 10..used + 12].copy_from_slice(&(change.status.len() as u16).to_le_bytes());
     b[used + ENTRY..used + need].copy_from_slice(change.status);
-    b[COUNT..COUNT + 4].copy_from_slice(&(count + 1).to_ne_bytes());
-    b[USED..USED + 4].copy_from_slice(&((used + need) as u32).to_ne_bytes());
+    b[COUNT..COUNT + 4].copy_from_slice(&(count + 1).to_le_bytes());
+    b[USED..USED + 4].copy_from_slice(&((used + need) as u32).to_le_bytes());
 }
 
 /// Adds `change` to an owned state, replacing it by its larger copy when needed.
@@ -441,7 +441,7 @@ pub fn from_text(
 /// (count, then instant, flag, length, status each), big-endian.
 pub fn to_bytes(v: &View<'_>) -> Result<Vec<u8>, KpiError> {
     let mut out = Vec::new();
-    put_u8(&mut out, STATUS_FORMAT);
+    put_u8(&mut out, LAYOUT);
     put_u8(&mut out, v.until().is_some() as u8);
     put_i64(&mut out, v.until().unwrap_or(0));
     let s = v.schedule().unwrap_or_default();
@@ -464,9 +464,9 @@ pub fn from_bytes(
 ) -> Result<Vec<u8>, KpiError> {
     let mut r = Reader::new(bytes);
     let format = r.u8()?;
-    if format != STATUS_FORMAT {
+    if format != LAYOUT {
         return Err(KpiError::invalid_binary(format!(
-            "binary status_history has format {format}, this build reads format {STATUS_FORMAT}"
+            "binary status_history has format {format}, this build reads format {LAYOUT}"
         )));
     }
     let has_until = r.u8()?;

@@ -3,7 +3,7 @@
 //! A histogram of the scale is enough for all three scores, merges by adding, and carries
 //! which survey it counts, so a CSAT summary can never be read as an NPS.
 
-use crate::codec::{put_i64, put_u8, Reader, FORMAT_VERSION};
+use crate::codec::{put_i64, put_u8, Reader, BINARY_FORMAT};
 use crate::error::{checked_sum, input_error, KpiError, KpiErrorKind, MAX_COUNT};
 use serde::{Deserialize, Serialize};
 
@@ -259,7 +259,7 @@ impl SurveyCounts {
 
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(1 + SURVEY_BYTES);
-        put_u8(&mut out, FORMAT_VERSION);
+        put_u8(&mut out, BINARY_FORMAT);
         put_i64(&mut out, self.survey);
         for n in self.counts {
             put_i64(&mut out, n);

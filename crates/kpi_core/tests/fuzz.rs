@@ -98,14 +98,14 @@ fn mutate_native(rng: &mut Rng, seed: &[u8], other: &[u8]) -> Vec<u8> {
     let len = b.len();
     if len >= 8 {
         let at = rng.below(len - 7);
-        let v = i64::from_ne_bytes(b[at..at + 8].try_into().unwrap());
+        let v = i64::from_le_bytes(b[at..at + 8].try_into().unwrap());
         let nv: i64 = match rng.below(4) {
             0 => [i64::MAX, i64::MIN, -1, 0][rng.below(4)],
             1 => v.wrapping_add(1),
             2 => v.wrapping_sub(1),
             _ => v.wrapping_mul(2),
         };
-        b[at..at + 8].copy_from_slice(&nv.to_ne_bytes());
+        b[at..at + 8].copy_from_slice(&nv.to_le_bytes());
     }
     b
 }
