@@ -22,6 +22,8 @@ pub mod special;
 pub mod status;
 pub mod survey;
 pub mod text_form;
+#[cfg(test)]
+mod text_form_tests;
 pub mod wilson;
 
 pub use cost::{CostTotal, Decimal};

@@ -132,7 +132,9 @@ impl SegmentRate {
                 std::str::from_utf8(name).map_err(|_| not_utf8_name())?,
             );
             out.push_str(":{");
-            text_form::write_body(&mut out, &self.segments[name]).map_err(|_| not_utf8_key())?;
+            let body = &self.segments[name];
+            text_form::write_body(&mut out, &body.customers, body.events)
+                .map_err(|_| not_utf8_key())?;
             out.push('}');
         }
         out.push_str("}}");
@@ -151,15 +153,49 @@ impl SegmentRate {
         Ok(json!({"key_type": self.key_type.name(), "segments": segments}).to_string())
     }
 
+    /// The state of a segment rate text form of the writer's shape; `None` leaves the text to
+    /// the general reader.
+    pub fn from_text_fast(text: &str) -> Option<Self> {
+        let mut s = text_form::Scanner::new(text);
+        s.byte(b'{')?;
+        let mut state = SegmentRate::new(s.key_type_field()?);
+        s.byte(b',')?;
+        if s.field_name()? != "segments" {
+            return None;
+        }
+        s.byte(b'{')?;
+        if s.byte(b'}').is_none() {
+            loop {
+                let name = s.field_name()?;
+                if state.segments.contains_key(name.as_bytes()) || name.contains('\0') {
+                    return None;
+                }
+                let (customers, events, seen) = s.body_object(state.key_type)?;
+                let body = CustomerRate::complete(CustomerRate { customers, events }, seen)?;
+                if body.customers.is_empty() {
+                    return None;
+                }
+                state.segments.insert(Box::from(name.as_bytes()), body);
+                if s.byte(b',').is_none() {
+                    break;
+                }
+            }
+            s.byte(b'}')?;
+        }
+        s.byte(b'}')?;
+        s.end()?;
+        Some(state)
+    }
+
     pub fn from_text(text: &str) -> Result<Self, KpiError> {
-        match text_form::parse_segment_rate(text) {
+        match Self::from_text_fast(text) {
             Some(state) => Ok(state),
             None => Self::from_text_via_json(text),
         }
     }
 
     /// The general reader of the text form, for any JSON: the definition the fast reader
-    /// ([`text_form::parse_segment_rate`]) is tested against, and its fallback.
+    /// ([`SegmentRate::from_text_fast`]) is tested against, and its fallback.
     #[doc(hidden)]
     pub fn from_text_via_json(text: &str) -> Result<Self, KpiError> {
         let parse = || -> Result<Self, KpiError> {
