@@ -36,7 +36,8 @@ CATALOG_FIELDS = ["name", "family", "summary_type", "title", "unit", "direction"
 FAMILY_FIELDS = {"customer_rate": ["summary", "event", "scale", "symbol"],
                  "durations": ["transition", "summary", "start", "end"],
                  "percentiles": ["transition", "summary", "start", "end", "average"],
-                 "surveys": ["summary", "answers", "symbol", "bound", "interval"]}
+                 "surveys": ["summary", "answers", "symbol", "bound", "interval"],
+                 "resolution_cost": ["arguments", "transition_symbol", "strict", "symbol", "summary"]}
 # fields that come in pairs: a share KPI with a boolean aggregate names its summary aggregate
 PAIRED = {"share_rate": ("argument", "summary"), "customer_rate": ("by_segment", "summary_by_segment")}
 DIRECTIONS = {"lower_is_better", "higher_is_better", "target_range"}
@@ -594,6 +595,78 @@ def with_additions(reg, outputs):
     return {rel: lambda reg: text}
 
 
+# --- sql/resolution_cost_kpis.sql ------------------------------------------------------------
+
+def resolution_cost_sql(reg):
+    fam = reg["family"]["resolution_cost"]
+    st, init = fam["summary_type"], literal(fam["initcond"])
+    out = [HEADER,
+           "-- The cost KPIs, one block per KPI of family resolution_cost in the registry: its aggregate,\n"
+           "-- <summary>(...) (its state as a value, to store and rollup()) and <kpi>(cost_summary), which\n"
+           "-- any cost summary answers: one summary serves every cost KPI. The state type, its support\n"
+           "-- functions and the counts: sql/resolution_cost.sql. A negative, NaN or infinite cost is an\n"
+           "-- ERROR.\n"]
+    for k in reg["kpi"]:
+        if k["family"] != "resolution_cost":
+            continue
+        name, trans = k["name"], fam["transition"]
+        types = ", ".join(a.split()[-1] for a in k["arguments"])
+        args = ", ".join(k["arguments"])
+        symbol = "" if k["transition_symbol"] == trans else f", '{k['transition_symbol']}'"
+        strict = " STRICT" if k["strict"] else ""
+        out.append("\n" + comment(f"{name}: {k['formula']} ({k['unit']})."))
+        out.append(f"CREATE FUNCTION {trans}({st}, {types}) RETURNS {st}\n"
+                   f"    AS 'MODULE_PATHNAME'{symbol} LANGUAGE C IMMUTABLE{strict} PARALLEL SAFE;\n"
+                   f"CREATE FUNCTION {name}(summary {st}) RETURNS numeric\n"
+                   f"    AS 'MODULE_PATHNAME', '{k['symbol']}' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;\n")
+        for agg, final in ((name, f"FINALFUNC = {name}, "), (k["summary"], "")):
+            out.append(f"CREATE AGGREGATE {agg}({args}) (\n"
+                       f"    SFUNC = {trans}, STYPE = {st}, INITCOND = {init},\n"
+                       f"    COMBINEFUNC = {fam['combine']}, {final}PARALLEL = SAFE\n);\n")
+    return "".join(out)
+
+
+# --- sql/kpi_verdict_kpis.sql: what kpi_value and kpi_cases say per KPI ---------------------------
+
+# the summary types whose kpi_cases(summary) is defined (sql/kpi_verdict.sql, sql/percentiles.sql)
+CASES_TYPES = ["share_summary", "customer_rate_summary", "survey_summary", "duration_summary",
+               "duration_sketch", "cost_summary"]
+
+
+def kpi_verdict_sql(reg):
+    out = [HEADER,
+           "-- kpi_cases(kpi, summary): the cases behind a KPI's value, per KPI: kpi_cases(summary) (the\n"
+           "-- summary type's count, sql/kpi_verdict.sql) unless the registry names another count for\n"
+           "-- the KPI (its cases). The KPI history records it. And kpi_value and kpi_band of the cost\n"
+           "-- KPIs, which share one summary type. Each CASE names its KPIs (no ELSE but the type's own\n"
+           "-- count), after the check that refuses an unknown KPI or a KPI of another type.\n"]
+    for st in CASES_TYPES:
+        own = [k for k in reg["kpi"] if k["summary_type"] == st and "cases" in k]
+        count = "@extschema@.kpi_cases(summary)"
+        if own:
+            whens = " ".join(f"WHEN {literal(k['name'])} THEN @extschema@.{k['cases']}(summary)" for k in own)
+            count = f"CASE kpi {whens} ELSE {count} END"
+        out.append(f"CREATE FUNCTION kpi_cases(kpi text, summary {st}) RETURNS bigint\n"
+                   "LANGUAGE sql STABLE STRICT PARALLEL SAFE\n"
+                   "BEGIN ATOMIC\n"
+                   f"    SELECT {count} FROM @extschema@._kpi_check_summary(kpi, {literal(st)}, NULL);\n"
+                   "END;\n")
+    costs = [k for k in reg["kpi"] if k["family"] == "resolution_cost"]
+    whens = "\n".join(f"                    WHEN {literal(k['name'])} THEN @extschema@.{k['name']}(summary)" for k in costs)
+    out.append("\n-- The cost KPIs' values (one summary type serves every cost KPI) and verdicts: the band of\n"
+               "-- the value, as no interval is kept.\n"
+               "CREATE FUNCTION kpi_value(kpi text, summary cost_summary) RETURNS numeric\n"
+               "LANGUAGE sql STABLE STRICT PARALLEL SAFE\n"
+               "BEGIN ATOMIC\n"
+               "    SELECT CASE kpi\n" + whens + " END\n"
+               "    FROM @extschema@._kpi_check_summary(kpi, 'cost_summary', NULL);\n"
+               "END;\n"
+               "CREATE FUNCTION kpi_band(kpi text, summary cost_summary, confidence float8 DEFAULT 0.95) RETURNS text\n"
+               "LANGUAGE sql STABLE STRICT PARALLEL SAFE\n"
+               "RETURN @extschema@.kpi_band(kpi, @extschema@.kpi_value(kpi, summary));\n")
+    return "".join(out)
+
+
 OUTPUTS = {
     "README.md": in_readme("kpi bands", readme_bands),
     "sql/kpi_registry.sql": kpi_registry_sql,
@@ -603,6 +676,8 @@ OUTPUTS = {
     "sql/durations_kpis.sql": time_sql("durations", "average"),
     "sql/percentiles_kpis.sql": time_sql("percentiles", "median"),
     "sql/surveys_kpis.sql": surveys_sql,
+    "sql/resolution_cost_kpis.sql": resolution_cost_sql,
+    "sql/kpi_verdict_kpis.sql": kpi_verdict_sql,
 }
 
 

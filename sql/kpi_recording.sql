@@ -36,7 +36,7 @@ CREATE TABLE kpi_recorded (
     value           numeric,        -- in the catalog's unit (time KPIs in hours); NULL when nothing was counted
     band            text,           -- kpi_band(kpi, value)
     verdict         text,           -- kpi_band(kpi, summary): the bands the confidence interval touches
-    cases           bigint,         -- kpi_cases(summary)
+    cases           bigint,         -- kpi_cases(kpi, summary)
     ci_lower        numeric,        -- the 95% interval (kpi_interval); NULL for durations and costs
     ci_upper        numeric,
     previous_value  numeric,        -- the same KPI and slice one period earlier, if recorded
@@ -123,7 +123,7 @@ BEGIN
                        -- kpi_band(kpi, summary), from the interval already at hand: the bands it
                        -- touches, or the point band where no interval is kept
                        coalesce(@extschema@.kpi_band($2, (x.ci).lower, (x.ci).upper), x.band),
-                       @extschema@.kpi_cases(x.s), (x.ci).lower, (x.ci).upper
+                       @extschema@.kpi_cases($2, x.s), (x.ci).lower, (x.ci).upper
                 FROM (SELECT z.*, @extschema@.kpi_band($2, z.value) AS band
                       FROM (SELECT y.*, @extschema@.kpi_value($2, y.s) AS value, @extschema@.kpi_interval($2, y.s) AS ci
                             FROM (SELECT %s AS dimension, %s AS dimension_value, %s AS s

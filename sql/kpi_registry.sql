@@ -75,7 +75,10 @@ VALUES
      '{no bands set}', '{}', '{}', 1, 7, false),
     ('churn_rate', 'Customer Churn Rate', '% of the customers at the start of the period', 'lower_is_better',
      'customers lost in the period / customers at its start * 100',
-     '{no bands set}', '{}', '{}', 0, 100, false);
+     '{no bands set}', '{}', '{}', 0, 100, false),
+    ('cost_per_complaint', 'Cost per Complaint', 'currency of the cost column per complaint', 'lower_is_better',
+     'total cost / complaints with a cost, resolved or not',
+     '{no bands set}', '{}', '{}', 0, NULL, false);
 
 INSERT INTO kpi_benchmark (kpi, population, statistic, value, source, customized) VALUES
     ('incident_rate', 'retail industry', 'average', 8, 'Gartner', false),
@@ -90,7 +93,7 @@ RETURN CASE
     WHEN kpi IN ('nps', 'csat', 'ces') THEN 'survey_summary'
     WHEN kpi IN ('avg_first_response_time', 'avg_resolution_time', 'avg_handling_time') THEN 'duration_summary'
     WHEN kpi IN ('median_first_response_time', 'median_resolution_time', 'median_handling_time') THEN 'duration_sketch'
-    WHEN kpi IN ('complaint_resolution_cost') THEN 'cost_summary'
+    WHEN kpi IN ('complaint_resolution_cost', 'cost_per_complaint') THEN 'cost_summary'
     WHEN kpi IN ('escalation_rate', 'complaint_escalation_rate', 'complaint_resolution_rate',
                  'cross_functional_resolution_rate', 'first_contact_resolution_rate',
                  'sla_compliance_rate', 'complaint_resolution_efficiency', 'reopen_rate',

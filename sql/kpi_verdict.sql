@@ -11,6 +11,8 @@
 --   kpi_value(kpi, summary)                the KPI in its catalog unit (time KPIs in hours), numeric
 --   kpi_cases(summary)                     the cases behind it: cases of a share, customers of a
 --                                          per-customer rate, answers, completed durations, resolved costs
+--   kpi_cases(kpi, summary)                the cases behind that KPI's value (the same, but costs given
+--                                          for cost_per_complaint); generated, sql/kpi_verdict_kpis.sql
 --   kpi_interval(kpi, summary [, conf])    its confidence interval (lower, upper); NULL for durations and costs
 --   kpi_band(kpi, summary [, conf])        the verdict
 -- The recorded KPI history (sql/kpi_recording.sql) stores all four.
@@ -147,11 +149,6 @@ LANGUAGE sql STABLE STRICT PARALLEL SAFE
 BEGIN ATOMIC
     SELECT NULL::numeric, NULL::numeric FROM @extschema@._kpi_check_summary(kpi, 'duration_summary', NULL);
 END;
-CREATE FUNCTION kpi_value(kpi text, summary cost_summary) RETURNS numeric
-LANGUAGE sql STABLE STRICT PARALLEL SAFE
-BEGIN ATOMIC
-    SELECT @extschema@.complaint_resolution_cost(summary) FROM @extschema@._kpi_check_summary(kpi, 'cost_summary', NULL);
-END;
 CREATE FUNCTION kpi_cases(summary cost_summary) RETURNS bigint
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE RETURN @extschema@.resolved_count(summary);
 CREATE FUNCTION kpi_interval(kpi text, summary cost_summary, confidence float8 DEFAULT 0.95,
@@ -180,9 +177,7 @@ END;
 CREATE FUNCTION kpi_band(kpi text, summary duration_summary, confidence float8 DEFAULT 0.95) RETURNS text
 LANGUAGE sql STABLE STRICT PARALLEL SAFE
 RETURN @extschema@.kpi_band(kpi, @extschema@.kpi_value(kpi, summary));
-CREATE FUNCTION kpi_band(kpi text, summary cost_summary, confidence float8 DEFAULT 0.95) RETURNS text
-LANGUAGE sql STABLE STRICT PARALLEL SAFE
-RETURN @extschema@.kpi_band(kpi, @extschema@.kpi_value(kpi, summary));
+-- kpi_value and kpi_band of the cost KPIs: generated, sql/kpi_verdict_kpis.sql.
 
 -- contact_rate per segment: {"<segment>": "<verdict>", ...}.
 CREATE FUNCTION kpi_band(kpi text, summary segment_rate_summary, confidence float8 DEFAULT 0.95) RETURNS jsonb

@@ -1,4 +1,5 @@
--- Complaint resolution cost: total resolution cost / resolved complaints.
+-- The cost KPIs: complaint_resolution_cost (total cost / resolved complaints) and
+-- cost_per_complaint (total cost / complaints with a cost, resolved or not).
 -- State: cost_summary (resolved count, cost count and the exact total, with the largest scale of the
 -- costs, as sum(numeric) keeps it), 32 bytes updated in place. Support functions:
 -- src/resolution_cost.rs. Math: crates/kpi_core/src/cost.rs.
@@ -28,26 +29,19 @@ CREATE TYPE cost_summary (
 COMMENT ON TYPE cost_summary IS
     'support_kpi: state of complaint_resolution_cost, {"resolved": resolved complaints, "costs": costs given, "total_cost": "exact total"}';
 
-CREATE FUNCTION cost_trans(cost_summary, numeric, boolean) RETURNS cost_summary
-    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION cost_combine(cost_summary, cost_summary) RETURNS cost_summary
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION complaint_resolution_cost(summary cost_summary) RETURNS numeric
-    AS 'MODULE_PATHNAME', 'cost_per_resolved' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+-- The KPIs' transition functions, aggregates and accessors are generated from the KPI
+-- registry: sql/resolution_cost_kpis.sql. Any cost summary answers every cost KPI, e.g.
+-- cost_per_complaint(complaint_resolution_cost_summary(cost, resolved)).
 
-CREATE AGGREGATE complaint_resolution_cost(cost numeric, resolved boolean) (
-    SFUNC = cost_trans, STYPE = cost_summary, INITCOND = '{"resolved":0,"costs":0,"total_cost":"0"}',
-    COMBINEFUNC = cost_combine, FINALFUNC = complaint_resolution_cost, PARALLEL = SAFE
-);
-CREATE AGGREGATE complaint_resolution_cost_summary(cost numeric, resolved boolean) (
-    SFUNC = cost_trans, STYPE = cost_summary, INITCOND = '{"resolved":0,"costs":0,"total_cost":"0"}',
-    COMBINEFUNC = cost_combine, PARALLEL = SAFE
-);
-
+-- The counts and total of a summary.
 CREATE FUNCTION resolved_count(summary cost_summary) RETURNS bigint
     AS 'MODULE_PATHNAME', 'cost_resolved' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION total_cost(summary cost_summary) RETURNS numeric
     AS 'MODULE_PATHNAME', 'cost_total' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION cost_count(summary cost_summary) RETURNS bigint
+    AS 'MODULE_PATHNAME', 'cost_count' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 CREATE AGGREGATE rollup(cost_summary) (
     SFUNC = cost_combine, STYPE = cost_summary, INITCOND = '{"resolved":0,"costs":0,"total_cost":"0"}',

@@ -21,6 +21,9 @@
 -- - kpi_band(kpi, NULL) and kpi_band(kpi, '4.2') work again (they did in 0.1.0; the summary
 --   overloads made an untyped literal ambiguous): a new overload kpi_band(text, text) reads
 --   the value as a number; the same statements are in sql/kpi_catalog.sql;
+-- - a new KPI, cost_per_complaint (total cost / complaints with a cost, resolved or not),
+--   with cost_count(cost_summary), and kpi_cases(kpi, summary), the cases behind one KPI's
+--   value, which kpi_record now records;
 -- - the SQL that the KPI registry (registry/kpis.toml) makes is generated, and so is what it
 --   adds to or changes in 0.5.0, at the end of this script: _kpi_summary_type, which now
 --   lists the share KPIs in catalog order (the same answers).
@@ -111,6 +114,118 @@ $$;
 COMMENT ON FUNCTION kpi_band(text, text) IS
     'support_kpi: the band of a KPI value given as text or as an untyped literal (kpi_band(kpi, NULL) is NULL)';
 
+-- cost_per_complaint (generated below) and the counts it needs: the costs given.
+CREATE FUNCTION cost_count(summary cost_summary) RETURNS bigint
+    AS 'MODULE_PATHNAME', 'cost_count' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+-- kpi_record records kpi_cases(kpi, summary), the cases behind each KPI's own value (the
+-- costs given for cost_per_complaint); the same function as in sql/kpi_recording.sql.
+CREATE OR REPLACE FUNCTION kpi_record(tracking text, period_start timestamptz) RETURNS integer
+LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    t @extschema@.kpi_tracked;
+    periods text[];
+    start_at timestamptz;
+    step interval;
+    old_bands jsonb;
+    grouping_sets text;
+    dimension_name text;
+    dimension_value text;
+    written integer := 0;
+    n integer;
+BEGIN
+    SELECT array_agg(DISTINCT k.period) INTO periods FROM @extschema@.kpi_tracked k WHERE k.tracking = kpi_record.tracking;
+    IF periods IS NULL THEN
+        RAISE EXCEPTION 'no KPI is tracked as "%"', tracking
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Add rows to kpi_tracked first: tracking, kpi, source, time_column, summary, period, dimensions.';
+    END IF;
+    IF cardinality(periods) > 1 THEN
+        RAISE EXCEPTION 'tracking "%" mixes periods %', tracking, periods
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'Give every KPI of one tracking the same period.';
+    END IF;
+    -- one recording of a tracking at a time (two overlapping jobs would both delete, then
+    -- both insert): the second waits for the first to commit, then replaces its rows
+    PERFORM pg_advisory_xact_lock(hashtext('support_kpi.kpi_record'), hashtext(tracking));
+    step := @extschema@._kpi_period_interval(periods[1]);
+    start_at := date_trunc(periods[1], period_start);
+    IF start_at <> period_start THEN
+        RAISE EXCEPTION '% is not the start of a %', period_start, periods[1]
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'Pass date_trunc(''' || periods[1] || ''', <time>).';
+    END IF;
+
+    -- the bands recorded for this period so far, to notify only of new band changes
+    SELECT coalesce(jsonb_object_agg(h.kpi || '|' || h.dimension || '|' || h.dimension_value, h.band), '{}')
+    INTO old_bands
+    FROM @extschema@.kpi_recorded h WHERE h.tracking = kpi_record.tracking AND h.period_start = start_at;
+    DELETE FROM @extschema@.kpi_recorded h WHERE h.tracking = kpi_record.tracking AND h.period_start = start_at;
+
+    FOR t IN SELECT * FROM @extschema@.kpi_tracked k WHERE k.tracking = kpi_record.tracking ORDER BY k.kpi LOOP
+        IF NOT EXISTS (SELECT FROM @extschema@.kpi_catalog c WHERE c.kpi = t.kpi) THEN
+            RAISE EXCEPTION 'tracking "%" names the unknown KPI "%"', tracking, t.kpi
+                USING ERRCODE = 'invalid_parameter_value', HINT = 'Track a KPI of kpi_catalog, or add yours there.';
+        END IF;
+        grouping_sets := '()';
+        dimension_name := '''all''';
+        dimension_value := '''all''';
+        FOR i IN REVERSE cardinality(t.dimensions) .. 1 LOOP
+            dimension_name := format('CASE WHEN GROUPING(%I) = 0 THEN %L ELSE %s END', t.dimensions[i], t.dimensions[i], dimension_name);
+            dimension_value := format('CASE WHEN GROUPING(%1$I) = 0 THEN coalesce(%1$I::text, ''(none)'') ELSE %2$s END',
+                                      t.dimensions[i], dimension_value);
+        END LOOP;
+        FOR i IN 1 .. cardinality(t.dimensions) LOOP
+            grouping_sets := grouping_sets || format(', (%I)', t.dimensions[i]);
+        END LOOP;
+        BEGIN
+            EXECUTE format($q$
+                INSERT INTO @extschema@.kpi_recorded (tracking, kpi, period, period_start, dimension, dimension_value,
+                                                     value, band, verdict, cases, ci_lower, ci_upper)
+                SELECT $1, $2, $3, $4, x.dimension, x.dimension_value, x.value, x.band,
+                       -- kpi_band(kpi, summary), from the interval already at hand: the bands it
+                       -- touches, or the point band where no interval is kept
+                       coalesce(@extschema@.kpi_band($2, (x.ci).lower, (x.ci).upper), x.band),
+                       @extschema@.kpi_cases($2, x.s), (x.ci).lower, (x.ci).upper
+                FROM (SELECT z.*, @extschema@.kpi_band($2, z.value) AS band
+                      FROM (SELECT y.*, @extschema@.kpi_value($2, y.s) AS value, @extschema@.kpi_interval($2, y.s) AS ci
+                            FROM (SELECT %s AS dimension, %s AS dimension_value, %s AS s
+                                  FROM %s WHERE %I >= $4 AND %I < $4 + $5
+                                  GROUP BY GROUPING SETS (%s)) y) z) x
+                $q$, dimension_name, dimension_value, t.summary, t.source::regclass, t.time_column, t.time_column,
+                     grouping_sets)
+            USING tracking, t.kpi, t.period, start_at, step;
+            GET DIAGNOSTICS n = ROW_COUNT;
+        EXCEPTION WHEN OTHERS THEN
+            RAISE EXCEPTION 'recording % of tracking "%" for the % of % failed: %', t.kpi, tracking, t.period, start_at, SQLERRM
+                USING ERRCODE = SQLSTATE,
+                      HINT = 'Check the kpi_tracked row (source, time_column, summary, dimensions); the history kept its previous rows.';
+        END;
+        written := written + n;
+    END LOOP;
+
+    -- the previous period's value and band, for this period and the next one
+    UPDATE @extschema@.kpi_recorded h SET previous_value = NULL, previous_band = NULL, change = NULL
+    WHERE h.tracking = kpi_record.tracking AND h.period_start = start_at + step;
+    UPDATE @extschema@.kpi_recorded h
+    SET previous_value = p.value, previous_band = p.band, change = h.value - p.value
+    FROM @extschema@.kpi_recorded p
+    WHERE h.tracking = kpi_record.tracking AND h.period_start IN (start_at, start_at + step)
+      AND p.tracking = h.tracking AND p.kpi = h.kpi AND p.dimension = h.dimension
+      AND p.dimension_value = h.dimension_value AND p.period_start = h.period_start - step;
+
+    -- a band that differs from the previous period's, and was not already so: NOTIFY (sent on commit)
+    PERFORM pg_notify('support_kpi_band_change', json_build_object(
+                'tracking', h.tracking, 'kpi', h.kpi, 'period', h.period, 'period_start', h.period_start,
+                'dimension', h.dimension, 'dimension_value', h.dimension_value,
+                'previous_band', h.previous_band, 'band', h.band, 'verdict', h.verdict,
+                'previous_value', h.previous_value, 'value', h.value, 'cases', h.cases)::text)
+    FROM @extschema@.kpi_recorded h
+    WHERE h.tracking = kpi_record.tracking AND h.period_start = start_at
+      AND h.previous_band IS NOT NULL AND h.band IS NOT NULL AND h.band <> h.previous_band
+      AND old_bands ->> (h.kpi || '|' || h.dimension || '|' || h.dimension_value) IS DISTINCT FROM h.band;
+    RETURN written;
+END
+$$;
+
 -- BEGIN additions generated by scripts/generate.py from registry/kpis.toml (do not edit)
 -- What the registry makes that 0.5.0 lacked, or makes differently.
 CREATE OR REPLACE FUNCTION _kpi_summary_type(kpi text) RETURNS text
@@ -120,10 +235,69 @@ RETURN CASE
     WHEN kpi IN ('nps', 'csat', 'ces') THEN 'survey_summary'
     WHEN kpi IN ('avg_first_response_time', 'avg_resolution_time', 'avg_handling_time') THEN 'duration_summary'
     WHEN kpi IN ('median_first_response_time', 'median_resolution_time', 'median_handling_time') THEN 'duration_sketch'
-    WHEN kpi IN ('complaint_resolution_cost') THEN 'cost_summary'
+    WHEN kpi IN ('complaint_resolution_cost', 'cost_per_complaint') THEN 'cost_summary'
     WHEN kpi IN ('escalation_rate', 'complaint_escalation_rate', 'complaint_resolution_rate',
                  'cross_functional_resolution_rate', 'first_contact_resolution_rate',
                  'sla_compliance_rate', 'complaint_resolution_efficiency', 'reopen_rate',
                  'churn_rate') THEN 'share_summary'
 END;
+CREATE FUNCTION cost_trans(cost_summary, numeric) RETURNS cost_summary
+    AS 'MODULE_PATHNAME', 'cost_trans_cost' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION cost_per_complaint(summary cost_summary) RETURNS numeric
+    AS 'MODULE_PATHNAME', 'cost_per_complaint' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE AGGREGATE cost_per_complaint(cost numeric) (
+    SFUNC = cost_trans, STYPE = cost_summary, INITCOND = '{"resolved":0,"costs":0,"total_cost":"0"}',
+    COMBINEFUNC = cost_combine, FINALFUNC = cost_per_complaint, PARALLEL = SAFE
+);
+CREATE AGGREGATE cost_per_complaint_summary(cost numeric) (
+    SFUNC = cost_trans, STYPE = cost_summary, INITCOND = '{"resolved":0,"costs":0,"total_cost":"0"}',
+    COMBINEFUNC = cost_combine, PARALLEL = SAFE
+);
+CREATE FUNCTION kpi_cases(kpi text, summary share_summary) RETURNS bigint
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT @extschema@.kpi_cases(summary) FROM @extschema@._kpi_check_summary(kpi, 'share_summary', NULL);
+END;
+CREATE FUNCTION kpi_cases(kpi text, summary customer_rate_summary) RETURNS bigint
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT @extschema@.kpi_cases(summary) FROM @extschema@._kpi_check_summary(kpi, 'customer_rate_summary', NULL);
+END;
+CREATE FUNCTION kpi_cases(kpi text, summary survey_summary) RETURNS bigint
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT @extschema@.kpi_cases(summary) FROM @extschema@._kpi_check_summary(kpi, 'survey_summary', NULL);
+END;
+CREATE FUNCTION kpi_cases(kpi text, summary duration_summary) RETURNS bigint
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT @extschema@.kpi_cases(summary) FROM @extschema@._kpi_check_summary(kpi, 'duration_summary', NULL);
+END;
+CREATE FUNCTION kpi_cases(kpi text, summary duration_sketch) RETURNS bigint
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT @extschema@.kpi_cases(summary) FROM @extschema@._kpi_check_summary(kpi, 'duration_sketch', NULL);
+END;
+CREATE FUNCTION kpi_cases(kpi text, summary cost_summary) RETURNS bigint
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT CASE kpi WHEN 'cost_per_complaint' THEN @extschema@.cost_count(summary) ELSE @extschema@.kpi_cases(summary) END FROM @extschema@._kpi_check_summary(kpi, 'cost_summary', NULL);
+END;
+CREATE OR REPLACE FUNCTION kpi_value(kpi text, summary cost_summary) RETURNS numeric
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT CASE kpi
+                    WHEN 'complaint_resolution_cost' THEN @extschema@.complaint_resolution_cost(summary)
+                    WHEN 'cost_per_complaint' THEN @extschema@.cost_per_complaint(summary) END
+    FROM @extschema@._kpi_check_summary(kpi, 'cost_summary', NULL);
+END;
+-- The catalog rows of the KPIs new in this release; a row a user already added under
+-- such a name is kept.
+INSERT INTO kpi_catalog
+    (kpi, title, unit, direction, formula, band_labels, band_edges, edge_belongs_to, min_value, max_value, customized)
+VALUES
+    ('cost_per_complaint', 'Cost per Complaint', 'currency of the cost column per complaint', 'lower_is_better',
+     'total cost / complaints with a cost, resolved or not',
+     '{no bands set}', '{}', '{}', 0, NULL, false)
+ON CONFLICT (kpi) DO NOTHING;
 -- END additions generated by scripts/generate.py

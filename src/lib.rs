@@ -102,9 +102,14 @@ pgrx::extension_sql_file!(
     requires = ["surveys_kpis"]
 );
 pgrx::extension_sql_file!(
+    "../sql/resolution_cost_kpis.sql",
+    name = "resolution_cost_kpis",
+    requires = ["resolution_cost"]
+);
+pgrx::extension_sql_file!(
     "../sql/kpi_verdict.sql",
     name = "kpi_verdict",
-    requires = ["resolution_cost"]
+    requires = ["resolution_cost_kpis"]
 );
 pgrx::extension_sql_file!(
     "../sql/kpi_recording.sql",
@@ -122,9 +127,14 @@ pgrx::extension_sql_file!(
     requires = ["percentiles"]
 );
 pgrx::extension_sql_file!(
+    "../sql/kpi_verdict_kpis.sql",
+    name = "kpi_verdict_kpis",
+    requires = ["percentiles_kpis"]
+);
+pgrx::extension_sql_file!(
     "../sql/business_hours.sql",
     name = "business_hours",
-    requires = ["percentiles_kpis"]
+    requires = ["kpi_verdict_kpis"]
 );
 pgrx::extension_sql_file!(
     "../sql/status_history.sql",

@@ -1,11 +1,14 @@
-//! SQL glue of `complaint_resolution_cost`: the `cost_summary` type (exact cost total and
-//! resolved count) and the aggregate support functions. The math is `kpi_core::cost`; the
-//! SQL is `sql/resolution_cost.sql`.
+//! SQL glue of `complaint_resolution_cost` and `cost_per_complaint`: the `cost_summary` type
+//! (exact cost total, costs given and resolved count) and the aggregate support functions.
+//! The math is `kpi_core::cost`; the SQL is `sql/resolution_cost.sql` and, for the KPIs,
+//! `sql/resolution_cost_kpis.sql` (generated from the KPI registry).
 
 use crate::fixed::{
     fixed_arg, fixed_combine, fixed_in, fixed_out, fixed_recv, fixed_send, update_fixed,
 };
-use crate::fmgr::{arg, divide_by_count, numeric_from_text, return_null, varlena_bytes, OrRaise};
+use crate::fmgr::{
+    arg, divide_by_count, numeric_from_text, return_null, strict_arg, varlena_bytes, OrRaise,
+};
 use crate::v1_entry_points;
 use kpi_core::{CostTotal, Decimal};
 use pgrx::pg_sys::{Datum, FunctionCallInfo};
@@ -27,6 +30,14 @@ unsafe fn add_complaint(fcinfo: FunctionCallInfo) -> Datum {
     })
 }
 
+/// `(state, cost numeric)`, STRICT (a NULL cost is skipped, as `avg(cost)` skips it): the
+/// transition of `cost_per_complaint`, which counts every complaint with a cost, resolved or
+/// not.
+unsafe fn add_cost(fcinfo: FunctionCallInfo) -> Datum {
+    let cost = Decimal::from_numeric(varlena_bytes(strict_arg(fcinfo, 1))).or_raise();
+    update_fixed::<CostTotal>(fcinfo, |state| state.add_cost(cost))
+}
+
 /// The total as numeric, with the largest scale of the costs, as `sum(numeric)` has.
 unsafe fn total_numeric(state: &CostTotal) -> Datum {
     numeric_from_text(&state.total().to_text())
@@ -40,6 +51,21 @@ unsafe fn per_resolved(fcinfo: FunctionCallInfo) -> Datum {
         return return_null(fcinfo);
     }
     divide_by_count(total_numeric(&state), state.resolved)
+}
+
+/// total cost / complaints with a cost, the division `sum(cost) / count(cost)` performs (and
+/// `avg(cost)`); NULL when no cost was given.
+unsafe fn per_complaint(fcinfo: FunctionCallInfo) -> Datum {
+    let state = *fixed_arg::<CostTotal>(fcinfo, 0);
+    if state.costs == 0 {
+        return return_null(fcinfo);
+    }
+    divide_by_count(total_numeric(&state), state.costs)
+}
+
+/// `cost_count(cost_summary)`: the costs given (complaints with a cost).
+unsafe fn costs(fcinfo: FunctionCallInfo) -> Datum {
+    Datum::from(fixed_arg::<CostTotal>(fcinfo, 0).costs)
 }
 
 unsafe fn resolved(fcinfo: FunctionCallInfo) -> Datum {
@@ -62,7 +88,10 @@ v1_entry_points! {
     cost_summary_send => fixed_send::<CostTotal>();
     cost_combine => fixed_combine::<CostTotal>();
     cost_trans => add_complaint();
+    cost_trans_cost => add_cost();
     cost_per_resolved => per_resolved();
+    cost_per_complaint => per_complaint();
+    cost_count => costs();
     cost_resolved => resolved();
     cost_total => total();
 }

@@ -142,6 +142,10 @@ COMPLAINT_KPIS = [
      "sum(cost) / nullif(count(*) FILTER (WHERE resolved), 0)"),
     ("complaint_resolution_cost(cost, true) FILTER (WHERE resolved)",
      "sum(cost) FILTER (WHERE resolved) / nullif(count(*) FILTER (WHERE resolved), 0)"),
+    ("cost_per_complaint(cost)", "sum(cost) / nullif(count(cost), 0)"),
+    ("cost_per_complaint(cost)", "avg(cost)"),
+    ("cost_per_complaint(complaint_resolution_cost_summary(cost, resolved))", "avg(cost)"),
+    ("cost_count(cost_per_complaint_summary(cost))", "count(cost)"),
     ("nps(nps_score)",
      "(count(*) FILTER (WHERE nps_score >= 9) - count(*) FILTER (WHERE nps_score <= 6)) * 100.0"
      " / nullif(count(nps_score), 0)"),
@@ -209,6 +213,7 @@ ROLLUPS = [
     ("handling_time_summary(handle_time)", "avg_handling_time", "avg_handling_time(handle_time)"),
     ("complaint_resolution_cost_summary(cost, resolved)", "complaint_resolution_cost",
      "complaint_resolution_cost(cost, resolved)"),
+    ("cost_per_complaint_summary(cost)", "cost_per_complaint", "cost_per_complaint(cost)"),
     ("nps_summary(nps_score)", "nps", "nps(nps_score)"),
     ("csat_summary(csat_score)", "csat", "csat(csat_score)"),
     ("ces_summary(ces_score)", "ces", "ces(ces_score)"),

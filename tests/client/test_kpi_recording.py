@@ -31,7 +31,8 @@ SELECT g AS id, 1 + (hashint4(g) & 255) AS customer_id,
            AS resolved_at,
        (ARRAY['email', 'chat', NULL])[1 + g % 3] AS channel,
        hashint4(g * 7) % 40 = 0 AS escalated,
-       CASE WHEN g % 4 = 0 THEN g % 11 END AS nps_answer
+       CASE WHEN g % 4 = 0 THEN g % 11 END AS nps_answer,
+       CASE WHEN g % 5 > 0 THEN (g % 97) * 1.25 END AS cost
 FROM generate_series(1, 5000) g;
 -- per-customer rates need every customer, with or without tickets
 CREATE VIEW support.customer_tickets AS
@@ -47,7 +48,11 @@ INSERT INTO kpi_tracked (tracking, kpi, source, time_column, summary, period, di
    'resolution_time_summary(opened_at, resolved_at)', 'month', '{segment}'),
   ('monthly', 'nps', 'support.tickets_by_segment', 'opened_at', 'nps_summary(nps_answer)', 'month', '{}'),
   ('monthly', 'incident_rate', 'support.customer_tickets', 'opened_at',
-   'incident_summary(customer_id, escalated)', 'month', '{segment}');
+   'incident_summary(customer_id, escalated)', 'month', '{segment}'),
+  ('monthly', 'complaint_resolution_cost', 'support.tickets_by_segment', 'opened_at',
+   'complaint_resolution_cost_summary(cost, resolved_at IS NOT NULL)', 'month', '{segment}'),
+  ('monthly', 'cost_per_complaint', 'support.tickets_by_segment', 'opened_at',
+   'complaint_resolution_cost_summary(cost, resolved_at IS NOT NULL)', 'month', '{segment}');
 """
 
 MONTHS = ("2026-01-01", "2026-06-01")  # recorded: January to May (the data runs into July)
@@ -66,6 +71,11 @@ REFERENCE = {
     "incident_rate": ("support.customer_tickets",
                       "count(*) FILTER (WHERE escalated) * 1000.0 / nullif(count(DISTINCT customer_id), 0)",
                       "count(DISTINCT customer_id)"),
+    # one summary, two cost KPIs, each with its own cases: resolved complaints, costs given
+    "complaint_resolution_cost": ("support.tickets_by_segment",
+                                  "sum(cost) / nullif(count(*) FILTER (WHERE resolved_at IS NOT NULL), 0)",
+                                  "count(resolved_at)"),
+    "cost_per_complaint": ("support.tickets_by_segment", "sum(cost) / nullif(count(cost), 0)", "count(cost)"),
 }
 
 
@@ -103,7 +113,9 @@ def test_recorded_values_equal_plain_sql_per_month_and_slice(history):
     with connect(history) as c:
         for kpi, dimensions in [("escalation_rate", [None, "segment", "channel"]),
                                 ("avg_resolution_time", [None, "segment"]), ("nps", [None]),
-                                ("incident_rate", [None, "segment"])]:
+                                ("incident_rate", [None, "segment"]),
+                                ("complaint_resolution_cost", [None, "segment"]),
+                                ("cost_per_complaint", [None, "segment"])]:
             for dimension in dimensions:
                 ours, ref = recorded_rows(c, kpi, dimension), reference_rows(c, kpi, dimension)
                 assert len(ours) == len(ref) and len(ours) >= 5, (kpi, dimension)

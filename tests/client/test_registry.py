@@ -84,7 +84,7 @@ def test_the_shipped_catalog_rows_are_the_registry(conn):
                  None if k.get("max") is None else Decimal(k["max"]), False)
                 for k in REG["kpi"]]
     assert rows == expected  # in the registry's order, as a SELECT without ORDER BY shows them
-    assert len(rows) == 22
+    assert len(rows) == 23
     bench = conn.execute("SELECT kpi, population, statistic, value, source FROM kpi_benchmark ORDER BY 1, 2, 3").fetchall()
     assert bench == sorted((k["name"], b["population"], b["statistic"], Decimal(b["value"]), b["source"])
                            for k in REG["kpi"] for b in k.get("benchmarks", []))
@@ -310,7 +310,20 @@ def test_a_new_share_kpi_is_one_registry_entry_and_its_upgrade_is_generated(tmp_
                       "CREATE FUNCTION callback_rate(summary share_summary)", "CREATE FUNCTION callback_rate_ci(",
                       "CREATE OR REPLACE FUNCTION _kpi_summary_type", "ON CONFLICT (kpi) DO NOTHING"]:
         assert statement in section, statement
-    script = section.replace("@extschema@", "public").replace("MODULE_PATHNAME", "$libdir/support_kpi")
+    # what the entry adds to the generated section of the delta script as committed: the
+    # statements of the current version are already in a database of that version
+    committed = (REPO / f"sql/support_kpi--{'--'.join(generate.releases())}.sql").read_text()
+    committed = committed[committed.index(generate.ADDITIONS_BEGIN):]
+    before, _ = generate.objects(committed)
+    after, _ = generate.objects(section)
+    added = [text for key, text in after.items()
+             if key not in before or generate.normal(text) != generate.normal(before[key])]
+    assert len(added) == 5, added  # _kpi_summary_type, the aggregate and summary, accessor, interval
+    insert = section[section.index("INSERT INTO kpi_catalog"):]
+    insert = insert[:insert.index("DO NOTHING;") + len("DO NOTHING;")]
+    assert "('callback_rate', 'Callback Rate'" in insert
+    script = "\n".join(added + [insert]).replace("@extschema@", "public").replace("MODULE_PATHNAME",
+                                                                                 "$libdir/support_kpi")
     db = new_database()
     with psycopg.connect(conninfo(db), autocommit=True) as conn:
         conn.execute(script)
@@ -331,3 +344,24 @@ def test_a_new_share_kpi_is_one_registry_entry_and_its_upgrade_is_generated(tmp_
         conn.execute(script)
         assert conn.execute("SELECT title, customized FROM kpi_catalog WHERE kpi = 'callback_rate'").fetchone() \
             == ("Our callbacks", True)
+
+
+def test_every_cost_kpi_agrees_with_plain_sql_and_counts_its_own_cases(conn):
+    kpis = [k for k in REG["kpi"] if k["family"] == "resolution_cost"]
+    assert [k["name"] for k in kpis] == ["complaint_resolution_cost", "cost_per_complaint"]
+    plain = {"complaint_resolution_cost": ("sum(cost) / nullif(count(*) FILTER (WHERE resolved), 0)",
+                                           "count(*) FILTER (WHERE resolved)"),
+             "cost_per_complaint": ("sum(cost) / nullif(count(cost), 0)", "count(cost)")}
+    conn.execute("CREATE TEMP TABLE co AS SELECT CASE WHEN g % 5 = 0 THEN NULL ELSE g * 12.5 END AS cost,"
+                 " g % 3 = 0 AS resolved FROM generate_series(1, 30) g")
+    for k in kpis:
+        args = ", ".join(a.split()[0] for a in k["arguments"])
+        value, via_summary, cases, expected, expected_cases = conn.execute(
+            f"SELECT {k['name']}({args}), {k['name']}({k['summary']}({args})),"
+            f" kpi_cases(%s, complaint_resolution_cost_summary(cost, resolved)), {plain[k['name']][0]},"
+            f" {plain[k['name']][1]} FROM co", [k["name"]]).fetchone()
+        assert value == via_summary == expected, k["name"]
+        assert cases == expected_cases, k["name"]
+        # any cost summary answers every cost KPI
+        assert conn.execute(f"SELECT {k['name']}(complaint_resolution_cost_summary(cost, resolved)) FROM co"
+                            ).fetchone()[0] == expected

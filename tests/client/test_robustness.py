@@ -527,7 +527,7 @@ def test_update_from_0_1_0_keeps_data_and_hardens_functions(new_database, ordina
         pinned = c.execute("SELECT count(*) FROM pg_proc WHERE proname IN ('kpi_band', '_kpi_check_bands', "
                            "'_kpi_mark_customized', '_kpi_replace_shipped') "
                            "AND proconfig = '{\"search_path=pg_catalog, pg_temp\"}'").fetchone()[0]
-        assert pinned == 5  # and kpi_band(kpi, lower, upper) of 0.4.0
+        assert pinned == 6  # and kpi_band(kpi, lower, upper) of 0.4.0, kpi_band(kpi, text) of 0.5.1
         unparsed = c.execute("SELECT array_agg(proname) FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid "
                              "JOIN pg_extension x ON x.oid = d.refobjid AND x.extname = 'support_kpi' "
                              "WHERE p.prolang = (SELECT oid FROM pg_language WHERE lanname = 'sql') "

@@ -1,5 +1,6 @@
-//! State of the complaint resolution cost: the exact total of the costs given and the number
-//! of resolved complaints. Cost = total / resolved.
+//! State of the cost KPIs: the exact total of the costs given, the number of costs given and
+//! the number of resolved complaints. complaint_resolution_cost = total / resolved;
+//! cost_per_complaint = total / costs given.
 //!
 //! Costs arrive as PostgreSQL `numeric`. They are summed exactly as integers of the smallest
 //! unit seen so far (0.01 for cents, 0.001 for a cost given with three decimals, ...), which
@@ -23,7 +24,7 @@ pub struct Decimal {
 fn too_large() -> KpiError {
     input_error(
         KpiErrorKind::OutOfRange,
-        "complaint resolution cost total out of range".into(),
+        "cost total out of range".into(),
         "The total of the costs must stay below 1e38 in its smallest unit.",
     )
 }
@@ -186,7 +187,7 @@ impl CostTotal {
         if cost.units < 0 {
             return Err(input_error(
                 KpiErrorKind::OutOfRange,
-                format!("complaint resolution cost {} is negative", cost.to_text()),
+                format!("cost {} is negative", cost.to_text()),
                 "A cost is an amount spent, zero or more. Book refunds or credits elsewhere, \
                  or leave such rows out with FILTER (WHERE cost >= 0).",
             ));

@@ -38,3 +38,26 @@ SELECT '{"resolved":1,"costs":1,"total_cost":"1e3"}'::cost_summary;
 -- the support functions are safe to call directly: no input is modified
 SELECT cost_trans(s, 2.5, true), s FROM (SELECT '{"resolved":0,"costs":0,"total_cost":"0"}'::cost_summary) v(s);
 SELECT kpi, unit, direction FROM kpi_catalog WHERE kpi = 'complaint_resolution_cost';
+-- cost_per_complaint(cost) = sum(cost) / count(cost) = avg(cost): every complaint with a cost,
+-- resolved or not; a NULL cost is skipped; no cost at all: NULL
+SELECT cost_per_complaint(cost), sum(cost) / count(cost) AS reference, avg(cost) AS avg,
+       cost_per_complaint_summary(cost)
+FROM complaints;
+SELECT cost_per_complaint(c) FROM (VALUES (NULL::numeric)) v(c);
+SELECT cost_per_complaint(c) FROM (SELECT 1.0 WHERE false) v(c);
+-- one summary answers both cost KPIs
+SELECT complaint_resolution_cost(s), cost_per_complaint(s), resolved_count(s), cost_count(s), total_cost(s)
+FROM (SELECT complaint_resolution_cost_summary(cost, resolved) AS s FROM complaints) x;
+SELECT cost_per_complaint(rollup(s)), cost_count(rollup(s))
+FROM (VALUES ('{"resolved":2,"costs":2,"total_cost":"100.50"}'::cost_summary),
+             ('{"resolved":1,"costs":3,"total_cost":"9.125"}')) v(s);
+-- its value, cases and verdict per KPI: kpi_cases counts the costs for cost_per_complaint
+SELECT kpi_value('cost_per_complaint', s), kpi_cases('cost_per_complaint', s),
+       kpi_value('complaint_resolution_cost', s), kpi_cases('complaint_resolution_cost', s), kpi_cases(s),
+       kpi_band('cost_per_complaint', s)
+FROM (SELECT complaint_resolution_cost_summary(cost, resolved) AS s FROM complaints) x;
+SELECT kpi_cases('nps', complaint_resolution_cost_summary(1, true));
+-- errors as for complaint_resolution_cost
+SELECT cost_per_complaint(c) FROM (VALUES (10), (-0.01)) v(c);
+SELECT cost_per_complaint('NaN'::numeric);
+SELECT kpi, unit, direction, formula FROM kpi_catalog WHERE kpi = 'cost_per_complaint';
