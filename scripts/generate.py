@@ -37,7 +37,8 @@ FAMILY_FIELDS = {"customer_rate": ["summary", "event", "scale", "symbol"],
                  "durations": ["transition", "summary", "start", "end"],
                  "percentiles": ["transition", "summary", "start", "end", "average"],
                  "surveys": ["summary", "answers", "symbol", "bound", "interval"],
-                 "resolution_cost": ["arguments", "transition_symbol", "strict", "symbol", "summary"]}
+                 "resolution_cost": ["arguments", "transition_symbol", "strict", "symbol", "summary"],
+                 "scores": ["summary"]}
 # fields that come in pairs: a share KPI with a boolean aggregate names its summary aggregate
 PAIRED = {"share_rate": ("argument", "summary"), "customer_rate": ("by_segment", "summary_by_segment")}
 DIRECTIONS = {"lower_is_better", "higher_is_better", "target_range"}
@@ -626,11 +627,48 @@ def resolution_cost_sql(reg):
     return "".join(out)
 
 
+# --- sql/scores_kpis.sql ------------------------------------------------------------------------
+
+def scores_sql(reg):
+    fam = reg["family"]["scores"]
+    st, init = fam["summary_type"], literal(fam["initcond"])
+    out = [HEADER,
+           "-- The audit-score KPIs, one block per KPI of family scores in the registry: the mean of\n"
+           "-- integer scores on 0-100, <kpi>(score integer) with a moving-window mode, <summary>(score),\n"
+           f"-- <kpi>({st}) and <kpi>_ci (Student's t, within 0-100; NULL below two scores). The\n"
+           "-- state type and its support functions: sql/scores.sql.\n"]
+    for k in reg["kpi"]:
+        if k["family"] != "scores":
+            continue
+        name = k["name"]
+        out.append("\n" + comment(f"{name}: {k['formula']} ({k['unit']})."))
+        out.append(f"CREATE AGGREGATE {name}(score integer) (\n"
+                   f"    SFUNC = {fam['transition']}, STYPE = {st}, INITCOND = {init},\n"
+                   f"    COMBINEFUNC = {fam['combine']}, FINALFUNC = {fam['final']},\n"
+                   f"    MSFUNC = {fam['transition']}, MINVFUNC = {fam['inverse']}, MSTYPE = {st},\n"
+                   f"    MINITCOND = {init}, MFINALFUNC = {fam['final']}, PARALLEL = SAFE\n);\n"
+                   f"CREATE AGGREGATE {k['summary']}(score integer) (\n"
+                   f"    SFUNC = {fam['transition']}, STYPE = {st}, INITCOND = {init},\n"
+                   f"    COMBINEFUNC = {fam['combine']}, PARALLEL = SAFE\n);\n"
+                   f"CREATE FUNCTION {name}(summary {st}) RETURNS numeric\n"
+                   f"    AS 'MODULE_PATHNAME', '{fam['final']}' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;\n")
+        pad = " " * len(f"CREATE FUNCTION {name}_ci(")
+        out.append(f"CREATE FUNCTION {name}_ci(summary {st}, confidence float8 DEFAULT 0.95,\n"
+                   f"{pad}OUT lower numeric, OUT upper numeric)\n"
+                   "LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE\n"
+                   "BEGIN ATOMIC\n"
+                   f"    SELECT @extschema@.{fam['bound']}(summary, confidence, false)::numeric,\n"
+                   f"           @extschema@.{fam['bound']}(summary, confidence, true)::numeric;\n"
+                   "END;\n")
+    return "".join(out)
+
+
 # --- sql/kpi_verdict_kpis.sql: what kpi_value and kpi_cases say per KPI ---------------------------
 
-# the summary types whose kpi_cases(summary) is defined (sql/kpi_verdict.sql, sql/percentiles.sql)
+# the summary types whose kpi_cases(summary) is defined (sql/kpi_verdict.sql, sql/percentiles.sql,
+# sql/scores.sql)
 CASES_TYPES = ["share_summary", "customer_rate_summary", "survey_summary", "duration_summary",
-               "duration_sketch", "cost_summary"]
+               "duration_sketch", "cost_summary", "score_summary"]
 
 
 def kpi_verdict_sql(reg):
@@ -677,6 +715,7 @@ OUTPUTS = {
     "sql/percentiles_kpis.sql": time_sql("percentiles", "median"),
     "sql/surveys_kpis.sql": surveys_sql,
     "sql/resolution_cost_kpis.sql": resolution_cost_sql,
+    "sql/scores_kpis.sql": scores_sql,
     "sql/kpi_verdict_kpis.sql": kpi_verdict_sql,
 }
 

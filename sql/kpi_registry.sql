@@ -78,7 +78,13 @@ VALUES
      '{no bands set}', '{}', '{}', 0, 100, false),
     ('cost_per_complaint', 'Cost per Complaint', 'currency of the cost column per complaint', 'lower_is_better',
      'total cost / complaints with a cost, resolved or not',
-     '{no bands set}', '{}', '{}', 0, NULL, false);
+     '{no bands set}', '{}', '{}', 0, NULL, false),
+    ('quality_score', 'Quality Score', 'mean score on 0-100', 'higher_is_better',
+     'sum of quality review scores / reviews, scores on 0-100',
+     '{no bands set}', '{}', '{}', 0, 100, false),
+    ('service_audit_score', 'Service Audit Score', 'mean score on 0-100', 'higher_is_better',
+     'sum of service audit scores / audits, scores on 0-100',
+     '{no bands set}', '{}', '{}', 0, 100, false);
 
 INSERT INTO kpi_benchmark (kpi, population, statistic, value, source, customized) VALUES
     ('incident_rate', 'retail industry', 'average', 8, 'Gartner', false),
@@ -98,4 +104,5 @@ RETURN CASE
                  'cross_functional_resolution_rate', 'first_contact_resolution_rate',
                  'sla_compliance_rate', 'complaint_resolution_efficiency', 'reopen_rate',
                  'churn_rate') THEN 'share_summary'
+    WHEN kpi IN ('quality_score', 'service_audit_score') THEN 'score_summary'
 END;

@@ -34,6 +34,11 @@ LANGUAGE sql STABLE STRICT PARALLEL SAFE
 BEGIN ATOMIC
     SELECT CASE kpi WHEN 'cost_per_complaint' THEN @extschema@.cost_count(summary) ELSE @extschema@.kpi_cases(summary) END FROM @extschema@._kpi_check_summary(kpi, 'cost_summary', NULL);
 END;
+CREATE FUNCTION kpi_cases(kpi text, summary score_summary) RETURNS bigint
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT @extschema@.kpi_cases(summary) FROM @extschema@._kpi_check_summary(kpi, 'score_summary', NULL);
+END;
 
 -- The cost KPIs' values (one summary type serves every cost KPI) and verdicts: the band of
 -- the value, as no interval is kept.

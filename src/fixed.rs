@@ -1,5 +1,5 @@
-//! Fixed-size KPI states (`share_summary`, `duration_summary`, `survey_summary`, `cost_summary`) as
-//! pass-by-reference SQL values of `size_of::<T>()` bytes.
+//! Fixed-size KPI states (`share_summary`, `duration_summary`, `survey_summary`, `cost_summary`,
+//! `score_summary`) as pass-by-reference SQL values of `size_of::<T>()` bytes.
 //!
 //! Such a state is updated in place when the function runs as an
 //! aggregate transition (the value lives in the aggregate's memory and nobody else sees it),
@@ -10,7 +10,7 @@ use crate::fmgr::{
     arg, bytes_datum, called_as_aggregate, cstring_datum, input_text, raise, raise_with,
     receive_buffer, return_null, strict_arg, OrRaise,
 };
-use kpi_core::{CostTotal, Durations, KpiError, Share, SurveyCounts};
+use kpi_core::{CostTotal, Durations, KpiError, Scores, Share, SurveyCounts};
 use pgrx::pg_sys::{self, Datum, FunctionCallInfo};
 use pgrx::PgSqlErrorCode;
 
@@ -55,6 +55,7 @@ macro_rules! fixed_state {
 fixed_state!(
     Durations, "duration_summary" => Some(Durations::default()),
     CostTotal, "cost_summary" => Some(CostTotal::default()),
+    Scores, "score_summary" => Some(Scores::default()),
     SurveyCounts, "survey_summary" => None
 );
 
@@ -91,6 +92,10 @@ const _: () = assert!(std::mem::size_of::<Share>() == kpi_core::share::SHARE_BYT
 const _: () = assert!(std::mem::size_of::<Durations>() == kpi_core::duration::DURATIONS_BYTES);
 const _: () = assert!(std::mem::size_of::<SurveyCounts>() == kpi_core::survey::SURVEY_BYTES);
 const _: () = assert!(std::mem::size_of::<CostTotal>() == kpi_core::cost::COST_BYTES);
+const _: () = assert!(
+    std::mem::align_of::<Scores>() == 8
+        && std::mem::size_of::<Scores>() == kpi_core::scores::SCORES_BYTES
+);
 
 /// A new state value in the current memory context.
 pub unsafe fn fixed_datum<T: FixedState>(value: T) -> Datum {

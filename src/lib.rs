@@ -20,6 +20,7 @@ pub mod fmgr;
 pub mod growing;
 pub mod percentiles;
 pub mod resolution_cost;
+pub mod scores;
 pub mod segment_rate;
 pub mod share_rate;
 pub mod status_history;
@@ -127,9 +128,19 @@ pgrx::extension_sql_file!(
     requires = ["percentiles"]
 );
 pgrx::extension_sql_file!(
+    "../sql/scores.sql",
+    name = "scores",
+    requires = ["percentiles_kpis"]
+);
+pgrx::extension_sql_file!(
+    "../sql/scores_kpis.sql",
+    name = "scores_kpis",
+    requires = ["scores"]
+);
+pgrx::extension_sql_file!(
     "../sql/kpi_verdict_kpis.sql",
     name = "kpi_verdict_kpis",
-    requires = ["percentiles_kpis"]
+    requires = ["scores_kpis"]
 );
 pgrx::extension_sql_file!(
     "../sql/business_hours.sql",

@@ -5,7 +5,8 @@ sample-aware verdict kpi_band(kpi, summary) names exactly the bands its interval
   quantiles, chi2.ppf(a/2, 2k) / 2 and chi2.ppf(1 - a/2, 2k + 2) / 2, per customer;
 - escalation and CSAT: scipy's Wilson interval (binomtest(...).proportion_ci);
 - NPS: the adjusted Wald interval (3 answers more, 3/4 promoter and detractor more);
-- CES: scipy's Student's t interval of the mean, within the scale 1 to 7."""
+- CES: scipy's Student's t interval of the mean, within the scale 1 to 7;
+- audit scores (quality_score, service_audit_score): the same within 0 to 100."""
 
 import math
 import random
@@ -43,14 +44,14 @@ def adjusted_wald_nps(promoters, detractors, n, confidence):
     return max(p - d - half, -1) * 100, min(p - d + half, 1) * 100
 
 
-def t_mean(answers, confidence):
+def t_mean(answers, confidence, scale=(1, 7)):
     n = len(answers)
     mean = sum(answers) / n
     sem = math.sqrt(sum((a - mean) ** 2 for a in answers) / (n - 1) / n) if n > 1 else 0
     if sem == 0:
         return mean, mean
     lower, upper = stats.t.interval(confidence, n - 1, loc=mean, scale=sem)
-    return max(lower, 1), min(upper, 7)
+    return max(lower, scale[0]), min(upper, scale[1])
 
 
 def verdict(conn, kpi, lower, upper):
@@ -136,6 +137,16 @@ def test_share_and_survey_intervals_equal_scipy(conn, seed):
     else:
         ref = t_mean(ces_answers, confidence)
         assert close(lo, ref[0]) and close(hi, ref[1]), (lo, hi, ref)
+
+    # audit scores on 0-100: Student's t, within 0-100
+    scores = [rng.choice([0, 55, 70, 85, 90, 100]) for _ in range(n)]
+    for kpi in ("quality_score", "service_audit_score"):
+        lo, hi = one(f"SELECT ({kpi}_ci({kpi}_summary(a), %s)).* FROM unnest(%s::int[]) a", scores)
+        if n < 2:
+            assert (lo, hi) == (None, None)
+        else:
+            ref = t_mean(scores, confidence, (0, 100))
+            assert close(lo, ref[0]) and close(hi, ref[1]), (kpi, lo, hi, ref)
 
 
 def test_verdicts_of_small_and_large_samples(conn):

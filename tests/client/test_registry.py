@@ -84,7 +84,7 @@ def test_the_shipped_catalog_rows_are_the_registry(conn):
                  None if k.get("max") is None else Decimal(k["max"]), False)
                 for k in REG["kpi"]]
     assert rows == expected  # in the registry's order, as a SELECT without ORDER BY shows them
-    assert len(rows) == 23
+    assert len(rows) == 25
     bench = conn.execute("SELECT kpi, population, statistic, value, source FROM kpi_benchmark ORDER BY 1, 2, 3").fetchall()
     assert bench == sorted((k["name"], b["population"], b["statistic"], Decimal(b["value"]), b["source"])
                            for k in REG["kpi"] for b in k.get("benchmarks", []))
@@ -365,3 +365,24 @@ def test_every_cost_kpi_agrees_with_plain_sql_and_counts_its_own_cases(conn):
         # any cost summary answers every cost KPI
         assert conn.execute(f"SELECT {k['name']}(complaint_resolution_cost_summary(cost, resolved)) FROM co"
                             ).fetchone()[0] == expected
+
+
+def test_every_audit_score_kpi_agrees_with_avg_and_reads_any_score_summary(conn):
+    kpis = [k for k in REG["kpi"] if k["family"] == "scores"]
+    assert [k["name"] for k in kpis] == ["quality_score", "service_audit_score"]
+    conn.execute("CREATE TEMP TABLE au AS SELECT g % 4 AS team, CASE WHEN g % 7 = 0 THEN NULL ELSE (g * 37) % 101 END"
+                 " AS score FROM generate_series(1, 400) g")
+    for k in kpis:
+        rows = conn.execute(f"SELECT team, {k['name']}(score), avg(score), {k['name']}({k['summary']}(score)),"
+                            f" kpi_cases(%s, {k['summary']}(score)), count(score),"
+                            f" (SELECT {k['name']}(rollup(s)) FROM (SELECT quality_score_summary(score) s FROM au a"
+                            f"   WHERE a.team = au.team GROUP BY score %% 3) x)"
+                            " FROM au GROUP BY team ORDER BY team", [k["name"]]).fetchall()
+        assert len(rows) == 4
+        for team, ours, plain, via_summary, cases, n, rolled in rows:
+            assert ours == plain == via_summary == rolled, (k["name"], team)
+            assert cases == n
+        # a moving window takes scores back exactly
+        window = conn.execute(f"SELECT bool_and(a = b) FROM (SELECT {k['name']}(score) OVER w a, avg(score) OVER w b"
+                              " FROM au WINDOW w AS (ORDER BY team, score ROWS 5 PRECEDING)) x").fetchone()[0]
+        assert window is True

@@ -222,6 +222,7 @@ VALID_TEXT = {
     "status_history": ['{"until_us":820627200000000,"schedule":null,"changes":[[820576800000000,"open",true],[820584000000000,"solved",false]]}'],
     "survey_summary": ['{"survey":"nps","counts":[1,0,0,0,0,0,0,0,2,0,9]}'],
     "cost_summary": ['{"resolved":3,"costs":4,"total_cost":"1250.125"}'],
+    "score_summary": ['{"scores":3,"sum":255,"sum_of_squares":21725}'],
 }
 
 

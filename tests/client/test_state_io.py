@@ -20,6 +20,8 @@ STATES = {
                        '{"survey":"ces","counts":[1,2,3,4,5,6,7]}'],
     "cost_summary": ['{"resolved":3,"costs":4,"total_cost":"1250.125"}', '{"resolved":0,"costs":0,"total_cost":"0"}',
                      '{"resolved":1,"costs":1,"total_cost":"99999999999999999999999999999999.123456"}'],
+    "score_summary": ['{"scores":3,"sum":255,"sum_of_squares":21725}', '{"scores":0,"sum":0,"sum_of_squares":0}',
+                      '{"scores":2,"sum":200,"sum_of_squares":20000}'],
     "customer_rate_summary": [
         '{"key_type":"bigint","events":3,"customers":[-5,1,2]}',
         '{"key_type":"text","events":1,"customers":["a","with \\"quotes\\"","é"]}',
@@ -57,3 +59,16 @@ def test_large_state_is_stored_toasted_and_read_back(conn):
     )
     assert conn.execute("SELECT incident_rate_final(s) FROM big_state").fetchone()[0] == Decimal("0.035")
     assert conn.execute("SELECT pg_column_size(s) < 200000 * 8 FROM big_state").fetchone()[0]
+
+
+def test_every_state_type_of_the_extension_is_checked_here(conn):
+    """The round trips above (and test_robustness's fuzzing) cover every state type the
+    extension has: a new one must be added to both lists."""
+    import test_robustness
+    types = {r[0] for r in conn.execute("""
+        SELECT t.typname FROM pg_type t
+        JOIN pg_depend d ON d.classid = 'pg_type'::regclass AND d.objid = t.oid AND d.deptype = 'e'
+        JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'support_kpi'
+        WHERE t.typtype = 'b' AND t.typname NOT LIKE '\\_%'""")}
+    assert "score_summary" in types and len(types) == 9
+    assert types == set(STATES) == set(test_robustness.VALID_TEXT), types ^ set(STATES)

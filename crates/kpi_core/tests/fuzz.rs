@@ -16,7 +16,7 @@
 
 use kpi_core::flat::{self, Key, OwnedState, View};
 use kpi_core::{sketch, status, KpiError, Survey, SurveyCounts};
-use kpi_core::{CostTotal, CustomerRate, Decimal, Durations, KeyType, SegmentRate, Share};
+use kpi_core::{CostTotal, CustomerRate, Decimal, Durations, KeyType, Scores, SegmentRate, Share};
 use std::time::{Duration, Instant};
 
 struct Rng(u64);
@@ -191,6 +191,14 @@ fn cost_seeds() -> Vec<CostTotal> {
     vec![CostTotal::default(), c]
 }
 
+fn scores_seeds() -> Vec<Scores> {
+    let mut s = Scores::default();
+    for score in [0, 100, 87, 87, 42] {
+        s.add(score).unwrap();
+    }
+    vec![Scores::default(), s]
+}
+
 fn customer_seeds() -> Vec<CustomerRate> {
     let mut v = Vec::new();
     for kt in [KeyType::Int, KeyType::Uuid, KeyType::Text] {
@@ -294,6 +302,14 @@ fn targets() -> Vec<Target> {
             |s: &CostTotal| s.to_bytes(),
             CostTotal::from_text,
             CostTotal::from_bytes
+        ),
+        target!(
+            "score_summary",
+            scores_seeds(),
+            |s: &Scores| Some(s.to_text()),
+            |s: &Scores| s.to_bytes(),
+            Scores::from_text,
+            Scores::from_bytes
         ),
         target!(
             "customer_rate_summary",

@@ -27,17 +27,17 @@ UPDATE kpi_catalog SET band_edges = '{4,8}' WHERE kpi = 'incident_rate';
 SELECT kpi_band('incident_rate', 9), customized FROM kpi_catalog WHERE kpi = 'incident_rate';
 -- and add their own KPIs
 INSERT INTO kpi_catalog (kpi, title, unit, direction, formula, band_labels, band_edges, edge_belongs_to, min_value, max_value)
-VALUES ('quality_score', 'Quality Score', '%', 'higher_is_better', 'audits passed / audits * 100',
+VALUES ('qa_pass_rate', 'QA Pass Rate', '%', 'higher_is_better', 'audits passed / audits * 100',
         '{concern,acceptable,excellent}', '{70,85}', '{lower,upper}', 0, 100);
-SELECT v, kpi_band('quality_score', v) FROM unnest('{70,70.1,85,99}'::numeric[]) v;
+SELECT v, kpi_band('qa_pass_rate', v) FROM unnest('{70,70.1,85,99}'::numeric[]) v;
 -- inconsistent band definitions are rejected with a clear message
-UPDATE kpi_catalog SET band_edges = '{10,5}' WHERE kpi = 'quality_score';
-UPDATE kpi_catalog SET band_edges = '{70,NaN}' WHERE kpi = 'quality_score';
-UPDATE kpi_catalog SET band_edges = '{70}' WHERE kpi = 'quality_score';
-UPDATE kpi_catalog SET edge_belongs_to = '{lower,middle}' WHERE kpi = 'quality_score';
-UPDATE kpi_catalog SET band_labels = '{a,a,b}' WHERE kpi = 'quality_score';
-UPDATE kpi_catalog SET min_value = 100, max_value = 0 WHERE kpi = 'quality_score';
-UPDATE kpi_catalog SET direction = 'sideways' WHERE kpi = 'quality_score';
+UPDATE kpi_catalog SET band_edges = '{10,5}' WHERE kpi = 'qa_pass_rate';
+UPDATE kpi_catalog SET band_edges = '{70,NaN}' WHERE kpi = 'qa_pass_rate';
+UPDATE kpi_catalog SET band_edges = '{70}' WHERE kpi = 'qa_pass_rate';
+UPDATE kpi_catalog SET edge_belongs_to = '{lower,middle}' WHERE kpi = 'qa_pass_rate';
+UPDATE kpi_catalog SET band_labels = '{a,a,b}' WHERE kpi = 'qa_pass_rate';
+UPDATE kpi_catalog SET min_value = 100, max_value = 0 WHERE kpi = 'qa_pass_rate';
+UPDATE kpi_catalog SET direction = 'sideways' WHERE kpi = 'qa_pass_rate';
 -- an untyped literal or NULL is read as a number (kpi_band(text, text)), as before the
 -- summary overloads: NULL gives NULL, '4' is 4, and text that is no number is refused
 SELECT kpi_band('escalation_rate', NULL) IS NULL AS null_gives_null;
