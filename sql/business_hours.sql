@@ -1,6 +1,6 @@
 -- Business hours: schedules of working hours in a time zone with holidays, business_time(),
 -- and the time KPIs measured in business time. Support functions: src/business_hours.rs.
--- Math: crates/kpi_core/src/business.rs.
+-- Math: crates/kpi_core/src/business_hours.rs.
 --
 --   kpi_schedule(schedule, time_zone)                 a schedule and its IANA time zone
 --   kpi_schedule_hours(schedule, iso_weekday, starts, ends)

@@ -1,7 +1,7 @@
 -- Time KPIs: average first-response, resolution and handling time, as intervals.
 -- State: duration_summary (completed cases, pending cases, exact sum of spans in
 -- microseconds), 32 bytes updated in place. Support functions: src/durations.rs.
--- Math: crates/kpi_core/src/duration.rs.
+-- Math: crates/kpi_core/src/durations.rs.
 --
 --   avg_first_response_time(opened_at, first_response_at) -> interval
 --   avg_resolution_time(opened_at, resolved_at)            -> interval

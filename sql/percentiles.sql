@@ -4,7 +4,7 @@
 -- and largest span and the spans' buckets (124 bytes for a group of a few cases, at most
 -- 17.5 kB). Sketches merge exactly: rollup() of daily sketches answers the month's
 -- percentiles as the aggregate over the month does.
--- Support functions: src/percentiles.rs. Math: crates/kpi_core/src/sketch.rs.
+-- Support functions: src/percentiles.rs. Math: crates/kpi_core/src/percentiles.rs.
 --
 --   median_first_response_time(opened_at, first_response_at) -> interval
 --   median_resolution_time(opened_at, resolved_at)            -> interval

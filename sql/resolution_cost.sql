@@ -2,7 +2,7 @@
 -- cost_per_complaint (total cost / complaints with a cost, resolved or not).
 -- State: cost_summary (resolved count, cost count and the exact total, with the largest scale of the
 -- costs, as sum(numeric) keeps it), 32 bytes updated in place. Support functions:
--- src/resolution_cost.rs. Math: crates/kpi_core/src/cost.rs.
+-- src/resolution_cost.rs. Math: crates/kpi_core/src/resolution_cost.rs.
 --
 --   complaint_resolution_cost(cost numeric, resolved boolean) -> numeric
 -- equals sum(cost) / nullif(count(*) FILTER (WHERE resolved), 0): every non-NULL cost given counts in

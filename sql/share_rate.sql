@@ -1,5 +1,5 @@
 -- Share KPIs: % of TRUE among non-NULL booleans. State: share_summary, two int8 counters.
--- Support functions: src/share_rate.rs. Math: crates/kpi_core/src/share.rs.
+-- Support functions: src/share_rate.rs. Math: crates/kpi_core/src/share_rate.rs.
 
 CREATE TYPE share_summary;
 

@@ -1,6 +1,6 @@
 -- Time in status and reopens, from one ticket's status history: aggregates over a ticket's
 -- status changes (rows in any order), grouped by ticket. Support functions:
--- src/status_history.rs. Math: crates/kpi_core/src/status.rs.
+-- src/status_history.rs. Math: crates/kpi_core/src/status_history.rs.
 --
 --   time_in_status(status, changed_at, statuses text[] [, until timestamptz [, schedule text]])
 --       -> interval: how long the ticket was in any of the statuses; each status lasts until

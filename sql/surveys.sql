@@ -1,6 +1,6 @@
 -- Survey KPIs: nps(score) on 0-10, csat(score) on 1-5 (% of 4 and 5), ces(score) on 1-7
 -- (mean). State: survey_summary, a count per score tagged with its survey, 96 bytes updated
--- in place. Support functions: src/surveys.rs. Math: crates/kpi_core/src/survey.rs.
+-- in place. Support functions: src/surveys.rs. Math: crates/kpi_core/src/surveys.rs.
 -- NULL answers are skipped; a score off the scale is an ERROR.
 
 CREATE TYPE survey_summary;

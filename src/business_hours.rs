@@ -1,7 +1,7 @@
 //! SQL glue of business time: `business_time(start, end, schedule)` and the time KPIs with a
 //! schedule (`avg_first_response_time(opened_at, first_response_at, schedule)`, the medians,
 //! `complaint_resolution_efficiency` and `sla_compliance_rate` with a target in business
-//! time). The math is `kpi_core::business`; the SQL is `sql/business_hours.sql`.
+//! time). The math is `kpi_core::business_hours`; the SQL is `sql/business_hours.sql`.
 //!
 //! A schedule is read once per query and call site: the first row that names it reads it
 //! through `_kpi_schedule_spec` (SPI), checks it, finds its time zone (`pg_tzset`, the
@@ -14,7 +14,7 @@
 use crate::durations::{checked_span, SpanNames, FIRST_RESPONSE, HANDLING, RESOLUTION, SLA};
 use crate::fmgr::{arg, call_site_cache, raise_with, strict_arg, varlena_bytes, Clock, OrRaise};
 use crate::v1_entry_points;
-use kpi_core::business::{days_to_cover, Calendar, Schedule};
+use kpi_core::business_hours::{days_to_cover, Calendar, Schedule};
 use pgrx::pg_sys::{self, Datum, FunctionCallInfo};
 use pgrx::PgSqlErrorCode;
 use std::ffi::{CStr, CString};

@@ -1,7 +1,7 @@
 //! SQL glue of the time KPIs: `avg_first_response_time`, `avg_resolution_time`,
 //! `avg_handling_time` (state `duration_summary`), and the share of cases done within a
 //! target time, `complaint_resolution_efficiency` and `sla_compliance_rate` (state
-//! `share_summary`). The math is `kpi_core::duration`; the SQL is `sql/durations.sql` and
+//! `share_summary`). The math is `kpi_core::durations`; the SQL is `sql/durations.sql` and
 //! `sql/complaint_rates.sql`.
 //!
 //! A span runs from a start timestamp to an end timestamp. A NULL start skips the row (the
@@ -16,7 +16,7 @@ use crate::fmgr::{
     arg, output_text, raise, raise_with, return_null, strict_arg, timestamp_text, Clock,
 };
 use crate::v1_entry_points;
-use kpi_core::duration::{interval_micros, micros_to_days_time, span_micros, SpanError};
+use kpi_core::durations::{interval_micros, micros_to_days_time, span_micros, SpanError};
 use kpi_core::error::input_error;
 use kpi_core::{Durations, KpiErrorKind};
 use pgrx::pg_sys::{self, Datum, FunctionCallInfo};

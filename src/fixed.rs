@@ -88,10 +88,10 @@ impl FixedState for Share {
 const _: () = assert!(std::mem::align_of::<Share>() == 8 && std::mem::align_of::<Durations>() == 8);
 const _: () =
     assert!(std::mem::align_of::<SurveyCounts>() == 8 && std::mem::align_of::<CostTotal>() == 8);
-const _: () = assert!(std::mem::size_of::<Share>() == kpi_core::share::SHARE_BYTES);
-const _: () = assert!(std::mem::size_of::<Durations>() == kpi_core::duration::DURATIONS_BYTES);
-const _: () = assert!(std::mem::size_of::<SurveyCounts>() == kpi_core::survey::SURVEY_BYTES);
-const _: () = assert!(std::mem::size_of::<CostTotal>() == kpi_core::cost::COST_BYTES);
+const _: () = assert!(std::mem::size_of::<Share>() == kpi_core::share_rate::SHARE_BYTES);
+const _: () = assert!(std::mem::size_of::<Durations>() == kpi_core::durations::DURATIONS_BYTES);
+const _: () = assert!(std::mem::size_of::<SurveyCounts>() == kpi_core::surveys::SURVEY_BYTES);
+const _: () = assert!(std::mem::size_of::<CostTotal>() == kpi_core::resolution_cost::COST_BYTES);
 const _: () = assert!(
     std::mem::align_of::<Scores>() == 8
         && std::mem::size_of::<Scores>() == kpi_core::scores::SCORES_BYTES

@@ -2,7 +2,7 @@
 //! `median_resolution_time`, `median_handling_time`, the summaries `first_response_sketch`,
 //! `resolution_time_sketch`, `handling_time_sketch` (state `duration_sketch`), and their
 //! accessors `percentile`, `median`, the averages, `completed_count`, `pending_count` and
-//! `rollup`. The math is `kpi_core::sketch`; the SQL is `sql/percentiles.sql`.
+//! `rollup`. The math is `kpi_core::percentiles`; the SQL is `sql/percentiles.sql`.
 //!
 //! Rows count as in the averages (`src/durations.rs`): a NULL start skips the row, a NULL end
 //! is a pending case, an end before its start is an ERROR.
@@ -27,7 +27,7 @@ use crate::fmgr::{
     varlena_bytes, varlena_for_update, Clock, OrRaise,
 };
 use crate::v1_entry_points;
-use kpi_core::sketch::{self, View};
+use kpi_core::percentiles::{self as sketch, View};
 use pgrx::pg_sys::{Datum, FunctionCallInfo};
 use pgrx::PgSqlErrorCode;
 

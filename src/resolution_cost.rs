@@ -1,6 +1,6 @@
 //! SQL glue of `complaint_resolution_cost` and `cost_per_complaint`: the `cost_summary` type
 //! (exact cost total, costs given and resolved count) and the aggregate support functions.
-//! The math is `kpi_core::cost`; the SQL is `sql/resolution_cost.sql` and, for the KPIs,
+//! The math is `kpi_core::resolution_cost`; the SQL is `sql/resolution_cost.sql` and, for the KPIs,
 //! `sql/resolution_cost_kpis.sql` (generated from the KPI registry).
 
 use crate::fixed::{

@@ -1,6 +1,6 @@
 //! SQL glue of the status-history KPIs: `time_in_status(status, changed_at, statuses
 //! [, until [, schedule]])` and `reopen_count(status, changed_at, solved_statuses)`, over one
-//! ticket's status changes (state `status_history`). The math is `kpi_core::status`; the SQL
+//! ticket's status changes (state `status_history`). The math is `kpi_core::status_history`; the SQL
 //! is `sql/status_history.sql`.
 //!
 //! Rows with a NULL status or instant are skipped. The list of statuses is read once per call
@@ -12,7 +12,7 @@ use crate::fmgr::{
     verify_server_text, OrRaise,
 };
 use crate::v1_entry_points;
-use kpi_core::status::{self, Change, View};
+use kpi_core::status_history::{self as status, Change, View};
 use kpi_core::KpiError;
 use pgrx::pg_sys::{self, Datum, FunctionCallInfo};
 use pgrx::PgSqlErrorCode;

@@ -1,6 +1,6 @@
 //! SQL glue of the survey KPIs `nps`, `csat` and `ces`: the `survey_summary` type (a count
 //! per score, tagged with its survey) and the aggregate support functions. The math is
-//! `kpi_core::survey`; the SQL is `sql/surveys.sql`.
+//! `kpi_core::surveys`; the SQL is `sql/surveys.sql`.
 //!
 //! One transition function serves the three surveys: the aggregate's initial state names
 //! the survey, and the state checks each score against that survey's scale.

@@ -11,7 +11,7 @@ use std::io::Write;
 /// state's binary form (send/receive, `COPY ... BINARY`; big-endian, as PostgreSQL's), and
 /// `LAYOUT` (or `DENSE_LAYOUT`/`SPARSE_LAYOUT`), the version of a growing state's stored
 /// layout, the bytes PostgreSQL keeps on disk (little-endian in every module: `flat.rs`,
-/// `sketch.rs`, `status.rs`).
+/// `percentiles.rs`, `status_history.rs`).
 pub const BINARY_FORMAT: u8 = 1;
 
 /// PostgreSQL's 4-byte varlena header, counted when sizing a flat state's allocation.

@@ -6,33 +6,33 @@
 //! layer that moves these states in and out of PostgreSQL datums; everything that can be
 //! tested with `cargo test` is tested here.
 
-pub mod business;
+pub mod business_hours;
 pub mod codec;
-pub mod cost;
 pub mod customer_rate;
-pub mod duration;
+pub mod durations;
 pub mod error;
 pub mod flat;
 pub mod intervals;
 pub mod keys;
+pub mod percentiles;
+pub mod resolution_cost;
 pub mod scores;
 pub mod segment_rate;
-pub mod share;
-pub mod sketch;
+pub mod share_rate;
 pub mod special;
-pub mod status;
-pub mod survey;
+pub mod status_history;
+pub mod surveys;
 pub mod text_form;
 #[cfg(test)]
 mod text_form_tests;
 pub mod wilson;
 
-pub use cost::{CostTotal, Decimal};
 pub use customer_rate::CustomerRate;
-pub use duration::Durations;
+pub use durations::Durations;
 pub use error::{KpiError, KpiErrorKind};
 pub use keys::{KeySet, KeyType};
+pub use resolution_cost::{CostTotal, Decimal};
 pub use scores::Scores;
 pub use segment_rate::SegmentRate;
-pub use share::Share;
-pub use survey::{Survey, SurveyCounts};
+pub use share_rate::Share;
+pub use surveys::{Survey, SurveyCounts};

@@ -15,7 +15,7 @@
 //! 100,000); scripts/test.sh runs it in release mode for a minute (millions of cases).
 
 use kpi_core::flat::{self, Key, OwnedState, View};
-use kpi_core::{sketch, status, KpiError, Survey, SurveyCounts};
+use kpi_core::{percentiles as sketch, status_history as status, KpiError, Survey, SurveyCounts};
 use kpi_core::{CostTotal, CustomerRate, Decimal, Durations, KeyType, Scores, SegmentRate, Share};
 use std::time::{Duration, Instant};
 

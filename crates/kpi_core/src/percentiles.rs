@@ -31,7 +31,7 @@
 //! (`View::checked`), used by every input path: text, binary, and values read from disk.
 
 use crate::codec::{filled_payload, put_i64, put_u8, Reader};
-use crate::duration::Durations;
+use crate::durations::Durations;
 use crate::error::{checked_sum, interval_out_of_range, KpiError};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
