@@ -157,6 +157,11 @@ def kpi_registry_sql(reg):
         names = [k["name"] for k in reg["kpi"] if k["summary_type"] == st]
         if names:
             whens.append(f"    WHEN kpi IN ({wrapped([literal(n) for n in names], 17)}) THEN {literal(st)}")
+    rates = [k for k in reg["kpi"] if k["family"] == "customer_rate"]
+    out.append("-- The scale of each per-customer rate (events per `scale` customers).\n"
+               "CREATE FUNCTION _kpi_rate_scale(kpi text) RETURNS float8\n"
+               "LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE\n"
+               "RETURN CASE kpi " + " ".join(f"WHEN {literal(k['name'])} THEN {k['scale']}" for k in rates) + " END;\n\n")
     out.append("-- Which summary type each shipped KPI is computed from; NULL for KPIs users added.\n"
                "CREATE FUNCTION _kpi_summary_type(kpi text) RETURNS text\n"
                "LANGUAGE sql IMMUTABLE PARALLEL SAFE\n"
@@ -675,9 +680,10 @@ def kpi_verdict_sql(reg):
     out = [HEADER,
            "-- kpi_cases(kpi, summary): the cases behind a KPI's value, per KPI: kpi_cases(summary) (the\n"
            "-- summary type's count, sql/kpi_verdict.sql) unless the registry names another count for\n"
-           "-- the KPI (its cases). The KPI history records it. And kpi_value and kpi_band of the cost\n"
-           "-- KPIs, which share one summary type. Each CASE names its KPIs (no ELSE but the type's own\n"
-           "-- count), after the check that refuses an unknown KPI or a KPI of another type.\n"]
+           "-- the KPI (its cases). The KPI history records it. And kpi_value of the per-customer rates\n"
+           "-- and of the cost KPIs, and kpi_band of the cost KPIs: the KPIs that share a summary type\n"
+           "-- but not a formula. Each CASE names its KPIs (no ELSE but the type's own count), after\n"
+           "-- the check that refuses an unknown KPI or a KPI of another type.\n"]
     for st in CASES_TYPES:
         own = [k for k in reg["kpi"] if k["summary_type"] == st and "cases" in k]
         count = "@extschema@.kpi_cases(summary)"
@@ -689,6 +695,17 @@ def kpi_verdict_sql(reg):
                    "BEGIN ATOMIC\n"
                    f"    SELECT {count} FROM @extschema@._kpi_check_summary(kpi, {literal(st)}, NULL);\n"
                    "END;\n")
+    rates = [k for k in reg["kpi"] if k["family"] == "customer_rate"]
+    names = [k["name"] for k in rates]
+    known = ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else names[0]
+    whens = "\n".join(f"                    WHEN {literal(n)} THEN @extschema@.{n}(summary)" for n in names)
+    out.append("\n-- The per-customer rates' values, each by its own accessor.\n"
+               "CREATE FUNCTION kpi_value(kpi text, summary customer_rate_summary) RETURNS numeric\n"
+               "LANGUAGE sql STABLE STRICT PARALLEL SAFE\n"
+               "BEGIN ATOMIC\n"
+               "    SELECT CASE kpi\n" + whens + " END\n"
+               f"    FROM @extschema@._kpi_check_summary(kpi, 'customer_rate_summary', {literal(known)});\n"
+               "END;\n")
     costs = [k for k in reg["kpi"] if k["family"] == "resolution_cost"]
     whens = "\n".join(f"                    WHEN {literal(k['name'])} THEN @extschema@.{k['name']}(summary)" for k in costs)
     out.append("\n-- The cost KPIs' values (one summary type serves every cost KPI) and verdicts: the band of\n"

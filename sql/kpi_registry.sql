@@ -91,6 +91,11 @@ INSERT INTO kpi_benchmark (kpi, population, statistic, value, source, customized
     ('incident_rate', 'telecommunications', 'median', 12, 'Forrester', false),
     ('incident_rate', 'financial services', 'top quartile', 4, 'McKinsey', false);
 
+-- The scale of each per-customer rate (events per `scale` customers).
+CREATE FUNCTION _kpi_rate_scale(kpi text) RETURNS float8
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN CASE kpi WHEN 'incident_rate' THEN 1000 WHEN 'contact_rate' THEN 100 WHEN 'interaction_rate' THEN 100 END;
+
 -- Which summary type each shipped KPI is computed from; NULL for KPIs users added.
 CREATE FUNCTION _kpi_summary_type(kpi text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE

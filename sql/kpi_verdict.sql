@@ -85,16 +85,9 @@ BEGIN ATOMIC
     FROM @extschema@._kpi_check_summary(kpi, 'share_summary', NULL), @extschema@.escalation_rate_ci(summary, confidence) ci;
 END;
 
--- Per-customer rates: the exact Poisson interval, per 1,000 (incident_rate) or per 100.
-CREATE FUNCTION _kpi_rate_scale(kpi text) RETURNS float8
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-RETURN CASE kpi WHEN 'incident_rate' THEN 1000 ELSE 100 END;
-CREATE FUNCTION kpi_value(kpi text, summary customer_rate_summary) RETURNS numeric
-LANGUAGE sql STABLE STRICT PARALLEL SAFE
-BEGIN ATOMIC
-    SELECT CASE kpi WHEN 'incident_rate' THEN @extschema@.incident_rate(summary) ELSE @extschema@.contact_rate(summary) END
-    FROM @extschema@._kpi_check_summary(kpi, 'customer_rate_summary', 'incident_rate, contact_rate and interaction_rate');
-END;
+-- Per-customer rates: the exact Poisson interval, per 1,000 (incident_rate) or per 100, the
+-- scale of _kpi_rate_scale(kpi) (generated, sql/kpi_registry.sql). kpi_value: generated,
+-- sql/kpi_verdict_kpis.sql.
 CREATE FUNCTION kpi_cases(summary customer_rate_summary) RETURNS bigint
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE RETURN @extschema@.customer_count(summary);
 CREATE FUNCTION kpi_interval(kpi text, summary customer_rate_summary, confidence float8 DEFAULT 0.95,
