@@ -382,9 +382,10 @@ def time_sql(family, what):
         sspace = f" SSPACE = {fam['sspace']}," if "sspace" in fam else ""
         out = [HEADER,
                f"-- The {what} time KPIs, one block per KPI of family {family} in the registry. The state type\n"
-               f"-- {st} and its support functions: sql/{family}.sql. With a business-hours schedule:\n"
-               "-- sql/business_hours.sql. A transition function per KPI (its name goes into error messages)\n"
-               "-- and argument type: the span from start to end as timestamptz or timestamp, or a duration.\n"]
+               f"-- {st} and its support functions: sql/{family}.sql. A transition function per KPI (its\n"
+               "-- name goes into error messages) and argument type: the span from start to end as\n"
+               "-- timestamptz or timestamp, or a duration, and (business_hours in the registry) in the\n"
+               "-- working time of a schedule of kpi_schedule (sql/business_hours.sql).\n"]
         for k in reg["kpi"]:
             if k["family"] != family:
                 continue
@@ -404,6 +405,16 @@ def time_sql(family, what):
                 for agg, final in ((name, f"FINALFUNC = {fam['final']}, "), (summary, "")):
                     out.append(f"CREATE AGGREGATE {agg}({args}) (\n"
                                f"    SFUNC = {trans}, STYPE = {st},{sspace} INITCOND = {init},\n"
+                               f"    COMBINEFUNC = {fam['combine']}, {final}PARALLEL = SAFE\n);\n")
+            if k.get("business_hours"):
+                # the span in business hours of a schedule (kpi_schedule): STABLE, it reads tables
+                btrans = trans.removesuffix("_trans") + "_business_trans"
+                args = f"{k['start']} timestamptz, {k['end']} timestamptz, schedule text"
+                out.append(f"CREATE FUNCTION {btrans}({st}, timestamptz, timestamptz, text) RETURNS {st}\n"
+                           f"    AS 'MODULE_PATHNAME', '{btrans}' LANGUAGE C STABLE PARALLEL SAFE;\n")
+                for agg, final in ((name, f"FINALFUNC = {fam['final']}, "), (summary, "")):
+                    out.append(f"CREATE AGGREGATE {agg}({args}) (\n"
+                               f"    SFUNC = {btrans}, STYPE = {st},{sspace} INITCOND = {init},\n"
                                f"    COMBINEFUNC = {fam['combine']}, {final}PARALLEL = SAFE\n);\n")
             if "average" in k:
                 out.append(f"-- the average of its sketch\n"

@@ -104,68 +104,10 @@ COMMENT ON FUNCTION business_time(timestamptz, timestamptz, text) IS
     'support_kpi: the working time between two instants under a schedule of kpi_schedule';
 
 
-CREATE FUNCTION first_response_business_trans(duration_summary, timestamptz, timestamptz, text) RETURNS duration_summary
-    AS 'MODULE_PATHNAME', 'first_response_business_trans' LANGUAGE C STABLE PARALLEL SAFE;
-CREATE AGGREGATE avg_first_response_time(opened_at timestamptz, first_response_at timestamptz, schedule text) (
-    SFUNC = first_response_business_trans, STYPE = duration_summary, INITCOND = '{"completed":0,"pending":0,"sum_us":0}',
-    COMBINEFUNC = duration_combine, FINALFUNC = duration_average, PARALLEL = SAFE
-);
-CREATE AGGREGATE first_response_summary(opened_at timestamptz, first_response_at timestamptz, schedule text) (
-    SFUNC = first_response_business_trans, STYPE = duration_summary, INITCOND = '{"completed":0,"pending":0,"sum_us":0}',
-    COMBINEFUNC = duration_combine, PARALLEL = SAFE
-);
-CREATE FUNCTION first_response_sketch_business_trans(duration_sketch, timestamptz, timestamptz, text) RETURNS duration_sketch
-    AS 'MODULE_PATHNAME', 'first_response_sketch_business_trans' LANGUAGE C STABLE PARALLEL SAFE;
-CREATE AGGREGATE median_first_response_time(opened_at timestamptz, first_response_at timestamptz, schedule text) (
-    SFUNC = first_response_sketch_business_trans, STYPE = duration_sketch, SSPACE = 128, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
-    COMBINEFUNC = duration_sketch_combine, FINALFUNC = duration_sketch_median, PARALLEL = SAFE
-);
-CREATE AGGREGATE first_response_sketch(opened_at timestamptz, first_response_at timestamptz, schedule text) (
-    SFUNC = first_response_sketch_business_trans, STYPE = duration_sketch, SSPACE = 128, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
-    COMBINEFUNC = duration_sketch_combine, PARALLEL = SAFE
-);
-
-CREATE FUNCTION resolution_time_business_trans(duration_summary, timestamptz, timestamptz, text) RETURNS duration_summary
-    AS 'MODULE_PATHNAME', 'resolution_time_business_trans' LANGUAGE C STABLE PARALLEL SAFE;
-CREATE AGGREGATE avg_resolution_time(opened_at timestamptz, resolved_at timestamptz, schedule text) (
-    SFUNC = resolution_time_business_trans, STYPE = duration_summary, INITCOND = '{"completed":0,"pending":0,"sum_us":0}',
-    COMBINEFUNC = duration_combine, FINALFUNC = duration_average, PARALLEL = SAFE
-);
-CREATE AGGREGATE resolution_time_summary(opened_at timestamptz, resolved_at timestamptz, schedule text) (
-    SFUNC = resolution_time_business_trans, STYPE = duration_summary, INITCOND = '{"completed":0,"pending":0,"sum_us":0}',
-    COMBINEFUNC = duration_combine, PARALLEL = SAFE
-);
-CREATE FUNCTION resolution_time_sketch_business_trans(duration_sketch, timestamptz, timestamptz, text) RETURNS duration_sketch
-    AS 'MODULE_PATHNAME', 'resolution_time_sketch_business_trans' LANGUAGE C STABLE PARALLEL SAFE;
-CREATE AGGREGATE median_resolution_time(opened_at timestamptz, resolved_at timestamptz, schedule text) (
-    SFUNC = resolution_time_sketch_business_trans, STYPE = duration_sketch, SSPACE = 128, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
-    COMBINEFUNC = duration_sketch_combine, FINALFUNC = duration_sketch_median, PARALLEL = SAFE
-);
-CREATE AGGREGATE resolution_time_sketch(opened_at timestamptz, resolved_at timestamptz, schedule text) (
-    SFUNC = resolution_time_sketch_business_trans, STYPE = duration_sketch, SSPACE = 128, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
-    COMBINEFUNC = duration_sketch_combine, PARALLEL = SAFE
-);
-
-CREATE FUNCTION handling_time_business_trans(duration_summary, timestamptz, timestamptz, text) RETURNS duration_summary
-    AS 'MODULE_PATHNAME', 'handling_time_business_trans' LANGUAGE C STABLE PARALLEL SAFE;
-CREATE AGGREGATE avg_handling_time(started_at timestamptz, ended_at timestamptz, schedule text) (
-    SFUNC = handling_time_business_trans, STYPE = duration_summary, INITCOND = '{"completed":0,"pending":0,"sum_us":0}',
-    COMBINEFUNC = duration_combine, FINALFUNC = duration_average, PARALLEL = SAFE
-);
-CREATE AGGREGATE handling_time_summary(started_at timestamptz, ended_at timestamptz, schedule text) (
-    SFUNC = handling_time_business_trans, STYPE = duration_summary, INITCOND = '{"completed":0,"pending":0,"sum_us":0}',
-    COMBINEFUNC = duration_combine, PARALLEL = SAFE
-);
-CREATE FUNCTION handling_time_sketch_business_trans(duration_sketch, timestamptz, timestamptz, text) RETURNS duration_sketch
-    AS 'MODULE_PATHNAME', 'handling_time_sketch_business_trans' LANGUAGE C STABLE PARALLEL SAFE;
-CREATE AGGREGATE median_handling_time(started_at timestamptz, ended_at timestamptz, schedule text) (
-    SFUNC = handling_time_sketch_business_trans, STYPE = duration_sketch, SSPACE = 128, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
-    COMBINEFUNC = duration_sketch_combine, FINALFUNC = duration_sketch_median, PARALLEL = SAFE
-);
-CREATE AGGREGATE handling_time_sketch(started_at timestamptz, ended_at timestamptz, schedule text) (
-    SFUNC = handling_time_sketch_business_trans, STYPE = duration_sketch, SSPACE = 128, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
-    COMBINEFUNC = duration_sketch_combine, PARALLEL = SAFE
-);
+-- The time KPIs over a schedule (avg_first_response_time(opened_at, first_response_at,
+-- schedule), its summary, the medians and their sketches, and their transition functions)
+-- are generated from the KPI registry: sql/durations_kpis.sql, sql/percentiles_kpis.sql.
+-- Here: the shares of cases within a target in business time.
 
 CREATE FUNCTION resolution_efficiency_business_trans(share_summary, timestamptz, timestamptz, interval, text) RETURNS share_summary
     AS 'MODULE_PATHNAME', 'resolution_efficiency_business_trans' LANGUAGE C STABLE PARALLEL SAFE;

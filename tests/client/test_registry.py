@@ -224,6 +224,8 @@ def test_every_time_kpi_has_its_aggregates_and_agrees_with_plain_sql(conn):
         calls = [f"{name}(a, b)", f"{name}(a::timestamp, b::timestamp)"]
         if "duration_argument" in k:
             calls.append(f"{name}(b - a)")
+        if k.get("business_hours"):
+            calls.append(f"{name}(a, b, '24/7')")  # the shipped round-the-clock schedule
         for call in calls:
             got = conn.execute(f"SELECT {call} FROM tk").fetchone()[0]
             if k["family"] == "durations":
