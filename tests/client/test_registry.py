@@ -388,3 +388,35 @@ def test_every_audit_score_kpi_agrees_with_avg_and_reads_any_score_summary(conn)
         window = conn.execute(f"SELECT bool_and(a = b) FROM (SELECT {k['name']}(score) OVER w a, avg(score) OVER w b"
                               " FROM au WINDOW w AS (ORDER BY team, score ROWS 5 PRECEDING)) x").fetchone()[0]
         assert window is True
+
+
+def test_the_delta_generator_reads_objects_as_postgresql_would_name_them():
+    """What the additions of a release are computed from: each CREATE FUNCTION/AGGREGATE by
+    name and input argument types (names, OUT arguments and defaults dropped), its whole
+    statement (SQL, BEGIN ATOMIC and dollar-quoted bodies), and COMMENT ON statements."""
+    assert generate.arg_types('customer_id bigint, incident_id "any"') == ("bigint", '"any"')
+    assert generate.arg_types("summary share_summary, confidence float8 DEFAULT 0.95, OUT lower numeric, "
+                              "OUT upper numeric") == ("share_summary", "float8")
+    assert generate.arg_types("cost_summary, numeric") == ("cost_summary", "numeric")
+    assert generate.arg_types("") == ()
+    sql = """-- CREATE FUNCTION not_this(int) in a comment
+CREATE FUNCTION a(x int) RETURNS int LANGUAGE sql RETURN x;
+CREATE FUNCTION b(kpi text, OUT lower numeric) LANGUAGE sql
+BEGIN ATOMIC
+    SELECT 1; SELECT 2;
+END;
+CREATE OR REPLACE FUNCTION c(t text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN RETURN t || ';'; END
+$$;
+CREATE AGGREGATE d(boolean) (SFUNC = s, STYPE = share_summary);
+COMMENT ON AGGREGATE d(boolean) IS 'x;';
+"""
+    found, comments = generate.objects(sql)
+    assert list(found) == [("FUNCTION", "a", ("int",)), ("FUNCTION", "b", ("text",)),
+                           ("FUNCTION", "c", ("text",)), ("AGGREGATE", "d", ("boolean",))]
+    assert found[("FUNCTION", "b", ("text",))].endswith("SELECT 1; SELECT 2;\nEND;")
+    assert found[("FUNCTION", "c", ("text",))].endswith("$$;")
+    assert list(comments) == [("AGGREGATE", "d", ("boolean",))]
+    assert generate.normal("CREATE OR REPLACE FUNCTION a(x int)\n   RETURNS int") == "CREATE FUNCTION a(x int) RETURNS int"
+    assert generate.without_sspace("CREATE AGGREGATE d(int) (SFUNC = s, STYPE = t, SSPACE = 128, INITCOND = '0')") \
+        == "CREATE AGGREGATE d(int) (SFUNC = s, STYPE = t, INITCOND = '0')"
