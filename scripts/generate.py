@@ -134,6 +134,42 @@ def benchmark_row(k, b):
             f"{literal(b['value'])}, {literal(b.get('source'))}, false)")
 
 
+# --- statements every family writes ----------------------------------------------------------------
+
+def window_aggregate(name, arg, fam, st, init, final):
+    """A KPI's aggregate with its moving-window mode (an inverse transition)."""
+    return (f"CREATE AGGREGATE {name}({arg}) (\n"
+            f"    SFUNC = {fam['transition']}, STYPE = {st}, INITCOND = {init},\n"
+            f"    COMBINEFUNC = {fam['combine']}, FINALFUNC = {final},\n"
+            f"    MSFUNC = {fam['transition']}, MINVFUNC = {fam['inverse']}, MSTYPE = {st},\n"
+            f"    MINITCOND = {init}, MFINALFUNC = {final},\n"
+            "    PARALLEL = SAFE\n);\n")
+
+
+def summary_aggregate(name, arg, fam, st, init):
+    """A KPI's *_summary aggregate: its state as a value."""
+    return (f"CREATE AGGREGATE {name}({arg}) (\n"
+            f"    SFUNC = {fam['transition']}, STYPE = {st}, INITCOND = {init},\n"
+            f"    COMBINEFUNC = {fam['combine']}, PARALLEL = SAFE\n);\n")
+
+
+def ci_function(name, st, select):
+    """<name>_ci(summary, confidence DEFAULT 0.95) -> (lower, upper), the SELECT `select`."""
+    pad = " " * len(f"CREATE FUNCTION {name}_ci(")
+    return (f"CREATE FUNCTION {name}_ci(summary {st}, confidence float8 DEFAULT 0.95,\n"
+            f"{pad}OUT lower numeric, OUT upper numeric)\n"
+            "LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE\n"
+            "BEGIN ATOMIC\n"
+            f"    {select}\n"
+            "END;\n")
+
+
+def bounds(bound):
+    """The SELECT of both bounds of a C bound function `bound(summary, confidence, upper)`."""
+    return (f"SELECT @extschema@.{bound}(summary, confidence, false)::numeric,\n"
+            f"           @extschema@.{bound}(summary, confidence, true)::numeric;")
+
+
 # --- sql/kpi_registry.sql -------------------------------------------------------------------
 
 def kpi_registry_sql(reg):
@@ -207,13 +243,8 @@ def customer_rate_sql(reg):
                                f"    COMBINEFUNC = {combine}, {final}PARALLEL = SAFE\n);\n")
         out.append(f"CREATE FUNCTION {name}(summary {st}) RETURNS numeric\n"
                    f"    AS 'MODULE_PATHNAME', '{k['symbol']}' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;\n")
-        pad = " " * len(f"CREATE FUNCTION {name}_ci(")
-        out.append(f"CREATE FUNCTION {name}_ci(summary {st}, confidence float8 DEFAULT 0.95,\n"
-                   f"{pad}OUT lower numeric, OUT upper numeric)\n"
-                   "LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE\n"
-                   "BEGIN ATOMIC\n"
-                   f"    SELECT ci.lower, ci.upper FROM @extschema@.{fam['interval']}(summary, {k['scale']}, confidence) ci;\n"
-                   "END;\n")
+        out.append(ci_function(name, st, f"SELECT ci.lower, ci.upper FROM @extschema@.{fam['interval']}"
+                                          f"(summary, {k['scale']}, confidence) ci;"))
     return "".join(out)
 
 
@@ -241,27 +272,13 @@ def share_sql(reg):
         out.append("\n" + comment(f"{name}: {k['formula']} ({k['unit']}){more}."))
         if "argument" in k:
             arg = f"{k['argument']} boolean"
-            out.append(f"CREATE AGGREGATE {name}({arg}) (\n"
-                       f"    SFUNC = {fam['transition']}, STYPE = {st}, INITCOND = {init},\n"
-                       f"    COMBINEFUNC = {fam['combine']}, FINALFUNC = {fam['final']},\n"
-                       f"    MSFUNC = {fam['transition']}, MINVFUNC = {fam['inverse']}, MSTYPE = {st},\n"
-                       f"    MINITCOND = {init}, MFINALFUNC = {fam['final']},\n"
-                       "    PARALLEL = SAFE\n);\n")
+            out.append(window_aggregate(name, arg, fam, st, init, fam["final"]))
             if "comment" in k:
                 out.append(f"COMMENT ON AGGREGATE {name}(boolean) IS\n    {literal(k['comment'])};\n")
-            out.append(f"CREATE AGGREGATE {k['summary']}({arg}) (\n"
-                       f"    SFUNC = {fam['transition']}, STYPE = {st}, INITCOND = {init},\n"
-                       f"    COMBINEFUNC = {fam['combine']}, PARALLEL = SAFE\n);\n")
+            out.append(summary_aggregate(k["summary"], arg, fam, st, init))
         out.append(f"CREATE FUNCTION {name}(summary {st}) RETURNS numeric\n"
                    f"    AS 'MODULE_PATHNAME', '{fam['symbol']}' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;\n")
-        pad = " " * len(f"CREATE FUNCTION {name}_ci(")
-        out.append(f"CREATE FUNCTION {name}_ci(summary {st}, confidence float8 DEFAULT 0.95,\n"
-                   f"{pad}OUT lower numeric, OUT upper numeric)\n"
-                   "LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE\n"
-                   "BEGIN ATOMIC\n"
-                   f"    SELECT @extschema@.{fam['interval']}(summary, confidence, false)::numeric,\n"
-                   f"           @extschema@.{fam['interval']}(summary, confidence, true)::numeric;\n"
-                   "END;\n")
+        out.append(ci_function(name, st, bounds(fam["interval"])))
     return "".join(out)
 
 
@@ -446,22 +463,11 @@ def surveys_sql(reg):
         out.append("\n" + comment(f"{name}: {k['formula']} ({k['unit']}); interval: {k['interval']}."))
         out.append(f"CREATE FUNCTION {name}(summary {st}) RETURNS numeric\n"
                    f"    AS 'MODULE_PATHNAME', '{k['symbol']}' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;\n"
-                   f"CREATE AGGREGATE {name}(score integer) (\n"
-                   f"    SFUNC = {fam['transition']}, STYPE = {st}, INITCOND = {init},\n"
-                   f"    COMBINEFUNC = {fam['combine']}, FINALFUNC = {name},\n"
-                   f"    MSFUNC = {fam['transition']}, MINVFUNC = {fam['inverse']}, MSTYPE = {st},\n"
-                   f"    MINITCOND = {init}, MFINALFUNC = {name}, PARALLEL = SAFE\n);\n"
-                   f"CREATE AGGREGATE {k['summary']}(score integer) (\n"
-                   f"    SFUNC = {fam['transition']}, STYPE = {st}, INITCOND = {init},\n"
-                   f"    COMBINEFUNC = {fam['combine']}, PARALLEL = SAFE\n);\n"
-                   f"CREATE FUNCTION {k['bound']}({st}, float8, boolean) RETURNS float8\n"
+                   + window_aggregate(name, "score integer", fam, st, init, name)
+                   + summary_aggregate(k["summary"], "score integer", fam, st, init)
+                   + f"CREATE FUNCTION {k['bound']}({st}, float8, boolean) RETURNS float8\n"
                    "    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;\n"
-                   f"CREATE FUNCTION {name}_ci(summary {st}, confidence float8 DEFAULT 0.95, OUT lower numeric, OUT upper numeric)\n"
-                   "LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE\n"
-                   "BEGIN ATOMIC\n"
-                   f"    SELECT @extschema@.{k['bound']}(summary, confidence, false)::numeric,\n"
-                   f"           @extschema@.{k['bound']}(summary, confidence, true)::numeric;\n"
-                   "END;\n")
+                   + ci_function(name, st, bounds(k["bound"])))
     return "".join(out)
 
 
@@ -658,24 +664,11 @@ def scores_sql(reg):
             continue
         name = k["name"]
         out.append("\n" + comment(f"{name}: {k['formula']} ({k['unit']})."))
-        out.append(f"CREATE AGGREGATE {name}(score integer) (\n"
-                   f"    SFUNC = {fam['transition']}, STYPE = {st}, INITCOND = {init},\n"
-                   f"    COMBINEFUNC = {fam['combine']}, FINALFUNC = {fam['final']},\n"
-                   f"    MSFUNC = {fam['transition']}, MINVFUNC = {fam['inverse']}, MSTYPE = {st},\n"
-                   f"    MINITCOND = {init}, MFINALFUNC = {fam['final']}, PARALLEL = SAFE\n);\n"
-                   f"CREATE AGGREGATE {k['summary']}(score integer) (\n"
-                   f"    SFUNC = {fam['transition']}, STYPE = {st}, INITCOND = {init},\n"
-                   f"    COMBINEFUNC = {fam['combine']}, PARALLEL = SAFE\n);\n"
-                   f"CREATE FUNCTION {name}(summary {st}) RETURNS numeric\n"
-                   f"    AS 'MODULE_PATHNAME', '{fam['final']}' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;\n")
-        pad = " " * len(f"CREATE FUNCTION {name}_ci(")
-        out.append(f"CREATE FUNCTION {name}_ci(summary {st}, confidence float8 DEFAULT 0.95,\n"
-                   f"{pad}OUT lower numeric, OUT upper numeric)\n"
-                   "LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE\n"
-                   "BEGIN ATOMIC\n"
-                   f"    SELECT @extschema@.{fam['bound']}(summary, confidence, false)::numeric,\n"
-                   f"           @extschema@.{fam['bound']}(summary, confidence, true)::numeric;\n"
-                   "END;\n")
+        out.append(window_aggregate(name, "score integer", fam, st, init, fam["final"])
+                   + summary_aggregate(k["summary"], "score integer", fam, st, init)
+                   + f"CREATE FUNCTION {name}(summary {st}) RETURNS numeric\n"
+                   f"    AS 'MODULE_PATHNAME', '{fam['final']}' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;\n"
+                   + ci_function(name, st, bounds(fam["bound"])))
     return "".join(out)
 
 

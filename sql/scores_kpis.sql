@@ -9,7 +9,8 @@ CREATE AGGREGATE quality_score(score integer) (
     SFUNC = score_trans, STYPE = score_summary, INITCOND = '{"scores":0,"sum":0,"sum_of_squares":0}',
     COMBINEFUNC = score_combine, FINALFUNC = score_mean,
     MSFUNC = score_trans, MINVFUNC = score_inv_trans, MSTYPE = score_summary,
-    MINITCOND = '{"scores":0,"sum":0,"sum_of_squares":0}', MFINALFUNC = score_mean, PARALLEL = SAFE
+    MINITCOND = '{"scores":0,"sum":0,"sum_of_squares":0}', MFINALFUNC = score_mean,
+    PARALLEL = SAFE
 );
 CREATE AGGREGATE quality_score_summary(score integer) (
     SFUNC = score_trans, STYPE = score_summary, INITCOND = '{"scores":0,"sum":0,"sum_of_squares":0}',
@@ -30,7 +31,8 @@ CREATE AGGREGATE service_audit_score(score integer) (
     SFUNC = score_trans, STYPE = score_summary, INITCOND = '{"scores":0,"sum":0,"sum_of_squares":0}',
     COMBINEFUNC = score_combine, FINALFUNC = score_mean,
     MSFUNC = score_trans, MINVFUNC = score_inv_trans, MSTYPE = score_summary,
-    MINITCOND = '{"scores":0,"sum":0,"sum_of_squares":0}', MFINALFUNC = score_mean, PARALLEL = SAFE
+    MINITCOND = '{"scores":0,"sum":0,"sum_of_squares":0}', MFINALFUNC = score_mean,
+    PARALLEL = SAFE
 );
 CREATE AGGREGATE service_audit_score_summary(score integer) (
     SFUNC = score_trans, STYPE = score_summary, INITCOND = '{"scores":0,"sum":0,"sum_of_squares":0}',

@@ -12,7 +12,8 @@ CREATE AGGREGATE nps(score integer) (
     SFUNC = survey_trans, STYPE = survey_summary, INITCOND = '{"survey":"nps","counts":[0,0,0,0,0,0,0,0,0,0,0]}',
     COMBINEFUNC = survey_combine, FINALFUNC = nps,
     MSFUNC = survey_trans, MINVFUNC = survey_inv_trans, MSTYPE = survey_summary,
-    MINITCOND = '{"survey":"nps","counts":[0,0,0,0,0,0,0,0,0,0,0]}', MFINALFUNC = nps, PARALLEL = SAFE
+    MINITCOND = '{"survey":"nps","counts":[0,0,0,0,0,0,0,0,0,0,0]}', MFINALFUNC = nps,
+    PARALLEL = SAFE
 );
 CREATE AGGREGATE nps_summary(score integer) (
     SFUNC = survey_trans, STYPE = survey_summary, INITCOND = '{"survey":"nps","counts":[0,0,0,0,0,0,0,0,0,0,0]}',
@@ -20,7 +21,8 @@ CREATE AGGREGATE nps_summary(score integer) (
 );
 CREATE FUNCTION survey_nps_bound(survey_summary, float8, boolean) RETURNS float8
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION nps_ci(summary survey_summary, confidence float8 DEFAULT 0.95, OUT lower numeric, OUT upper numeric)
+CREATE FUNCTION nps_ci(summary survey_summary, confidence float8 DEFAULT 0.95,
+                       OUT lower numeric, OUT upper numeric)
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 BEGIN ATOMIC
     SELECT @extschema@.survey_nps_bound(summary, confidence, false)::numeric,
@@ -34,7 +36,8 @@ CREATE AGGREGATE csat(score integer) (
     SFUNC = survey_trans, STYPE = survey_summary, INITCOND = '{"survey":"csat","counts":[0,0,0,0,0]}',
     COMBINEFUNC = survey_combine, FINALFUNC = csat,
     MSFUNC = survey_trans, MINVFUNC = survey_inv_trans, MSTYPE = survey_summary,
-    MINITCOND = '{"survey":"csat","counts":[0,0,0,0,0]}', MFINALFUNC = csat, PARALLEL = SAFE
+    MINITCOND = '{"survey":"csat","counts":[0,0,0,0,0]}', MFINALFUNC = csat,
+    PARALLEL = SAFE
 );
 CREATE AGGREGATE csat_summary(score integer) (
     SFUNC = survey_trans, STYPE = survey_summary, INITCOND = '{"survey":"csat","counts":[0,0,0,0,0]}',
@@ -42,7 +45,8 @@ CREATE AGGREGATE csat_summary(score integer) (
 );
 CREATE FUNCTION survey_csat_bound(survey_summary, float8, boolean) RETURNS float8
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION csat_ci(summary survey_summary, confidence float8 DEFAULT 0.95, OUT lower numeric, OUT upper numeric)
+CREATE FUNCTION csat_ci(summary survey_summary, confidence float8 DEFAULT 0.95,
+                        OUT lower numeric, OUT upper numeric)
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 BEGIN ATOMIC
     SELECT @extschema@.survey_csat_bound(summary, confidence, false)::numeric,
@@ -57,7 +61,8 @@ CREATE AGGREGATE ces(score integer) (
     SFUNC = survey_trans, STYPE = survey_summary, INITCOND = '{"survey":"ces","counts":[0,0,0,0,0,0,0]}',
     COMBINEFUNC = survey_combine, FINALFUNC = ces,
     MSFUNC = survey_trans, MINVFUNC = survey_inv_trans, MSTYPE = survey_summary,
-    MINITCOND = '{"survey":"ces","counts":[0,0,0,0,0,0,0]}', MFINALFUNC = ces, PARALLEL = SAFE
+    MINITCOND = '{"survey":"ces","counts":[0,0,0,0,0,0,0]}', MFINALFUNC = ces,
+    PARALLEL = SAFE
 );
 CREATE AGGREGATE ces_summary(score integer) (
     SFUNC = survey_trans, STYPE = survey_summary, INITCOND = '{"survey":"ces","counts":[0,0,0,0,0,0,0]}',
@@ -65,7 +70,8 @@ CREATE AGGREGATE ces_summary(score integer) (
 );
 CREATE FUNCTION survey_ces_bound(survey_summary, float8, boolean) RETURNS float8
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION ces_ci(summary survey_summary, confidence float8 DEFAULT 0.95, OUT lower numeric, OUT upper numeric)
+CREATE FUNCTION ces_ci(summary survey_summary, confidence float8 DEFAULT 0.95,
+                       OUT lower numeric, OUT upper numeric)
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 BEGIN ATOMIC
     SELECT @extschema@.survey_ces_bound(summary, confidence, false)::numeric,
