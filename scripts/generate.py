@@ -12,6 +12,7 @@ written out by name (no DO or EXECUTE), so grep finds every aggregate. scripts/t
 """
 import argparse
 import difflib
+import re
 import sys
 import textwrap
 import tomllib
@@ -49,6 +50,10 @@ def check(reg):
     for key in ("summary_types", "kpi"):
         if key not in reg:
             raise RegistryError(f"missing {key}")
+    for fam, facts in reg.get("family", {}).items():
+        for rel in facts.get("files", []):
+            if not (ROOT / rel).is_file():
+                raise RegistryError(f"family {fam}: files names {rel}, which does not exist")
     seen = set()
     for kpi in reg["kpi"]:
         name = kpi.get("name", "?")
@@ -146,11 +151,21 @@ def window_aggregate(name, arg, fam, st, init, final):
             "    PARALLEL = SAFE\n);\n")
 
 
+def aggregate(name, args, sfunc, st, combine, init=None, sspace=None, final=None):
+    """An aggregate of every family's shape: a transition, a state of a SQL type with its
+    combine function (parallel safe), an initial state or a state size where given, and
+    a final function unless it is a *_summary aggregate (its state as a value)."""
+    size = f" SSPACE = {sspace}," if sspace else ""
+    start = f" INITCOND = {init}," if init else ""
+    finish = f"FINALFUNC = {final}, " if final else ""
+    return (f"CREATE AGGREGATE {name}({args}) (\n"
+            f"    SFUNC = {sfunc}, STYPE = {st},{size}{start}\n"
+            f"    COMBINEFUNC = {combine}, {finish}PARALLEL = SAFE\n);\n")
+
+
 def summary_aggregate(name, arg, fam, st, init):
     """A KPI's *_summary aggregate: its state as a value."""
-    return (f"CREATE AGGREGATE {name}({arg}) (\n"
-            f"    SFUNC = {fam['transition']}, STYPE = {st}, INITCOND = {init},\n"
-            f"    COMBINEFUNC = {fam['combine']}, PARALLEL = SAFE\n);\n")
+    return aggregate(name, arg, fam["transition"], st, fam["combine"], init=init)
 
 
 def ci_function(name, st, select):
@@ -237,10 +252,9 @@ def customer_rate_sql(reg):
         for evtype in fam["event_types"]:
             arg = f"has_{ev} boolean" if evtype == "boolean" else f"{ev}_id " + ('"any"' if evtype == "any" else evtype)
             for key in keys:
-                for agg, final in ((name, f"FINALFUNC = {name}_final, "), (summary, "")):
-                    out.append(f"CREATE AGGREGATE {agg}(customer_id {key['sql']}, {arg}) (\n"
-                               f"    SFUNC = {trans}, STYPE = {st}, SSPACE = {sspace},\n"
-                               f"    COMBINEFUNC = {combine}, {final}PARALLEL = SAFE\n);\n")
+                for agg, final in ((name, f"{name}_final"), (summary, None)):
+                    out.append(aggregate(agg, f"customer_id {key['sql']}, {arg}", trans, st, combine,
+                                         sspace=sspace, final=final))
         out.append(f"CREATE FUNCTION {name}(summary {st}) RETURNS numeric\n"
                    f"    AS 'MODULE_PATHNAME', '{k['symbol']}' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;\n")
         out.append(ci_function(name, st, f"SELECT ci.lower, ci.upper FROM @extschema@.{fam['interval']}"
@@ -365,13 +379,9 @@ def segment_rate_sql(reg):
         for evtype in fam["event_types"]:
             arg = f"has_{ev} boolean" if evtype == "boolean" else f"{ev}_id " + ('"any"' if evtype == "any" else evtype)
             for key in keys:
-                out.append(f"CREATE AGGREGATE {name}(segment text, customer_id {key['sql']}, {arg}) (\n"
-                           f"    SFUNC = {trans}, STYPE = {st}, SSPACE = {sspace},\n"
-                           f"    COMBINEFUNC = {combine}, FINALFUNC = {name}_final,\n"
-                           "    PARALLEL = SAFE\n);\n")
-                out.append(f"CREATE AGGREGATE {summary}(segment text, customer_id {key['sql']}, {arg}) (\n"
-                           f"    SFUNC = {trans}, STYPE = {st}, SSPACE = {sspace},\n"
-                           f"    COMBINEFUNC = {combine}, PARALLEL = SAFE\n);\n")
+                for agg, final in ((name, f"{name}_final"), (summary, None)):
+                    out.append(aggregate(agg, f"segment text, customer_id {key['sql']}, {arg}", trans, st,
+                                         combine, sspace=sspace, final=final))
         out.append(f"CREATE FUNCTION {name}(summary {st}) RETURNS jsonb\n"
                    "    LANGUAGE sql STABLE STRICT PARALLEL SAFE\n"
                    f"    RETURN @extschema@.{name}_final(summary);\n")
@@ -396,7 +406,6 @@ def time_sql(family, what):
     def make(reg):
         fam = reg["family"][family]
         st, init = fam["summary_type"], literal(fam["initcond"])
-        sspace = f" SSPACE = {fam['sspace']}," if "sspace" in fam else ""
         out = [HEADER,
                f"-- The {what} time KPIs, one block per KPI of family {family} in the registry. The state type\n"
                f"-- {st} and its support functions: sql/{family}.sql. A transition function per KPI (its\n"
@@ -419,20 +428,16 @@ def time_sql(family, what):
                     args, targs, strict = f"{k['start']} {sqltype}, {k['end']} {sqltype}", f"{sqltype}, {sqltype}", ""
                 out.append(f"CREATE FUNCTION {trans}({st}, {targs}) RETURNS {st}\n"
                            f"    AS 'MODULE_PATHNAME', '{trans}_{suffix}' LANGUAGE C IMMUTABLE{strict} PARALLEL SAFE;\n")
-                for agg, final in ((name, f"FINALFUNC = {fam['final']}, "), (summary, "")):
-                    out.append(f"CREATE AGGREGATE {agg}({args}) (\n"
-                               f"    SFUNC = {trans}, STYPE = {st},{sspace} INITCOND = {init},\n"
-                               f"    COMBINEFUNC = {fam['combine']}, {final}PARALLEL = SAFE\n);\n")
+                for agg, final in ((name, fam["final"]), (summary, None)):
+                    out.append(aggregate(agg, args, trans, st, fam["combine"], init, fam.get("sspace"), final))
             if k.get("business_hours"):
                 # the span in business hours of a schedule (kpi_schedule): STABLE, it reads tables
                 btrans = trans.removesuffix("_trans") + "_business_trans"
                 args = f"{k['start']} timestamptz, {k['end']} timestamptz, schedule text"
                 out.append(f"CREATE FUNCTION {btrans}({st}, timestamptz, timestamptz, text) RETURNS {st}\n"
                            f"    AS 'MODULE_PATHNAME', '{btrans}' LANGUAGE C STABLE PARALLEL SAFE;\n")
-                for agg, final in ((name, f"FINALFUNC = {fam['final']}, "), (summary, "")):
-                    out.append(f"CREATE AGGREGATE {agg}({args}) (\n"
-                               f"    SFUNC = {btrans}, STYPE = {st},{sspace} INITCOND = {init},\n"
-                               f"    COMBINEFUNC = {fam['combine']}, {final}PARALLEL = SAFE\n);\n")
+                for agg, final in ((name, fam["final"]), (summary, None)):
+                    out.append(aggregate(agg, args, btrans, st, fam["combine"], init, fam.get("sspace"), final))
             if "average" in k:
                 out.append(f"-- the average of its sketch\n"
                            f"CREATE FUNCTION {k['average']}(summary {st}) RETURNS interval\n"
@@ -480,8 +485,6 @@ def surveys_sql(reg):
 # name being kept. Everything else in a delta script (real migrations) is written by hand
 # outside the markers. A changed aggregate cannot be replaced: the generator says so (except
 # for its state size, SSPACE, which a delta script sets by updating pg_aggregate by hand).
-
-import re  # noqa: E402
 
 ADDITIONS_BEGIN = "-- BEGIN additions generated by scripts/generate.py from registry/kpis.toml (do not edit)\n"
 ADDITIONS_END = "-- END additions generated by scripts/generate.py\n"
@@ -642,10 +645,8 @@ def resolution_cost_sql(reg):
                    f"    AS 'MODULE_PATHNAME'{symbol} LANGUAGE C IMMUTABLE{strict} PARALLEL SAFE;\n"
                    f"CREATE FUNCTION {name}(summary {st}) RETURNS numeric\n"
                    f"    AS 'MODULE_PATHNAME', '{k['symbol']}' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;\n")
-        for agg, final in ((name, f"FINALFUNC = {name}, "), (k["summary"], "")):
-            out.append(f"CREATE AGGREGATE {agg}({args}) (\n"
-                       f"    SFUNC = {trans}, STYPE = {st}, INITCOND = {init},\n"
-                       f"    COMBINEFUNC = {fam['combine']}, {final}PARALLEL = SAFE\n);\n")
+        for agg, final in ((name, name), (k["summary"], None)):
+            out.append(aggregate(agg, args, trans, st, fam["combine"], init, final=final))
     return "".join(out)
 
 

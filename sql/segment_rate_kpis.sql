@@ -74,8 +74,7 @@ BEGIN ATOMIC
 END;
 CREATE AGGREGATE contact_rate_by_segment(segment text, customer_id bigint, contact_id "any") (
     SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
-    COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final,
-    PARALLEL = SAFE
+    COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id bigint, contact_id "any") (
     SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
@@ -83,8 +82,7 @@ CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id bigint, co
 );
 CREATE AGGREGATE contact_rate_by_segment(segment text, customer_id integer, contact_id "any") (
     SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
-    COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final,
-    PARALLEL = SAFE
+    COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id integer, contact_id "any") (
     SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
@@ -92,8 +90,7 @@ CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id integer, c
 );
 CREATE AGGREGATE contact_rate_by_segment(segment text, customer_id text, contact_id "any") (
     SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
-    COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final,
-    PARALLEL = SAFE
+    COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id text, contact_id "any") (
     SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
@@ -101,8 +98,7 @@ CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id text, cont
 );
 CREATE AGGREGATE contact_rate_by_segment(segment text, customer_id uuid, contact_id "any") (
     SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
-    COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final,
-    PARALLEL = SAFE
+    COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id uuid, contact_id "any") (
     SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
@@ -110,8 +106,7 @@ CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id uuid, cont
 );
 CREATE AGGREGATE contact_rate_by_segment(segment text, customer_id bigint, contact_id bigint) (
     SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
-    COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final,
-    PARALLEL = SAFE
+    COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id bigint, contact_id bigint) (
     SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
@@ -119,8 +114,7 @@ CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id bigint, co
 );
 CREATE AGGREGATE contact_rate_by_segment(segment text, customer_id integer, contact_id bigint) (
     SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
-    COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final,
-    PARALLEL = SAFE
+    COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id integer, contact_id bigint) (
     SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
@@ -128,8 +122,7 @@ CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id integer, c
 );
 CREATE AGGREGATE contact_rate_by_segment(segment text, customer_id text, contact_id bigint) (
     SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
-    COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final,
-    PARALLEL = SAFE
+    COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id text, contact_id bigint) (
     SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
@@ -137,8 +130,7 @@ CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id text, cont
 );
 CREATE AGGREGATE contact_rate_by_segment(segment text, customer_id uuid, contact_id bigint) (
     SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
-    COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final,
-    PARALLEL = SAFE
+    COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id uuid, contact_id bigint) (
     SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
@@ -146,8 +138,7 @@ CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id uuid, cont
 );
 CREATE AGGREGATE contact_rate_by_segment(segment text, customer_id bigint, contact_id integer) (
     SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
-    COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final,
-    PARALLEL = SAFE
+    COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id bigint, contact_id integer) (
     SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
@@ -155,8 +146,7 @@ CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id bigint, co
 );
 CREATE AGGREGATE contact_rate_by_segment(segment text, customer_id integer, contact_id integer) (
     SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
-    COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final,
-    PARALLEL = SAFE
+    COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id integer, contact_id integer) (
     SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
@@ -164,8 +154,7 @@ CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id integer, c
 );
 CREATE AGGREGATE contact_rate_by_segment(segment text, customer_id text, contact_id integer) (
     SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
-    COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final,
-    PARALLEL = SAFE
+    COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id text, contact_id integer) (
     SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
@@ -173,8 +162,7 @@ CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id text, cont
 );
 CREATE AGGREGATE contact_rate_by_segment(segment text, customer_id uuid, contact_id integer) (
     SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
-    COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final,
-    PARALLEL = SAFE
+    COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id uuid, contact_id integer) (
     SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
@@ -182,8 +170,7 @@ CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id uuid, cont
 );
 CREATE AGGREGATE contact_rate_by_segment(segment text, customer_id bigint, contact_id text) (
     SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
-    COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final,
-    PARALLEL = SAFE
+    COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id bigint, contact_id text) (
     SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
@@ -191,8 +178,7 @@ CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id bigint, co
 );
 CREATE AGGREGATE contact_rate_by_segment(segment text, customer_id integer, contact_id text) (
     SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
-    COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final,
-    PARALLEL = SAFE
+    COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id integer, contact_id text) (
     SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
@@ -200,8 +186,7 @@ CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id integer, c
 );
 CREATE AGGREGATE contact_rate_by_segment(segment text, customer_id text, contact_id text) (
     SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
-    COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final,
-    PARALLEL = SAFE
+    COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id text, contact_id text) (
     SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
@@ -209,8 +194,7 @@ CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id text, cont
 );
 CREATE AGGREGATE contact_rate_by_segment(segment text, customer_id uuid, contact_id text) (
     SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
-    COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final,
-    PARALLEL = SAFE
+    COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id uuid, contact_id text) (
     SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
@@ -218,8 +202,7 @@ CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id uuid, cont
 );
 CREATE AGGREGATE contact_rate_by_segment(segment text, customer_id bigint, contact_id uuid) (
     SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
-    COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final,
-    PARALLEL = SAFE
+    COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id bigint, contact_id uuid) (
     SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
@@ -227,8 +210,7 @@ CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id bigint, co
 );
 CREATE AGGREGATE contact_rate_by_segment(segment text, customer_id integer, contact_id uuid) (
     SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
-    COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final,
-    PARALLEL = SAFE
+    COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id integer, contact_id uuid) (
     SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
@@ -236,8 +218,7 @@ CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id integer, c
 );
 CREATE AGGREGATE contact_rate_by_segment(segment text, customer_id text, contact_id uuid) (
     SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
-    COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final,
-    PARALLEL = SAFE
+    COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id text, contact_id uuid) (
     SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
@@ -245,8 +226,7 @@ CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id text, cont
 );
 CREATE AGGREGATE contact_rate_by_segment(segment text, customer_id uuid, contact_id uuid) (
     SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
-    COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final,
-    PARALLEL = SAFE
+    COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id uuid, contact_id uuid) (
     SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
@@ -254,8 +234,7 @@ CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id uuid, cont
 );
 CREATE AGGREGATE contact_rate_by_segment(segment text, customer_id bigint, has_contact boolean) (
     SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
-    COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final,
-    PARALLEL = SAFE
+    COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id bigint, has_contact boolean) (
     SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
@@ -263,8 +242,7 @@ CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id bigint, ha
 );
 CREATE AGGREGATE contact_rate_by_segment(segment text, customer_id integer, has_contact boolean) (
     SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
-    COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final,
-    PARALLEL = SAFE
+    COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id integer, has_contact boolean) (
     SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
@@ -272,8 +250,7 @@ CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id integer, h
 );
 CREATE AGGREGATE contact_rate_by_segment(segment text, customer_id text, has_contact boolean) (
     SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
-    COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final,
-    PARALLEL = SAFE
+    COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id text, has_contact boolean) (
     SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
@@ -281,8 +258,7 @@ CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id text, has_
 );
 CREATE AGGREGATE contact_rate_by_segment(segment text, customer_id uuid, has_contact boolean) (
     SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,
-    COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final,
-    PARALLEL = SAFE
+    COMBINEFUNC = segment_rate_combine, FINALFUNC = contact_rate_by_segment_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary_by_segment(segment text, customer_id uuid, has_contact boolean) (
     SFUNC = segment_rate_trans, STYPE = segment_rate_summary, SSPACE = 512,

@@ -59,6 +59,8 @@ def test_a_changed_registry_fails_the_check_and_shows_the_difference(tmp_path):
     ('edges = [60, 80]', 'edges = [80, 60]', "KPI interaction_rate: edges must rise"),
     ('name = "contact_rate"', 'name = "incident_rate"', "KPI incident_rate: listed twice"),
     ('summary = "interaction_summary"\n', '', "KPI interaction_rate: missing field summary"),
+    ('"tests/pg_regress/sql/scores.sql"', '"tests/pg_regress/sql/score.sql"',
+     "family scores: files names tests/pg_regress/sql/score.sql, which does not exist"),
     ('summary_type = "share_summary"\ntitle = "Reopen Rate"', 'summary_type = "status_summary"\ntitle = "Reopen Rate"',
      "KPI reopen_rate: summary type status_summary is not in summary_types"),
     ('family = "customer_rate"\nsummary_type = "customer_rate_summary"\ntitle = "Customer Incident Rate"',

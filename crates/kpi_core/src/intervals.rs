@@ -61,10 +61,27 @@ pub fn mean_interval(counts: &[i64], lowest: i64, confidence: f64) -> Option<(f6
         .enumerate()
         .map(|(i, c)| (score(i) - mean).powi(2) * *c as f64)
         .sum();
-    let sd = (squares / (nf - 1.0)).sqrt();
-    let half = t_quantile(0.5 + confidence / 2.0, nf - 1.0) * sd / nf.sqrt();
     let highest = (lowest + counts.len() as i64 - 1) as f64;
-    Some(((mean - half).max(lowest as f64), (mean + half).min(highest)))
+    t_interval(
+        nf,
+        mean,
+        squares / (nf - 1.0),
+        (lowest as f64, highest),
+        confidence,
+    )
+}
+
+/// Student's t interval of a mean of `n` (at least two) values with sample variance
+/// `variance`, clipped to the scale `(lowest, highest)`: CES answers, audit scores.
+pub fn t_interval(
+    n: f64,
+    mean: f64,
+    variance: f64,
+    (lowest, highest): (f64, f64),
+    confidence: f64,
+) -> Option<(f64, f64)> {
+    let half = t_quantile(0.5 + confidence / 2.0, n - 1.0) * variance.sqrt() / n.sqrt();
+    Some(((mean - half).max(lowest), (mean + half).min(highest)))
 }
 
 /// The adjusted Wald interval of NPS as fractions (-1 to 1); `None` without answers.

@@ -8,7 +8,7 @@
 
 use crate::codec::{put_i64, put_u8, Reader, BINARY_FORMAT};
 use crate::error::{checked_sum, KpiError, KpiErrorKind, MAX_COUNT};
-use crate::special::t_quantile;
+use crate::intervals::t_interval;
 use serde::{Deserialize, Serialize};
 
 /// The scale of a score.
@@ -129,13 +129,13 @@ impl Scores {
         let n = self.count as f64;
         // (n * sum of squares - sum^2) / (n (n - 1)), exact up to the last division
         let spread = self.squares() * self.count as i128 - (self.sum as i128) * (self.sum as i128);
-        let variance = spread as f64 / (n * (n - 1.0));
-        let half = t_quantile(0.5 + confidence / 2.0, n - 1.0) * (variance / n).sqrt();
-        let mean = self.sum as f64 / n;
-        Some((
-            (mean - half).max(LOWEST as f64),
-            (mean + half).min(HIGHEST as f64),
-        ))
+        t_interval(
+            n,
+            self.sum as f64 / n,
+            spread as f64 / (n * (n - 1.0)),
+            (LOWEST as f64, HIGHEST as f64),
+            confidence,
+        )
     }
 
     pub fn to_text(&self) -> String {
