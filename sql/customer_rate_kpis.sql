@@ -64,195 +64,195 @@ CREATE FUNCTION customer_rate_trans(customer_rate_summary, uuid, boolean) RETURN
 CREATE FUNCTION incident_rate_final(customer_rate_summary) RETURNS numeric
     AS 'MODULE_PATHNAME', 'customer_rate_per_1000' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE AGGREGATE incident_rate(customer_id bigint, incident_id "any") (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = incident_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE incident_summary(customer_id bigint, incident_id "any") (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE incident_rate(customer_id integer, incident_id "any") (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = incident_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE incident_summary(customer_id integer, incident_id "any") (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE incident_rate(customer_id text, incident_id "any") (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 256,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = incident_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE incident_summary(customer_id text, incident_id "any") (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 256,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE incident_rate(customer_id uuid, incident_id "any") (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = incident_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE incident_summary(customer_id uuid, incident_id "any") (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE incident_rate(customer_id bigint, incident_id bigint) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = incident_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE incident_summary(customer_id bigint, incident_id bigint) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE incident_rate(customer_id integer, incident_id bigint) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = incident_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE incident_summary(customer_id integer, incident_id bigint) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE incident_rate(customer_id text, incident_id bigint) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 256,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = incident_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE incident_summary(customer_id text, incident_id bigint) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 256,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE incident_rate(customer_id uuid, incident_id bigint) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = incident_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE incident_summary(customer_id uuid, incident_id bigint) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE incident_rate(customer_id bigint, incident_id integer) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = incident_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE incident_summary(customer_id bigint, incident_id integer) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE incident_rate(customer_id integer, incident_id integer) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = incident_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE incident_summary(customer_id integer, incident_id integer) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE incident_rate(customer_id text, incident_id integer) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 256,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = incident_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE incident_summary(customer_id text, incident_id integer) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 256,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE incident_rate(customer_id uuid, incident_id integer) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = incident_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE incident_summary(customer_id uuid, incident_id integer) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE incident_rate(customer_id bigint, incident_id text) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = incident_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE incident_summary(customer_id bigint, incident_id text) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE incident_rate(customer_id integer, incident_id text) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = incident_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE incident_summary(customer_id integer, incident_id text) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE incident_rate(customer_id text, incident_id text) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 256,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = incident_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE incident_summary(customer_id text, incident_id text) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 256,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE incident_rate(customer_id uuid, incident_id text) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = incident_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE incident_summary(customer_id uuid, incident_id text) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE incident_rate(customer_id bigint, incident_id uuid) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = incident_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE incident_summary(customer_id bigint, incident_id uuid) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE incident_rate(customer_id integer, incident_id uuid) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = incident_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE incident_summary(customer_id integer, incident_id uuid) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE incident_rate(customer_id text, incident_id uuid) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 256,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = incident_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE incident_summary(customer_id text, incident_id uuid) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 256,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE incident_rate(customer_id uuid, incident_id uuid) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = incident_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE incident_summary(customer_id uuid, incident_id uuid) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE incident_rate(customer_id bigint, has_incident boolean) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = incident_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE incident_summary(customer_id bigint, has_incident boolean) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE incident_rate(customer_id integer, has_incident boolean) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = incident_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE incident_summary(customer_id integer, has_incident boolean) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE incident_rate(customer_id text, has_incident boolean) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 256,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = incident_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE incident_summary(customer_id text, has_incident boolean) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 256,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE incident_rate(customer_id uuid, has_incident boolean) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = incident_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE incident_summary(customer_id uuid, has_incident boolean) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE FUNCTION incident_rate(summary customer_rate_summary) RETURNS numeric
@@ -271,195 +271,195 @@ END;
 CREATE FUNCTION contact_rate_final(customer_rate_summary) RETURNS numeric
     AS 'MODULE_PATHNAME', 'customer_rate_per_100' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE AGGREGATE contact_rate(customer_id bigint, contact_id "any") (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = contact_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary(customer_id bigint, contact_id "any") (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_rate(customer_id integer, contact_id "any") (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = contact_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary(customer_id integer, contact_id "any") (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_rate(customer_id text, contact_id "any") (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 256,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = contact_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary(customer_id text, contact_id "any") (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 256,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_rate(customer_id uuid, contact_id "any") (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = contact_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary(customer_id uuid, contact_id "any") (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_rate(customer_id bigint, contact_id bigint) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = contact_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary(customer_id bigint, contact_id bigint) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_rate(customer_id integer, contact_id bigint) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = contact_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary(customer_id integer, contact_id bigint) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_rate(customer_id text, contact_id bigint) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 256,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = contact_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary(customer_id text, contact_id bigint) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 256,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_rate(customer_id uuid, contact_id bigint) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = contact_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary(customer_id uuid, contact_id bigint) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_rate(customer_id bigint, contact_id integer) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = contact_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary(customer_id bigint, contact_id integer) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_rate(customer_id integer, contact_id integer) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = contact_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary(customer_id integer, contact_id integer) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_rate(customer_id text, contact_id integer) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 256,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = contact_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary(customer_id text, contact_id integer) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 256,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_rate(customer_id uuid, contact_id integer) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = contact_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary(customer_id uuid, contact_id integer) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_rate(customer_id bigint, contact_id text) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = contact_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary(customer_id bigint, contact_id text) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_rate(customer_id integer, contact_id text) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = contact_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary(customer_id integer, contact_id text) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_rate(customer_id text, contact_id text) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 256,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = contact_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary(customer_id text, contact_id text) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 256,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_rate(customer_id uuid, contact_id text) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = contact_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary(customer_id uuid, contact_id text) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_rate(customer_id bigint, contact_id uuid) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = contact_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary(customer_id bigint, contact_id uuid) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_rate(customer_id integer, contact_id uuid) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = contact_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary(customer_id integer, contact_id uuid) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_rate(customer_id text, contact_id uuid) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 256,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = contact_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary(customer_id text, contact_id uuid) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 256,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_rate(customer_id uuid, contact_id uuid) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = contact_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary(customer_id uuid, contact_id uuid) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_rate(customer_id bigint, has_contact boolean) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = contact_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary(customer_id bigint, has_contact boolean) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_rate(customer_id integer, has_contact boolean) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = contact_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary(customer_id integer, has_contact boolean) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_rate(customer_id text, has_contact boolean) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 256,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = contact_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary(customer_id text, has_contact boolean) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 256,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_rate(customer_id uuid, has_contact boolean) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = contact_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE contact_summary(customer_id uuid, has_contact boolean) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE FUNCTION contact_rate(summary customer_rate_summary) RETURNS numeric
@@ -478,195 +478,195 @@ END;
 CREATE FUNCTION interaction_rate_final(customer_rate_summary) RETURNS numeric
     AS 'MODULE_PATHNAME', 'customer_rate_per_100' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE AGGREGATE interaction_rate(customer_id bigint, interaction_id "any") (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = interaction_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_summary(customer_id bigint, interaction_id "any") (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_rate(customer_id integer, interaction_id "any") (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = interaction_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_summary(customer_id integer, interaction_id "any") (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_rate(customer_id text, interaction_id "any") (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 256,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = interaction_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_summary(customer_id text, interaction_id "any") (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 256,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_rate(customer_id uuid, interaction_id "any") (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = interaction_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_summary(customer_id uuid, interaction_id "any") (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_rate(customer_id bigint, interaction_id bigint) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = interaction_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_summary(customer_id bigint, interaction_id bigint) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_rate(customer_id integer, interaction_id bigint) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = interaction_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_summary(customer_id integer, interaction_id bigint) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_rate(customer_id text, interaction_id bigint) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 256,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = interaction_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_summary(customer_id text, interaction_id bigint) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 256,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_rate(customer_id uuid, interaction_id bigint) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = interaction_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_summary(customer_id uuid, interaction_id bigint) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_rate(customer_id bigint, interaction_id integer) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = interaction_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_summary(customer_id bigint, interaction_id integer) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_rate(customer_id integer, interaction_id integer) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = interaction_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_summary(customer_id integer, interaction_id integer) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_rate(customer_id text, interaction_id integer) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 256,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = interaction_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_summary(customer_id text, interaction_id integer) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 256,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_rate(customer_id uuid, interaction_id integer) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = interaction_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_summary(customer_id uuid, interaction_id integer) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_rate(customer_id bigint, interaction_id text) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = interaction_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_summary(customer_id bigint, interaction_id text) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_rate(customer_id integer, interaction_id text) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = interaction_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_summary(customer_id integer, interaction_id text) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_rate(customer_id text, interaction_id text) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 256,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = interaction_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_summary(customer_id text, interaction_id text) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 256,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_rate(customer_id uuid, interaction_id text) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = interaction_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_summary(customer_id uuid, interaction_id text) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_rate(customer_id bigint, interaction_id uuid) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = interaction_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_summary(customer_id bigint, interaction_id uuid) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_rate(customer_id integer, interaction_id uuid) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = interaction_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_summary(customer_id integer, interaction_id uuid) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_rate(customer_id text, interaction_id uuid) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 256,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = interaction_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_summary(customer_id text, interaction_id uuid) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 256,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_rate(customer_id uuid, interaction_id uuid) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = interaction_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_summary(customer_id uuid, interaction_id uuid) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_rate(customer_id bigint, has_interaction boolean) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = interaction_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_summary(customer_id bigint, has_interaction boolean) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_rate(customer_id integer, has_interaction boolean) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = interaction_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_summary(customer_id integer, has_interaction boolean) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_rate(customer_id text, has_interaction boolean) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 256,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = interaction_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_summary(customer_id text, has_interaction boolean) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 256,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_rate(customer_id uuid, has_interaction boolean) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, FINALFUNC = interaction_rate_final, PARALLEL = SAFE
 );
 CREATE AGGREGATE interaction_summary(customer_id uuid, has_interaction boolean) (
-    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 128,
+    SFUNC = customer_rate_trans, STYPE = customer_rate_summary, SSPACE = 64,
     COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
 );
 CREATE FUNCTION interaction_rate(summary customer_rate_summary) RETURNS numeric

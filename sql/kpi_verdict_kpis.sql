@@ -5,11 +5,6 @@
 -- and of the cost KPIs, and kpi_band of the cost KPIs: the KPIs that share a summary type
 -- but not a formula. Each CASE names its KPIs (no ELSE but the type's own count), after
 -- the check that refuses an unknown KPI or a KPI of another type.
-CREATE FUNCTION kpi_cases(kpi text, summary share_summary) RETURNS bigint
-LANGUAGE sql STABLE STRICT PARALLEL SAFE
-BEGIN ATOMIC
-    SELECT @extschema@.kpi_cases(summary) FROM @extschema@._kpi_check_summary(kpi, 'share_summary', NULL);
-END;
 CREATE FUNCTION kpi_cases(kpi text, summary customer_rate_summary) RETURNS bigint
 LANGUAGE sql STABLE STRICT PARALLEL SAFE
 BEGIN ATOMIC
@@ -34,6 +29,11 @@ CREATE FUNCTION kpi_cases(kpi text, summary cost_summary) RETURNS bigint
 LANGUAGE sql STABLE STRICT PARALLEL SAFE
 BEGIN ATOMIC
     SELECT CASE kpi WHEN 'cost_per_complaint' THEN @extschema@.cost_count(summary) ELSE @extschema@.kpi_cases(summary) END FROM @extschema@._kpi_check_summary(kpi, 'cost_summary', NULL);
+END;
+CREATE FUNCTION kpi_cases(kpi text, summary share_summary) RETURNS bigint
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT @extschema@.kpi_cases(summary) FROM @extschema@._kpi_check_summary(kpi, 'share_summary', NULL);
 END;
 CREATE FUNCTION kpi_cases(kpi text, summary score_summary) RETURNS bigint
 LANGUAGE sql STABLE STRICT PARALLEL SAFE

@@ -7,14 +7,14 @@
 -- negative time in status, and errors that echo at most 64 characters of a user's input.
 -- In SQL:
 -- - the aggregates of the growing states tell the planner the memory a group's state takes
---   (SSPACE): 128 bytes for customer_rate_summary (a state of up to three customers, one
---   128-byte allocation since 0.5.1), duration_sketch and status_history, 512 for
+--   (SSPACE): for customer_rate_summary 64 bytes with bigint, integer or uuid customer keys
+--   (a list of up to five or two customers, one 64-byte allocation since 0.5.1) and 256 with
+--   text keys (128 for its rollup); 128 for duration_sketch and status_history, 512 for
 --   segment_rate_summary, where 0.5.0 let it assume 32; hash aggregation sizes its groups
 --   by it. ALTER AGGREGATE cannot change it, so the catalog rows of the extension's own
---   aggregates are updated (as contrib's delta scripts once updated proparallel); the same
---   values are in the CREATE AGGREGATE statements of sql/customer_rate.sql,
---   sql/segment_rate.sql, sql/percentiles.sql, sql/status_history.sql and
---   sql/business_hours.sql;
+--   aggregates are updated (as contrib's delta scripts once updated proparallel), at the end
+--   of this script: scripts/generate.py writes those UPDATEs from the CREATE AGGREGATE
+--   statements of the install script, aggregate by aggregate;
 -- - the errors of the schedule functions show at most 64 characters of a schedule or time
 --   zone name (and at most 20 known schedules in the hint); the same statements are in
 --   sql/business_hours.sql;
@@ -78,21 +78,6 @@ BEGIN
     RETURN spec;
 END
 $$;
-
-UPDATE pg_catalog.pg_aggregate a
-   SET aggtransspace = CASE a.aggtranstype
-                           WHEN '@extschema@.customer_rate_summary'::pg_catalog.regtype::pg_catalog.oid THEN 128
-                           WHEN '@extschema@.segment_rate_summary'::pg_catalog.regtype::pg_catalog.oid THEN 512
-                           ELSE 128 END
- WHERE a.aggtranstype IN ('@extschema@.customer_rate_summary'::pg_catalog.regtype::pg_catalog.oid,
-                          '@extschema@.segment_rate_summary'::pg_catalog.regtype::pg_catalog.oid,
-                          '@extschema@.duration_sketch'::pg_catalog.regtype::pg_catalog.oid,
-                          '@extschema@.status_history'::pg_catalog.regtype::pg_catalog.oid)
-   AND a.aggfnoid IN (SELECT d.objid FROM pg_catalog.pg_depend d
-                       WHERE d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass
-                         AND d.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass
-                         AND d.refobjid = (SELECT e.oid FROM pg_catalog.pg_extension e WHERE e.extname = 'support_kpi')
-                         AND d.deptype = 'e');
 
 -- kpi_band(kpi, NULL) and kpi_band(kpi, '4.2'): an untyped literal (or a text value) is read
 -- as a number, as it was before the summary overloads of kpi_band existed; NULL gives NULL.
@@ -366,11 +351,6 @@ BEGIN ATOMIC
     SELECT @extschema@.score_bound(summary, confidence, false)::numeric,
            @extschema@.score_bound(summary, confidence, true)::numeric;
 END;
-CREATE FUNCTION kpi_cases(kpi text, summary share_summary) RETURNS bigint
-LANGUAGE sql STABLE STRICT PARALLEL SAFE
-BEGIN ATOMIC
-    SELECT @extschema@.kpi_cases(summary) FROM @extschema@._kpi_check_summary(kpi, 'share_summary', NULL);
-END;
 CREATE FUNCTION kpi_cases(kpi text, summary customer_rate_summary) RETURNS bigint
 LANGUAGE sql STABLE STRICT PARALLEL SAFE
 BEGIN ATOMIC
@@ -396,6 +376,11 @@ LANGUAGE sql STABLE STRICT PARALLEL SAFE
 BEGIN ATOMIC
     SELECT CASE kpi WHEN 'cost_per_complaint' THEN @extschema@.cost_count(summary) ELSE @extschema@.kpi_cases(summary) END FROM @extschema@._kpi_check_summary(kpi, 'cost_summary', NULL);
 END;
+CREATE FUNCTION kpi_cases(kpi text, summary share_summary) RETURNS bigint
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT @extschema@.kpi_cases(summary) FROM @extschema@._kpi_check_summary(kpi, 'share_summary', NULL);
+END;
 CREATE FUNCTION kpi_cases(kpi text, summary score_summary) RETURNS bigint
 LANGUAGE sql STABLE STRICT PARALLEL SAFE
 BEGIN ATOMIC
@@ -418,6 +403,235 @@ BEGIN ATOMIC
                     WHEN 'cost_per_complaint' THEN @extschema@.cost_per_complaint(summary) END
     FROM @extschema@._kpi_check_summary(kpi, 'cost_summary', NULL);
 END;
+-- The state size the planner assumes (SSPACE) of the aggregates whose size changed since
+-- 0.5.0: ALTER AGGREGATE cannot set it, so their pg_aggregate rows are updated.
+UPDATE pg_catalog.pg_aggregate SET aggtransspace = 64
+ WHERE aggfnoid IN (
+    '@extschema@.incident_rate(bigint, "any")'::pg_catalog.regprocedure,
+    '@extschema@.incident_summary(bigint, "any")'::pg_catalog.regprocedure,
+    '@extschema@.incident_rate(integer, "any")'::pg_catalog.regprocedure,
+    '@extschema@.incident_summary(integer, "any")'::pg_catalog.regprocedure,
+    '@extschema@.incident_rate(uuid, "any")'::pg_catalog.regprocedure,
+    '@extschema@.incident_summary(uuid, "any")'::pg_catalog.regprocedure,
+    '@extschema@.incident_rate(bigint, bigint)'::pg_catalog.regprocedure,
+    '@extschema@.incident_summary(bigint, bigint)'::pg_catalog.regprocedure,
+    '@extschema@.incident_rate(integer, bigint)'::pg_catalog.regprocedure,
+    '@extschema@.incident_summary(integer, bigint)'::pg_catalog.regprocedure,
+    '@extschema@.incident_rate(uuid, bigint)'::pg_catalog.regprocedure,
+    '@extschema@.incident_summary(uuid, bigint)'::pg_catalog.regprocedure,
+    '@extschema@.incident_rate(bigint, integer)'::pg_catalog.regprocedure,
+    '@extschema@.incident_summary(bigint, integer)'::pg_catalog.regprocedure,
+    '@extschema@.incident_rate(integer, integer)'::pg_catalog.regprocedure,
+    '@extschema@.incident_summary(integer, integer)'::pg_catalog.regprocedure,
+    '@extschema@.incident_rate(uuid, integer)'::pg_catalog.regprocedure,
+    '@extschema@.incident_summary(uuid, integer)'::pg_catalog.regprocedure,
+    '@extschema@.incident_rate(bigint, text)'::pg_catalog.regprocedure,
+    '@extschema@.incident_summary(bigint, text)'::pg_catalog.regprocedure,
+    '@extschema@.incident_rate(integer, text)'::pg_catalog.regprocedure,
+    '@extschema@.incident_summary(integer, text)'::pg_catalog.regprocedure,
+    '@extschema@.incident_rate(uuid, text)'::pg_catalog.regprocedure,
+    '@extschema@.incident_summary(uuid, text)'::pg_catalog.regprocedure,
+    '@extschema@.incident_rate(bigint, uuid)'::pg_catalog.regprocedure,
+    '@extschema@.incident_summary(bigint, uuid)'::pg_catalog.regprocedure,
+    '@extschema@.incident_rate(integer, uuid)'::pg_catalog.regprocedure,
+    '@extschema@.incident_summary(integer, uuid)'::pg_catalog.regprocedure,
+    '@extschema@.incident_rate(uuid, uuid)'::pg_catalog.regprocedure,
+    '@extschema@.incident_summary(uuid, uuid)'::pg_catalog.regprocedure,
+    '@extschema@.incident_rate(bigint, boolean)'::pg_catalog.regprocedure,
+    '@extschema@.incident_summary(bigint, boolean)'::pg_catalog.regprocedure,
+    '@extschema@.incident_rate(integer, boolean)'::pg_catalog.regprocedure,
+    '@extschema@.incident_summary(integer, boolean)'::pg_catalog.regprocedure,
+    '@extschema@.incident_rate(uuid, boolean)'::pg_catalog.regprocedure,
+    '@extschema@.incident_summary(uuid, boolean)'::pg_catalog.regprocedure,
+    '@extschema@.contact_rate(bigint, "any")'::pg_catalog.regprocedure,
+    '@extschema@.contact_summary(bigint, "any")'::pg_catalog.regprocedure,
+    '@extschema@.contact_rate(integer, "any")'::pg_catalog.regprocedure,
+    '@extschema@.contact_summary(integer, "any")'::pg_catalog.regprocedure,
+    '@extschema@.contact_rate(uuid, "any")'::pg_catalog.regprocedure,
+    '@extschema@.contact_summary(uuid, "any")'::pg_catalog.regprocedure,
+    '@extschema@.contact_rate(bigint, bigint)'::pg_catalog.regprocedure,
+    '@extschema@.contact_summary(bigint, bigint)'::pg_catalog.regprocedure,
+    '@extschema@.contact_rate(integer, bigint)'::pg_catalog.regprocedure,
+    '@extschema@.contact_summary(integer, bigint)'::pg_catalog.regprocedure,
+    '@extschema@.contact_rate(uuid, bigint)'::pg_catalog.regprocedure,
+    '@extschema@.contact_summary(uuid, bigint)'::pg_catalog.regprocedure,
+    '@extschema@.contact_rate(bigint, integer)'::pg_catalog.regprocedure,
+    '@extschema@.contact_summary(bigint, integer)'::pg_catalog.regprocedure,
+    '@extschema@.contact_rate(integer, integer)'::pg_catalog.regprocedure,
+    '@extschema@.contact_summary(integer, integer)'::pg_catalog.regprocedure,
+    '@extschema@.contact_rate(uuid, integer)'::pg_catalog.regprocedure,
+    '@extschema@.contact_summary(uuid, integer)'::pg_catalog.regprocedure,
+    '@extschema@.contact_rate(bigint, text)'::pg_catalog.regprocedure,
+    '@extschema@.contact_summary(bigint, text)'::pg_catalog.regprocedure,
+    '@extschema@.contact_rate(integer, text)'::pg_catalog.regprocedure,
+    '@extschema@.contact_summary(integer, text)'::pg_catalog.regprocedure,
+    '@extschema@.contact_rate(uuid, text)'::pg_catalog.regprocedure,
+    '@extschema@.contact_summary(uuid, text)'::pg_catalog.regprocedure,
+    '@extschema@.contact_rate(bigint, uuid)'::pg_catalog.regprocedure,
+    '@extschema@.contact_summary(bigint, uuid)'::pg_catalog.regprocedure,
+    '@extschema@.contact_rate(integer, uuid)'::pg_catalog.regprocedure,
+    '@extschema@.contact_summary(integer, uuid)'::pg_catalog.regprocedure,
+    '@extschema@.contact_rate(uuid, uuid)'::pg_catalog.regprocedure,
+    '@extschema@.contact_summary(uuid, uuid)'::pg_catalog.regprocedure,
+    '@extschema@.contact_rate(bigint, boolean)'::pg_catalog.regprocedure,
+    '@extschema@.contact_summary(bigint, boolean)'::pg_catalog.regprocedure,
+    '@extschema@.contact_rate(integer, boolean)'::pg_catalog.regprocedure,
+    '@extschema@.contact_summary(integer, boolean)'::pg_catalog.regprocedure,
+    '@extschema@.contact_rate(uuid, boolean)'::pg_catalog.regprocedure,
+    '@extschema@.contact_summary(uuid, boolean)'::pg_catalog.regprocedure,
+    '@extschema@.interaction_rate(bigint, "any")'::pg_catalog.regprocedure,
+    '@extschema@.interaction_summary(bigint, "any")'::pg_catalog.regprocedure,
+    '@extschema@.interaction_rate(integer, "any")'::pg_catalog.regprocedure,
+    '@extschema@.interaction_summary(integer, "any")'::pg_catalog.regprocedure,
+    '@extschema@.interaction_rate(uuid, "any")'::pg_catalog.regprocedure,
+    '@extschema@.interaction_summary(uuid, "any")'::pg_catalog.regprocedure,
+    '@extschema@.interaction_rate(bigint, bigint)'::pg_catalog.regprocedure,
+    '@extschema@.interaction_summary(bigint, bigint)'::pg_catalog.regprocedure,
+    '@extschema@.interaction_rate(integer, bigint)'::pg_catalog.regprocedure,
+    '@extschema@.interaction_summary(integer, bigint)'::pg_catalog.regprocedure,
+    '@extschema@.interaction_rate(uuid, bigint)'::pg_catalog.regprocedure,
+    '@extschema@.interaction_summary(uuid, bigint)'::pg_catalog.regprocedure,
+    '@extschema@.interaction_rate(bigint, integer)'::pg_catalog.regprocedure,
+    '@extschema@.interaction_summary(bigint, integer)'::pg_catalog.regprocedure,
+    '@extschema@.interaction_rate(integer, integer)'::pg_catalog.regprocedure,
+    '@extschema@.interaction_summary(integer, integer)'::pg_catalog.regprocedure,
+    '@extschema@.interaction_rate(uuid, integer)'::pg_catalog.regprocedure,
+    '@extschema@.interaction_summary(uuid, integer)'::pg_catalog.regprocedure,
+    '@extschema@.interaction_rate(bigint, text)'::pg_catalog.regprocedure,
+    '@extschema@.interaction_summary(bigint, text)'::pg_catalog.regprocedure,
+    '@extschema@.interaction_rate(integer, text)'::pg_catalog.regprocedure,
+    '@extschema@.interaction_summary(integer, text)'::pg_catalog.regprocedure,
+    '@extschema@.interaction_rate(uuid, text)'::pg_catalog.regprocedure,
+    '@extschema@.interaction_summary(uuid, text)'::pg_catalog.regprocedure,
+    '@extschema@.interaction_rate(bigint, uuid)'::pg_catalog.regprocedure,
+    '@extschema@.interaction_summary(bigint, uuid)'::pg_catalog.regprocedure,
+    '@extschema@.interaction_rate(integer, uuid)'::pg_catalog.regprocedure,
+    '@extschema@.interaction_summary(integer, uuid)'::pg_catalog.regprocedure,
+    '@extschema@.interaction_rate(uuid, uuid)'::pg_catalog.regprocedure,
+    '@extschema@.interaction_summary(uuid, uuid)'::pg_catalog.regprocedure,
+    '@extschema@.interaction_rate(bigint, boolean)'::pg_catalog.regprocedure,
+    '@extschema@.interaction_summary(bigint, boolean)'::pg_catalog.regprocedure,
+    '@extschema@.interaction_rate(integer, boolean)'::pg_catalog.regprocedure,
+    '@extschema@.interaction_summary(integer, boolean)'::pg_catalog.regprocedure,
+    '@extschema@.interaction_rate(uuid, boolean)'::pg_catalog.regprocedure,
+    '@extschema@.interaction_summary(uuid, boolean)'::pg_catalog.regprocedure);
+UPDATE pg_catalog.pg_aggregate SET aggtransspace = 128
+ WHERE aggfnoid IN (
+    '@extschema@.median_first_response_time(timestamptz, timestamptz)'::pg_catalog.regprocedure,
+    '@extschema@.first_response_sketch(timestamptz, timestamptz)'::pg_catalog.regprocedure,
+    '@extschema@.median_first_response_time(timestamp, timestamp)'::pg_catalog.regprocedure,
+    '@extschema@.first_response_sketch(timestamp, timestamp)'::pg_catalog.regprocedure,
+    '@extschema@.median_first_response_time(timestamptz, timestamptz, text)'::pg_catalog.regprocedure,
+    '@extschema@.first_response_sketch(timestamptz, timestamptz, text)'::pg_catalog.regprocedure,
+    '@extschema@.median_resolution_time(timestamptz, timestamptz)'::pg_catalog.regprocedure,
+    '@extschema@.resolution_time_sketch(timestamptz, timestamptz)'::pg_catalog.regprocedure,
+    '@extschema@.median_resolution_time(timestamp, timestamp)'::pg_catalog.regprocedure,
+    '@extschema@.resolution_time_sketch(timestamp, timestamp)'::pg_catalog.regprocedure,
+    '@extschema@.median_resolution_time(timestamptz, timestamptz, text)'::pg_catalog.regprocedure,
+    '@extschema@.resolution_time_sketch(timestamptz, timestamptz, text)'::pg_catalog.regprocedure,
+    '@extschema@.median_handling_time(timestamptz, timestamptz)'::pg_catalog.regprocedure,
+    '@extschema@.handling_time_sketch(timestamptz, timestamptz)'::pg_catalog.regprocedure,
+    '@extschema@.median_handling_time(timestamp, timestamp)'::pg_catalog.regprocedure,
+    '@extschema@.handling_time_sketch(timestamp, timestamp)'::pg_catalog.regprocedure,
+    '@extschema@.median_handling_time(interval)'::pg_catalog.regprocedure,
+    '@extschema@.handling_time_sketch(interval)'::pg_catalog.regprocedure,
+    '@extschema@.median_handling_time(timestamptz, timestamptz, text)'::pg_catalog.regprocedure,
+    '@extschema@.handling_time_sketch(timestamptz, timestamptz, text)'::pg_catalog.regprocedure,
+    '@extschema@.rollup(customer_rate_summary)'::pg_catalog.regprocedure,
+    '@extschema@.rollup(duration_sketch)'::pg_catalog.regprocedure,
+    '@extschema@.time_in_status(text, timestamptz, text[])'::pg_catalog.regprocedure,
+    '@extschema@.time_in_status(text, timestamptz, text[], timestamptz)'::pg_catalog.regprocedure,
+    '@extschema@.time_in_status(text, timestamptz, text[], timestamptz, text)'::pg_catalog.regprocedure,
+    '@extschema@.reopen_count(text, timestamptz, text[])'::pg_catalog.regprocedure);
+UPDATE pg_catalog.pg_aggregate SET aggtransspace = 256
+ WHERE aggfnoid IN (
+    '@extschema@.incident_rate(text, "any")'::pg_catalog.regprocedure,
+    '@extschema@.incident_summary(text, "any")'::pg_catalog.regprocedure,
+    '@extschema@.incident_rate(text, bigint)'::pg_catalog.regprocedure,
+    '@extschema@.incident_summary(text, bigint)'::pg_catalog.regprocedure,
+    '@extschema@.incident_rate(text, integer)'::pg_catalog.regprocedure,
+    '@extschema@.incident_summary(text, integer)'::pg_catalog.regprocedure,
+    '@extschema@.incident_rate(text, text)'::pg_catalog.regprocedure,
+    '@extschema@.incident_summary(text, text)'::pg_catalog.regprocedure,
+    '@extschema@.incident_rate(text, uuid)'::pg_catalog.regprocedure,
+    '@extschema@.incident_summary(text, uuid)'::pg_catalog.regprocedure,
+    '@extschema@.incident_rate(text, boolean)'::pg_catalog.regprocedure,
+    '@extschema@.incident_summary(text, boolean)'::pg_catalog.regprocedure,
+    '@extschema@.contact_rate(text, "any")'::pg_catalog.regprocedure,
+    '@extschema@.contact_summary(text, "any")'::pg_catalog.regprocedure,
+    '@extschema@.contact_rate(text, bigint)'::pg_catalog.regprocedure,
+    '@extschema@.contact_summary(text, bigint)'::pg_catalog.regprocedure,
+    '@extschema@.contact_rate(text, integer)'::pg_catalog.regprocedure,
+    '@extschema@.contact_summary(text, integer)'::pg_catalog.regprocedure,
+    '@extschema@.contact_rate(text, text)'::pg_catalog.regprocedure,
+    '@extschema@.contact_summary(text, text)'::pg_catalog.regprocedure,
+    '@extschema@.contact_rate(text, uuid)'::pg_catalog.regprocedure,
+    '@extschema@.contact_summary(text, uuid)'::pg_catalog.regprocedure,
+    '@extschema@.contact_rate(text, boolean)'::pg_catalog.regprocedure,
+    '@extschema@.contact_summary(text, boolean)'::pg_catalog.regprocedure,
+    '@extschema@.interaction_rate(text, "any")'::pg_catalog.regprocedure,
+    '@extschema@.interaction_summary(text, "any")'::pg_catalog.regprocedure,
+    '@extschema@.interaction_rate(text, bigint)'::pg_catalog.regprocedure,
+    '@extschema@.interaction_summary(text, bigint)'::pg_catalog.regprocedure,
+    '@extschema@.interaction_rate(text, integer)'::pg_catalog.regprocedure,
+    '@extschema@.interaction_summary(text, integer)'::pg_catalog.regprocedure,
+    '@extschema@.interaction_rate(text, text)'::pg_catalog.regprocedure,
+    '@extschema@.interaction_summary(text, text)'::pg_catalog.regprocedure,
+    '@extschema@.interaction_rate(text, uuid)'::pg_catalog.regprocedure,
+    '@extschema@.interaction_summary(text, uuid)'::pg_catalog.regprocedure,
+    '@extschema@.interaction_rate(text, boolean)'::pg_catalog.regprocedure,
+    '@extschema@.interaction_summary(text, boolean)'::pg_catalog.regprocedure);
+UPDATE pg_catalog.pg_aggregate SET aggtransspace = 512
+ WHERE aggfnoid IN (
+    '@extschema@.contact_rate_by_segment(text, bigint, "any")'::pg_catalog.regprocedure,
+    '@extschema@.contact_summary_by_segment(text, bigint, "any")'::pg_catalog.regprocedure,
+    '@extschema@.contact_rate_by_segment(text, integer, "any")'::pg_catalog.regprocedure,
+    '@extschema@.contact_summary_by_segment(text, integer, "any")'::pg_catalog.regprocedure,
+    '@extschema@.contact_rate_by_segment(text, text, "any")'::pg_catalog.regprocedure,
+    '@extschema@.contact_summary_by_segment(text, text, "any")'::pg_catalog.regprocedure,
+    '@extschema@.contact_rate_by_segment(text, uuid, "any")'::pg_catalog.regprocedure,
+    '@extschema@.contact_summary_by_segment(text, uuid, "any")'::pg_catalog.regprocedure,
+    '@extschema@.contact_rate_by_segment(text, bigint, bigint)'::pg_catalog.regprocedure,
+    '@extschema@.contact_summary_by_segment(text, bigint, bigint)'::pg_catalog.regprocedure,
+    '@extschema@.contact_rate_by_segment(text, integer, bigint)'::pg_catalog.regprocedure,
+    '@extschema@.contact_summary_by_segment(text, integer, bigint)'::pg_catalog.regprocedure,
+    '@extschema@.contact_rate_by_segment(text, text, bigint)'::pg_catalog.regprocedure,
+    '@extschema@.contact_summary_by_segment(text, text, bigint)'::pg_catalog.regprocedure,
+    '@extschema@.contact_rate_by_segment(text, uuid, bigint)'::pg_catalog.regprocedure,
+    '@extschema@.contact_summary_by_segment(text, uuid, bigint)'::pg_catalog.regprocedure,
+    '@extschema@.contact_rate_by_segment(text, bigint, integer)'::pg_catalog.regprocedure,
+    '@extschema@.contact_summary_by_segment(text, bigint, integer)'::pg_catalog.regprocedure,
+    '@extschema@.contact_rate_by_segment(text, integer, integer)'::pg_catalog.regprocedure,
+    '@extschema@.contact_summary_by_segment(text, integer, integer)'::pg_catalog.regprocedure,
+    '@extschema@.contact_rate_by_segment(text, text, integer)'::pg_catalog.regprocedure,
+    '@extschema@.contact_summary_by_segment(text, text, integer)'::pg_catalog.regprocedure,
+    '@extschema@.contact_rate_by_segment(text, uuid, integer)'::pg_catalog.regprocedure,
+    '@extschema@.contact_summary_by_segment(text, uuid, integer)'::pg_catalog.regprocedure,
+    '@extschema@.contact_rate_by_segment(text, bigint, text)'::pg_catalog.regprocedure,
+    '@extschema@.contact_summary_by_segment(text, bigint, text)'::pg_catalog.regprocedure,
+    '@extschema@.contact_rate_by_segment(text, integer, text)'::pg_catalog.regprocedure,
+    '@extschema@.contact_summary_by_segment(text, integer, text)'::pg_catalog.regprocedure,
+    '@extschema@.contact_rate_by_segment(text, text, text)'::pg_catalog.regprocedure,
+    '@extschema@.contact_summary_by_segment(text, text, text)'::pg_catalog.regprocedure,
+    '@extschema@.contact_rate_by_segment(text, uuid, text)'::pg_catalog.regprocedure,
+    '@extschema@.contact_summary_by_segment(text, uuid, text)'::pg_catalog.regprocedure,
+    '@extschema@.contact_rate_by_segment(text, bigint, uuid)'::pg_catalog.regprocedure,
+    '@extschema@.contact_summary_by_segment(text, bigint, uuid)'::pg_catalog.regprocedure,
+    '@extschema@.contact_rate_by_segment(text, integer, uuid)'::pg_catalog.regprocedure,
+    '@extschema@.contact_summary_by_segment(text, integer, uuid)'::pg_catalog.regprocedure,
+    '@extschema@.contact_rate_by_segment(text, text, uuid)'::pg_catalog.regprocedure,
+    '@extschema@.contact_summary_by_segment(text, text, uuid)'::pg_catalog.regprocedure,
+    '@extschema@.contact_rate_by_segment(text, uuid, uuid)'::pg_catalog.regprocedure,
+    '@extschema@.contact_summary_by_segment(text, uuid, uuid)'::pg_catalog.regprocedure,
+    '@extschema@.contact_rate_by_segment(text, bigint, boolean)'::pg_catalog.regprocedure,
+    '@extschema@.contact_summary_by_segment(text, bigint, boolean)'::pg_catalog.regprocedure,
+    '@extschema@.contact_rate_by_segment(text, integer, boolean)'::pg_catalog.regprocedure,
+    '@extschema@.contact_summary_by_segment(text, integer, boolean)'::pg_catalog.regprocedure,
+    '@extschema@.contact_rate_by_segment(text, text, boolean)'::pg_catalog.regprocedure,
+    '@extschema@.contact_summary_by_segment(text, text, boolean)'::pg_catalog.regprocedure,
+    '@extschema@.contact_rate_by_segment(text, uuid, boolean)'::pg_catalog.regprocedure,
+    '@extschema@.contact_summary_by_segment(text, uuid, boolean)'::pg_catalog.regprocedure,
+    '@extschema@.rollup(segment_rate_summary)'::pg_catalog.regprocedure);
 -- The catalog rows of the KPIs new in this release; a row a user already added under
 -- such a name is kept.
 INSERT INTO kpi_catalog

@@ -22,9 +22,43 @@ pub unsafe fn rate_datum(
         return return_null(fcinfo);
     }
     let scale = cached_numeric(fcinfo, scale);
-    let numerator = numeric_call(pg_sys::int8_numeric, &[Some(Datum::from(numerator))]);
-    let product = numeric_call(pg_sys::numeric_mul, &[Some(numerator), Some(scale)]);
-    divide_by_count(product, denominator)
+    // one guard around the four calls (a group's final value, on every group of a GROUP BY):
+    // the closure holds no value with a destructor, as an ERROR inside it requires
+    pg_sys::ffi::pg_guard_ffi_boundary(|| {
+        let collation = pg_sys::InvalidOid;
+        let numerator = raw::DirectFunctionCall1Coll(
+            Some(raw::int8_numeric),
+            collation,
+            Datum::from(numerator),
+        );
+        let product =
+            raw::DirectFunctionCall2Coll(Some(raw::numeric_mul), collation, numerator, scale);
+        let count = raw::DirectFunctionCall1Coll(
+            Some(raw::int8_numeric),
+            collation,
+            Datum::from(denominator),
+        );
+        raw::DirectFunctionCall2Coll(Some(raw::numeric_div), collation, product, count)
+    })
+}
+
+/// PostgreSQL's numeric functions and `DirectFunctionCall*`, declared here without pgrx's
+/// per-call guard (a `sigsetjmp` each), to be called inside one `pg_guard_ffi_boundary`.
+mod raw {
+    use pgrx::pg_sys::{Datum, FunctionCallInfo, Oid, PGFunction};
+
+    unsafe extern "C-unwind" {
+        pub fn DirectFunctionCall1Coll(func: PGFunction, collation: Oid, arg1: Datum) -> Datum;
+        pub fn DirectFunctionCall2Coll(
+            func: PGFunction,
+            collation: Oid,
+            arg1: Datum,
+            arg2: Datum,
+        ) -> Datum;
+        pub fn int8_numeric(fcinfo: FunctionCallInfo) -> Datum;
+        pub fn numeric_mul(fcinfo: FunctionCallInfo) -> Datum;
+        pub fn numeric_div(fcinfo: FunctionCallInfo) -> Datum;
+    }
 }
 
 /// `numerator / denominator` as numeric, the division `avg(integer)` ends with, so results

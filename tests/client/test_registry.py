@@ -9,6 +9,7 @@ what it writes, a changed registry makes --check fail with the difference, and a
 that would make wrong SQL is refused with the entry named."""
 
 import importlib.util
+import re
 import subprocess
 import sys
 from decimal import Decimal
@@ -422,3 +423,37 @@ COMMENT ON AGGREGATE d(boolean) IS 'x;';
     assert generate.normal("CREATE OR REPLACE FUNCTION a(x int)\n   RETURNS int") == "CREATE FUNCTION a(x int) RETURNS int"
     assert generate.without_sspace("CREATE AGGREGATE d(int) (SFUNC = s, STYPE = t, SSPACE = 128, INITCOND = '0')") \
         == "CREATE AGGREGATE d(int) (SFUNC = s, STYPE = t, INITCOND = '0')"
+    assert generate.sspace_of("CREATE AGGREGATE d(int) (SFUNC = s, STYPE = t, SSPACE = 128, INITCOND = '0')") == 128
+    assert generate.sspace_of("CREATE AGGREGATE d(int) (SFUNC = s, STYPE = t)") == 0
+
+
+def test_the_delta_sets_the_state_size_of_every_aggregate_whose_size_changed():
+    """The generated section of the current delta script updates pg_aggregate for each
+    aggregate of the install script whose SSPACE differs from the last release's (ALTER
+    AGGREGATE cannot), one statement per size; the lifecycle test shows that an updated
+    database then has the sizes of a fresh install."""
+    updates = generate.sspace_updates({("a", ("bigint", '"any"')): 64, ("b", ("text",)): 256,
+                                       ("c", ("uuid", "boolean")): 64})
+    assert updates == [
+        "UPDATE pg_catalog.pg_aggregate SET aggtransspace = 64\n WHERE aggfnoid IN (\n"
+        "    '@extschema@.a(bigint, \"any\")'::pg_catalog.regprocedure,\n"
+        "    '@extschema@.c(uuid, boolean)'::pg_catalog.regprocedure);\n",
+        "UPDATE pg_catalog.pg_aggregate SET aggtransspace = 256\n WHERE aggfnoid IN (\n"
+        "    '@extschema@.b(text)'::pg_catalog.regprocedure);\n"]
+    last, current = generate.releases()
+    if last == current:
+        pytest.skip(f"{current} is released: no delta script to check")
+    delta = (REPO / f"sql/support_kpi--{last}--{current}.sql").read_text()
+    # every aggregate the fresh install sizes differently from the release is in an UPDATE
+    released, _ = generate.objects((REPO / f"sql/released/support_kpi--{last}.sql").read_text())
+    named = set(re.findall(r"'@extschema@\.(\w+\([^)]*\))'::pg_catalog\.regprocedure", delta))
+    checked = 0
+    for path in sorted((REPO / "sql").glob("*.sql")):
+        if path.name.startswith("support_kpi--"):
+            continue
+        for key, text in generate.objects(path.read_text())[0].items():
+            checked += key[0] == "AGGREGATE" and key in released
+            if key[0] == "AGGREGATE" and key in released and \
+                    generate.sspace_of(text) != generate.sspace_of(released[key]):
+                assert f"{key[1]}({', '.join(key[2])})" in named, key
+    assert checked > 250, checked

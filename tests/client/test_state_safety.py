@@ -178,6 +178,11 @@ def test_rollup_of_one_large_state_costs_about_a_copy(conn):
      "SELECT g % 200000 AS grp, timestamptz '2026-01-01' + g * interval '1 second' AS opened, "
      "timestamptz '2026-01-01' + g * interval '1 second' + (1 + abs(hashint8(g)) % 2000000) * interval '1 second' AS closed "
      "FROM generate_series(1, 600000) g"),
+    # three customers a group: a list of 64 bytes (bigint keys), a hash table (text keys)
+    ("incident_rate(customer, ticket)",
+     "SELECT g % 200000 AS grp, g AS customer, g AS ticket FROM generate_series(1, 600000) g"),
+    ("contact_rate(customer, ticket)",
+     "SELECT g % 200000 AS grp, 'customer-' || g AS customer, g AS ticket FROM generate_series(1, 600000) g"),
     ("time_in_status(status, changed_at, '{new,open,pending}')",
      "SELECT g % 200000 AS grp, (ARRAY['new','open','pending','solved'])[1 + g / 200000 % 4] AS status, "
      "timestamptz '2026-01-01' + g * interval '1 minute' AS changed_at FROM generate_series(1, 600000) g"),
@@ -221,6 +226,30 @@ def test_small_sketches_and_histories_are_small(conn):
                            "NULL, 'new', timestamptz '2026-01-01', '{new,open}'), 'open', timestamptz '2026-01-02', "
                            "'{new,open}'), 'solved', timestamptz '2026-01-03', '{new,open}'))").fetchone()[0]
     assert history <= 128, history
+
+
+def test_small_customer_states_are_small(conn):
+    """A state of up to five bigint (or two uuid) customers is one 64-byte allocation (a list);
+    a sixth customer moves it to a hash table, and every answer stays exact."""
+    def state(n, key):
+        return conn.execute(f"SELECT pg_column_size(s), customer_count(s), event_count(s), incident_rate(s), "
+                            f"s::text FROM (SELECT incident_summary({key}, g) AS s FROM generate_series(1, {n}) g) x"
+                            ).fetchone()
+    for n in range(1, 6):
+        size, customers, events, rate, _ = state(n, "g * 1000003")
+        assert (size, customers, events, rate) == (60, n, n, 1000), (n, size)
+    size, customers, _, _, text = state(6, "g * 1000003")
+    assert size > 60 and customers == 6
+    assert text == state(6, "g * 1000003")[4]
+    uuid = "('00000000-0000-0000-0000-' || lpad(g::text, 12, '0'))::uuid"
+    assert state(2, uuid)[:2] == (52, 2)
+    assert state(3, uuid)[1] == 3 and state(3, uuid)[0] > 60
+    # a list read back from its text and binary forms is the same value
+    same = conn.execute("SELECT s::text::customer_rate_summary::text = s::text, "
+                        "customer_count(s::text::customer_rate_summary) "
+                        "FROM (SELECT incident_summary(c, e) AS s FROM (VALUES (7, 1), (7, NULL), (-3, 2)) v(c, e)) x"
+                        ).fetchone()
+    assert same == (True, 2)
 
 
 # --- stored values, laid down byte by byte --------------------------------------------------

@@ -28,6 +28,19 @@
 //!    slots (hash mode): capacity x slot size | words (bitmap mode): capacity x 8 bytes
 //!    arena: variable-length keys and segment names
 //! ```
+//! A new state of integer or uuid keys starts smaller, in list mode (mode 2), until it holds
+//! more keys than its room:
+//! ```text
+//!  0 u8  version = 2        1 u8 key type (1 int, 2 uuid)   2 u8 kind = 1   3 u8 mode = 2
+//!  4 u32 count: keys held   8 i64 events
+//! 16 keys: capacity x 8 bytes (int) or 16 (uuid), the first `count` in order of arrival
+//! ```
+//! Its capacity is what its length holds (at most [`LIST_MAX`]): five bigint or two uuid
+//! keys in 56 or 48 bytes, so that the value with its 4-byte header is one 64-byte
+//! allocation, half the smallest hash table's. A group of a few customers (the usual group of
+//! a `GROUP BY` over many groups) then costs hash aggregation half the memory, and a row
+//! compares a few keys instead of hashing one.
+//!
 //! A hash slot is a u32 tag (0: empty; else high hash bits | 1) followed by the key (fixed
 //! width: 8 bytes for integer keys, 16 for uuid, 4 + 8 / 4 + 16 for a segment id and key) or
 //! by the u32 arena offset of a variable-length key (text; a segment id and text). An arena
@@ -44,6 +57,14 @@ const KIND_CUSTOMER: u8 = 1;
 const KIND_SEGMENT: u8 = 2;
 const MODE_HASH: u8 = 0;
 const MODE_BITMAP: u8 = 1;
+const MODE_LIST: u8 = 2;
+/// The header of a state in list mode.
+const LIST_HEADER: usize = 16;
+/// The payload a new list-mode state takes: with the 4-byte varlena header, 64 bytes.
+const LIST_BYTES: usize = 60;
+/// The most keys a list-mode state may have room for (a longer list is refused as corrupt:
+/// its inserts compare every key).
+pub const LIST_MAX: usize = 8;
 const DIR_SLOT: usize = 32;
 /// A state must fit in one PostgreSQL value (1 GB), header of the value included.
 pub const MAX_BYTES: usize = 0x3fff_ffff - 8;
@@ -66,6 +87,9 @@ pub struct Plan {
 impl Plan {
     /// Total bytes of a state laid out by this plan.
     pub fn len(&self, key_type: KeyType, kind: u8) -> usize {
+        if self.mode == MODE_LIST {
+            return LIST_HEADER + self.capacity * list_width(key_type).unwrap_or(0);
+        }
         let body = if self.mode == MODE_BITMAP {
             self.capacity * 8
         } else {
@@ -81,6 +105,15 @@ fn slot_size(key_type: KeyType, kind: u8) -> usize {
         KeyType::Int => seg + 8,
         KeyType::Uuid => seg + 16,
         KeyType::Text => 4,
+    }
+}
+
+/// The width of a key in list mode; `None` for text keys, which never use it.
+fn list_width(key_type: KeyType) -> Option<usize> {
+    match key_type {
+        KeyType::Int => Some(8),
+        KeyType::Uuid => Some(16),
+        KeyType::Text => None,
     }
 }
 
@@ -170,7 +203,11 @@ impl Geo {
             capacity: self.capacity,
             arena_cap: self.arena_cap,
             dir_cap: self.dir_cap,
-            base: rd_i64(b, 56),
+            base: if self.mode == MODE_LIST {
+                0
+            } else {
+                rd_i64(b, 56)
+            },
         }
     }
 }
@@ -180,12 +217,18 @@ fn corrupt(what: &str) -> KpiError {
 }
 
 fn geo(b: &[u8]) -> Result<Geo, KpiError> {
-    if b.len() < HEADER || b[0] != LAYOUT {
+    if b.len() < LIST_HEADER || b[0] != LAYOUT {
         return Err(corrupt("bad header"));
     }
     let key_type = KeyType::from_tag(b[1])?;
     let kind = b[2];
     let mode = b[3];
+    if mode == MODE_LIST {
+        return list_geo(b, key_type, kind);
+    }
+    if b.len() < HEADER {
+        return Err(corrupt("bad header"));
+    }
     if !(kind == KIND_CUSTOMER || kind == KIND_SEGMENT)
         || !(mode == MODE_HASH || (mode == MODE_BITMAP && kind == KIND_CUSTOMER))
         || (mode == MODE_BITMAP && key_type != KeyType::Int)
@@ -229,6 +272,36 @@ fn geo(b: &[u8]) -> Result<Geo, KpiError> {
     })
 }
 
+/// The geometry of a list-mode state: customer keys of fixed width, a capacity that its
+/// length holds exactly (1 to [`LIST_MAX`] keys), and a count within it.
+fn list_geo(b: &[u8], key_type: KeyType, kind: u8) -> Result<Geo, KpiError> {
+    let width = match list_width(key_type) {
+        Some(w) if kind == KIND_CUSTOMER => w,
+        _ => return Err(corrupt("bad kind or mode")),
+    };
+    let room = b.len() - LIST_HEADER;
+    let capacity = room / width;
+    if !room.is_multiple_of(width) || capacity == 0 || capacity > LIST_MAX {
+        return Err(corrupt("sizes disagree with its length"));
+    }
+    if rd_u32(b, 4) as usize > capacity {
+        return Err(corrupt("more keys than room"));
+    }
+    Ok(Geo {
+        key_type,
+        kind,
+        mode: MODE_LIST,
+        capacity,
+        arena_cap: 0,
+        arena_used: 0,
+        dir_cap: 0,
+        slot: width,
+        dir_at: LIST_HEADER,
+        body_at: LIST_HEADER,
+        arena_at: b.len(),
+    })
+}
+
 /// Whether `b` starts like a version-2 state (the version byte).
 pub fn is_v2(b: &[u8]) -> bool {
     b.first() == Some(&LAYOUT)
@@ -241,6 +314,9 @@ fn init(b: &mut [u8], key_type: KeyType, kind: u8, plan: &Plan) {
     b[1] = key_type.tag();
     b[2] = kind;
     b[3] = plan.mode;
+    if plan.mode == MODE_LIST {
+        return;
+    }
     wr_u32(b, 40, plan.capacity as u32);
     wr_u32(b, 44, plan.arena_cap as u32);
     wr_u32(b, 52, plan.dir_cap as u32);
@@ -248,6 +324,15 @@ fn init(b: &mut [u8], key_type: KeyType, kind: u8, plan: &Plan) {
 }
 
 fn initial_plan(key_type: KeyType, kind: u8) -> Plan {
+    if let (KIND_CUSTOMER, Some(width)) = (kind, list_width(key_type)) {
+        return Plan {
+            mode: MODE_LIST,
+            capacity: (LIST_BYTES - LIST_HEADER) / width,
+            arena_cap: 0,
+            dir_cap: 0,
+            base: 0,
+        };
+    }
     Plan {
         mode: MODE_HASH,
         capacity: MIN_SLOTS,
@@ -435,7 +520,11 @@ impl<'a> View<'a> {
 
     /// Distinct customers (customer rate) or distinct (segment, customer) pairs.
     pub fn count(&self) -> i64 {
-        rd_i64(self.b, 16)
+        if self.g.mode == MODE_LIST {
+            rd_u32(self.b, 4) as i64
+        } else {
+            rd_i64(self.b, 16)
+        }
     }
 
     /// Calls `f` with every stored key: `(segment id or None, key bytes)`. Integer keys come as
@@ -447,6 +536,13 @@ impl<'a> View<'a> {
         f: &mut KeyVisitor<'_>,
     ) -> Result<(), KpiError> {
         let (b, g) = (self.b, &self.g);
+        if g.mode == MODE_LIST {
+            for i in 0..rd_u32(b, 4) as usize {
+                let s = g.body_at + i * g.slot;
+                f(None, &b[s..s + g.slot])?;
+            }
+            return Ok(());
+        }
         if g.mode == MODE_BITMAP {
             let base = rd_i64(b, 56);
             for w in 0..g.capacity {
@@ -498,6 +594,9 @@ impl<'a> View<'a> {
     /// Segments (segment rate): `(id, name, customers, events)` in order of id.
     pub fn segments(&self) -> Result<Vec<Segment<'a>>, KpiError> {
         let (b, g) = (self.b, &self.g);
+        if g.kind != KIND_SEGMENT {
+            return Ok(Vec::new());
+        }
         let mut out = Vec::with_capacity((rd_u32(b, 4) as usize).min(g.dir_cap));
         for i in 0..g.dir_cap {
             let d = g.dir_at + i * DIR_SLOT;
@@ -567,7 +666,7 @@ impl<'a> Table<'a> {
     }
 
     fn count(&self) -> Result<usize, KpiError> {
-        usize::try_from(rd_i64(self.b, 16)).map_err(|_| corrupt("negative count"))
+        usize::try_from(self.view().count()).map_err(|_| corrupt("negative count"))
     }
 
     /// Appends an arena entry `len | parts...`; returns its offset.
@@ -592,6 +691,9 @@ impl<'a> Table<'a> {
         if key.key_type() != self.g.key_type {
             return Err(wrong_key_type(self.g.key_type, key.key_type()));
         }
+        if self.g.mode == MODE_LIST {
+            return Ok(self.list_insert(&key));
+        }
         let r = match key {
             Key::Int(k) if self.g.mode == MODE_BITMAP => self.bitmap_insert(k),
             _ => self.hash_insert(None, &key)?,
@@ -600,6 +702,60 @@ impl<'a> Table<'a> {
             self.track_min_max(k);
         }
         Ok(r)
+    }
+
+    /// Finds or appends a key in list mode; when the list is full, the plan of the hash table
+    /// (or bitmap, for dense integer keys) that its keys and this one move to.
+    fn list_insert(&mut self, key: &Key<'_>) -> Insert {
+        let g = self.g;
+        let mut scratch = [0u8; 20];
+        let kb = key_bytes(None, key, &mut scratch);
+        let n = rd_u32(self.b, 4) as usize;
+        let keys = &self.b[g.body_at..g.body_at + n * g.slot];
+        let present = match key {
+            Key::Int(k) => keys
+                .chunks_exact(8)
+                .any(|c| i64::from_le_bytes(c.try_into().unwrap()) == *k),
+            _ => keys.chunks_exact(g.slot).any(|c| c == kb),
+        };
+        if present {
+            return Insert::Present;
+        }
+        if n < g.capacity {
+            let at = g.body_at + n * g.slot;
+            self.b[at..at + g.slot].copy_from_slice(kb);
+            wr_u32(self.b, 4, n as u32 + 1);
+            return Insert::Added;
+        }
+        let slots = hash_slots_for(n + 1);
+        let hash = Plan {
+            mode: MODE_HASH,
+            capacity: slots,
+            arena_cap: 0,
+            dir_cap: 0,
+            base: 0,
+        };
+        let Key::Int(k) = *key else {
+            return Insert::Grow(hash);
+        };
+        let (mut lo, mut hi) = (k as i128, k as i128);
+        for c in keys.chunks_exact(8) {
+            let v = i64::from_le_bytes(c.try_into().unwrap()) as i128;
+            lo = lo.min(v);
+            hi = hi.max(v);
+        }
+        let base = lo.div_euclid(64) * 64;
+        let words = (hi + 1 - base + 63) / 64;
+        if words * 8 <= (slots * slot_size(KeyType::Int, KIND_CUSTOMER)) as i128 {
+            return Insert::Grow(Plan {
+                mode: MODE_BITMAP,
+                capacity: words as usize,
+                arena_cap: 0,
+                dir_cap: 0,
+                base: base as i64,
+            });
+        }
+        Insert::Grow(hash)
     }
 
     fn track_min_max(&mut self, k: i64) {
@@ -881,9 +1037,13 @@ pub fn rebuild(old: &[u8], plan: &Plan, new: &mut [u8]) -> Result<(), KpiError> 
     let v = View::new(old)?;
     let g = v.g;
     init(new, g.key_type, g.kind, plan);
-    // header values that carry over: events, min and max (segments and count are re-counted)
+    // header values that carry over: events, min and max (segments and count are re-counted;
+    // a list has no min and max, which are tracked as its keys move)
     new[8..16].copy_from_slice(&old[8..16]);
-    new[24..40].copy_from_slice(&old[24..40]);
+    let track = g.mode == MODE_LIST && plan.mode != MODE_LIST;
+    if g.mode != MODE_LIST && plan.mode != MODE_LIST {
+        new[24..40].copy_from_slice(&old[24..40]);
+    }
     let mut t = Table::new(new)?;
     if g.kind == KIND_SEGMENT {
         // segments first, in id order, so their ids stay the same
@@ -899,16 +1059,20 @@ pub fn rebuild(old: &[u8], plan: &Plan, new: &mut [u8]) -> Result<(), KpiError> 
     v.for_each_key(&mut || {}, &mut |seg, bytes| {
         let key = key_from_bytes(kt, bytes)?;
         let r = match key {
+            _ if t.g.mode == MODE_LIST => t.list_insert(&key),
             Key::Int(k) if t.g.mode == MODE_BITMAP => t.bitmap_insert(k),
             _ => t.hash_insert(seg, &key)?,
         };
+        if let (true, Insert::Added, Key::Int(k)) = (track, r, key) {
+            t.track_min_max(k);
+        }
         match r {
             Insert::Added => Ok(()),
             Insert::Present => Err(corrupt("duplicate key")),
             Insert::Grow(_) => Err(corrupt("rebuild plan too small")),
         }
     })?;
-    if v.count() != rd_i64(t.b, 16) {
+    if v.count() != t.view().count() {
         return Err(corrupt("key count disagrees with its keys"));
     }
     Ok(())
@@ -983,6 +1147,12 @@ impl OwnedState {
         text_bytes: usize,
     ) -> Result<Self, KpiError> {
         let mut plan = initial_plan(kt, KIND_CUSTOMER);
+        if plan.mode == MODE_LIST && count <= plan.capacity {
+            let mut b = vec![0u8; plan.len(kt, KIND_CUSTOMER)];
+            init(&mut b, kt, KIND_CUSTOMER, &plan);
+            return Ok(OwnedState(b));
+        }
+        plan.mode = MODE_HASH;
         let slots = hash_slots_for(count);
         plan.capacity = slots;
         if let (KeyType::Int, Some((lo, hi))) = (kt, range) {
@@ -1276,13 +1446,113 @@ mod tests {
     }
 
     #[test]
+    fn a_few_integer_or_uuid_keys_stay_in_a_list_of_one_64_byte_value() {
+        // integer keys: room for five in 56 bytes (60 with the varlena header)
+        let mut s = OwnedState::customer(KeyType::Int);
+        assert_eq!((s.0.len(), s.0[3]), (56, MODE_LIST));
+        for k in [42, -7, 42, i64::MAX, i64::MIN, -7, 0] {
+            s.insert_customer(Key::Int(k)).unwrap();
+        }
+        s.add_events(9).unwrap();
+        assert_eq!((s.view().count(), s.view().events()), (5, 9));
+        assert_eq!(ints(&s), vec![i64::MIN, -7, 0, 42, i64::MAX]);
+        assert_eq!((s.0.len(), s.0[3]), (56, MODE_LIST));
+        validate(&s.0).unwrap();
+        // a sixth scattered key moves them to a hash table, events and min and max kept
+        assert!(s.insert_customer(Key::Int(1 << 40)).unwrap());
+        assert_eq!(s.0[3], MODE_HASH);
+        assert_eq!((s.view().count(), s.view().events()), (6, 9));
+        assert_eq!(ints(&s), vec![i64::MIN, -7, 0, 42, 1 << 40, i64::MAX]);
+        assert_eq!((rd_i64(&s.0, 24), rd_i64(&s.0, 32)), (i64::MIN, i64::MAX));
+        validate(&s.0).unwrap();
+        // dense keys move to a bitmap
+        let mut d = OwnedState::customer(KeyType::Int);
+        for k in 1000..1006 {
+            assert!(d.insert_customer(Key::Int(k)).unwrap());
+        }
+        assert_eq!(d.0[3], MODE_BITMAP);
+        assert_eq!(ints(&d), (1000..1006).collect::<Vec<_>>());
+        for k in 1006..1100 {
+            d.insert_customer(Key::Int(k)).unwrap();
+        }
+        assert_eq!(ints(&d), (1000..1100).collect::<Vec<_>>());
+        validate(&d.0).unwrap();
+        // uuid keys: room for two in 48 bytes
+        let mut u = OwnedState::customer(KeyType::Uuid);
+        assert_eq!((u.0.len(), u.0[3]), (48, MODE_LIST));
+        u.insert_customer(Key::Uuid([1; 16])).unwrap();
+        u.insert_customer(Key::Uuid([1; 16])).unwrap();
+        u.insert_customer(Key::Uuid([2; 16])).unwrap();
+        assert_eq!((u.view().count(), u.0[3]), (2, MODE_LIST));
+        u.insert_customer(Key::Uuid([3; 16])).unwrap();
+        assert_eq!((u.view().count(), u.0[3]), (3, MODE_HASH));
+        validate(&u.0).unwrap();
+        // text keys and segment states never use it
+        assert_eq!(OwnedState::customer(KeyType::Text).0[3], MODE_HASH);
+        assert_eq!(OwnedState::segment(KeyType::Int).0[3], MODE_HASH);
+        // a wrong key type is refused as in the other modes
+        let e = OwnedState::customer(KeyType::Int)
+            .insert_customer(Key::Text(b"a"))
+            .unwrap_err();
+        assert_eq!(e.kind, KpiErrorKind::Mismatch);
+        // a state sized for a few keys is a list; for more, a hash table or bitmap
+        let small = OwnedState::customer_sized(KeyType::Int, 5, Some((1, 1 << 50)), 0).unwrap();
+        assert_eq!(small.0[3], MODE_LIST);
+        let big = OwnedState::customer_sized(KeyType::Int, 6, Some((1, 1 << 50)), 0).unwrap();
+        assert_eq!(big.0[3], MODE_HASH);
+    }
+
+    #[test]
+    fn inconsistent_lists_are_refused() {
+        let mut s = OwnedState::customer(KeyType::Int);
+        s.insert_customer(Key::Int(5)).unwrap();
+        s.insert_customer(Key::Int(6)).unwrap();
+        s.add_events(1).unwrap();
+        validate(&s.0).unwrap();
+        let refused = |b: &[u8], what: &str| {
+            let e = validate(b).unwrap_err();
+            assert!(e.message.contains(what), "{}: {}", what, e.message);
+        };
+        // a key twice
+        let mut b = s.0.clone();
+        b[24..32].copy_from_slice(&5i64.to_le_bytes());
+        refused(&b, "duplicate key");
+        // more keys than room
+        let mut b = s.0.clone();
+        wr_u32(&mut b, 4, 6);
+        refused(&b, "more keys than room");
+        // a length that is no whole number of keys, none, or more than LIST_MAX
+        refused(&s.0[..55], "sizes disagree");
+        refused(&s.0[..16], "sizes disagree");
+        refused(&s.0[..15], "bad header");
+        let mut long = s.0.clone();
+        long.resize(LIST_HEADER + 8 * (LIST_MAX + 1), 0);
+        refused(&long, "sizes disagree");
+        long.truncate(LIST_HEADER + 8 * LIST_MAX);
+        validate(&long).unwrap();
+        // text keys, or a segment state, in list mode
+        let mut b = s.0.clone();
+        b[1] = KeyType::Text.tag();
+        refused(&b, "bad kind or mode");
+        let mut b = s.0.clone();
+        b[2] = KIND_SEGMENT;
+        refused(&b, "bad kind or mode");
+        // events without customers
+        let mut b = s.0.clone();
+        wr_u32(&mut b, 4, 0);
+        refused(&b, "events without customers");
+    }
+
+    #[test]
     fn corrupt_buffers_fail_cleanly() {
         let mut s = OwnedState::segment(KeyType::Text);
         s.insert_segment_row(b"a", Key::Text(b"x"), 1).unwrap();
         s.insert_segment_row(b"b", Key::Text(b"y"), 0).unwrap();
-        let good = s.0.clone();
+        let mut small = OwnedState::customer(KeyType::Uuid);
+        small.insert_customer(Key::Uuid([7; 16])).unwrap();
         let mut x = 99u64;
-        for i in 0..20_000 {
+        for i in 0..40_000 {
+            let good = if i % 2 == 0 { &s.0 } else { &small.0 };
             let mut b = good.clone();
             x = mix64(x + i);
             let at = (x as usize) % b.len();

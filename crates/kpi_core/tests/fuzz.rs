@@ -471,6 +471,18 @@ fn flat_seeds() -> Vec<Vec<u8>> {
         c.add_events(5).unwrap();
         v.push(c.0);
         v.push(s.0);
+        // a small state in list mode (integer and uuid keys), its room partly used
+        let mut small = OwnedState::customer(kt);
+        for i in 0..2u64 {
+            let key = match kt {
+                KeyType::Int => Key::Int(-(i as i64) * 77),
+                KeyType::Uuid => Key::Uuid((i as u128 + 9).to_be_bytes()),
+                _ => Key::Text(b"x"),
+            };
+            small.insert_customer(key).unwrap();
+        }
+        small.add_events(3).unwrap();
+        v.push(small.0);
     }
     v
 }
