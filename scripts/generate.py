@@ -277,7 +277,8 @@ def share_sql(reg):
            "--                                         moving-window mode (an inverse transition)\n"
            "--   <summary>(flag boolean)               aggregate -> share_summary, to store and rollup()\n"
            "--   <kpi>(share_summary)                  the rate of a summary\n"
-           "--   <kpi>_ci(share_summary [, confidence]) its Wilson score interval, in percent\n"]
+           "--   <kpi>_ci(share_summary [, confidence]) its Wilson score interval with continuity\n"
+           "--   correction, in percent\n"]
     for k in reg["kpi"]:
         if k["family"] != "share_rate":
             continue

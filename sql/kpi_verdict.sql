@@ -69,7 +69,8 @@ BEGIN
 END
 $$;
 
--- Shares (escalation_rate and the other % of cases): the Wilson interval.
+-- Shares (escalation_rate and the other % of cases): the Wilson interval with continuity
+-- correction.
 CREATE FUNCTION kpi_value(kpi text, summary share_summary) RETURNS numeric
 LANGUAGE sql STABLE STRICT PARALLEL SAFE
 BEGIN ATOMIC

@@ -44,8 +44,8 @@ CREATE AGGREGATE rollup(share_summary) (
 CREATE FUNCTION case_count(summary share_summary) RETURNS bigint
     AS 'MODULE_PATHNAME', 'share_total' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
--- A bound of the Wilson score interval of the rate of a summary, in percent: how noisy the
--- rate is. escalation_rate_ci(escalation_summary(escalated)) -> (lower, upper) reads both;
--- 1 of 12 gives 1.49 to 35.39.
+-- A bound of the Wilson score interval with continuity correction (since 0.5.1) of the rate
+-- of a summary, in percent: how noisy the rate is. escalation_rate_ci(escalation_summary(
+-- escalated)) -> (lower, upper) reads both; 1 of 12 gives 0.44 to 40.25.
 CREATE FUNCTION share_wilson_bound(share_summary, float8, boolean) RETURNS float8
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;

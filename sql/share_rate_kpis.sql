@@ -8,7 +8,8 @@
 --                                         moving-window mode (an inverse transition)
 --   <summary>(flag boolean)               aggregate -> share_summary, to store and rollup()
 --   <kpi>(share_summary)                  the rate of a summary
---   <kpi>_ci(share_summary [, confidence]) its Wilson score interval, in percent
+--   <kpi>_ci(share_summary [, confidence]) its Wilson score interval with continuity
+--   correction, in percent
 
 -- escalation_rate: escalated cases / cases * 100 (% of cases).
 CREATE AGGREGATE escalation_rate(escalated boolean) (

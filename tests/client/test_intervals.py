@@ -3,7 +3,8 @@ sample-aware verdict kpi_band(kpi, summary) names exactly the bands its interval
 
 - per-customer rates and segments: the exact Poisson (Garwood) interval from chi-square
   quantiles, chi2.ppf(a/2, 2k) / 2 and chi2.ppf(1 - a/2, 2k + 2) / 2, per customer;
-- escalation and CSAT: scipy's Wilson interval (binomtest(...).proportion_ci);
+- escalation and CSAT: scipy's Wilson interval with continuity correction
+  (binomtest(...).proportion_ci(method='wilsoncc'));
 - NPS: the adjusted Wald interval (3 answers more, 3/4 promoter and detractor more);
 - CES: scipy's Student's t interval of the mean, within the scale 1 to 7;
 - audit scores (quality_score, service_audit_score): the same within 0 to 100."""
@@ -32,7 +33,7 @@ def garwood(k, n, scale, confidence):
 
 
 def wilson(k, n, confidence):
-    ci = stats.binomtest(k, n).proportion_ci(confidence_level=confidence, method="wilson")
+    ci = stats.binomtest(k, n).proportion_ci(confidence_level=confidence, method="wilsoncc")
     return ci.low * 100, ci.high * 100
 
 

@@ -1,5 +1,6 @@
-"""escalation_rate_ci() equals the Wilson score interval computed independently here (with
-Python's own normal quantile), over many hits/total pairs and confidence levels."""
+"""escalation_rate_ci() equals the Wilson score interval with continuity correction (Newcombe
+1998, method 4) computed independently here (with Python's own normal quantile), over many
+hits/total pairs and confidence levels."""
 
 import math
 import random
@@ -8,11 +9,12 @@ from statistics import NormalDist
 
 def wilson(hits, total, confidence):
     z = NormalDist().inv_cdf(0.5 + confidence / 2)
-    p = hits / total
-    centre = p + z * z / (2 * total)
-    half = z * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total))
-    d = 1 + z * z / total
-    return max(0.0, (centre - half) / d) * 100, min(1.0, (centre + half) / d) * 100
+    n, p = total, hits / total
+    q = 1 - p
+    d = 2 * (n + z * z)
+    lower = 0.0 if hits == 0 else max(0.0, (2 * n * p + z * z - 1 - z * math.sqrt(z * z - 2 - 1 / n + 4 * p * (n * q + 1))) / d)
+    upper = 1.0 if hits == total else min(1.0, (2 * n * p + z * z + 1 + z * math.sqrt(z * z + 2 - 1 / n + 4 * p * (n * q - 1))) / d)
+    return lower * 100, upper * 100
 
 
 def test_wilson_interval_matches_reference(conn):

@@ -35,7 +35,8 @@ SELECT incident_rate(rollup(s)) FROM (VALUES ('{"key_type":"bigint","events":2,"
 -- an untyped literal matches both escalation_rate(boolean) and escalation_rate(share_summary)
 SELECT escalation_rate(NULL);
 SELECT escalation_rate(NULL::boolean), escalation_rate(NULL::share_summary);
--- the Wilson interval of an escalation rate, in percent: 1 of 12 is 8.33%, but could be 1.5% to 35%
+-- the Wilson interval (with continuity correction) of an escalation rate, in percent: 1 of 12
+-- is 8.33%, but could be 0.4% to 40%
 SELECT round(escalation_rate(s), 2) AS rate, round(lower, 2) AS lower, round(upper, 2) AS upper
 FROM (SELECT '{"hits":1,"total":12}'::share_summary) v(s), escalation_rate_ci(s);
 SELECT round(lower, 2), round(upper, 2) FROM escalation_rate_ci('{"hits":1,"total":12}', 0.99);

@@ -1,0 +1,146 @@
+"""A 95% interval must contain the true value in about 95% of samples: the coverage of the
+extension's intervals, computed exactly.
+
+For a true value and a sample size, every possible sample is enumerated (every count of hits
+of n cases, every count of events over m customers up to a negligible tail, every split of n
+NPS answers), its interval is asked from the server (the KPI's `*_ci` function, and
+`kpi_interval` for the shares), and the probabilities of the samples whose interval holds the
+true value are added up. No simulation noise: the coverage is known exactly. The check fails
+when any setting is below 0.93 at 95%, or below 0.88 at 90%.
+
+`test_coverage_table` prints the table that docs/intervals-and-history.md shows
+(`pytest -s tests/client/test_coverage.py -k table`).
+
+Not checked here, because it does not hold yet (issue 25, README "Not done yet"): the
+Student's t interval of CES and audit scores on skewed small samples, and NPS with 90% or more
+promoters (or detractors) over 10 answers or fewer."""
+
+import math
+
+import pytest
+from scipy import stats
+
+BARS = {0.95: 0.93, 0.90: 0.88}
+SHARE_RATES = [0.005, 0.01, 0.03, 0.1, 0.3, 0.5, 0.7, 0.9, 0.97, 0.99, 0.995]
+SHARE_SIZES = [1, 2, 5, 12, 30, 50, 100, 200, 1000]
+# events per 100 customers, and customers
+CUSTOMER_RATES = [0.3, 1, 2, 5, 30]
+CUSTOMER_COUNTS = [20, 100, 1000]
+# promoters, passives, detractors
+NPS_MIXES = [(0.5, 0.3, 0.2), (0.2, 0.3, 0.5), (0.7, 0.2, 0.1), (1 / 3, 1 / 3, 1 / 3), (0.1, 0.8, 0.1)]
+NPS_SIZES = [10, 30, 100]
+
+
+def share_intervals(conn, n, confidence, sql):
+    """{hits: (lower, upper)} in percent of `sql` (over the share summary `s` of k hits of n
+    cases, and the confidence `c`) for every count of hits k of n cases."""
+    rows = conn.execute("SELECT x.k, ci.lower, ci.upper FROM (SELECT k, %(n)s AS n, %(c)s::float8 AS c, "
+                        "format('{\"hits\":%%s,\"total\":%%s}', k, %(n)s)::share_summary AS s "
+                        f"FROM generate_series(0, %(n)s) k) x, LATERAL {sql} ci",
+                        {"n": n, "c": confidence}).fetchall()
+    return {k: (float(lo), float(hi)) for k, lo, hi in rows}
+
+
+def share_coverage(intervals, n, p):
+    return sum(stats.binom.pmf(k, n, p) for k, (lo, hi) in intervals.items() if lo <= p * 100 <= hi)
+
+
+# in SQL passed with parameters: a literal % is written %%
+SHARE_SQL = {
+    "escalation_rate_ci": "escalation_rate_ci(s, c)",
+    "kpi_interval('escalation_rate')": "kpi_interval('escalation_rate', s, c)",
+    "csat_ci": "csat_ci(format('{\"survey\":\"csat\",\"counts\":[%%s,0,0,0,%%s]}', n - k, k)::survey_summary, c)",
+}
+
+
+def shares(conn, confidence):
+    out = []
+    for name, sql in SHARE_SQL.items():
+        for n in SHARE_SIZES:
+            intervals = share_intervals(conn, n, confidence, sql)
+            assert len(intervals) == n + 1
+            out += [(name, f"{p:.1%} of {n}", share_coverage(intervals, n, p)) for p in SHARE_RATES]
+    return out
+
+
+def customer_rates(conn, confidence):
+    """incident_rate_ci (events per 1,000 customers) over m customers at a true rate of r per
+    100 customers: Poisson events with mean r / 100 * m."""
+    out = []
+    for m in CUSTOMER_COUNTS:
+        keys = ",".join(str(i) for i in range(m))
+        for r in CUSTOMER_RATES:
+            mean = r / 100 * m
+            top = int(stats.poisson.isf(1e-12, mean)) + 1
+            rows = conn.execute(
+                "SELECT k, ci.lower, ci.upper FROM generate_series(0, %s) k, LATERAL incident_rate_ci("
+                "format('{\"key_type\":\"bigint\",\"events\":%%s,\"customers\":[%%s]}', k, %s::text)"
+                "::customer_rate_summary, %s) ci", [top, keys, confidence]).fetchall()
+            true = r * 10  # per 1,000 customers
+            covered = sum(stats.poisson.pmf(k, mean) for k, lo, hi in rows if float(lo) <= true <= float(hi))
+            out.append(("incident_rate_ci", f"{r:g} per 100 customers, {m} customers", covered))
+    return out
+
+
+def nps(conn, confidence):
+    out = []
+    for n in NPS_SIZES:
+        rows = conn.execute(
+            "SELECT p, d, ci.lower, ci.upper FROM generate_series(0, %s) p, generate_series(0, %s - p) d, "
+            "LATERAL nps_ci(format('{\"survey\":\"nps\",\"counts\":[%%s,0,0,0,0,0,0,%%s,0,%%s,0]}', d, %s - p - d, p)"
+            "::survey_summary, %s) ci", [n, n, n, confidence]).fetchall()
+        assert len(rows) == (n + 1) * (n + 2) // 2
+        for mix in NPS_MIXES:
+            true = (mix[0] - mix[2]) * 100
+            covered = sum(stats.multinomial.pmf([p, n - p - d, d], n, mix)
+                          for p, d, lo, hi in rows if float(lo) - 1e-9 <= true <= float(hi) + 1e-9)
+            out.append(("nps_ci", f"{mix[0]:.0%}/{mix[1]:.0%}/{mix[2]:.0%} of {n}", covered))
+    return out
+
+
+def all_settings(conn, confidence):
+    return shares(conn, confidence) + customer_rates(conn, confidence) + nps(conn, confidence)
+
+
+@pytest.mark.parametrize("confidence", sorted(BARS))
+def test_every_interval_holds_its_coverage_over_the_grid(conn, confidence):
+    settings = all_settings(conn, confidence)
+    assert len(settings) == 3 * len(SHARE_SIZES) * len(SHARE_RATES) + len(CUSTOMER_COUNTS) * len(CUSTOMER_RATES) \
+        + len(NPS_SIZES) * len(NPS_MIXES)
+    below = [(name, setting, round(c, 4)) for name, setting, c in settings if c < BARS[confidence]]
+    assert not below, below
+    # and the plain Wilson interval, which the shares used before 0.5.1, fails the same check:
+    # the check can tell (exact coverage 0.886 at 1% of 12)
+    z = stats.norm.ppf(0.5 + confidence / 2)
+
+    def plain_wilson(k, n):
+        p = k / n
+        centre, half = p + z * z / (2 * n), z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+        return 100 * (centre - half) / (1 + z * z / n), 100 * (centre + half) / (1 + z * z / n)
+    worst = min(share_coverage({k: plain_wilson(k, n) for k in range(n + 1)}, n, p)
+                for n in SHARE_SIZES for p in SHARE_RATES)
+    assert worst < BARS[confidence], worst
+
+
+def test_coverage_table(conn):
+    """The coverage table of docs/intervals-and-history.md: the lowest coverage of each
+    interval over the grid, at 95% and 90%."""
+    lines = ["| interval | grid | lowest coverage at 95% | lowest at 90% |", "|---|---|---|---|"]
+    grids = {"escalation_rate_ci": f"rates {SHARE_RATES[0]:.1%} to {SHARE_RATES[-1]:.1%}, "
+                                   f"{SHARE_SIZES[0]} to {SHARE_SIZES[-1]:,} cases",
+             "kpi_interval('escalation_rate')": "the same",
+             "csat_ci": "the same",
+             "incident_rate_ci": f"{CUSTOMER_RATES[0]} to {CUSTOMER_RATES[-1]} events per 100 customers, "
+                                 f"{CUSTOMER_COUNTS[0]} to {CUSTOMER_COUNTS[-1]:,} customers",
+             "nps_ci": f"{len(NPS_MIXES)} mixes, {NPS_SIZES[0]} to {NPS_SIZES[-1]} answers"}
+    lowest = {}
+    for confidence in (0.95, 0.90):
+        for name, setting, c in all_settings(conn, confidence):
+            best = lowest.setdefault((name, confidence), (c, setting))
+            if c < best[0]:
+                lowest[(name, confidence)] = (c, setting)
+    for name, grid in grids.items():
+        (c95, s95), (c90, s90) = lowest[(name, 0.95)], lowest[(name, 0.90)]
+        lines.append(f"| `{name}` | {grid} | {c95:.3f} ({s95}) | {c90:.3f} ({s90}) |")
+    print("\n" + "\n".join(lines))
+    assert all(c >= BARS[conf] for (_, conf), (c, _) in lowest.items())
