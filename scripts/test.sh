@@ -10,7 +10,9 @@
 #   3. golden files (tests/pg_regress), a smoke run of the benchmark suite and client-side
 #      tests (pytest, tests/client) against the release build installed into that
 #      PostgreSQL and a throwaway cluster
-#   4. on PostgreSQL 15: the aggregates on a Citus cluster (scripts/citus.sh)
+#   4. on PostgreSQL 15: the aggregates on a Citus cluster (scripts/citus.sh), and the Debian
+#      package built, checked with lintian, installed with apt, used, updated and removed
+#      (scripts/package-test.sh)
 #   5. the server logs of every cluster of the run: no backend terminated by a signal
 # Works as root or as a user with sudo; installs what is missing first (scripts/setup.sh).
 source "$(dirname "$0")/common.sh"
@@ -103,6 +105,17 @@ done
 # the script says the Citus test did not run)
 case " ${majors[*]} " in
     *" 15 "*) "$REPO_ROOT/scripts/citus.sh" ;;
+esac
+
+# The Debian package on the system PostgreSQL 15: built, lintian, apt-get install, used,
+# updated from the previous release, apt-get remove (then this build is installed again)
+case " ${majors[*]} " in
+    *" 15 "*) "$REPO_ROOT/scripts/package-test.sh" ;;
+esac
+# the PostgreSQL 18 package is built and checked with lintian only: Debian 12 has no
+# postgresql-18 to install it on
+case " ${majors[*]} " in
+    *" 18 "*) "$REPO_ROOT/scripts/package.sh" 18 >/dev/null ;;
 esac
 
 step "Server logs of every cluster of this run: no crashed backend"

@@ -29,7 +29,8 @@ BEGIN ATOMIC
            @extschema@.survey_nps_bound(summary, confidence, true)::numeric;
 END;
 
--- csat: answers of 4 or 5 / answers * 100, answers on 1-5 (% of answers); interval: Wilson, %.
+-- csat: answers of 4 or 5 / answers * 100, answers on 1-5 (% of answers); interval: Wilson with
+-- continuity correction, %.
 CREATE FUNCTION csat(summary survey_summary) RETURNS numeric
     AS 'MODULE_PATHNAME', 'survey_csat' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE AGGREGATE csat(score integer) (
@@ -54,7 +55,7 @@ BEGIN ATOMIC
 END;
 
 -- ces: sum of answers / answers, answers on 1-7 (mean answer on 1-7 (7: very easy)); interval:
--- Student's t of the mean, within 1-7; NULL below two answers.
+-- Student's t with one answer more at 1 and at 7, within 1-7; NULL without answers.
 CREATE FUNCTION ces(summary survey_summary) RETURNS numeric
     AS 'MODULE_PATHNAME', 'survey_ces' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE AGGREGATE ces(score integer) (

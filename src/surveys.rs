@@ -58,7 +58,7 @@ unsafe fn responses(fcinfo: FunctionCallInfo) -> Datum {
 
 /// A bound of the interval of one survey's score, in the score's unit: NPS -100 to 100
 /// (adjusted Wald), CSAT percent (Wilson), CES the scale 1-7 (Student's t); NULL without
-/// answers (CES: below two answers).
+/// answers.
 unsafe fn bound(fcinfo: FunctionCallInfo, survey: Survey) -> Datum {
     let s = summary_of(fcinfo, survey);
     let confidence = confidence_arg(fcinfo, 1);

@@ -11,12 +11,18 @@ when any setting is below 0.93 at 95%, or below 0.88 at 90%.
 `test_coverage_table` prints the table that docs/intervals-and-history.md shows
 (`pytest -s tests/client/test_coverage.py -k table`).
 
+CES answers (7 categories) are too many to enumerate beyond a few answers: a setting with more
+than 20,000 possible samples (30 or 100 answers spread over many of the 7 answers) is
+simulated, 4,000 samples from a fixed seed (a standard error of 0.0035 at 95%); the others
+are enumerated like the rest.
+
 Not checked here, because it does not hold yet (issue 25, README "Not done yet"): the
-Student's t interval of CES and audit scores on skewed small samples, and NPS with 90% or more
+Student's t interval of the audit scores on skewed small samples, and NPS with 90% or more
 promoters (or detractors) over 10 answers or fewer."""
 
 import math
 
+import numpy as np
 import pytest
 from scipy import stats
 
@@ -98,15 +104,80 @@ def nps(conn, confidence):
     return out
 
 
+# answers 1 to 7: skewed to 1 (60%) and to 7, centred, high, almost all 1, flat, two peaks
+CES_MIXES = {
+    "60% say 1": [0.6] + [0.4 / 6] * 6,
+    "60% say 7": [0.4 / 6] * 6 + [0.6],
+    "centred on 4-5": [0.02, 0.05, 0.13, 0.3, 0.3, 0.15, 0.05],
+    "high": [0.01, 0.01, 0.02, 0.06, 0.2, 0.4, 0.3],
+    "90% say 1, 10% say 2": [0.9, 0.1, 0, 0, 0, 0, 0],
+    "flat": [1 / 7] * 7,
+    "half 1, half 7": [0.5, 0, 0, 0, 0, 0, 0.5],
+    "90% say 1, 10% say 7": [0.9, 0, 0, 0, 0, 0, 0.1],
+}
+CES_SIZES = [1, 2, 5, 10, 30, 100]
+CES_SAMPLES = 4000
+# settings of at most this many possible samples are enumerated, the others simulated
+CES_EXACT = 20000
+
+
+def compositions(n, parts):
+    """Every way to split n answers over `parts` categories."""
+    if parts == 1:
+        yield (n,)
+        return
+    for first in range(n + 1):
+        for rest in compositions(n - first, parts - 1):
+            yield (first,) + rest
+
+
+def ces_samples(rng, p, n):
+    """[(counts of answers 1 to 7, probability)]: every possible sample when there are at most
+    CES_EXACT of them, else CES_SAMPLES drawn ones of weight 1 / CES_SAMPLES."""
+    support = [i for i, q in enumerate(p) if q > 0]
+    if math.comb(n + len(support) - 1, len(support) - 1) <= CES_EXACT:
+        out = []
+        for split in compositions(n, len(support)):
+            counts = [0] * 7
+            for i, c in zip(support, split):
+                counts[i] = c
+            out.append((tuple(counts), stats.multinomial.pmf(counts, n, p)))
+        return out
+    return [(tuple(c), 1 / CES_SAMPLES) for c in rng.multinomial(n, p, size=CES_SAMPLES)]
+
+
+def ces(conn, confidence):
+    rng = np.random.default_rng(20261203)
+    samples = {(name, n): ces_samples(rng, p, n) for name, p in CES_MIXES.items() for n in CES_SIZES}
+    distinct = sorted({c for drawn in samples.values() for c, _ in drawn})
+    rows = conn.execute("SELECT t.i, ci.lower, ci.upper FROM unnest(%s::text[]) WITH ORDINALITY t(c, i), "
+                        "LATERAL ces_ci(format('{\"survey\":\"ces\",\"counts\":[%%s]}', t.c)::survey_summary, %s) ci",
+                        [[",".join(map(str, c)) for c in distinct], confidence]).fetchall()
+    interval = {distinct[i - 1]: (float(lo), float(hi)) for i, lo, hi in rows}
+    out = []
+    for (name, n), drawn in samples.items():
+        true = sum((i + 1) * p for i, p in enumerate(CES_MIXES[name]))
+        held = sum(w for c, w in drawn if interval[c][0] - 1e-9 <= true <= interval[c][1] + 1e-9)
+        out.append(("ces_ci", f"{name}, {n} answers", held))
+    return out
+
+
+_computed = {}
+
+
 def all_settings(conn, confidence):
-    return shares(conn, confidence) + customer_rates(conn, confidence) + nps(conn, confidence)
+    """Every setting's (interval, setting, coverage) at `confidence`, computed once per run."""
+    if confidence not in _computed:
+        _computed[confidence] = (shares(conn, confidence) + customer_rates(conn, confidence)
+                                 + nps(conn, confidence) + ces(conn, confidence))
+    return _computed[confidence]
 
 
 @pytest.mark.parametrize("confidence", sorted(BARS))
 def test_every_interval_holds_its_coverage_over_the_grid(conn, confidence):
     settings = all_settings(conn, confidence)
     assert len(settings) == 3 * len(SHARE_SIZES) * len(SHARE_RATES) + len(CUSTOMER_COUNTS) * len(CUSTOMER_RATES) \
-        + len(NPS_SIZES) * len(NPS_MIXES)
+        + len(NPS_SIZES) * len(NPS_MIXES) + len(CES_SIZES) * len(CES_MIXES)
     below = [(name, setting, round(c, 4)) for name, setting, c in settings if c < BARS[confidence]]
     assert not below, below
     # and the plain Wilson interval, which the shares used before 0.5.1, fails the same check:
@@ -120,6 +191,14 @@ def test_every_interval_holds_its_coverage_over_the_grid(conn, confidence):
     worst = min(share_coverage({k: plain_wilson(k, n) for k in range(n + 1)}, n, p)
                 for n in SHARE_SIZES for p in SHARE_RATES)
     assert worst < BARS[confidence], worst
+    # and so does the plain Student's t interval of CES (before 0.5.1), on 60% saying 1 over 5
+    drawn = np.random.default_rng(20261203).multinomial(5, CES_MIXES["60% say 1"], size=CES_SAMPLES)
+    scores = np.arange(1, 8)
+    mean = (drawn * scores).sum(1) / 5
+    sd = np.sqrt((drawn * (scores[None, :] - mean[:, None]) ** 2).sum(1) / 4)
+    half = stats.t.ppf(0.5 + confidence / 2, 4) * sd / math.sqrt(5)
+    true = sum((i + 1) * p for i, p in enumerate(CES_MIXES["60% say 1"]))
+    assert np.mean((mean - half <= true) & (true <= mean + half)) < BARS[confidence]
 
 
 def test_coverage_table(conn):
@@ -132,7 +211,9 @@ def test_coverage_table(conn):
              "csat_ci": "the same",
              "incident_rate_ci": f"{CUSTOMER_RATES[0]} to {CUSTOMER_RATES[-1]} events per 100 customers, "
                                  f"{CUSTOMER_COUNTS[0]} to {CUSTOMER_COUNTS[-1]:,} customers",
-             "nps_ci": f"{len(NPS_MIXES)} mixes, {NPS_SIZES[0]} to {NPS_SIZES[-1]} answers"}
+             "nps_ci": f"{len(NPS_MIXES)} mixes, {NPS_SIZES[0]} to {NPS_SIZES[-1]} answers",
+             "ces_ci": f"{len(CES_MIXES)} mixes (skewed, flat, two peaks, one value), {CES_SIZES[0]} to "
+                       f"{CES_SIZES[-1]} answers (simulated where too many to enumerate)"}
     lowest = {}
     for confidence in (0.95, 0.90):
         for name, setting, c in all_settings(conn, confidence):

@@ -17,7 +17,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 WORKFLOW = (REPO / ".github/workflows/ci.yml").read_text()
 SCRIPTS = {name: (REPO / "scripts" / name).read_text()
-           for name in ["test.sh", "common.sh", "setup.sh", "regress.sh", "citus.sh"]}
+           for name in ["test.sh", "common.sh", "setup.sh", "regress.sh", "citus.sh", "package.sh", "package-test.sh"]}
 VENDORED = Path(os.environ.get("SUPPORT_KPI_VENDOR", REPO.parent / "shared/vendor")) / "citus-13.2.2.tar.gz"
 
 
@@ -51,6 +51,12 @@ def test_the_workflow_installs_every_tool_the_test_scripts_call():
         assert package in setup_packages, package
     for tool in ["sha256sum", "python3", "runuser"]:
         assert tool in all_scripts
+    # the Debian package: scripts/package.sh installs what it calls (dpkg-deb and gzip are
+    # essential; dpkg-shlibdeps, lintian and strip are not), and test.sh runs its test
+    assert re.search(r"^apt_install dpkg-dev lintian binutils$", SCRIPTS["package.sh"], re.M)
+    for tool in ["dpkg-shlibdeps", "lintian ", "strip ", "dpkg-deb "]:
+        assert tool in SCRIPTS["package.sh"], tool
+    assert '"$REPO_ROOT/scripts/package-test.sh"' in SCRIPTS["test.sh"]
     # sha256sum and runuser: Debian's essential packages, in every Debian 12 image; python3:
     # setup.sh installs it
     assert "python3" in setup_packages

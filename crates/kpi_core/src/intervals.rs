@@ -8,7 +8,8 @@
 //!   answers, ¾ of a promoter and ¾ of a detractor, then uses the variance of a difference of
 //!   two shares of one multinomial sample (Rocks 2016, The American Statistician, found it the
 //!   best of six methods).
-//! - CES (a mean answer): Student's t interval of the mean, clipped to the scale.
+//! - CES (a mean answer): Student's t interval of the answers with one answer more at each
+//!   end of the scale, clipped to the scale ([`mean_interval`]).
 //!
 //! The special functions are computed to near machine precision for the sample sizes KPIs
 //! have; the tests compare with published quantiles, and the client tests with scipy.
@@ -41,27 +42,30 @@ pub fn rate_interval(
     Some((lo * per, hi * per))
 }
 
-/// Student's t interval of the mean of answers given as a histogram (`counts[i]` answers of
-/// score `lowest + i`), clipped to the scale; `None` below two answers.
+/// The interval of the mean answer of a bounded scale (CES), from the answers given as a
+/// histogram (`counts[i]` answers of score `lowest + i`); `None` without answers.
+///
+/// Student's t interval of the answers with one answer more at each end of the scale (an
+/// adjustment in the spirit of Agresti & Coull's added successes and failures for a share),
+/// clipped to the scale. The plain t interval says 95% but holds 0.79 to 0.92 of the time on
+/// skewed answers over 5 to 30 answers, and has no width when all answers are equal; with the
+/// two added answers it holds at least 0.94 over the simulated grid of
+/// tests/client/test_coverage.py (skewed, flat, two-peaked and single-valued answers, 1 to
+/// 100 answers), at the price of a wider interval over few answers.
 pub fn mean_interval(counts: &[i64], lowest: i64, confidence: f64) -> Option<(f64, f64)> {
-    let n: i64 = counts.iter().sum();
-    if n < 2 {
+    let answered: i64 = counts.iter().sum();
+    if answered < 1 || counts.is_empty() {
         return None;
     }
-    let nf = n as f64;
+    let last = counts.len() - 1;
+    let count = |i: usize| counts[i] as f64 + if i == 0 || i == last { 1.0 } else { 0.0 };
+    let nf = answered as f64 + 2.0;
     let score = |i: usize| (lowest + i as i64) as f64;
-    let mean = counts
-        .iter()
-        .enumerate()
-        .map(|(i, c)| score(i) * *c as f64)
-        .sum::<f64>()
-        / nf;
-    let squares: f64 = counts
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (score(i) - mean).powi(2) * *c as f64)
+    let mean = (0..counts.len()).map(|i| score(i) * count(i)).sum::<f64>() / nf;
+    let squares: f64 = (0..counts.len())
+        .map(|i| (score(i) - mean).powi(2) * count(i))
         .sum();
-    let highest = (lowest + counts.len() as i64 - 1) as f64;
+    let highest = (lowest + last as i64) as f64;
     t_interval(
         nf,
         mean,
@@ -142,9 +146,19 @@ mod tests {
 
     #[test]
     fn mean_and_nps_intervals() {
-        assert_eq!(mean_interval(&[0, 0, 1, 0, 0, 0, 0], 1, 0.95), None);
-        let (lo, hi) = mean_interval(&[0, 0, 0, 0, 0, 1, 1], 1, 0.95).unwrap();
-        assert_eq!((lo, hi), (1.0, 7.0)); // two answers: 6.5 +- 6.35, clipped to the scale
+        assert_eq!(mean_interval(&[0, 0, 0, 0, 0, 0, 0], 1, 0.95), None);
+        // one answer of 3: with 1 and 7 added, 3.667 +- 7.5, the whole scale
+        assert_eq!(
+            mean_interval(&[0, 0, 1, 0, 0, 0, 0], 1, 0.95),
+            Some((1.0, 7.0))
+        );
+        // 30 answers, all 4: 1 and 7 added, mean 4, sd sqrt(18/31), t(31) 2.0395: 4 +- 0.2775
+        let (lo, hi) = mean_interval(&[0, 0, 0, 30, 0, 0, 0], 1, 0.95).unwrap();
+        let half = 2.039_513_446_396_408 * (18.0f64 / 31.0).sqrt() / 32f64.sqrt();
+        assert!(
+            (lo - (4.0 - half)).abs() < 1e-9 && (hi - (4.0 + half)).abs() < 1e-9,
+            "{lo} {hi}"
+        );
         let (lo, hi) = nps_interval(0, 0, 0, 0.95).map_or((9.0, 9.0), |x| x);
         assert_eq!((lo, hi), (9.0, 9.0));
         // 3 promoters of 3: never a bare +100

@@ -20,7 +20,7 @@ SELECT (contact_rate_by_segment_ci(s)).*, kpi_band('contact_rate', s) AS verdict
 FROM (SELECT contact_summary_by_segment(CASE WHEN g % 4 = 0 THEN 'north' ELSE 'south' END, g,
                                         CASE WHEN g % 9 = 0 THEN g END) s
       FROM generate_series(1, 200) g) x;
--- surveys: NPS adjusted Wald, CSAT Wilson with continuity correction, CES Student's t (NULL below two answers)
+-- surveys: NPS adjusted Wald, CSAT Wilson with continuity correction, CES Student's t with one answer more at each end (NULL without answers)
 SELECT nps(s), (nps_ci(s)).* FROM (SELECT nps_summary(g % 11) s FROM generate_series(1, 50) g) x;
 SELECT nps(s), (nps_ci(s)).* FROM (SELECT nps_summary(10) s FROM generate_series(1, 3) g) x;
 SELECT csat(s), (csat_ci(s)).* FROM (SELECT csat_summary(1 + g % 5) s FROM generate_series(1, 50) g) x;
