@@ -100,7 +100,8 @@ BEGIN ATOMIC
          @extschema@._customer_rate_ci(summary, @extschema@._kpi_rate_scale(kpi), confidence) ci;
 END;
 
--- Surveys: nps_ci, csat_ci, ces_ci. A single CES answer has no interval: the whole scale.
+-- Surveys: nps_ci, csat_ci, ces_ci. A single CES answer: the whole scale (what ces_ci says too
+-- since 0.5.1).
 -- Each branch names its KPI (no ELSE): PostgreSQL may evaluate a branch with constant
 -- arguments while planning, and only the KPI's own accessor may see the summary before the
 -- check has refused an unknown KPI.

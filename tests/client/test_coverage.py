@@ -3,8 +3,8 @@ extension's intervals, computed exactly.
 
 For a true value and a sample size, every possible sample is enumerated (every count of hits
 of n cases, every count of events over m customers up to a negligible tail, every split of n
-NPS answers), its interval is asked from the server (the KPI's `*_ci` function, and
-`kpi_interval` for the shares), and the probabilities of the samples whose interval holds the
+NPS answers), its interval is asked from the server (the KPI's `*_ci` function; `kpi_interval`
+gives the same for every sample, and for the shares its coverage is computed too), and the probabilities of the samples whose interval holds the
 true value are added up. No simulation noise: the coverage is known exactly. The check fails
 when any setting is below 0.93 at 95%, or below 0.88 at 90%.
 
@@ -79,11 +79,13 @@ def customer_rates(conn, confidence):
             mean = r / 100 * m
             top = int(stats.poisson.isf(1e-12, mean)) + 1
             rows = conn.execute(
-                "SELECT k, ci.lower, ci.upper FROM generate_series(0, %s) k, LATERAL incident_rate_ci("
-                "format('{\"key_type\":\"bigint\",\"events\":%%s,\"customers\":[%%s]}', k, %s::text)"
-                "::customer_rate_summary, %s) ci", [top, keys, confidence]).fetchall()
+                "SELECT k, ci.lower, ci.upper, ki.lower = ci.lower AND ki.upper = ci.upper FROM generate_series(0, %s) k, "
+                "LATERAL (SELECT format('{\"key_type\":\"bigint\",\"events\":%%s,\"customers\":[%%s]}', k, %s::text)"
+                "::customer_rate_summary AS s) x, LATERAL incident_rate_ci(x.s, %s) ci, "
+                "LATERAL kpi_interval('incident_rate', x.s, %s) ki", [top, keys, confidence, confidence]).fetchall()
+            assert all(r[3] for r in rows), "kpi_interval('incident_rate') differs from incident_rate_ci"
             true = r * 10  # per 1,000 customers
-            covered = sum(stats.poisson.pmf(k, mean) for k, lo, hi in rows if float(lo) <= true <= float(hi))
+            covered = sum(stats.poisson.pmf(k, mean) for k, lo, hi, _ in rows if float(lo) <= true <= float(hi))
             out.append(("incident_rate_ci", f"{r:g} per 100 customers, {m} customers", covered))
     return out
 
@@ -92,14 +94,17 @@ def nps(conn, confidence):
     out = []
     for n in NPS_SIZES:
         rows = conn.execute(
-            "SELECT p, d, ci.lower, ci.upper FROM generate_series(0, %s) p, generate_series(0, %s - p) d, "
-            "LATERAL nps_ci(format('{\"survey\":\"nps\",\"counts\":[%%s,0,0,0,0,0,0,%%s,0,%%s,0]}', d, %s - p - d, p)"
-            "::survey_summary, %s) ci", [n, n, n, confidence]).fetchall()
+            "SELECT p, d, ci.lower, ci.upper, ki.lower = ci.lower AND ki.upper = ci.upper "
+            "FROM generate_series(0, %s) p, generate_series(0, %s - p) d, "
+            "LATERAL (SELECT format('{\"survey\":\"nps\",\"counts\":[%%s,0,0,0,0,0,0,%%s,0,%%s,0]}', d, %s - p - d, p)"
+            "::survey_summary AS s) x, LATERAL nps_ci(x.s, %s) ci, LATERAL kpi_interval('nps', x.s, %s) ki",
+            [n, n, n, confidence, confidence]).fetchall()
         assert len(rows) == (n + 1) * (n + 2) // 2
+        assert all(r[4] for r in rows), "kpi_interval('nps') differs from nps_ci"
         for mix in NPS_MIXES:
             true = (mix[0] - mix[2]) * 100
             covered = sum(stats.multinomial.pmf([p, n - p - d, d], n, mix)
-                          for p, d, lo, hi in rows if float(lo) - 1e-9 <= true <= float(hi) + 1e-9)
+                          for p, d, lo, hi, _ in rows if float(lo) - 1e-9 <= true <= float(hi) + 1e-9)
             out.append(("nps_ci", f"{mix[0]:.0%}/{mix[1]:.0%}/{mix[2]:.0%} of {n}", covered))
     return out
 
@@ -150,10 +155,13 @@ def ces(conn, confidence):
     rng = np.random.default_rng(20261203)
     samples = {(name, n): ces_samples(rng, p, n) for name, p in CES_MIXES.items() for n in CES_SIZES}
     distinct = sorted({c for drawn in samples.values() for c, _ in drawn})
-    rows = conn.execute("SELECT t.i, ci.lower, ci.upper FROM unnest(%s::text[]) WITH ORDINALITY t(c, i), "
-                        "LATERAL ces_ci(format('{\"survey\":\"ces\",\"counts\":[%%s]}', t.c)::survey_summary, %s) ci",
-                        [[",".join(map(str, c)) for c in distinct], confidence]).fetchall()
-    interval = {distinct[i - 1]: (float(lo), float(hi)) for i, lo, hi in rows}
+    rows = conn.execute("SELECT t.i, ci.lower, ci.upper, ki.lower = ci.lower AND ki.upper = ci.upper "
+                        "FROM unnest(%s::text[]) WITH ORDINALITY t(c, i), "
+                        "LATERAL (SELECT format('{\"survey\":\"ces\",\"counts\":[%%s]}', t.c)::survey_summary AS s) x, "
+                        "LATERAL ces_ci(x.s, %s) ci, LATERAL kpi_interval('ces', x.s, %s) ki",
+                        [[",".join(map(str, c)) for c in distinct], confidence, confidence]).fetchall()
+    assert all(r[3] for r in rows), "kpi_interval('ces') differs from ces_ci"
+    interval = {distinct[i - 1]: (float(lo), float(hi)) for i, lo, hi, _ in rows}
     out = []
     for (name, n), drawn in samples.items():
         true = sum((i + 1) * p for i, p in enumerate(CES_MIXES[name]))
