@@ -5,7 +5,8 @@
 -- a score off the scale is an ERROR.
 
 -- nps: % promoters (9-10) - % detractors (0-6) among answers on 0-10 (score from -100 to 100);
--- interval: adjusted Wald, -100 to 100.
+-- interval: adjusted Wald with a continuity term 1/(n + 3), -100 to 100 (the whole range below 4
+-- answers).
 CREATE FUNCTION nps(summary survey_summary) RETURNS numeric
     AS 'MODULE_PATHNAME', 'survey_nps' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE AGGREGATE nps(score integer) (

@@ -16,9 +16,8 @@ than 20,000 possible samples (30 or 100 answers spread over many of the 7 answer
 simulated, 4,000 samples from a fixed seed (a standard error of 0.0035 at 95%); the others
 are enumerated like the rest.
 
-Not checked here, because it does not hold yet (issue 25, README "Not done yet"): the
-Student's t interval of the audit scores on skewed small samples, and NPS with 90% or more
-promoters (or detractors) over 10 answers or fewer."""
+Not checked here (issue 25, README "Not done yet"): the Student's t interval of the audit
+scores on skewed small samples."""
 
 import math
 
@@ -33,8 +32,9 @@ SHARE_SIZES = [1, 2, 5, 12, 30, 50, 100, 200, 1000]
 CUSTOMER_RATES = [0.3, 1, 2, 5, 30]
 CUSTOMER_COUNTS = [20, 100, 1000]
 # promoters, passives, detractors
-NPS_MIXES = [(0.5, 0.3, 0.2), (0.2, 0.3, 0.5), (0.7, 0.2, 0.1), (1 / 3, 1 / 3, 1 / 3), (0.1, 0.8, 0.1)]
-NPS_SIZES = [10, 30, 100]
+NPS_MIXES = [(0.5, 0.3, 0.2), (0.2, 0.3, 0.5), (0.7, 0.2, 0.1), (1 / 3, 1 / 3, 1 / 3), (0.1, 0.8, 0.1),
+             (0.9, 0.08, 0.02), (0.98, 0.01, 0.01), (0.05, 0.05, 0.9), (0.95, 0.05, 0), (0.6, 0, 0.4)]
+NPS_SIZES = [1, 2, 3, 5, 10, 30, 100]
 
 
 def share_intervals(conn, n, confidence, sql):

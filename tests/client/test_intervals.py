@@ -5,7 +5,8 @@ sample-aware verdict kpi_band(kpi, summary) names exactly the bands its interval
   quantiles, chi2.ppf(a/2, 2k) / 2 and chi2.ppf(1 - a/2, 2k + 2) / 2, per customer;
 - escalation and CSAT: scipy's Wilson interval with continuity correction
   (binomtest(...).proportion_ci(method='wilsoncc'));
-- NPS: the adjusted Wald interval (3 answers more, 3/4 promoter and detractor more);
+- NPS: the adjusted Wald interval (3 answers more, 3/4 promoter and detractor more) with a
+  continuity term 1/(n + 3), the whole range below 4 answers;
 - CES: scipy's Student's t interval of the answers with one answer more at 1 and at 7,
   within the scale 1 to 7;
 - audit scores (quality_score, service_audit_score): the same within 0 to 100."""
@@ -39,10 +40,12 @@ def wilson(k, n, confidence):
 
 
 def adjusted_wald_nps(promoters, detractors, n, confidence):
+    if n < 4:
+        return -100.0, 100.0
     z = stats.norm.ppf(0.5 + confidence / 2)
     m = n + 3
     p, d = (promoters + 0.75) / m, (detractors + 0.75) / m
-    half = z * math.sqrt((p + d - (p - d) ** 2) / m)
+    half = z * math.sqrt((p + d - (p - d) ** 2) / m) + 1 / m
     return max(p - d - half, -1) * 100, min(p - d + half, 1) * 100
 
 

@@ -7,7 +7,7 @@
 //! - NPS (% promoters − % detractors of one sample): the adjusted Wald interval, which adds 3
 //!   answers, ¾ of a promoter and ¾ of a detractor, then uses the variance of a difference of
 //!   two shares of one multinomial sample (Rocks 2016, The American Statistician, found it the
-//!   best of six methods).
+//!   best of six methods), with a continuity term 1/(n + 3) ([`nps_interval`]).
 //! - CES (a mean answer): Student's t interval of the answers with one answer more at each
 //!   end of the scale, clipped to the scale ([`mean_interval`]).
 //!
@@ -88,7 +88,14 @@ pub fn t_interval(
     Some(((mean - half).max(lowest), (mean + half).min(highest)))
 }
 
-/// The adjusted Wald interval of NPS as fractions (-1 to 1); `None` without answers.
+/// The interval of NPS as fractions (-1 to 1); `None` without answers.
+///
+/// The adjusted Wald interval (Rocks 2016), with a continuity term of 1/(n + 3) added to its
+/// half-width, and the whole range below 4 answers. The plain adjusted Wald interval says 95%
+/// but held 0.90 to 0.93 over 5 to 10 answers when 90% or more were promoters (or
+/// detractors), and far less over 1 to 3 (one promoter's interval stopped short of +100); with
+/// the term it holds at least 0.949 at 95% (0.899 at 90%) from 4 answers on, over the mixes of
+/// tests/client/test_coverage.py, at the price of an interval about 10% wider over 30 answers.
 pub fn nps_interval(
     promoters: i64,
     detractors: i64,
@@ -98,11 +105,14 @@ pub fn nps_interval(
     if answers <= 0 {
         return None;
     }
+    if answers < 4 {
+        return Some((-1.0, 1.0));
+    }
     let n = answers as f64 + 3.0;
     let p = (promoters as f64 + 0.75) / n;
     let d = (detractors as f64 + 0.75) / n;
     let net = p - d;
-    let half = normal_quantile(0.5 + confidence / 2.0) * ((p + d - net * net) / n).sqrt();
+    let half = normal_quantile(0.5 + confidence / 2.0) * ((p + d - net * net) / n).sqrt() + 1.0 / n;
     Some(((net - half).max(-1.0), (net + half).min(1.0)))
 }
 
@@ -161,8 +171,9 @@ mod tests {
         );
         let (lo, hi) = nps_interval(0, 0, 0, 0.95).map_or((9.0, 9.0), |x| x);
         assert_eq!((lo, hi), (9.0, 9.0));
-        // 3 promoters of 3: never a bare +100
-        let (lo, hi) = nps_interval(3, 0, 3, 0.95).unwrap();
-        assert!(lo < 0.4 && hi == 1.0, "{lo} {hi}");
+        // 3 promoters of 3: the whole range; 10 of 10: up to +100
+        assert_eq!(nps_interval(3, 0, 3, 0.95), Some((-1.0, 1.0)));
+        let (lo, hi) = nps_interval(10, 0, 10, 0.95).unwrap();
+        assert!(lo < 0.75 && hi == 1.0, "{lo} {hi}");
     }
 }
