@@ -94,7 +94,10 @@ def test_a_stored_value_reads_the_same_in_every_form(corpus_db, version, index, 
             c.execute(f"INSERT INTO v VALUES (%s::raw_{align}::{t})", ["\\x" + value["stored"]])
             assert answers(c, "v", read) == read, "stored bytes"
             assert c.execute("SELECT v::text FROM v").fetchone()[0] == text_now
-            # and a stored value rolls up with a new one of its own text
+            # and a stored value rolls up with a new one of its own text exactly as two new ones do
             if t not in ("status_history",):
-                assert c.execute("SELECT rollup(x)::text FROM (SELECT v AS x FROM v UNION ALL "
-                                 f"SELECT %s::{t}) y", [text_now]).fetchone()[0] is not None
+                rolled = c.execute("SELECT rollup(x)::text FROM (SELECT v AS x FROM v UNION ALL "
+                                   f"SELECT %s::{t}) y", [text_now]).fetchone()[0]
+                assert rolled is not None
+                assert rolled == c.execute(f"SELECT rollup(x)::text FROM (SELECT %s::{t} AS x UNION ALL "
+                                           f"SELECT %s::{t}) y", [text_now, text_now]).fetchone()[0]
