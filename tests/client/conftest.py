@@ -119,6 +119,24 @@ PARALLEL = {
 }
 
 
+def raw_types(c, type_names):
+    """Makes `raw_i` and `raw_d`: bytea's own I/O under int and double alignment, cast to and
+    from each variable-length type of `type_names` without a function (a superuser's tool, here
+    only to lay down stored bytes unchanged: old, damaged or recorded values)."""
+    for align, name in (("i", "int4"), ("d", "double")):
+        c.execute(f"CREATE TYPE raw_{align}")
+        c.execute(f"CREATE FUNCTION raw_{align}_in(cstring) RETURNS raw_{align} AS 'byteain' "
+                  "LANGUAGE internal IMMUTABLE STRICT")
+        c.execute(f"CREATE FUNCTION raw_{align}_out(raw_{align}) RETURNS cstring AS 'byteaout' "
+                  "LANGUAGE internal IMMUTABLE STRICT")
+        c.execute(f"CREATE TYPE raw_{align} (INPUT = raw_{align}_in, OUTPUT = raw_{align}_out, "
+                  f"INTERNALLENGTH = VARIABLE, ALIGNMENT = {name}, STORAGE = extended)")
+    for typname, align in c.execute("SELECT typname, typalign FROM pg_type WHERE typlen = -1 AND typname = ANY(%s)",
+                                    [list(type_names)]).fetchall():
+        c.execute(f"CREATE CAST (raw_{align} AS {typname}) WITHOUT FUNCTION")
+        c.execute(f"CREATE CAST ({typname} AS raw_{align}) WITHOUT FUNCTION")
+
+
 def set_plan(conn, settings):
     for key, value in settings.items():
         conn.execute(f"SET {key} = {value}")

@@ -16,7 +16,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from conftest import conninfo
+from conftest import conninfo, raw_types
 
 CORPUS = Path(__file__).resolve().parents[2] / "tests" / "corpus"
 FILES = sorted(CORPUS.glob("*.json"))
@@ -45,19 +45,7 @@ def corpus_db(kpi_db):
     of the variable-length states, cast to them without a function (to lay down stored bytes)."""
     db = kpi_db
     with psycopg.connect(conninfo(db), autocommit=True) as c:
-        for align, name in (("i", "int4"), ("d", "double")):
-            c.execute(f"CREATE TYPE raw_{align}")
-            c.execute(f"CREATE FUNCTION raw_{align}_in(cstring) RETURNS raw_{align} AS 'byteain' "
-                      "LANGUAGE internal IMMUTABLE STRICT")
-            c.execute(f"CREATE FUNCTION raw_{align}_out(raw_{align}) RETURNS cstring AS 'byteaout' "
-                      "LANGUAGE internal IMMUTABLE STRICT")
-            c.execute(f"CREATE TYPE raw_{align} (INPUT = raw_{align}_in, OUTPUT = raw_{align}_out, "
-                      f"INTERNALLENGTH = VARIABLE, ALIGNMENT = {name}, STORAGE = extended)")
-        for typname, length, align in c.execute(
-                "SELECT typname, typlen, typalign FROM pg_type WHERE typname IN "
-                "(SELECT DISTINCT unnest(%s::text[]))", [sorted({v["type"] for _, _, v in VALUES})]).fetchall():
-            if length == -1:
-                c.execute(f"CREATE CAST (raw_{align} AS {typname}) WITHOUT FUNCTION")
+        raw_types(c, sorted({v["type"] for _, _, v in VALUES}))
     return db
 
 

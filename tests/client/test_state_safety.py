@@ -15,7 +15,7 @@ from datetime import timedelta
 import psycopg
 import pytest
 
-from conftest import conninfo
+from conftest import conninfo, raw_types
 from test_robustness import binary_value
 
 
@@ -262,14 +262,7 @@ def raw_db(new_database):
     without a function (a superuser's tool, here only to lay down old or damaged values)."""
     db = new_database()
     with psycopg.connect(conninfo(db), autocommit=True) as c:
-        c.execute("CREATE TYPE raw_d")
-        c.execute("CREATE FUNCTION raw_d_in(cstring) RETURNS raw_d AS 'byteain' LANGUAGE internal IMMUTABLE STRICT")
-        c.execute("CREATE FUNCTION raw_d_out(raw_d) RETURNS cstring AS 'byteaout' LANGUAGE internal IMMUTABLE STRICT")
-        c.execute("CREATE TYPE raw_d (INPUT = raw_d_in, OUTPUT = raw_d_out, INTERNALLENGTH = VARIABLE, "
-                  "ALIGNMENT = double, STORAGE = extended)")
-        for t in ["duration_sketch", "status_history"]:
-            c.execute(f"CREATE CAST (raw_d AS {t}) WITHOUT FUNCTION")
-            c.execute(f"CREATE CAST ({t} AS raw_d) WITHOUT FUNCTION")
+        raw_types(c, ["duration_sketch", "status_history"])
     return db
 
 
