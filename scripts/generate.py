@@ -692,8 +692,9 @@ def scores_sql(reg):
     out = [HEADER,
            "-- The audit-score KPIs, one block per KPI of family scores in the registry: the mean of\n"
            "-- integer scores on 0-100, <kpi>(score integer) with a moving-window mode, <summary>(score),\n"
-           f"-- <kpi>({st}) and <kpi>_ci (Student's t, within 0-100; NULL below two scores). The\n"
-           "-- state type and its support functions: sql/scores.sql.\n"]
+           f"-- <kpi>({st}) and <kpi>_ci (Student's t with one score more at 0 and one at 100,\n"
+           "-- within 0-100; NULL without scores). The state type and its support functions:\n"
+           "-- sql/scores.sql.\n"]
     for k in reg["kpi"]:
         if k["family"] != "scores":
             continue

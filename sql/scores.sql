@@ -36,7 +36,8 @@ CREATE FUNCTION score_mean(score_summary) RETURNS numeric
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION score_count(summary score_summary) RETURNS bigint
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
--- a bound of the Student's t interval of the mean, within 0-100; NULL below two scores
+-- a bound of the interval of the mean (Student's t of the scores with one score more at 0 and
+-- one at 100), within 0-100; NULL without scores
 CREATE FUNCTION score_bound(score_summary, float8, boolean) RETURNS float8
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 

@@ -34,7 +34,8 @@ unsafe fn count(fcinfo: FunctionCallInfo) -> Datum {
 }
 
 /// `score_bound(summary, confidence, upper)`: a bound of the Student's t interval of the
-/// mean score, within 0-100; NULL below two scores.
+/// mean score with one score more at 0 and at 100 (`Scores::t_interval`), within 0-100; NULL
+/// without scores.
 unsafe fn bound(fcinfo: FunctionCallInfo) -> Datum {
     let s = fixed_arg::<Scores>(fcinfo, 0);
     let confidence = confidence_arg(fcinfo, 1);

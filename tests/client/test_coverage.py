@@ -16,8 +16,10 @@ than 20,000 possible samples (30 or 100 answers spread over many of the 7 answer
 simulated, 4,000 samples from a fixed seed (a standard error of 0.0035 at 95%); the others
 are enumerated like the rest.
 
-Not checked here (issue 25, README "Not done yet"): the Student's t interval of the audit
-scores on skewed small samples."""
+Audit scores (0-100, `quality_score_ci`): pass/fail audits scored only 0 or 100, the extreme
+case for a mean on a bounded scale, are enumerated exactly over the same grid as the shares;
+mixes of many scores (skewed with automatic fails, piled at 100, flat, concentrated, one
+value) are simulated, 4,000 samples each from a fixed seed."""
 
 import math
 
@@ -170,6 +172,68 @@ def ces(conn, confidence):
     return out
 
 
+# audit scores on 0-100: mixes of (weight, lowest score, highest score), weight spread evenly
+AUDIT_MIXES = {
+    "85-100, 10% automatic fails (0)": [(0.9, 85, 100), (0.1, 0, 0)],
+    "70% at 100, the rest 60-99": [(0.7, 100, 100), (0.3, 60, 99)],
+    "flat 0-100": [(1, 0, 100)],
+    "concentrated 70-80": [(1, 70, 80)],
+    "all 80": [(1, 80, 80)],
+    "0-20, 10% at 100": [(0.9, 0, 20), (0.1, 100, 100)],
+}
+AUDIT_SIZES = [1, 2, 5, 10, 30, 100]
+AUDIT_SAMPLES = 4000
+
+
+def audit_mix(parts):
+    p = np.zeros(101)
+    for weight, lo, hi in parts:
+        p[lo:hi + 1] += weight / (hi - lo + 1)
+    return p / p.sum()
+
+
+def audit_intervals(conn, summaries, confidence):
+    """{(scores, sum, sum of squares): (lower, upper)} from quality_score_ci, checked equal to
+    kpi_interval('quality_score')."""
+    summaries = sorted(set(summaries))
+    rows = conn.execute(
+        "SELECT t.n, t.s, t.q, ci.lower, ci.upper, ki.lower = ci.lower AND ki.upper = ci.upper "
+        "FROM unnest(%s::bigint[], %s::bigint[], %s::numeric[]) t(n, s, q), "
+        "LATERAL (SELECT format('{\"scores\":%%s,\"sum\":%%s,\"sum_of_squares\":%%s}', t.n, t.s, t.q)"
+        "::score_summary AS x) x, LATERAL quality_score_ci(x.x, %s) ci, "
+        "LATERAL kpi_interval('quality_score', x.x, %s) ki",
+        [[n for n, _, _ in summaries], [s for _, s, _ in summaries], [q for _, _, q in summaries],
+         confidence, confidence]).fetchall()
+    assert len(rows) == len(summaries)
+    assert all(r[5] for r in rows), "kpi_interval('quality_score') differs from quality_score_ci"
+    return {(n, s, int(q)): (float(lo), float(hi)) for n, s, q, lo, hi, _ in rows}
+
+
+def audit_scores(conn, confidence):
+    out = []
+    # pass/fail audits: k of n scored 100, the others 0; exact
+    intervals = audit_intervals(conn, [(n, 100 * k, 10000 * k) for n in SHARE_SIZES for k in range(n + 1)], confidence)
+    for n in SHARE_SIZES:
+        for p in SHARE_RATES:
+            held = sum(stats.binom.pmf(k, n, p) for k in range(n + 1)
+                       if intervals[(n, 100 * k, 10000 * k)][0] - 1e-9 <= 100 * p <= intervals[(n, 100 * k, 10000 * k)][1] + 1e-9)
+            out.append(("quality_score_ci", f"pass/fail, {p:.1%} pass, {n} scores", held))
+    # mixes: simulated
+    rng = np.random.default_rng(20261203)
+    drawn = {}
+    for name, parts in AUDIT_MIXES.items():
+        p = audit_mix(parts)
+        for n in AUDIT_SIZES:
+            x = rng.choice(101, size=(AUDIT_SAMPLES, n), p=p).astype(np.int64)
+            drawn[(name, n)] = list(zip([n] * AUDIT_SAMPLES, x.sum(1).tolist(), (x * x).sum(1).tolist()))
+    intervals = audit_intervals(conn, [t for ts in drawn.values() for t in ts], confidence)
+    for (name, n), summaries in drawn.items():
+        true = float((np.arange(101) * audit_mix(AUDIT_MIXES[name])).sum())
+        held = np.mean([intervals[t][0] - 1e-9 <= true <= intervals[t][1] + 1e-9 for t in summaries])
+        out.append(("quality_score_ci", f"{name}, {n} scores", float(held)))
+    return out
+
+
 _computed = {}
 
 
@@ -177,7 +241,7 @@ def all_settings(conn, confidence):
     """Every setting's (interval, setting, coverage) at `confidence`, computed once per run."""
     if confidence not in _computed:
         _computed[confidence] = (shares(conn, confidence) + customer_rates(conn, confidence)
-                                 + nps(conn, confidence) + ces(conn, confidence))
+                                 + nps(conn, confidence) + ces(conn, confidence) + audit_scores(conn, confidence))
     return _computed[confidence]
 
 
@@ -185,7 +249,8 @@ def all_settings(conn, confidence):
 def test_every_interval_holds_its_coverage_over_the_grid(conn, confidence):
     settings = all_settings(conn, confidence)
     assert len(settings) == 3 * len(SHARE_SIZES) * len(SHARE_RATES) + len(CUSTOMER_COUNTS) * len(CUSTOMER_RATES) \
-        + len(NPS_SIZES) * len(NPS_MIXES) + len(CES_SIZES) * len(CES_MIXES)
+        + len(NPS_SIZES) * len(NPS_MIXES) + len(CES_SIZES) * len(CES_MIXES) \
+        + len(SHARE_SIZES) * len(SHARE_RATES) + len(AUDIT_SIZES) * len(AUDIT_MIXES)
     below = [(name, setting, round(c, 4)) for name, setting, c in settings if c < BARS[confidence]]
     assert not below, below
     # and the plain Wilson interval, which the shares used before 0.5.1, fails the same check:
@@ -207,6 +272,15 @@ def test_every_interval_holds_its_coverage_over_the_grid(conn, confidence):
     half = stats.t.ppf(0.5 + confidence / 2, 4) * sd / math.sqrt(5)
     true = sum((i + 1) * p for i, p in enumerate(CES_MIXES["60% say 1"]))
     assert np.mean((mean - half <= true) & (true <= mean + half)) < BARS[confidence]
+    # and so does the plain Student's t interval of the audit scores (before this change), on
+    # pass/fail audits with 95% passing over 10 scores: exact coverage 0.40
+    plain = 0.0
+    for k in range(11):
+        mean = 10 * k
+        sd = math.sqrt((k * (100 - mean) ** 2 + (10 - k) * mean ** 2) / 9)
+        half = stats.t.ppf(0.5 + confidence / 2, 9) * sd / math.sqrt(10)
+        plain += stats.binom.pmf(k, 10, 0.95) * (mean - half <= 95 <= mean + half)
+    assert plain < 0.5, plain
 
 
 def test_coverage_table(conn):
@@ -221,7 +295,10 @@ def test_coverage_table(conn):
                                  f"{CUSTOMER_COUNTS[0]} to {CUSTOMER_COUNTS[-1]:,} customers",
              "nps_ci": f"{len(NPS_MIXES)} mixes, {NPS_SIZES[0]} to {NPS_SIZES[-1]} answers",
              "ces_ci": f"{len(CES_MIXES)} mixes (skewed, flat, two peaks, one value), {CES_SIZES[0]} to "
-                       f"{CES_SIZES[-1]} answers (simulated where too many to enumerate)"}
+                       f"{CES_SIZES[-1]} answers (simulated where too many to enumerate)",
+             "quality_score_ci": f"pass/fail audits (0 or 100) of {SHARE_RATES[0]:.1%} to {SHARE_RATES[-1]:.1%} "
+                                 f"passing, {SHARE_SIZES[0]} to {SHARE_SIZES[-1]:,} scores, and {len(AUDIT_MIXES)} mixes "
+                                 f"of {AUDIT_SIZES[0]} to {AUDIT_SIZES[-1]} scores (simulated)"}
     lowest = {}
     for confidence in (0.95, 0.90):
         for name, setting, c in all_settings(conn, confidence):

@@ -141,15 +141,15 @@ def test_share_and_survey_intervals_equal_scipy(conn, seed):
     ref = t_mean(ces_answers + [1, 7], confidence)
     assert close(lo, ref[0]) and close(hi, ref[1]), (lo, hi, ref)
 
-    # audit scores on 0-100: Student's t, within 0-100
+    # audit scores on 0-100: Student's t with one score more at each end (0 and 100), within
+    # 0-100; a single score has an interval too
     scores = [rng.choice([0, 55, 70, 85, 90, 100]) for _ in range(n)]
     for kpi in ("quality_score", "service_audit_score"):
         lo, hi = one(f"SELECT ({kpi}_ci({kpi}_summary(a), %s)).* FROM unnest(%s::int[]) a", scores)
-        if n < 2:
-            assert (lo, hi) == (None, None)
-        else:
-            ref = t_mean(scores, confidence, (0, 100))
-            assert close(lo, ref[0]) and close(hi, ref[1]), (kpi, lo, hi, ref)
+        ref = t_mean(scores + [0, 100], confidence, (0, 100))
+        assert close(lo, ref[0]) and close(hi, ref[1]), (kpi, lo, hi, ref)
+    # without scores: none
+    assert one("SELECT (quality_score_ci(quality_score_summary(a), %s)).* FROM unnest(%s::int[]) a", []) == (None, None)
 
 
 def test_verdicts_of_small_and_large_samples(conn):
