@@ -168,22 +168,34 @@ COMMENT ON FUNCTION kpi_record(text, timestamptz) IS
     'support_kpi: records one period of a tracking into kpi_recorded (replacing it), returns the rows written';
 
 -- Records every period of a tracking that starts in [from_time, to_time), one transaction per
--- period (a failure keeps the periods recorded before it). For back-filling.
+-- period (a failure keeps the periods recorded before it). For back-filling. Reports each
+-- period with a NOTICE when it commits: which period, how many of how many, rows and time taken.
 CREATE PROCEDURE kpi_record_range(tracking text, from_time timestamptz, to_time timestamptz)
 LANGUAGE plpgsql AS $$
 DECLARE
     p text;
     at timestamptz;
+    step interval;
+    total integer;
+    done integer := 0;
+    n integer;
+    started timestamptz;
 BEGIN
     SELECT min(k.period) INTO p FROM @extschema@.kpi_tracked k WHERE k.tracking = kpi_record_range.tracking;
     IF p IS NULL THEN
         PERFORM @extschema@.kpi_record(tracking, from_time);  -- raises the error for an unknown tracking
     END IF;
+    step := @extschema@._kpi_period_interval(p);
     at := date_trunc(p, from_time);
+    SELECT pg_catalog.count(*) INTO total FROM pg_catalog.generate_series(at, to_time, step) g WHERE g < to_time;
     WHILE at < to_time LOOP
-        PERFORM @extschema@.kpi_record(tracking, at);
+        started := pg_catalog.clock_timestamp();
+        n := @extschema@.kpi_record(tracking, at);
         COMMIT;
-        at := at + @extschema@._kpi_period_interval(p);
+        done := done + 1;
+        RAISE NOTICE 'kpi_record_range: tracking "%", % of %: % rows in % ms (% of %)', tracking, p, at, n,
+            pg_catalog.round(extract(epoch FROM pg_catalog.clock_timestamp() - started) * 1000), done, total;
+        at := at + step;
     END LOOP;
 END
 $$;
@@ -191,7 +203,8 @@ $$;
 -- What a schedule calls: for every tracking (or the one named), records the period before the
 -- current one (complete, with late data) and the current one (so far), one transaction each.
 -- A tracking that fails does not stop the others; the call then fails naming it (pg_cron
--- shows that message in cron.job_run_details).
+-- shows that message in cron.job_run_details). Each recording is reported with a NOTICE
+-- (rows and time taken, or the failure).
 CREATE PROCEDURE kpi_record_due(tracking text DEFAULT NULL)
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -200,6 +213,8 @@ DECLARE
     at timestamptz;
     failure_state text;
     failures text[] := '{}';
+    n integer;
+    started timestamptz;
 BEGIN
     IF tracking IS NOT NULL AND NOT EXISTS (SELECT FROM @extschema@.kpi_tracked k WHERE k.tracking = kpi_record_due.tracking) THEN
         PERFORM @extschema@.kpi_record(tracking, now());  -- raises the error for an unknown tracking
@@ -209,11 +224,16 @@ BEGIN
              GROUP BY k.tracking ORDER BY k.tracking LOOP
         current_start := date_trunc(t.period, now());
         FOREACH at IN ARRAY ARRAY[current_start - @extschema@._kpi_period_interval(t.period), current_start] LOOP
+            started := pg_catalog.clock_timestamp();
             BEGIN
-                PERFORM @extschema@.kpi_record(t.tracking, at);
+                n := @extschema@.kpi_record(t.tracking, at);
+                RAISE NOTICE 'kpi_record_due: tracking "%", % of %: % rows in % ms', t.tracking, t.period, at, n,
+                    pg_catalog.round(extract(epoch FROM pg_catalog.clock_timestamp() - started) * 1000);
             EXCEPTION WHEN OTHERS THEN
                 failures := failures || SQLERRM;
                 failure_state := SQLSTATE;
+                RAISE NOTICE 'kpi_record_due: tracking "%", % of %: failed after % ms: %', t.tracking, t.period, at,
+                    pg_catalog.round(extract(epoch FROM pg_catalog.clock_timestamp() - started) * 1000), SQLERRM;
             END;
             COMMIT;
         END LOOP;

@@ -25,7 +25,10 @@
 --   with cost_count(cost_summary), and kpi_cases(kpi, summary), the cases behind one KPI's
 --   value, which kpi_record now records;
 -- - two new KPIs, quality_score and service_audit_score (the mean of audit scores on 0-100,
---   with a Student's t interval), and their state type score_summary;
+--   with a Student's t interval of the scores and one score more at 0 and at 100), and their
+--   state type score_summary;
+-- - kpi_record_range and kpi_record_due report each period they record with a NOTICE: rows
+--   written and time taken (kpi_record_range: the period's number of all), or the failure;
 -- - the SQL that the KPI registry (registry/kpis.toml) makes is generated, and so is what it
 --   adds to or changes in 0.5.0, at the end of this script: _kpi_summary_type, which now
 --   lists the share KPIs in catalog order (the same answers).
@@ -210,6 +213,87 @@ BEGIN
       AND h.previous_band IS NOT NULL AND h.band IS NOT NULL AND h.band <> h.previous_band
       AND old_bands ->> (h.kpi || '|' || h.dimension || '|' || h.dimension_value) IS DISTINCT FROM h.band;
     RETURN written;
+END
+$$;
+
+-- kpi_record_range and kpi_record_due report each period they record with a NOTICE (rows and
+-- time taken); the same procedures as in sql/kpi_recording.sql.
+-- Records every period of a tracking that starts in [from_time, to_time), one transaction per
+-- period (a failure keeps the periods recorded before it). For back-filling. Reports each
+-- period with a NOTICE when it commits: which period, how many of how many, rows and time taken.
+CREATE OR REPLACE PROCEDURE kpi_record_range(tracking text, from_time timestamptz, to_time timestamptz)
+LANGUAGE plpgsql AS $$
+DECLARE
+    p text;
+    at timestamptz;
+    step interval;
+    total integer;
+    done integer := 0;
+    n integer;
+    started timestamptz;
+BEGIN
+    SELECT min(k.period) INTO p FROM @extschema@.kpi_tracked k WHERE k.tracking = kpi_record_range.tracking;
+    IF p IS NULL THEN
+        PERFORM @extschema@.kpi_record(tracking, from_time);  -- raises the error for an unknown tracking
+    END IF;
+    step := @extschema@._kpi_period_interval(p);
+    at := date_trunc(p, from_time);
+    SELECT pg_catalog.count(*) INTO total FROM pg_catalog.generate_series(at, to_time, step) g WHERE g < to_time;
+    WHILE at < to_time LOOP
+        started := pg_catalog.clock_timestamp();
+        n := @extschema@.kpi_record(tracking, at);
+        COMMIT;
+        done := done + 1;
+        RAISE NOTICE 'kpi_record_range: tracking "%", % of %: % rows in % ms (% of %)', tracking, p, at, n,
+            pg_catalog.round(extract(epoch FROM pg_catalog.clock_timestamp() - started) * 1000), done, total;
+        at := at + step;
+    END LOOP;
+END
+$$;
+
+-- What a schedule calls: for every tracking (or the one named), records the period before the
+-- current one (complete, with late data) and the current one (so far), one transaction each.
+-- A tracking that fails does not stop the others; the call then fails naming it (pg_cron
+-- shows that message in cron.job_run_details). Each recording is reported with a NOTICE
+-- (rows and time taken, or the failure).
+CREATE OR REPLACE PROCEDURE kpi_record_due(tracking text DEFAULT NULL)
+LANGUAGE plpgsql AS $$
+DECLARE
+    t record;
+    current_start timestamptz;
+    at timestamptz;
+    failure_state text;
+    failures text[] := '{}';
+    n integer;
+    started timestamptz;
+BEGIN
+    IF tracking IS NOT NULL AND NOT EXISTS (SELECT FROM @extschema@.kpi_tracked k WHERE k.tracking = kpi_record_due.tracking) THEN
+        PERFORM @extschema@.kpi_record(tracking, now());  -- raises the error for an unknown tracking
+    END IF;
+    FOR t IN SELECT k.tracking, min(k.period) AS period FROM @extschema@.kpi_tracked k
+             WHERE kpi_record_due.tracking IS NULL OR k.tracking = kpi_record_due.tracking
+             GROUP BY k.tracking ORDER BY k.tracking LOOP
+        current_start := date_trunc(t.period, now());
+        FOREACH at IN ARRAY ARRAY[current_start - @extschema@._kpi_period_interval(t.period), current_start] LOOP
+            started := pg_catalog.clock_timestamp();
+            BEGIN
+                n := @extschema@.kpi_record(t.tracking, at);
+                RAISE NOTICE 'kpi_record_due: tracking "%", % of %: % rows in % ms', t.tracking, t.period, at, n,
+                    pg_catalog.round(extract(epoch FROM pg_catalog.clock_timestamp() - started) * 1000);
+            EXCEPTION WHEN OTHERS THEN
+                failures := failures || SQLERRM;
+                failure_state := SQLSTATE;
+                RAISE NOTICE 'kpi_record_due: tracking "%", % of %: failed after % ms: %', t.tracking, t.period, at,
+                    pg_catalog.round(extract(epoch FROM pg_catalog.clock_timestamp() - started) * 1000), SQLERRM;
+            END;
+            COMMIT;
+        END LOOP;
+    END LOOP;
+    IF cardinality(failures) > 0 THEN
+        RAISE EXCEPTION '% of the recordings failed: %', cardinality(failures), array_to_string(failures, '; ')
+            USING ERRCODE = failure_state,
+                  HINT = 'The other trackings were recorded. Fix the kpi_tracked rows named; the history kept their previous rows.';
+    END IF;
 END
 $$;
 

@@ -216,6 +216,41 @@ def test_a_failed_recording_keeps_the_previous_history(history):
                          "FROM kpi_recorded WHERE kpi = 'csat'").fetchone()[0] == ["2026-01-01", "2026-02-01"]
 
 
+def test_back_filling_and_the_schedule_report_each_period(history):
+    """A year's back-fill is not silent: kpi_record_range reports each period when it commits
+    (its number of all, rows written, time taken), and kpi_record_due each recording or
+    failure."""
+    with connect(history) as c:
+        notices = []
+        c.add_notice_handler(lambda d: notices.append((d.severity_nonlocalized, d.message_primary)))
+        c.execute("CALL kpi_record_range('monthly', %s, %s)", MONTHS)
+        written = dict(c.execute("SELECT period_start, count(*) FROM kpi_recorded WHERE tracking = 'monthly' "
+                                 "GROUP BY 1").fetchall())
+        assert len(notices) == 5, notices  # January to May
+        for i, (severity, message) in enumerate(notices):
+            m = re.fullmatch(r'kpi_record_range: tracking "monthly", month of (\S+ \S+): (\d+) rows in (\d+) ms '
+                             r'\((\d+) of (\d+)\)', message)
+            assert severity == "NOTICE" and m, message
+            start = datetime.fromisoformat(m[1] + ":00")
+            assert start == datetime(2026, i + 1, 1, tzinfo=timezone.utc), message
+            assert int(m[2]) == written[start] > 0 and (int(m[4]), int(m[5])) == (i + 1, 5), message
+        # an empty range reports nothing
+        notices.clear()
+        c.execute("CALL kpi_record_range('monthly', '2026-03-01', '2026-03-01')")
+        assert notices == []
+        # the schedule's call: the previous and the current period of each tracking, and a failure
+        c.execute("INSERT INTO kpi_tracked VALUES ('broken', 'csat', 'support.tickets', 'opened_at', "
+                  "'csat_summary(no_such_column)', 'month', '{}')")
+        with pytest.raises(psycopg.errors.UndefinedColumn):
+            c.execute("CALL kpi_record_due()")
+        due = [message for _, message in notices]
+        assert len(due) == 4, due
+        assert all(re.fullmatch(r'kpi_record_due: tracking "broken", month of \S+ \S+: failed after \d+ ms: .*no_such_column.*',
+                                message) for message in due[:2]), due
+        assert all(re.fullmatch(r'kpi_record_due: tracking "monthly", month of \S+ \S+: \d+ rows in \d+ ms', message)
+                   for message in due[2:]), due
+
+
 def test_a_band_change_is_notified_to_a_listening_client(history):
     with connect(history) as listener, connect(history) as c:
         listener.execute("LISTEN support_kpi_band_change")
