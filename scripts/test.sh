@@ -9,7 +9,8 @@
 #   2. in-server tests (cargo pgrx test, src/pg_tests.rs), in pgrx's own test cluster
 #   3. golden files (tests/pg_regress), a smoke run of the benchmark suite and client-side
 #      tests (pytest, tests/client) against the release build installed into that
-#      PostgreSQL and a throwaway cluster
+#      PostgreSQL and a throwaway cluster, Apache Superset included (scripts/superset.sh
+#      installs it once per machine)
 #   4. on PostgreSQL 15: the aggregates on a Citus cluster (scripts/citus.sh), and the Debian
 #      package built, checked with lintian, installed with apt, used, updated and removed
 #      (scripts/package-test.sh)
@@ -23,6 +24,9 @@ majors=("$@")
 for major in "${majors[@]}"; do pg_bin_of "$major" >/dev/null; done
 
 "$REPO_ROOT/scripts/setup.sh" "${majors[@]}"
+# Apache Superset for tests/client/test_superset.py, once per machine (a few minutes the first time)
+"$REPO_ROOT/scripts/superset.sh"
+export SUPPORT_KPI_SUPERSET=$WORK_DIR/superset
 
 step "The SQL generated from registry/kpis.toml is the committed SQL (scripts/generate.py --check)"
 python3 "$REPO_ROOT/scripts/generate.py" --check

@@ -17,7 +17,8 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 WORKFLOW = (REPO / ".github/workflows/ci.yml").read_text()
 SCRIPTS = {name: (REPO / "scripts" / name).read_text()
-           for name in ["test.sh", "common.sh", "setup.sh", "regress.sh", "citus.sh", "package.sh", "package-test.sh"]}
+           for name in ["test.sh", "common.sh", "setup.sh", "regress.sh", "citus.sh", "package.sh", "package-test.sh",
+                        "superset.sh"]}
 VENDORED = Path(os.environ.get("SUPPORT_KPI_VENDOR", REPO.parent / "shared/vendor")) / "citus-13.2.2.tar.gz"
 
 
@@ -57,6 +58,10 @@ def test_the_workflow_installs_every_tool_the_test_scripts_call():
     for tool in ["dpkg-shlibdeps", "lintian ", "strip ", "dpkg-deb "]:
         assert tool in SCRIPTS["package.sh"], tool
     assert '"$REPO_ROOT/scripts/package-test.sh"' in SCRIPTS["test.sh"]
+    # Apache Superset and the browser of its screenshot: scripts/superset.sh, run by test.sh
+    assert re.search(r"^apt_install chromium chromium-driver$", SCRIPTS["superset.sh"], re.M)
+    assert '"$REPO_ROOT/scripts/superset.sh"' in SCRIPTS["test.sh"]
+    assert "/tmp/support_kpi-ci/superset" in WORKFLOW and "tests/superset/requirements.txt" in WORKFLOW
     # sha256sum and runuser: Debian's essential packages, in every Debian 12 image; python3:
     # setup.sh installs it
     assert "python3" in setup_packages
