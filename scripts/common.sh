@@ -170,7 +170,10 @@ build_release() {
         rm -rf "$dir/src" "$dir/package-$PG_MAJOR"
         mkdir -p "$dir/src"
         git -C "$REPO_ROOT" archive "$commit" | tar -x -C "$dir/src"
-        (cd "$dir/src" && CARGO_TARGET_DIR=$dir/target cargo pgrx package --pg-config "$PG_CONFIG" \
+        # the checkout's target dir: a release pins the same pgrx and crates (Cargo.lock) and
+        # the same release profile, so only its own two crates compile (about 40 s instead of
+        # 3 to 4 minutes on a fresh machine); the checkout's next build of them compiles again
+        (cd "$dir/src" && CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$REPO_ROOT/target} cargo pgrx package --pg-config "$PG_CONFIG" \
             --no-default-features --features "pg$PG_MAJOR" --out-dir "$dir/package-$PG_MAJOR") >&2
         touch "$dir/package-$PG_MAJOR/.built"
     fi

@@ -7,9 +7,12 @@
 # Safe to run again. Works as root or as a user with sudo.
 source "$(dirname "$0")/common.sh"
 
-# sqlsmith and pgbench (postgresql-contrib) drive the stress tests (tests/client/test_stress.py).
+# sqlsmith and pgbench (postgresql-contrib) drive the stress tests (tests/client/test_stress.py);
+# shellcheck serves the workflow lint (scripts/lint-workflow.sh), Chromium and its WebDriver the
+# Superset test's screenshot: installed here, before scripts/test.sh installs Superset in the
+# background, so that no two apt-get runs overlap.
 apt_install postgresql-15 postgresql-server-dev-15 postgresql-contrib libclang-dev clang pkg-config sudo python3 \
-    python3-venv sqlsmith postgresql-15-cron
+    python3-venv sqlsmith postgresql-15-cron shellcheck chromium chromium-driver
 
 if ! command -v cargo >/dev/null; then
     echo "error: cargo not found; install Rust (rustup) first" >&2

@@ -15,24 +15,58 @@
 #      package built, checked with lintian, installed with apt, used, updated and removed
 #      (scripts/package-test.sh)
 #   5. the server logs of every cluster of the run: no backend terminated by a signal
+# At the end (also when it fails) it prints the time each phase took.
 # Works as root or as a user with sudo; installs what is missing first (scripts/setup.sh).
 source "$(dirname "$0")/common.sh"
 cd "$REPO_ROOT"
+
+# Time per phase, printed at the end of the run, and when it fails: where the time goes.
+RUN_START=$SECONDS
+PHASE_NAME="setup: scripts/setup.sh"
+PHASE_START=$SECONDS
+PHASE_LOG=()
+phase() {
+    PHASE_LOG+=("$(printf '%6d s  %s' $((SECONDS - PHASE_START)) "$PHASE_NAME")")
+    PHASE_NAME=$1
+    PHASE_START=$SECONDS
+}
+print_phases() {
+    phase end
+    step "Time per phase (total $(((SECONDS - RUN_START) / 60)) min $(((SECONDS - RUN_START) % 60)) s)"
+    printf '%s\n' "${PHASE_LOG[@]}"
+}
+trap print_phases EXIT
 
 majors=("$@")
 [ ${#majors[@]} -gt 0 ] || majors=("${PG_MAJORS[@]}")
 for major in "${majors[@]}"; do pg_bin_of "$major" >/dev/null; done
 
 "$REPO_ROOT/scripts/setup.sh" "${majors[@]}"
-# Apache Superset for tests/client/test_superset.py, once per machine (a few minutes the first time)
-"$REPO_ROOT/scripts/superset.sh"
+# Apache Superset for tests/client/test_superset.py, once per machine (a few minutes the first
+# time, mostly downloads): in the background, while the builds below use the CPUs; the first
+# pytest run waits for it
+mkdir -p "$WORK_DIR"
+"$REPO_ROOT/scripts/superset.sh" >"$WORK_DIR/superset-install.log" 2>&1 &
+SUPERSET_INSTALL=$!
 export SUPPORT_KPI_SUPERSET=$WORK_DIR/superset
+superset_ready() {
+    if [ -n "$SUPERSET_INSTALL" ]; then
+        if ! wait "$SUPERSET_INSTALL"; then
+            cat "$WORK_DIR/superset-install.log" >&2
+            echo "error: installing Apache Superset failed (scripts/superset.sh)" >&2
+            return 1
+        fi
+        SUPERSET_INSTALL=
+    fi
+}
 
+phase "generated SQL check, workflow lint"
 step "The SQL generated from registry/kpis.toml is the committed SQL (scripts/generate.py --check)"
 python3 "$REPO_ROOT/scripts/generate.py" --check
 
 "$REPO_ROOT/scripts/lint-workflow.sh"
 
+phase "cargo fmt, cargo clippy"
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
@@ -40,9 +74,11 @@ step "cargo clippy (PostgreSQL ${majors[0]}): no warnings"
 cargo clippy --all-targets --no-default-features --features "pg${majors[0]} pg_test" -- -D warnings
 cargo clippy -p kpi_core --all-targets -- -D warnings
 
+phase "cargo test -p kpi_core"
 step "Pure KPI algorithms: cargo test -p kpi_core"
 cargo test -p kpi_core
 
+phase "fuzzing the state decoders"
 step "Fuzzing every state decoder for ${KPI_FUZZ_SECONDS:=30} s (release build, millions of cases)"
 KPI_FUZZ_SECONDS=$KPI_FUZZ_SECONDS KPI_FUZZ_MIN_CASES=1000000 \
     cargo test -p kpi_core --release --test fuzz -- --nocapture
@@ -53,22 +89,26 @@ rm -rf "$WORK_DIR"/test-* "$WORK_DIR"/regress "$WORK_DIR"/pgrx-test-data-* "$WOR
 
 test_major() {
     use_pg "$1"
+    phase "PostgreSQL $1: cargo pgrx test"
     step "In-server tests: cargo pgrx test pg$1"
     local pgrx_data=$WORK_DIR/pgrx-test-data-$1
     "${SUDO[@]}" rm -rf "$pgrx_data"
     "${SUDO[@]}" install -d -o postgres -g postgres "$pgrx_data"
     cargo pgrx test "pg$1" --runas postgres --pgdata "$pgrx_data"
 
+    phase "PostgreSQL $1: release build and install"
     install_extension
 
     local port=$((5480 + $1))
     step "Starting a throwaway PostgreSQL $1 cluster in $WORK_DIR/test-$1 (port $port)"
     cluster_start "test-$1" "$port"
-    trap "cluster_stop test-$1" EXIT
+    trap "cluster_stop test-$1; print_phases" EXIT
 
+    phase "PostgreSQL $1: golden files"
     step "Golden-file regression tests on PostgreSQL $1: tests/pg_regress"
     "$REPO_ROOT/scripts/regress.sh"
 
+    phase "PostgreSQL $1: benchmark smoke run"
     python_env
     step "Benchmark suite on PostgreSQL $1, smoke run on a tiny data set (bars are checked by bench/run.sh only)"
     psql -X -q -d postgres -c "CREATE DATABASE bench"
@@ -77,6 +117,7 @@ test_major() {
         --group-rows 20000 --groups 2000 --groups-memory 5000 --text-customers 5000 --runs 1 --no-write >"$WORK_DIR/bench-smoke-$1.log"
     echo "benchmark suite ran (output: $WORK_DIR/bench-smoke-$1.log)"
 
+    phase "PostgreSQL $1: earlier releases built (cached per machine)"
     # the previous release, built from its commit, for the upgrade test
     local previous
     previous=$(previous_release)
@@ -94,23 +135,27 @@ test_major() {
         echo "no earlier release was built for PostgreSQL $1: the upgrade test will say so and not run"
     fi
 
+    phase "PostgreSQL $1: pytest tests/client"
+    superset_ready
     step "Client-side tests on PostgreSQL $1: pytest tests/client"
     "$PYTHON" -m pytest -q -p no:cacheprovider -rs tests/client
 
     cluster_stop "test-$1"
-    trap - EXIT
+    trap print_phases EXIT
 }
 
 for major in "${majors[@]}"; do
     test_major "$major"
 done
 
+phase "Citus (scripts/citus.sh)"
 # Citus 13.2 from the vendored source, on PostgreSQL 15 (needs ../shared/vendor; without it
 # the script says the Citus test did not run)
 case " ${majors[*]} " in
     *" 15 "*) "$REPO_ROOT/scripts/citus.sh" ;;
 esac
 
+phase "Debian packages (scripts/package-test.sh, scripts/package.sh 18)"
 # The Debian package on the system PostgreSQL 15: built, lintian, apt-get install, used,
 # updated from the previous release, apt-get remove (then this build is installed again)
 case " ${majors[*]} " in
@@ -122,6 +167,7 @@ case " ${majors[*]} " in
     *" 18 "*) "$REPO_ROOT/scripts/package.sh" 18 >/dev/null ;;
 esac
 
+phase "server logs: no crashed backend"
 step "Server logs of every cluster of this run: no crashed backend"
 check_no_crash
 echo "passed on PostgreSQL ${majors[*]}"

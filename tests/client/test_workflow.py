@@ -48,7 +48,7 @@ def test_the_workflow_installs_every_tool_the_test_scripts_call():
         assert any(u in all_scripts for u in uses), (package, uses)
         assert package in base, f"the workflow does not install {package}"
     for package in ["postgresql-15", "postgresql-server-dev-15", "clang", "libclang-dev", "python3-venv", "sqlsmith",
-                    "postgresql-15-cron", "sudo"]:
+                    "postgresql-15-cron", "sudo", "shellcheck", "chromium", "chromium-driver"]:
         assert package in setup_packages, package
     for tool in ["sha256sum", "python3", "runuser"]:
         assert tool in all_scripts
