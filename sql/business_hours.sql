@@ -67,36 +67,152 @@ SELECT pg_catalog.pg_extension_config_dump('kpi_holiday', '');
 -- changing them takes the rights the owner grants.
 GRANT SELECT ON kpi_schedule, kpi_schedule_hours, kpi_holiday TO PUBLIC;
 
--- A schedule as the support functions read it (JSON), or an error for an unknown one.
+-- A schedule as the support functions read it (JSON), or an error for an unknown one. In a
+-- database with Citus, schedules are read from the reference tables kpi_distribute_schedules()
+-- makes (the same rows on every node), and until then not at all: each node has its own
+-- kpi_schedule tables, and a query would silently use each worker's.
 CREATE FUNCTION _kpi_schedule_spec(schedule text) RETURNS text LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     spec text;
+    known text;
+    suffix text := '';
+    rels text[] := ARRAY['@extschema@.kpi_schedule', '@extschema@.kpi_schedule_hours', '@extschema@.kpi_holiday'];
 BEGIN
-    SELECT json_build_object(
-        'time_zone', s.time_zone,
-        'hours', (SELECT coalesce(json_agg(json_build_array(h.iso_weekday,
-                                                          (extract(epoch FROM h.starts) * 1000000)::bigint,
-                                                          (extract(epoch FROM h.ends) * 1000000)::bigint)
-                                           ORDER BY h.iso_weekday, h.starts), '[]')
-                  FROM @extschema@.kpi_schedule_hours h WHERE h.schedule = s.schedule),
-        'holidays', (SELECT coalesce(json_agg(h.day - date '2000-01-01' ORDER BY h.day), '[]')
-                     FROM @extschema@.kpi_holiday h WHERE h.schedule = s.schedule AND isfinite(h.day)))::text
-    INTO spec
-    FROM @extschema@.kpi_schedule s WHERE s.schedule = _kpi_schedule_spec.schedule;
+    IF EXISTS (SELECT FROM pg_extension WHERE extname = 'citus') THEN
+        IF to_regclass('@extschema@.kpi_schedule_cluster') IS NULL THEN
+            RAISE EXCEPTION 'the schedules of this Citus database are not distributed'
+                USING ERRCODE = 'object_not_in_prerequisite_state',
+                      HINT = 'Run SELECT kpi_distribute_schedules() once, on the coordinator: it copies kpi_schedule, '
+                             || 'kpi_schedule_hours and kpi_holiday into reference tables that every node reads alike.';
+        END IF;
+        suffix := '_cluster';
+        -- a reference table has one shard, with a copy on every node: read this node's copy
+        -- (a query on a worker's shard may not start a distributed query of its own), or the
+        -- table itself where this node holds none
+        SELECT array_agg(coalesce(to_regclass(format('%I.%I', n.nspname, c.relname || '_' || d.shardid))::text,
+                                  d.logicalrelid::text)
+                         ORDER BY array_position(rels, r))
+        INTO rels
+        FROM unnest(rels) r
+        JOIN pg_dist_shard d ON d.logicalrelid = (r || suffix)::regclass
+        JOIN pg_class c ON c.oid = d.logicalrelid
+        JOIN pg_namespace n ON n.oid = c.relnamespace;
+    END IF;
+    EXECUTE format($q$
+        SELECT json_build_object(
+            'time_zone', s.time_zone,
+            'hours', (SELECT coalesce(json_agg(json_build_array(h.iso_weekday,
+                                                              (extract(epoch FROM h.starts) * 1000000)::bigint,
+                                                              (extract(epoch FROM h.ends) * 1000000)::bigint)
+                                               ORDER BY h.iso_weekday, h.starts), '[]')
+                      FROM %2$s h WHERE h.schedule = s.schedule),
+            'holidays', (SELECT coalesce(json_agg(h.day - date '2000-01-01' ORDER BY h.day), '[]')
+                         FROM %3$s h WHERE h.schedule = s.schedule AND isfinite(h.day)))::text
+        FROM %1$s s WHERE s.schedule = $1$q$, rels[1], rels[2], rels[3])
+    INTO spec USING schedule;
     IF spec IS NULL THEN
+        EXECUTE format($q$
+            SELECT (SELECT string_agg(format('%%L', @extschema@._kpi_excerpt(s.schedule)), ', ' ORDER BY s.schedule)
+                    FROM (SELECT k.schedule FROM %1$s k ORDER BY k.schedule LIMIT 20) s)
+                || (SELECT CASE WHEN count(*) > 20 THEN format(' and %%s more', count(*) - 20) ELSE '' END
+                    FROM %1$s)$q$, rels[1])
+        INTO known;
         RAISE EXCEPTION 'unknown schedule "%"', @extschema@._kpi_excerpt(schedule)
             USING ERRCODE = 'invalid_parameter_value',
-                  HINT = 'Known schedules: '
-                         || (SELECT string_agg(format('%L', @extschema@._kpi_excerpt(s.schedule)), ', ' ORDER BY s.schedule)
-                             FROM (SELECT k.schedule FROM @extschema@.kpi_schedule k ORDER BY k.schedule LIMIT 20) s)
-                         || (SELECT CASE WHEN count(*) > 20 THEN format(' and %s more', count(*) - 20) ELSE '' END
-                             FROM @extschema@.kpi_schedule)
-                         || '. Add one with INSERT INTO kpi_schedule and kpi_schedule_hours.';
+                  HINT = 'Known schedules: ' || coalesce(known, 'none')
+                         || format('. Add one with INSERT INTO kpi_schedule%1$s and kpi_schedule_hours%1$s.', suffix);
     END IF;
     RETURN spec;
 END
 $$;
+
+-- Schedules on a Citus cluster. The kpi_schedule tables are the extension's own, one set per
+-- node, and Citus cannot make them reference tables; kpi_distribute_schedules() copies them
+-- into three reference tables of the same columns, kpi_schedule_cluster,
+-- kpi_schedule_hours_cluster and kpi_holiday_cluster (yours: pg_dump keeps them, DROP
+-- EXTENSION leaves them), that every node then reads, and returns the number of schedules.
+-- The local tables go back to the shipped '24/7' and refuse changes from then on.
+CREATE FUNCTION kpi_distribute_schedules() RETURNS bigint LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    n bigint;
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_extension WHERE extname = 'citus') THEN
+        RAISE EXCEPTION 'kpi_distribute_schedules() is for Citus, which is not installed in this database'
+            USING ERRCODE = 'feature_not_supported',
+                  HINT = 'Without Citus every query reads this server''s kpi_schedule tables: there is nothing to distribute.';
+    END IF;
+    IF to_regclass('@extschema@.kpi_schedule_cluster') IS NOT NULL THEN
+        RAISE EXCEPTION 'the schedules are distributed already'
+            USING ERRCODE = 'duplicate_table',
+                  HINT = 'Change them in kpi_schedule_cluster, kpi_schedule_hours_cluster and kpi_holiday_cluster.';
+    END IF;
+    CREATE TABLE @extschema@.kpi_schedule_cluster (
+        schedule  text PRIMARY KEY,
+        time_zone text NOT NULL
+    );
+    CREATE TABLE @extschema@.kpi_schedule_hours_cluster (
+        schedule    text NOT NULL,
+        iso_weekday int NOT NULL CHECK (iso_weekday BETWEEN 1 AND 7),
+        starts      time NOT NULL CHECK (starts < time '24:00'),
+        ends        time NOT NULL,
+        PRIMARY KEY (schedule, iso_weekday, starts)
+    );
+    CREATE TABLE @extschema@.kpi_holiday_cluster (
+        schedule text NOT NULL,
+        day      date NOT NULL,
+        name     text,
+        PRIMARY KEY (schedule, day)
+    );
+    PERFORM create_reference_table('@extschema@.kpi_schedule_cluster'::regclass);
+    PERFORM create_reference_table('@extschema@.kpi_schedule_hours_cluster'::regclass);
+    PERFORM create_reference_table('@extschema@.kpi_holiday_cluster'::regclass);
+    ALTER TABLE @extschema@.kpi_schedule_hours_cluster ADD FOREIGN KEY (schedule)
+        REFERENCES @extschema@.kpi_schedule_cluster ON UPDATE CASCADE ON DELETE CASCADE;
+    ALTER TABLE @extschema@.kpi_holiday_cluster ADD FOREIGN KEY (schedule)
+        REFERENCES @extschema@.kpi_schedule_cluster ON UPDATE CASCADE ON DELETE CASCADE;
+    INSERT INTO @extschema@.kpi_schedule_cluster SELECT s.schedule, s.time_zone FROM @extschema@.kpi_schedule s;
+    INSERT INTO @extschema@.kpi_schedule_hours_cluster
+        SELECT h.schedule, h.iso_weekday, h.starts, h.ends FROM @extschema@.kpi_schedule_hours h;
+    INSERT INTO @extschema@.kpi_holiday_cluster SELECT h.schedule, h.day, h.name FROM @extschema@.kpi_holiday h;
+    GRANT SELECT ON @extschema@.kpi_schedule_cluster, @extschema@.kpi_schedule_hours_cluster,
+                    @extschema@.kpi_holiday_cluster TO PUBLIC;
+    -- the local tables as shipped
+    PERFORM set_config('support_kpi.distributing_schedules', 'on', true);
+    DELETE FROM @extschema@.kpi_schedule WHERE schedule <> '24/7';
+    DELETE FROM @extschema@.kpi_holiday;
+    DELETE FROM @extschema@.kpi_schedule_hours;
+    UPDATE @extschema@.kpi_schedule SET time_zone = 'UTC' WHERE schedule = '24/7';
+    INSERT INTO @extschema@.kpi_schedule_hours SELECT '24/7', d, '00:00', '00:00' FROM generate_series(1, 7) d;
+    PERFORM set_config('support_kpi.distributing_schedules', '', true);
+    SELECT count(*) INTO n FROM @extschema@.kpi_schedule_cluster;
+    RETURN n;
+END
+$$;
+COMMENT ON FUNCTION kpi_distribute_schedules() IS
+    'support_kpi: on a Citus cluster, copies the schedules into reference tables that every node reads';
+
+-- Once the schedules are distributed, a change to the local tables would be read by no one.
+CREATE FUNCTION _kpi_schedule_local_write() RETURNS trigger LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF to_regclass('@extschema@.kpi_schedule_cluster') IS NOT NULL
+       AND current_setting('support_kpi.distributing_schedules', true) IS DISTINCT FROM 'on' THEN
+        RAISE EXCEPTION 'the schedules of this Citus database are in %_cluster, not in %', TG_TABLE_NAME, TG_TABLE_NAME
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = format('Write %I.%I instead: a reference table, the same on every node.',
+                                TG_TABLE_SCHEMA, TG_TABLE_NAME || '_cluster');
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER kpi_schedule_local_write BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON kpi_schedule
+    FOR EACH STATEMENT EXECUTE FUNCTION _kpi_schedule_local_write();
+CREATE TRIGGER kpi_schedule_hours_local_write BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON kpi_schedule_hours
+    FOR EACH STATEMENT EXECUTE FUNCTION _kpi_schedule_local_write();
+CREATE TRIGGER kpi_holiday_local_write BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON kpi_holiday
+    FOR EACH STATEMENT EXECUTE FUNCTION _kpi_schedule_local_write();
 
 CREATE FUNCTION business_time("start" timestamptz, "end" timestamptz, schedule text) RETURNS interval
     AS 'MODULE_PATHNAME', 'business_time' LANGUAGE C STABLE STRICT PARALLEL SAFE;

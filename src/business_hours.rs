@@ -3,20 +3,25 @@
 //! `complaint_resolution_efficiency` and `sla_compliance_rate` with a target in business
 //! time). The math is `kpi_core::business_hours`; the SQL is `sql/business_hours.sql`.
 //!
-//! A schedule is read once per query and call site: the first row that names it reads it
-//! through `_kpi_schedule_spec` (SPI), checks it, finds its time zone (`pg_tzset`, the
-//! server's own time zone data) and lays out a calendar of working intervals for the whole
-//! years around the row's instants; later rows reuse it (widening it when an instant falls
-//! outside). The cache lives in the call site's memory context (`fn_mcxt`) and is dropped
-//! with it. The time zone's UTC offsets come from the server's time zone data
-//! (`pg_next_dst_boundary`), as `AT TIME ZONE` uses them.
+//! A schedule is read once per statement: the first row that names it reads it through
+//! `_kpi_schedule_spec` (SPI), checks it, finds its time zone (`pg_tzset`, the server's own
+//! time zone data) and lays out a calendar of working intervals for the whole years around
+//! the row's instants; later rows reuse it (widening it when an instant falls outside). The
+//! cache is the backend's, keyed by the transaction, the statement and the command within it
+//! (a schedule changed by an earlier command of the same statement is read again), and is
+//! dropped by the next statement that reads a schedule. It is not the call site's
+//! (`fn_extra`): Citus's `worker_partial_agg` calls the transition function with a new
+//! `FmgrInfo` per row, which read the schedule for every row. The time zone's UTC offsets
+//! come from the server's time zone data (`pg_next_dst_boundary`), as `AT TIME ZONE` uses
+//! them.
 
 use crate::durations::{checked_span, SpanNames, FIRST_RESPONSE, HANDLING, RESOLUTION, SLA};
-use crate::fmgr::{arg, call_site_cache, raise_with, strict_arg, varlena_bytes, Clock, OrRaise};
+use crate::fmgr::{arg, raise_with, strict_arg, varlena_bytes, Clock, OrRaise};
 use crate::v1_entry_points;
 use kpi_core::business_hours::{days_to_cover, Calendar, Schedule};
 use pgrx::pg_sys::{self, Datum, FunctionCallInfo};
 use pgrx::PgSqlErrorCode;
+use std::cell::RefCell;
 use std::ffi::{CStr, CString};
 
 const BUSINESS: SpanNames = SpanNames {
@@ -26,7 +31,7 @@ const BUSINESS: SpanNames = SpanNames {
     end_column: "end",
 };
 
-/// The most schedules one call site keeps (a schedule column may name several).
+/// The most schedules one statement keeps (a schedule column may name several).
 const MAX_CACHED: usize = 32;
 
 struct Cached {
@@ -36,9 +41,17 @@ struct Cached {
     calendar: Option<Calendar>,
 }
 
+/// (transaction start, statement start, command id): one statement, or one command of it.
+type StatementKey = (i64, i64, u32);
+
 #[derive(Default)]
 struct Cache {
+    key: Option<StatementKey>,
     entries: Vec<Cached>,
+}
+
+thread_local! {
+    static STATEMENT_CACHE: RefCell<Cache> = RefCell::new(Cache::default());
 }
 
 /// The text of the first column of the first row of a read-only query, run through SPI with
@@ -165,7 +178,29 @@ unsafe fn business_micros(
 /// The business time from `start` to `end` (`start <= end`, both finite) under the schedule
 /// named `name`, through this call site's cache.
 pub unsafe fn business_between(fcinfo: FunctionCallInfo, name: &[u8], start: i64, end: i64) -> i64 {
-    let cache = call_site_cache::<Cache>(fcinfo);
+    let key = (
+        pg_sys::GetCurrentTransactionStartTimestamp(),
+        pg_sys::GetCurrentStatementStartTimestamp(),
+        pg_sys::GetCurrentCommandId(false),
+    );
+    STATEMENT_CACHE.with(|cache| {
+        // an error raised below unwinds through here: the borrow ends with it
+        let mut cache = cache.borrow_mut();
+        if cache.key != Some(key) {
+            cache.key = Some(key);
+            cache.entries.clear();
+        }
+        business_between_in(&mut cache, fcinfo, name, start, end)
+    })
+}
+
+unsafe fn business_between_in(
+    cache: &mut Cache,
+    fcinfo: FunctionCallInfo,
+    name: &[u8],
+    start: i64,
+    end: i64,
+) -> i64 {
     let at = match cache.entries.iter().position(|c| c.name == name) {
         Some(at) => at,
         None => {

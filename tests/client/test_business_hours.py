@@ -277,3 +277,13 @@ def test_schedules_survive_dump_and_restore(admin, new_database, tmp_path):
         assert c.execute("SELECT business_time('2026-12-21', '2026-12-29', 'office')").fetchone()[0] == before
         assert before == timedelta(hours=8 * 5)
         assert c.execute("SELECT count(*) FROM kpi_schedule_hours WHERE schedule = '24/7'").fetchone()[0] == 7
+
+
+def test_distributing_schedules_is_for_citus(conn):
+    """kpi_distribute_schedules() makes reference tables on a Citus cluster (test_citus.py);
+    without Citus there is nothing to distribute, and the local tables stay writable."""
+    with pytest.raises(psycopg.errors.FeatureNotSupported, match="Citus") as refused:
+        conn.execute("SELECT kpi_distribute_schedules()")
+    assert "nothing to distribute" in refused.value.diag.message_hint
+    conn.execute("INSERT INTO kpi_holiday VALUES ('24/7', '2031-01-01', 'test') ")
+    conn.execute("DELETE FROM kpi_holiday WHERE day = '2031-01-01'")

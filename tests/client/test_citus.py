@@ -193,3 +193,73 @@ def test_timings_against_the_built_in_query(cluster):
                     times[q].append(time.perf_counter() - start)
             a, b = statistics.median(times[ours]), statistics.median(times[plain])
             print(f"\n  Citus, {name}: ours {a * 1000:.0f} ms, count(DISTINCT) query {b * 1000:.0f} ms ({a / b:.2f}x)")
+
+
+# Business hours on the cluster: each node has its own kpi_schedule tables; the schedules are
+# read from the reference tables kpi_distribute_schedules() makes.
+SCHEDULED = [
+    ("business_time", "SELECT sum(business_time(opened_at, resolved_at, 'office')) FROM {t}"),
+    ("avg_resolution_time in business hours by segment",
+     f"SELECT c.segment, avg_resolution_time(t.opened_at, t.resolved_at, 'office') {JOIN} GROUP BY 1 ORDER BY 1"),
+    ("median_resolution_time in business hours",
+     "SELECT median_resolution_time(opened_at, resolved_at, 'office') FROM {t}"),
+    ("sla_compliance_rate in business hours",
+     "SELECT sla_compliance_rate(opened_at, resolved_at, interval '8 hours', 'office') FROM {t}"),
+    ("time_in_status in business hours",
+     "SELECT count(*), sum(x) FROM (SELECT ticket_id, time_in_status(status, changed_at, '{{open}}', "
+     "timestamptz '2028-01-01', 'office') x FROM {s} GROUP BY ticket_id) y"),
+]
+
+
+def scheduled_answers(c):
+    """[(name, distributed answer, one server's answer)] of every SCHEDULED query."""
+    return [(name, c.execute(sql.format(c="customers", t="tickets", s="statuses")).fetchall(),
+             c.execute(sql.format(c="customers_local", t="tickets_local", s="statuses_local")).fetchall())
+            for name, sql in SCHEDULED]
+
+
+def test_business_hours_on_the_cluster_equal_one_server(cluster):
+    with psycopg.connect(cluster, autocommit=True) as c:
+        c.execute("DROP TABLE IF EXISTS statuses, statuses_local")
+        c.execute("CREATE TABLE statuses_local AS "
+                  "SELECT id AS ticket_id, customer_id, 'open' AS status, opened_at AS changed_at FROM tickets_local "
+                  "UNION ALL SELECT id, customer_id, 'solved', resolved_at FROM tickets_local WHERE resolved_at IS NOT NULL")
+        c.execute("CREATE TABLE statuses AS SELECT * FROM statuses_local")
+        c.execute("SELECT create_distributed_table('statuses', 'customer_id', colocate_with => 'customers')")
+        c.execute("INSERT INTO kpi_schedule VALUES ('office', 'Europe/Berlin')")
+        c.execute("INSERT INTO kpi_schedule_hours SELECT 'office', d, '09:00', '17:30' FROM generate_series(1, 5) d")
+        c.execute("INSERT INTO kpi_holiday VALUES ('office', '2026-10-03', 'German Unity Day'), "
+                  "('office', '2026-11-01', 'All Saints')")
+        # not distributed yet: refused everywhere, on the coordinator and on the workers, with
+        # what to do (each worker has only the shipped '24/7')
+        for sql in ["SELECT business_time(now() - interval '1 day', now(), 'office')",
+                    "SELECT avg_resolution_time(opened_at, resolved_at, 'office') FROM tickets",
+                    "SELECT avg_resolution_time(opened_at, resolved_at, '24/7') FROM tickets"]:
+            with pytest.raises(psycopg.errors.ObjectNotInPrerequisiteState, match="not distributed") as refused:
+                c.execute(sql)
+            assert "kpi_distribute_schedules()" in refused.value.diag.message_hint
+        assert c.execute("SELECT kpi_distribute_schedules()").fetchone()[0] == 2
+        assert c.execute("SELECT logicalrelid::text, partmethod FROM pg_dist_partition "
+                         "WHERE logicalrelid::text LIKE 'kpi_%' ORDER BY 1").fetchall() == [
+            ("kpi_holiday_cluster", "n"), ("kpi_schedule_cluster", "n"), ("kpi_schedule_hours_cluster", "n")]
+        # the local tables are back to the shipped '24/7' and refuse changes
+        assert c.execute("SELECT array_agg(schedule) FROM kpi_schedule").fetchone()[0] == ["24/7"]
+        assert c.execute("SELECT count(*) FROM kpi_holiday").fetchone()[0] == 0
+        with pytest.raises(psycopg.errors.ObjectNotInPrerequisiteState, match="kpi_schedule_hours_cluster"):
+            c.execute("INSERT INTO kpi_schedule_hours VALUES ('24/7', 1, '08:00', '09:00')")
+        with pytest.raises(psycopg.errors.DuplicateTable):
+            c.execute("SELECT kpi_distribute_schedules()")
+        before = scheduled_answers(c)
+        for name, distributed, local in before:
+            assert distributed == local, name
+            assert local and all(v is not None for row in local for v in row), name
+        # a schedule changed once, in its reference table: every node reads the change
+        c.execute("UPDATE kpi_schedule_hours_cluster SET ends = '18:00' WHERE schedule = 'office'")
+        c.execute("DELETE FROM kpi_holiday_cluster WHERE day = '2026-11-01'")
+        after = scheduled_answers(c)
+        for (name, distributed, local), (_, old, _) in zip(after, before):
+            assert distributed == local, name
+            assert distributed != old, name
+        with pytest.raises(psycopg.errors.InvalidParameterValue, match='unknown schedule "night"') as unknown:
+            c.execute("SELECT avg_resolution_time(opened_at, resolved_at, 'night') FROM tickets")
+        assert "kpi_schedule_cluster" in unknown.value.diag.message_hint
