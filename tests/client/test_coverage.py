@@ -215,9 +215,9 @@ def audit_scores(conn, confidence):
     # pass/fail audits: k of n scored 100, the others 0; exact
     intervals = audit_intervals(conn, [(n, 100 * k, 10000 * k) for n in SHARE_SIZES for k in range(n + 1)], confidence)
     for n in SHARE_SIZES:
+        bounds = [intervals[(n, 100 * k, 10000 * k)] for k in range(n + 1)]
         for p in SHARE_RATES:
-            held = sum(stats.binom.pmf(k, n, p) for k in range(n + 1)
-                       if intervals[(n, 100 * k, 10000 * k)][0] - 1e-9 <= 100 * p <= intervals[(n, 100 * k, 10000 * k)][1] + 1e-9)
+            held = sum(stats.binom.pmf(k, n, p) for k, (lo, hi) in enumerate(bounds) if lo - 1e-9 <= 100 * p <= hi + 1e-9)
             out.append(("quality_score_ci", f"pass/fail, {p:.1%} pass, {n} scores", held))
     # mixes: simulated
     rng = np.random.default_rng(20261203)

@@ -237,8 +237,10 @@ mod tests {
         let (lo, hi) = of(&[80; 50]).t_interval(0.95).unwrap();
         assert!((lo - 75.647_853_341_492_9).abs() < 1e-9, "{lo}");
         assert!((hi - 82.044_454_350_814_77).abs() < 1e-9, "{hi}");
-        // one score: an interval (wide); none without scores
+        // one score: an interval, here the whole scale (0, 70, 100: half-width 125); none
+        // without scores
         assert!(of(&[70]).t_interval(0.95).is_some());
+        assert_eq!(of(&[70]).t_interval(0.95), Some((0.0, 100.0)));
         assert_eq!(of(&[]).t_interval(0.95), None);
         // clipped to the scale
         let (lo, hi) = of(&[0, 100]).t_interval(0.95).unwrap();
