@@ -220,6 +220,47 @@ def kpi_registry_sql(reg):
     return "".join(out)
 
 
+# --- sql/state_types.sql ------------------------------------------------------------------------
+
+STATE_TYPE_FIELDS = ["family", "length", "alignment", "storage", "comment", "combine"]
+
+
+def state_types_sql(reg):
+    out = [HEADER,
+           "-- The state types of the KPI families, one block per [state_type] of the registry, created\n"
+           "-- before everything else: the type with its text and binary I/O functions (C, in\n"
+           "-- src/<family>.rs), its combine function (how two partial states merge: parallel workers,\n"
+           "-- Citus shards, stored summaries) and rollup(<type>), which combines stored summaries (a\n"
+           "-- summary per day rolled up into a month). What each family computes with its type:\n"
+           "-- sql/<family>.sql and sql/<family>_kpis.sql.\n"]
+    for st, t in reg["state_type"].items():
+        for field in STATE_TYPE_FIELDS:
+            if field not in t:
+                raise RegistryError(f"state type {st}: missing field {field}")
+        out.append(f"\n-- {st}: the state of family {t['family']} (src/{t['family']}.rs).\n"
+                   f"CREATE TYPE {st};\n")
+        for fn, args, ret in (("in", "cstring", st), ("out", st, "cstring"), ("recv", "internal", st),
+                              ("send", st, "bytea")):
+            out.append(f"CREATE FUNCTION {st}_{fn}({args}) RETURNS {ret}\n"
+                       "    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;\n")
+        out.append(f"CREATE TYPE {st} (\n"
+                   f"    INPUT = {st}_in, OUTPUT = {st}_out,\n"
+                   f"    RECEIVE = {st}_recv, SEND = {st}_send,\n"
+                   f"    INTERNALLENGTH = {t['length']}, ALIGNMENT = {t['alignment']}, STORAGE = {t['storage']}\n"
+                   ");\n"
+                   f"COMMENT ON TYPE {st} IS\n    {literal(t['comment'])};\n")
+        strict = " STRICT" if t.get("combine_strict", True) else ""
+        out.append(f"CREATE FUNCTION {t['combine']}({st}, {st}) RETURNS {st}\n"
+                   f"    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE{strict} PARALLEL SAFE;\n")
+        if t.get("rollup", True):
+            init = t.get("rollup_initcond")
+            if "rollup_comment" in t:
+                out.append(comment(t["rollup_comment"]))
+            out.append(aggregate("rollup", st, t["combine"], st, t["combine"],
+                                 init=literal(init) if init else None, sspace=t.get("rollup_sspace")))
+    return "".join(out)
+
+
 # --- sql/customer_rate_kpis.sql ----------------------------------------------------------------
 
 def customer_rate_sql(reg):
@@ -583,7 +624,11 @@ def releases():
     return rows[-1][0], current
 
 
-def additions(reg, outputs):
+def additions(reg, outputs, written=frozenset()):
+    """The generated section of the current release's delta script: what the registry makes
+    that the last release lacked or made differently, except the objects in `written` (those
+    the delta's hand-written part creates, e.g. a new state type with the support functions
+    that must come before the KPIs that use it)."""
     last, current = releases()
     if last == current:
         return None, None
@@ -597,6 +642,8 @@ def additions(reg, outputs):
             continue
         new, new_comments = objects(make(reg))
         for key, text in new.items():
+            if key in written:
+                continue
             if key not in old:
                 out.append(text + "\n")
             elif normal(text) != normal(old[key]):
@@ -641,11 +688,16 @@ def additions(reg, outputs):
 
 def with_additions(reg, outputs):
     """The delta script with its generated section replaced (appended when it has none)."""
-    rel, section = additions(reg, outputs)
-    if rel is None:
+    last, current = releases()
+    if last == current:
         return {}
-    path = ROOT / rel
-    text = path.read_text() if path.exists() else f"-- support_kpi {rel}\n"
+    path = ROOT / f"sql/support_kpi--{last}--{current}.sql"
+    text = path.read_text() if path.exists() else f"-- support_kpi {path.name}\n"
+    hand = text
+    if ADDITIONS_BEGIN in text:
+        head, rest = text.split(ADDITIONS_BEGIN, 1)
+        hand = head + rest.split(ADDITIONS_END, 1)[1]
+    rel, section = additions(reg, outputs, frozenset(objects(hand)[0]))
     if ADDITIONS_BEGIN in text:
         head, rest = text.split(ADDITIONS_BEGIN, 1)
         tail = rest.split(ADDITIONS_END, 1)[1]
@@ -761,6 +813,7 @@ def kpi_verdict_sql(reg):
 OUTPUTS = {
     "README.md": in_readme("kpi bands", readme_bands),
     "sql/kpi_registry.sql": kpi_registry_sql,
+    "sql/state_types.sql": state_types_sql,
     "sql/share_rate_kpis.sql": share_sql,
     "sql/customer_rate_kpis.sql": customer_rate_sql,
     "sql/segment_rate_kpis.sql": segment_rate_sql,

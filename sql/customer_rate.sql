@@ -3,29 +3,6 @@
 -- in place while aggregating. Support functions: src/customer_rate.rs. Math:
 -- crates/kpi_core/src/flat.rs (in memory) and crates/kpi_core/src/customer_rate.rs (text, binary).
 
-CREATE TYPE customer_rate_summary;
-
-CREATE FUNCTION customer_rate_summary_in(cstring) RETURNS customer_rate_summary
-    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION customer_rate_summary_out(customer_rate_summary) RETURNS cstring
-    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION customer_rate_summary_recv(internal) RETURNS customer_rate_summary
-    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION customer_rate_summary_send(customer_rate_summary) RETURNS bytea
-    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-
-CREATE TYPE customer_rate_summary (
-    INPUT = customer_rate_summary_in, OUTPUT = customer_rate_summary_out,
-    RECEIVE = customer_rate_summary_recv, SEND = customer_rate_summary_send,
-    INTERNALLENGTH = VARIABLE, ALIGNMENT = int4, STORAGE = extended
-);
-COMMENT ON TYPE customer_rate_summary IS
-    'support_kpi: state of a per-customer rate, {"key_type", "events", "customers": [distinct keys]}';
-
--- Combines two states: a union of the customers, a sum of the events.
-CREATE FUNCTION customer_rate_combine(customer_rate_summary, customer_rate_summary) RETURNS customer_rate_summary
-    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-
 -- The counts behind a per-customer rate, and its exact Poisson (Garwood) interval: how noisy
 -- the rate is. incident_rate_ci(incident_summary(c.id, t.id)) -> (lower, upper), per 1,000
 -- customers; 0 incidents among 100 customers gives 0 to 36.9. The KPIs' own aggregates,
@@ -47,9 +24,3 @@ BEGIN ATOMIC
            @extschema@.poisson_rate_bound(@extschema@.event_count(summary), @extschema@.customer_count(summary),
                                           scale, confidence, true)::numeric;
 END;
-
--- Combines summaries: a union of the customers, a sum of the events.
-CREATE AGGREGATE rollup(customer_rate_summary) (
-    SFUNC = customer_rate_combine, STYPE = customer_rate_summary, SSPACE = 128,
-    COMBINEFUNC = customer_rate_combine, PARALLEL = SAFE
-);

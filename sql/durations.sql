@@ -10,27 +10,6 @@
 -- counted separately (pending_count of the summary). An end before its start is an ERROR.
 -- The average is exact, rounded to the microsecond, shown as days and hours (justify_hours).
 
-CREATE TYPE duration_summary;
-
-CREATE FUNCTION duration_summary_in(cstring) RETURNS duration_summary
-    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION duration_summary_out(duration_summary) RETURNS cstring
-    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION duration_summary_recv(internal) RETURNS duration_summary
-    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION duration_summary_send(duration_summary) RETURNS bytea
-    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-
-CREATE TYPE duration_summary (
-    INPUT = duration_summary_in, OUTPUT = duration_summary_out,
-    RECEIVE = duration_summary_recv, SEND = duration_summary_send,
-    INTERNALLENGTH = 32, ALIGNMENT = double, STORAGE = plain
-);
-COMMENT ON TYPE duration_summary IS
-    'support_kpi: state of a time KPI, {"completed": cases with both ends, "pending": cases without an end, "sum_us": sum of spans in microseconds}';
-
-CREATE FUNCTION duration_combine(duration_summary, duration_summary) RETURNS duration_summary
-    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION duration_average(duration_summary) RETURNS interval
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
@@ -44,8 +23,3 @@ CREATE FUNCTION completed_count(summary duration_summary) RETURNS bigint
 CREATE FUNCTION pending_count(summary duration_summary) RETURNS bigint
     AS 'MODULE_PATHNAME', 'duration_pending' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
-CREATE AGGREGATE rollup(duration_summary) (
-    SFUNC = duration_combine, STYPE = duration_summary,
-    INITCOND = '{"completed":0,"pending":0,"sum_us":0}',
-    COMBINEFUNC = duration_combine, PARALLEL = SAFE
-);

@@ -18,27 +18,6 @@
 -- Rows count as in the averages: a NULL start skips the row, a NULL end is a pending case
 -- (in pending_count, not in the percentiles), an end before its start is an ERROR.
 
-CREATE TYPE duration_sketch;
-
-CREATE FUNCTION duration_sketch_in(cstring) RETURNS duration_sketch
-    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION duration_sketch_out(duration_sketch) RETURNS cstring
-    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION duration_sketch_recv(internal) RETURNS duration_sketch
-    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION duration_sketch_send(duration_sketch) RETURNS bytea
-    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-
-CREATE TYPE duration_sketch (
-    INPUT = duration_sketch_in, OUTPUT = duration_sketch_out,
-    RECEIVE = duration_sketch_recv, SEND = duration_sketch_send,
-    INTERNALLENGTH = VARIABLE, ALIGNMENT = double, STORAGE = extended
-);
-COMMENT ON TYPE duration_sketch IS
-    'support_kpi: state of a time KPI with percentiles, {"relative_accuracy": 0.01, "completed", "pending", "sum_us", "min_us", "max_us", "zeros", "buckets": {bucket: spans}}';
-
-CREATE FUNCTION duration_sketch_combine(duration_sketch, duration_sketch) RETURNS duration_sketch
-    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION duration_sketch_median(duration_sketch) RETURNS interval
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
@@ -55,11 +34,6 @@ CREATE FUNCTION completed_count(summary duration_sketch) RETURNS bigint
     AS 'MODULE_PATHNAME', 'duration_sketch_completed' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION pending_count(summary duration_sketch) RETURNS bigint
     AS 'MODULE_PATHNAME', 'duration_sketch_pending' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-
-CREATE AGGREGATE rollup(duration_sketch) (
-    SFUNC = duration_sketch_combine, STYPE = duration_sketch, SSPACE = 128, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
-    COMBINEFUNC = duration_sketch_combine, PARALLEL = SAFE
-);
 
 -- Verdicts of the median KPIs (in hours, from a sketch); no interval is kept for them.
 CREATE FUNCTION kpi_value(kpi text, summary duration_sketch) RETURNS numeric

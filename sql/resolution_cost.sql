@@ -10,27 +10,6 @@
 -- complaints count in the denominator. No resolved complaint, or no cost at all: NULL.
 -- A negative, NaN or infinite cost is an ERROR.
 
-CREATE TYPE cost_summary;
-
-CREATE FUNCTION cost_summary_in(cstring) RETURNS cost_summary
-    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION cost_summary_out(cost_summary) RETURNS cstring
-    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION cost_summary_recv(internal) RETURNS cost_summary
-    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION cost_summary_send(cost_summary) RETURNS bytea
-    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-
-CREATE TYPE cost_summary (
-    INPUT = cost_summary_in, OUTPUT = cost_summary_out,
-    RECEIVE = cost_summary_recv, SEND = cost_summary_send,
-    INTERNALLENGTH = 40, ALIGNMENT = double, STORAGE = plain
-);
-COMMENT ON TYPE cost_summary IS
-    'support_kpi: state of complaint_resolution_cost, {"resolved": resolved complaints, "costs": costs given, "total_cost": "exact total"}';
-
-CREATE FUNCTION cost_combine(cost_summary, cost_summary) RETURNS cost_summary
-    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 -- The KPIs' transition functions, aggregates and accessors are generated from the KPI
 -- registry: sql/resolution_cost_kpis.sql. Any cost summary answers every cost KPI, e.g.
 -- cost_per_complaint(complaint_resolution_cost_summary(cost, resolved)).
@@ -43,7 +22,3 @@ CREATE FUNCTION total_cost(summary cost_summary) RETURNS numeric
 CREATE FUNCTION cost_count(summary cost_summary) RETURNS bigint
     AS 'MODULE_PATHNAME', 'cost_count' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
-CREATE AGGREGATE rollup(cost_summary) (
-    SFUNC = cost_combine, STYPE = cost_summary, INITCOND = '{"resolved":0,"costs":0,"total_cost":"0"}',
-    COMBINEFUNC = cost_combine, PARALLEL = SAFE
-);

@@ -5,30 +5,9 @@
 -- generated from the KPI registry: sql/scores_kpis.sql.
 -- NULL scores are skipped; a score outside 0-100 is an ERROR.
 
-CREATE TYPE score_summary;
-
-CREATE FUNCTION score_summary_in(cstring) RETURNS score_summary
-    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION score_summary_out(score_summary) RETURNS cstring
-    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION score_summary_recv(internal) RETURNS score_summary
-    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION score_summary_send(score_summary) RETURNS bytea
-    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-
-CREATE TYPE score_summary (
-    INPUT = score_summary_in, OUTPUT = score_summary_out,
-    RECEIVE = score_summary_recv, SEND = score_summary_send,
-    INTERNALLENGTH = 32, ALIGNMENT = double, STORAGE = plain
-);
-COMMENT ON TYPE score_summary IS
-    'support_kpi: state of an audit-score KPI, {"scores": n, "sum": s, "sum_of_squares": q} of scores on 0-100';
-
 CREATE FUNCTION score_trans(score_summary, integer) RETURNS score_summary
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION score_inv_trans(score_summary, integer) RETURNS score_summary
-    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION score_combine(score_summary, score_summary) RETURNS score_summary
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 -- the mean score (sum / scores, as avg(integer) divides), the final function of every
 -- audit-score KPI; NULL without scores
@@ -40,11 +19,6 @@ CREATE FUNCTION score_count(summary score_summary) RETURNS bigint
 -- one at 100), within 0-100; NULL without scores
 CREATE FUNCTION score_bound(score_summary, float8, boolean) RETURNS float8
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-
-CREATE AGGREGATE rollup(score_summary) (
-    SFUNC = score_combine, STYPE = score_summary, INITCOND = '{"scores":0,"sum":0,"sum_of_squares":0}',
-    COMBINEFUNC = score_combine, PARALLEL = SAFE
-);
 
 -- Verdicts (sql/kpi_verdict.sql): the mean, the scores counted, the t interval (a single
 -- score is given the whole scale, as a single CES answer is), the bands the interval touches.

@@ -1,30 +1,9 @@
 -- Share KPIs: % of TRUE among non-NULL booleans. State: share_summary, two int8 counters.
 -- Support functions: src/share_rate.rs. Math: crates/kpi_core/src/share_rate.rs.
 
-CREATE TYPE share_summary;
-
-CREATE FUNCTION share_summary_in(cstring) RETURNS share_summary
-    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION share_summary_out(share_summary) RETURNS cstring
-    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION share_summary_recv(internal) RETURNS share_summary
-    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION share_summary_send(share_summary) RETURNS bytea
-    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-
-CREATE TYPE share_summary (
-    INPUT = share_summary_in, OUTPUT = share_summary_out,
-    RECEIVE = share_summary_recv, SEND = share_summary_send,
-    INTERNALLENGTH = 16, ALIGNMENT = double, STORAGE = plain
-);
-COMMENT ON TYPE share_summary IS
-    'support_kpi: state of a share KPI, {"hits": TRUE inputs, "total": non-NULL inputs}';
-
 CREATE FUNCTION share_trans(share_summary, boolean) RETURNS share_summary
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION share_inv_trans(share_summary, boolean) RETURNS share_summary
-    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION share_combine(share_summary, share_summary) RETURNS share_summary
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION escalation_rate_final(share_summary) RETURNS numeric
     AS 'MODULE_PATHNAME', 'share_percent' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
@@ -33,13 +12,9 @@ CREATE FUNCTION escalation_rate_final(share_summary) RETURNS numeric
 -- accessors escalation_rate(share_summary) and escalation_rate_ci, and the same for every
 -- other share KPI) are generated from the KPI registry: sql/share_rate_kpis.sql.
 
--- Summaries: the state as a value, to store (e.g. per day) and combine later (per month),
--- or to compute on several servers and combine on one.
---   rollup(share_summary)         -> share_summary (combines summaries)
-CREATE AGGREGATE rollup(share_summary) (
-    SFUNC = share_combine, STYPE = share_summary, INITCOND = '{"hits":0,"total":0}',
-    COMBINEFUNC = share_combine, PARALLEL = SAFE
-);
+-- Summaries: the state as a value, to store (e.g. per day) and combine later (per month) with
+-- rollup(share_summary), or to compute on several servers and combine on one. The type, its
+-- combine function and rollup: sql/state_types.sql (generated from the registry).
 -- The cases behind a share (its denominator).
 CREATE FUNCTION case_count(summary share_summary) RETURNS bigint
     AS 'MODULE_PATHNAME', 'share_total' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;

@@ -12,28 +12,6 @@
 -- NULL status or changed_at are skipped; no rows: NULL. Every row of a ticket gives the same
 -- until and schedule. With a schedule, each span counts its business time (business_time()).
 
-CREATE TYPE status_history;
-
-CREATE FUNCTION status_history_in(cstring) RETURNS status_history
-    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION status_history_out(status_history) RETURNS cstring
-    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION status_history_recv(internal) RETURNS status_history
-    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION status_history_send(status_history) RETURNS bytea
-    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-
-CREATE TYPE status_history (
-    INPUT = status_history_in, OUTPUT = status_history_out,
-    RECEIVE = status_history_recv, SEND = status_history_send,
-    INTERNALLENGTH = VARIABLE, ALIGNMENT = double, STORAGE = extended
-);
-COMMENT ON TYPE status_history IS
-    'support_kpi: state of time_in_status and reopen_count, {"until_us", "schedule", "changes": [[changed_at_us, status, counted], ...]}';
-
-CREATE FUNCTION status_history_combine(status_history, status_history) RETURNS status_history
-    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-
 CREATE FUNCTION time_in_status_trans(status_history, text, timestamptz, text[]) RETURNS status_history
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION time_in_status_trans(status_history, text, timestamptz, text[], timestamptz) RETURNS status_history

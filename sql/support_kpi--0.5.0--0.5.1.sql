@@ -723,6 +723,8 @@ UPDATE pg_catalog.pg_aggregate SET aggtransspace = 64
     '@extschema@.interaction_summary(uuid, boolean)'::pg_catalog.regprocedure);
 UPDATE pg_catalog.pg_aggregate SET aggtransspace = 128
  WHERE aggfnoid IN (
+    '@extschema@.rollup(customer_rate_summary)'::pg_catalog.regprocedure,
+    '@extschema@.rollup(duration_sketch)'::pg_catalog.regprocedure,
     '@extschema@.median_first_response_time(timestamptz, timestamptz)'::pg_catalog.regprocedure,
     '@extschema@.first_response_sketch(timestamptz, timestamptz)'::pg_catalog.regprocedure,
     '@extschema@.median_first_response_time(timestamp, timestamp)'::pg_catalog.regprocedure,
@@ -743,8 +745,6 @@ UPDATE pg_catalog.pg_aggregate SET aggtransspace = 128
     '@extschema@.handling_time_sketch(interval)'::pg_catalog.regprocedure,
     '@extschema@.median_handling_time(timestamptz, timestamptz, text)'::pg_catalog.regprocedure,
     '@extschema@.handling_time_sketch(timestamptz, timestamptz, text)'::pg_catalog.regprocedure,
-    '@extschema@.rollup(customer_rate_summary)'::pg_catalog.regprocedure,
-    '@extschema@.rollup(duration_sketch)'::pg_catalog.regprocedure,
     '@extschema@.time_in_status(text, timestamptz, text[])'::pg_catalog.regprocedure,
     '@extschema@.time_in_status(text, timestamptz, text[], timestamptz)'::pg_catalog.regprocedure,
     '@extschema@.time_in_status(text, timestamptz, text[], timestamptz, text)'::pg_catalog.regprocedure,
@@ -789,6 +789,7 @@ UPDATE pg_catalog.pg_aggregate SET aggtransspace = 256
     '@extschema@.interaction_summary(text, boolean)'::pg_catalog.regprocedure);
 UPDATE pg_catalog.pg_aggregate SET aggtransspace = 512
  WHERE aggfnoid IN (
+    '@extschema@.rollup(segment_rate_summary)'::pg_catalog.regprocedure,
     '@extschema@.contact_rate_by_segment(text, bigint, "any")'::pg_catalog.regprocedure,
     '@extschema@.contact_summary_by_segment(text, bigint, "any")'::pg_catalog.regprocedure,
     '@extschema@.contact_rate_by_segment(text, integer, "any")'::pg_catalog.regprocedure,
@@ -836,8 +837,7 @@ UPDATE pg_catalog.pg_aggregate SET aggtransspace = 512
     '@extschema@.contact_rate_by_segment(text, text, boolean)'::pg_catalog.regprocedure,
     '@extschema@.contact_summary_by_segment(text, text, boolean)'::pg_catalog.regprocedure,
     '@extschema@.contact_rate_by_segment(text, uuid, boolean)'::pg_catalog.regprocedure,
-    '@extschema@.contact_summary_by_segment(text, uuid, boolean)'::pg_catalog.regprocedure,
-    '@extschema@.rollup(segment_rate_summary)'::pg_catalog.regprocedure);
+    '@extschema@.contact_summary_by_segment(text, uuid, boolean)'::pg_catalog.regprocedure);
 -- The catalog rows of the KPIs new in this release; a row a user already added under
 -- such a name is kept.
 INSERT INTO kpi_catalog

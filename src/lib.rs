@@ -28,9 +28,9 @@ pub mod surveys;
 
 ::pgrx::pg_module_magic!(name, version);
 
-// The install script: sql/ files in this order. The *_kpis.sql files (and kpi_registry.sql)
-// are generated from registry/kpis.toml by scripts/generate.py and checked in, like every
-// sql/ file.
+// The install script: sql/ files in this order. The *_kpis.sql files, kpi_registry.sql and
+// state_types.sql are generated from registry/kpis.toml by scripts/generate.py and checked
+// in, like every sql/ file.
 pgrx::extension_sql_file!("../sql/kpi_catalog.sql", name = "kpi_catalog");
 pgrx::extension_sql_file!(
     "../sql/kpi_registry.sql",
@@ -38,9 +38,14 @@ pgrx::extension_sql_file!(
     requires = ["kpi_catalog"]
 );
 pgrx::extension_sql_file!(
+    "../sql/state_types.sql",
+    name = "state_types",
+    requires = ["kpi_registry"]
+);
+pgrx::extension_sql_file!(
     "../sql/share_rate.sql",
     name = "share_rate",
-    requires = ["kpi_registry"]
+    requires = ["state_types"]
 );
 pgrx::extension_sql_file!(
     "../sql/share_rate_kpis.sql",
