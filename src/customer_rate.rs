@@ -1,7 +1,7 @@
 //! SQL glue of the per-customer rates (`incident_rate`, `contact_rate`, `interaction_rate`):
 //! the `customer_rate_summary` type and the aggregate support functions. The math is
-//! `kpi_core::flat` (the in-memory form) and `kpi_core::CustomerRate` (text and binary
-//! forms); the SQL is `sql/customer_rate.sql`.
+//! `kpi_core::flat` (the state, in memory and on disk) and `kpi_core::customer_rate` (its
+//! text and binary forms); the SQL is `sql/customer_rate.sql`.
 //!
 //! The state is a flat value updated in place (see `growing.rs`): each row costs one insert
 //! into the set of distinct customers inside it, in the aggregate's own memory.
@@ -15,7 +15,7 @@ use crate::growing::{
 };
 use crate::v1_entry_points;
 use kpi_core::flat::Key;
-use kpi_core::{CustomerRate, KeyType};
+use kpi_core::KeyType;
 use pgrx::pg_sys::{self, Datum, FunctionCallInfo};
 
 /// Reads a customer key datum of one SQL type.
@@ -120,10 +120,10 @@ v1_entry_points! {
     // events * 100.0 / customers (contacts or interactions per 100 customers, a percentage)
     customer_rate_per_100 => customer_rate(c"100.0");
     customer_rate_combine => combine(Kind::Customer, "customer_rate_combine");
-    customer_rate_summary_in => summary_in::<CustomerRate>();
-    customer_rate_summary_out => summary_out::<CustomerRate>();
-    customer_rate_summary_recv => summary_recv::<CustomerRate>();
-    customer_rate_summary_send => summary_send::<CustomerRate>();
+    customer_rate_summary_in => summary_in(Kind::Customer);
+    customer_rate_summary_out => summary_out(Kind::Customer);
+    customer_rate_summary_recv => summary_recv(Kind::Customer);
+    customer_rate_summary_send => summary_send(Kind::Customer);
 }
 
 unsafe fn customer_rate(fcinfo: FunctionCallInfo, scale: &std::ffi::CStr) -> Datum {

@@ -12,18 +12,19 @@
 //! - nothing is freed by Rust: an ERROR or a cancelled query leaves nothing behind.
 //!
 //! States of format version 1 (stored by support_kpi 0.1.0) are read wherever a state is
-//! read, and converted when they are updated. The text and binary forms are those of
-//! `kpi_core::CustomerRate` and `kpi_core::SegmentRate` ([`Summary`]); the type I/O functions
-//! here are written once for both.
+//! read, and converted when they are updated. The text and binary forms are read into the
+//! flat form and written from it directly (`kpi_core::customer_rate`,
+//! `kpi_core::segment_rate`); the type I/O functions here are written once for both.
 
 use crate::fmgr::{
     arg, as_is, bytes_datum, called_as_aggregate, input_text, not_in_aggregate, output_datum,
     plain_payload, raise, receive_buffer, return_null, server_to_utf8, strict_arg, utf8_to_server,
     verify_server_text, OrRaise,
 };
-use kpi_core::flat::{self, Insert, Key, OwnedState, Plan, Table, View};
-use kpi_core::keys::KeyRef;
-use kpi_core::{CustomerRate, KeySet, KeyType, KpiError, SegmentRate};
+use kpi_core::customer_rate::{self as customer, Recode};
+use kpi_core::flat::{self, Insert, OwnedState, Plan, Table, View};
+use kpi_core::segment_rate as segment;
+use kpi_core::{KeyType, KpiError};
 use pgrx::pg_sys::{self, Datum, FunctionCallInfo};
 use std::borrow::Cow;
 
@@ -32,18 +33,6 @@ use std::borrow::Cow;
 pub fn check_interrupts() {
     pgrx::check_for_interrupts!();
 }
-
-/// Checks for interrupts every 4096 calls.
-fn tick(n: &mut usize) {
-    *n += 1;
-    if (*n).is_multiple_of(4096) {
-        check_interrupts();
-    }
-}
-
-/// Maps text keys and segment names between the form of a state (UTF-8 in its text form)
-/// and the server encoding, or checks them.
-pub type Recode<'r> = &'r dyn Fn(&[u8]) -> Result<Cow<'_, [u8]>, KpiError>;
 
 /// Which growing state a function works on.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -95,11 +84,7 @@ fn upgrade(kind: Kind, bytes: &[u8]) -> Result<Cow<'_, [u8]>, KpiError> {
     if flat::is_v2(bytes) {
         return Ok(Cow::Borrowed(bytes));
     }
-    let owned = match kind {
-        Kind::Customer => CustomerRate::decode(bytes)?.to_flat(&as_is)?,
-        Kind::Segment => SegmentRate::decode(bytes)?.to_flat(&as_is)?,
-    };
-    Ok(Cow::Owned(owned.0))
+    Ok(Cow::Owned(kind.read_binary(bytes, &as_is)?.0))
 }
 
 /// Runs `f` on the state behind `d` (any stored version, toasted or not).
@@ -252,179 +237,62 @@ unsafe fn first_state(kind: Kind, d: Datum) -> Datum {
     bytes_datum(&b)
 }
 
-// --- the text and version-1 binary forms ---------------------------------------------------
+// --- the text and binary forms ---------------------------------------------------------------
+//
+// Read into the flat form and written from it directly (`kpi_core::customer_rate`,
+// `kpi_core::segment_rate`): text keys and segment names are UTF-8 in the text form and in the
+// server encoding in a state.
 
-/// A growing state's decoded form: what its text form and its binary (version 1) form are
-/// read into and written from.
-pub trait Summary: Sized {
-    const KIND: Kind;
-    fn decode(bytes: &[u8]) -> Result<Self, KpiError>;
-    fn to_bytes(&self) -> Vec<u8>;
-    fn from_text(text: &str) -> Result<Self, KpiError>;
-    fn to_text(&self) -> Result<String, KpiError>;
-    /// The flat form, with text keys and names mapped by `recode`.
-    fn to_flat(&self, recode: Recode) -> Result<OwnedState, KpiError>;
-    /// The decoded form of a flat state, with text keys and names mapped by `recode`.
-    fn from_flat(v: View<'_>, recode: Recode) -> Result<Self, KpiError>;
-    /// What every value of the type holds, whichever path it came in by.
-    fn check(&self) -> Result<(), String>;
-}
-
-/// Calls `f` with `k` as a flat-table key, its text mapped by `recode`.
-fn with_flat_key<R>(
-    k: KeyRef<'_>,
-    recode: Recode,
-    f: impl FnOnce(Key<'_>) -> Result<R, KpiError>,
-) -> Result<R, KpiError> {
-    match k {
-        KeyRef::Int(i) => f(Key::Int(i)),
-        KeyRef::Uuid(u) => f(Key::Uuid(u.to_be_bytes())),
-        KeyRef::Text(t) => f(Key::Text(&recode(t)?)),
-    }
-}
-
-/// Adds a key of a flat state to a decoded key set, its text mapped by `recode`.
-fn insert_decoded(
-    keys: &mut KeySet,
-    kt: KeyType,
-    bytes: &[u8],
-    recode: Recode,
-) -> Result<(), KpiError> {
-    match flat::key_from_bytes(kt, bytes)? {
-        Key::Int(i) => keys.insert_int(i),
-        Key::Uuid(u) => keys.insert_uuid(u),
-        Key::Text(t) => keys.insert_text(&recode(t)?),
-    }
-    Ok(())
-}
-
-impl Summary for CustomerRate {
-    const KIND: Kind = Kind::Customer;
-    fn check(&self) -> Result<(), String> {
-        CustomerRate::check(self)
-    }
-    fn decode(bytes: &[u8]) -> Result<Self, KpiError> {
-        CustomerRate::decode(bytes)
-    }
-    fn to_bytes(&self) -> Vec<u8> {
-        CustomerRate::to_bytes(self)
-    }
-    fn from_text(text: &str) -> Result<Self, KpiError> {
-        CustomerRate::from_text(text)
-    }
-    fn to_text(&self) -> Result<String, KpiError> {
-        CustomerRate::to_text(self)
-    }
-
-    fn to_flat(&self, recode: Recode) -> Result<OwnedState, KpiError> {
-        let keys = &self.customers;
-        let mut out = OwnedState::customer_sized(
-            self.key_type(),
-            keys.len(),
-            keys.int_range(),
-            keys.text_bytes(),
-        )?;
-        let (mut fixed, mut texts) = (Vec::with_capacity(keys.len()), Vec::new());
-        let mut n = 0;
-        keys.for_each_key(&mut |k| {
-            tick(&mut n);
-            match k {
-                KeyRef::Int(i) => fixed.push(Key::Int(i)),
-                KeyRef::Uuid(u) => fixed.push(Key::Uuid(u.to_be_bytes())),
-                KeyRef::Text(t) => texts.push(recode(t)?.into_owned()),
-            }
-            Ok(())
-        })?;
-        let mut all: Vec<Key<'_>> = fixed;
-        all.extend(texts.iter().map(|t| Key::Text(t)));
-        if out.insert_customers(&mut all)? != all.len() {
-            return Err(KpiError::invalid_text("duplicate customer key"));
+impl Kind {
+    fn read_text(self, text: &str, recode: Recode) -> Result<OwnedState, KpiError> {
+        match self {
+            Kind::Customer => customer::from_text(text, recode),
+            Kind::Segment => segment::from_text(text, recode),
         }
-        out.add_events(self.events)?;
-        Ok(out)
     }
 
-    fn from_flat(v: View<'_>, recode: Recode) -> Result<Self, KpiError> {
-        let kt = v.key_type();
-        let mut state = CustomerRate::new(kt);
-        v.for_each_key(&mut check_interrupts, &mut |_, bytes| {
-            insert_decoded(&mut state.customers, kt, bytes, recode)
-        })?;
-        state.events = v.events();
-        Ok(state)
-    }
-}
-
-impl Summary for SegmentRate {
-    const KIND: Kind = Kind::Segment;
-    fn check(&self) -> Result<(), String> {
-        SegmentRate::check(self)
-    }
-    fn decode(bytes: &[u8]) -> Result<Self, KpiError> {
-        SegmentRate::decode(bytes)
-    }
-    fn to_bytes(&self) -> Vec<u8> {
-        SegmentRate::to_bytes(self)
-    }
-    fn from_text(text: &str) -> Result<Self, KpiError> {
-        SegmentRate::from_text(text)
-    }
-    fn to_text(&self) -> Result<String, KpiError> {
-        SegmentRate::to_text(self)
-    }
-
-    fn to_flat(&self, recode: Recode) -> Result<OwnedState, KpiError> {
-        let mut out = OwnedState::segment(self.key_type);
-        let mut n = 0;
-        for (name, customers, events) in self.counts() {
-            if customers == 0 {
-                return Err(KpiError::invalid_text("a segment has no customers"));
-            }
-            let keys = &self.segments[name].customers;
-            let name = recode(name)?;
-            out.add_segment_events(&name, events)?;
-            keys.for_each_key(&mut |k| {
-                tick(&mut n);
-                with_flat_key(k, recode, |key| out.insert_segment_row(&name, key, 0))?;
-                Ok(())
-            })?;
+    fn to_text(self, v: &View<'_>, recode: Recode) -> Result<String, KpiError> {
+        match self {
+            Kind::Customer => customer::to_text(v, recode, &mut check_interrupts),
+            Kind::Segment => segment::to_text(v, recode, &mut check_interrupts),
         }
-        Ok(out)
     }
 
-    fn from_flat(v: View<'_>, recode: Recode) -> Result<Self, KpiError> {
-        let kt = v.key_type();
-        let mut state = SegmentRate::new(kt);
-        let mut names = Vec::new();
-        for (_, name, _, events) in v.segments()? {
-            let name = recode(name)?.into_owned();
-            state.segment(&name).events = events;
-            names.push(name);
+    fn read_binary(self, bytes: &[u8], recode: Recode) -> Result<OwnedState, KpiError> {
+        match self {
+            Kind::Customer => customer::from_binary(bytes, recode),
+            Kind::Segment => segment::from_binary(bytes, recode),
         }
-        v.for_each_key(&mut check_interrupts, &mut |seg, bytes| {
-            let name = seg
-                .and_then(|s| names.get(s as usize))
-                .ok_or_else(|| KpiError::invalid_binary("corrupt KPI state: segment id"))?;
-            let s = state
-                .segments
-                .get_mut(&name[..])
-                .expect("segment added above");
-            insert_decoded(&mut s.customers, kt, bytes, recode)
-        })?;
-        Ok(state)
+    }
+
+    fn to_binary(self, v: &View<'_>) -> Result<Vec<u8>, KpiError> {
+        match self {
+            Kind::Customer => customer::to_binary(v, &mut check_interrupts),
+            Kind::Segment => segment::to_binary(v, &mut check_interrupts),
+        }
+    }
+
+    fn check_stored(self, v: &View<'_>, recode: Recode) -> Result<(), KpiError> {
+        match self {
+            Kind::Customer => customer::check_stored(v, recode, &mut check_interrupts),
+            Kind::Segment => segment::check_stored(v, recode, &mut check_interrupts),
+        }
     }
 }
 
 /// Type input: the JSON text form, validated.
-pub unsafe fn summary_in<T: Summary>(fcinfo: FunctionCallInfo) -> Datum {
-    let state = T::from_text(&input_text(fcinfo)).or_raise();
-    state_datum(&state.to_flat(&utf8_to_server).or_raise())
+pub unsafe fn summary_in(fcinfo: FunctionCallInfo, kind: Kind) -> Datum {
+    state_datum(
+        &kind
+            .read_text(&input_text(fcinfo), &utf8_to_server)
+            .or_raise(),
+    )
 }
 
 /// Type output: the JSON text form.
-pub unsafe fn summary_out<T: Summary>(fcinfo: FunctionCallInfo) -> Datum {
-    let text = with_view(T::KIND, strict_arg(fcinfo, 0), |v| {
-        T::from_flat(v, &server_to_utf8)?.to_text()
+pub unsafe fn summary_out(fcinfo: FunctionCallInfo, kind: Kind) -> Datum {
+    let text = with_view(kind, strict_arg(fcinfo, 0), |v| {
+        kind.to_text(&v, &server_to_utf8)
     })
     .or_raise();
     output_datum(text)
@@ -432,29 +300,24 @@ pub unsafe fn summary_out<T: Summary>(fcinfo: FunctionCallInfo) -> Datum {
 
 /// Type receive: the version-1 binary form (what `send` writes), or a whole version-2 value;
 /// validated either way, text keys and names included.
-pub unsafe fn summary_recv<T: Summary>(fcinfo: FunctionCallInfo) -> Datum {
-    state_datum(&received::<T>(receive_buffer(fcinfo)).or_raise())
+pub unsafe fn summary_recv(fcinfo: FunctionCallInfo, kind: Kind) -> Datum {
+    state_datum(&received(kind, receive_buffer(fcinfo)).or_raise())
 }
 
-fn received<T: Summary>(bytes: &[u8]) -> Result<OwnedState, KpiError> {
+fn received(kind: Kind, bytes: &[u8]) -> Result<OwnedState, KpiError> {
     if flat::is_v2(bytes) {
         flat::validate(bytes)?;
         let v = View::new(bytes)?;
-        T::KIND.check(&v)?;
+        kind.check(&v)?;
         // text in the server encoding (no NUL), then the rule every input path applies
-        T::from_flat(v, &verify_server_text)?
-            .check()
-            .map_err(KpiError::invalid_binary)?;
+        kind.check_stored(&v, &verify_server_text)?;
         return Ok(OwnedState(bytes.to_vec()));
     }
-    T::decode(bytes)?.to_flat(&verify_server_text)
+    kind.read_binary(bytes, &verify_server_text)
 }
 
 /// Type send: the version-1 binary form (format version byte, key type, counts, keys).
-pub unsafe fn summary_send<T: Summary>(fcinfo: FunctionCallInfo) -> Datum {
-    let bytes = with_view(T::KIND, strict_arg(fcinfo, 0), |v| {
-        T::from_flat(v, &as_is).map(|s| s.to_bytes())
-    })
-    .or_raise();
+pub unsafe fn summary_send(fcinfo: FunctionCallInfo, kind: Kind) -> Datum {
+    let bytes = with_view(kind, strict_arg(fcinfo, 0), |v| kind.to_binary(&v)).or_raise();
     bytes_datum(&bytes)
 }

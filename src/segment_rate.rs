@@ -1,6 +1,6 @@
 //! SQL glue of `contact_rate_by_segment`: the `segment_rate_summary` type and the aggregate
-//! support functions. The math is `kpi_core::flat` (the in-memory form) and
-//! `kpi_core::SegmentRate` (text and binary forms); the SQL, including the final function
+//! support functions. The math is `kpi_core::flat` (the state, in memory and on
+//! disk) and `kpi_core::segment_rate` (its text and binary forms); the SQL, including the final function
 //! that adds each segment's rate and band, is `sql/segment_rate.sql`.
 
 use crate::customer_rate::{
@@ -14,7 +14,7 @@ use crate::growing::{
     combine, summary_in, summary_out, summary_recv, summary_send, with_view, Kind, Updating,
 };
 use crate::v1_entry_points;
-use kpi_core::{KeyType, KpiError, SegmentRate};
+use kpi_core::{KeyType, KpiError};
 use pgrx::pg_sys::{self, Datum, FunctionCallInfo};
 
 /// `segment_rate_trans(state, segment text, customer, event)`, not STRICT: rows with a NULL
@@ -50,10 +50,10 @@ v1_entry_points! {
     segment_rate_trans_text_bool => segment_trans(KeyType::Text, key_text, event_flag);
     segment_rate_trans_uuid_bool => segment_trans(KeyType::Uuid, key_uuid, event_flag);
     segment_rate_combine => combine(Kind::Segment, "segment_rate_combine");
-    segment_rate_summary_in => summary_in::<SegmentRate>();
-    segment_rate_summary_out => summary_out::<SegmentRate>();
-    segment_rate_summary_recv => summary_recv::<SegmentRate>();
-    segment_rate_summary_send => summary_send::<SegmentRate>();
+    segment_rate_summary_in => summary_in(Kind::Segment);
+    segment_rate_summary_out => summary_out(Kind::Segment);
+    segment_rate_summary_recv => summary_recv(Kind::Segment);
+    segment_rate_summary_send => summary_send(Kind::Segment);
 }
 
 /// `{"<segment>": {"customers": n, "events": m}, ...}` as jsonb, for the SQL final function.

@@ -27,12 +27,10 @@ pub mod text_form;
 mod text_form_tests;
 pub mod wilson;
 
-pub use customer_rate::CustomerRate;
 pub use durations::Durations;
 pub use error::{KpiError, KpiErrorKind};
-pub use keys::{KeySet, KeyType};
+pub use keys::{KeyType, Keys};
 pub use resolution_cost::{CostTotal, Decimal};
 pub use scores::Scores;
-pub use segment_rate::SegmentRate;
 pub use share_rate::Share;
 pub use surveys::{Survey, SurveyCounts};

@@ -1,230 +1,215 @@
-//! State of `contact_rate_by_segment`: one [`CustomerRate`] per segment, so a single call
-//! returns every segment's rate side by side.
+//! The text and binary forms of `segment_rate_summary`, the state of
+//! `contact_rate_by_segment`: per segment, its distinct customers and events, so a single call
+//! returns every segment's rate side by side. As for the per-customer rates
+//! (`customer_rate.rs`), the state is the flat form (`flat.rs`) and its forms are read into it
+//! and written from it directly.
 
 use crate::codec::{put_bytes, put_i64, put_len, put_u8, Reader, BINARY_FORMAT};
-use crate::customer_rate::{key_type_of, with_context, CustomerRate};
+use crate::customer_rate::{
+    as_is, body_from_json, body_to_json, check_body, complete, decode_body, key_type_of, recoded,
+    repeated_key, with_context, Recode,
+};
 use crate::error::{no_nul, KpiError, KpiErrorKind};
-use crate::keys::{key_type_mismatch, not_utf8_key, KeyType};
+use crate::flat::{Key, OwnedState, View};
+use crate::keys::{not_utf8_key, KeyType, Keys};
 use crate::text_form;
-use hashbrown::HashMap;
 use serde_json::{json, Map, Value};
-use std::io::Write;
+use std::collections::HashSet;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SegmentRate {
-    pub key_type: KeyType,
-    pub segments: HashMap<Box<[u8]>, CustomerRate>,
+/// One segment of a form: its name, its customers and its events.
+type Segment = (Vec<u8>, Keys, i64);
+
+/// A flat segment state of `segments` (names and keys mapped by `recode`), the segments in
+/// the order of their names; `None` when a customer is given twice in a segment.
+pub fn build(
+    key_type: KeyType,
+    mut segments: Vec<Segment>,
+    recode: Recode,
+) -> Result<Option<OwnedState>, KpiError> {
+    segments.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let mut out = OwnedState::segment(key_type);
+    for (name, keys, events) in segments {
+        if keys.is_empty() {
+            return Err(KpiError::invalid_text("a segment has no customers"));
+        }
+        let name = recode(&name)?.into_owned();
+        out.add_segment_events(&name, events)?;
+        let keys = recoded(keys, recode)?;
+        let new = |k: Key<'_>, out: &mut OwnedState| out.insert_segment_row(&name, k, 0);
+        let all_new = match &keys {
+            Keys::Int(v) => v.iter().try_fold(true, |ok, k| {
+                Ok::<_, KpiError>(new(Key::Int(*k), &mut out)? && ok)
+            })?,
+            Keys::Uuid(v) => v.iter().try_fold(true, |ok, k| {
+                Ok::<_, KpiError>(new(Key::Uuid(*k), &mut out)? && ok)
+            })?,
+            Keys::Text(v) => v.iter().try_fold(true, |ok, k| {
+                Ok::<_, KpiError>(new(Key::Text(k), &mut out)? && ok)
+            })?,
+        };
+        if !all_new {
+            return Ok(None);
+        }
+    }
+    Ok(Some(out))
 }
 
-impl SegmentRate {
-    pub fn new(key_type: KeyType) -> Self {
-        SegmentRate {
-            key_type,
-            segments: HashMap::new(),
+/// The segments of a flat segment state, sorted by name, each with its keys sorted; names
+/// and text keys mapped by `recode`; `tick` as for [`crate::customer_rate::keys_of`].
+pub fn segments_of(
+    v: &View<'_>,
+    recode: Recode,
+    tick: &mut dyn FnMut(),
+) -> Result<Vec<Segment>, KpiError> {
+    let mut out = Vec::new();
+    for (_, name, _, events) in v.segments()? {
+        out.push((recode(name)?.into_owned(), Keys::new(v.key_type()), events));
+    }
+    let text = |t: &[u8]| Ok(recode(t)?.into_owned());
+    v.for_each_key(tick, &mut |seg, bytes| {
+        let (_, keys, _) = seg
+            .and_then(|s| out.get_mut(s as usize))
+            .ok_or_else(|| KpiError::invalid_binary("corrupt KPI state: segment id"))?;
+        keys.push_stored(bytes, &text)
+    })?;
+    for (_, keys, _) in &mut out {
+        keys.sort();
+    }
+    out.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    Ok(out)
+}
+
+/// A stored or received flat segment state: every segment has customers and a name without
+/// NUL characters, and its body holds [`check_body`]; names and keys pass `recode`.
+pub fn check_stored(v: &View<'_>, recode: Recode, tick: &mut dyn FnMut()) -> Result<(), KpiError> {
+    for (name, keys, events) in segments_of(v, recode, tick)? {
+        no_nul("segment name", &name, KpiErrorKind::InvalidText)
+            .map_err(|e| KpiError::invalid_binary(e.message))?;
+        if keys.is_empty() {
+            return Err(KpiError::invalid_binary("a segment has no customers"));
         }
+        check_body(&keys, events).map_err(KpiError::invalid_binary)?;
     }
+    Ok(())
+}
 
-    /// The state of one segment, created on its first row.
-    #[inline]
-    pub fn segment(&mut self, name: &[u8]) -> &mut CustomerRate {
-        let key_type = self.key_type;
-        self.segments
-            .entry_ref(name)
-            .or_insert_with(|| CustomerRate::new(key_type))
-    }
+// --- text form -------------------------------------------------------------------------------
 
-    pub fn merge(&mut self, other: &SegmentRate) -> Result<(), KpiError> {
-        if self.key_type != other.key_type {
-            return Err(key_type_mismatch(self.key_type, other.key_type));
+/// Text form, e.g.
+/// `{"key_type":"bigint","segments":{"retail":{"events":1,"customers":[4,9]}}}`, segments
+/// sorted by name, names and text keys mapped by `recode` (to UTF-8).
+pub fn to_text(v: &View<'_>, recode: Recode, tick: &mut dyn FnMut()) -> Result<String, KpiError> {
+    let mut out = String::from("{\"key_type\":\"");
+    out.push_str(v.key_type().name());
+    out.push_str("\",\"segments\":{");
+    for (i, (name, keys, events)) in segments_of(v, recode, tick)?.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
         }
-        for (name, state) in &other.segments {
-            self.segment(name).merge(state)?;
-        }
-        Ok(())
+        text_form::push_string(
+            &mut out,
+            std::str::from_utf8(name).map_err(|_| not_utf8_name())?,
+        );
+        out.push_str(":{");
+        text_form::write_body(&mut out, keys, *events).map_err(|_| not_utf8_key())?;
+        out.push('}');
     }
+    out.push_str("}}");
+    Ok(out)
+}
 
-    /// Segments sorted by name (bytewise), with their distinct customers and events.
-    pub fn counts(&self) -> Vec<(&[u8], usize, i64)> {
-        let mut rows: Vec<_> = self
-            .segments
-            .iter()
-            .map(|(name, s)| (&name[..], s.customers.len(), s.events))
-            .collect();
-        rows.sort_unstable_by(|a, b| a.0.cmp(b.0));
-        rows
+/// The text form built as a `serde_json::Value`: the definition [`to_text`] is tested
+/// against.
+#[doc(hidden)]
+pub fn to_text_via_json(v: &View<'_>, recode: Recode) -> Result<String, KpiError> {
+    let mut segments = Map::new();
+    for (name, keys, events) in segments_of(v, recode, &mut || {})? {
+        let name = String::from_utf8(name).map_err(|_| not_utf8_name())?;
+        segments.insert(name, Value::Object(body_to_json(&keys, events)?));
     }
+    Ok(json!({"key_type": v.key_type().name(), "segments": segments}).to_string())
+}
 
-    pub fn encoded_len(&self) -> usize {
-        2 + 8
-            + self
-                .segments
-                .iter()
-                .map(|(name, s)| 4 + name.len() + s.body_len())
-                .sum::<usize>()
+/// The segments of a text form of the writer's shape; `None` leaves the text to the general
+/// reader.
+pub(crate) fn scan(text: &str) -> Option<(KeyType, Vec<Segment>)> {
+    let mut s = text_form::Scanner::new(text);
+    s.byte(b'{')?;
+    let key_type = s.key_type_field()?;
+    s.byte(b',')?;
+    if s.field_name()? != "segments" {
+        return None;
     }
-
-    /// Binary form: format version, key type, segment count, then per segment its name and
-    /// the body of its [`CustomerRate`].
-    pub fn encode(&self, w: &mut impl Write) {
-        put_u8(w, BINARY_FORMAT);
-        self.key_type.encode(w);
-        put_i64(w, self.segments.len() as i64);
-        for (name, state) in &self.segments {
-            put_len(w, name.len());
-            put_bytes(w, name);
-            state.encode_body(w);
-        }
-    }
-
-    pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(self.encoded_len());
-        self.encode(&mut out);
-        out
-    }
-
-    pub fn decode(bytes: &[u8]) -> Result<Self, KpiError> {
-        let mut r = Reader::new(bytes);
-        r.version()?;
-        let mut state = SegmentRate::new(KeyType::decode(&mut r)?);
-        let n = r.count(4 + 16)?;
-        for _ in 0..n {
-            let len = r.u32()? as usize;
-            let name = r.take(len)?;
-            no_nul("segment name", name, KpiErrorKind::InvalidBinary)?;
-            let body = CustomerRate::decode_body(state.key_type, &mut r)?;
-            if body.customers.is_empty() {
-                return Err(KpiError::invalid_binary("a segment has no customers"));
+    s.byte(b'{')?;
+    let mut segments = Vec::new();
+    let mut names = HashSet::new();
+    if s.byte(b'}').is_none() {
+        loop {
+            let name = s.field_name()?;
+            if name.contains('\0') || !names.insert(name.clone()) {
+                return None;
             }
-            if state.segments.contains_key(name) {
-                return Err(KpiError::invalid_binary("a segment name appears twice"));
+            let (keys, events, seen) = s.body_object(key_type)?;
+            let (keys, events) = complete(keys, events, seen)?;
+            if keys.is_empty() {
+                return None;
             }
-            state.segment(name).merge(&body)?;
-        }
-        r.finish()?;
-        Ok(state)
-    }
-
-    /// What every state holds, whichever path it came in by: each segment has customers, a
-    /// name without NUL characters, and a body that passes [`CustomerRate::check`].
-    pub fn check(&self) -> Result<(), String> {
-        for (name, body) in &self.segments {
-            no_nul("segment name", name, KpiErrorKind::InvalidText).map_err(|e| e.message)?;
-            if body.customers.is_empty() {
-                return Err("a segment has no customers".into());
+            segments.push((name.as_bytes().to_vec(), keys, events));
+            if s.byte(b',').is_none() {
+                break;
             }
-            body.check()?;
-        }
-        Ok(())
-    }
-
-    /// Text form, e.g.
-    /// `{"key_type":"bigint","segments":{"retail":{"events":1,"customers":[4,9]}}}`.
-    pub fn to_text(&self) -> Result<String, KpiError> {
-        let mut out = String::from("{\"key_type\":\"");
-        out.push_str(self.key_type.name());
-        out.push_str("\",\"segments\":{");
-        for (i, (name, _, _)) in self.counts().into_iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            text_form::push_string(
-                &mut out,
-                std::str::from_utf8(name).map_err(|_| not_utf8_name())?,
-            );
-            out.push_str(":{");
-            let body = &self.segments[name];
-            text_form::write_body(&mut out, &body.customers, body.events)
-                .map_err(|_| not_utf8_key())?;
-            out.push('}');
-        }
-        out.push_str("}}");
-        Ok(out)
-    }
-
-    /// The text form built as a `serde_json::Value`: the definition [`SegmentRate::to_text`]
-    /// is tested against.
-    #[doc(hidden)]
-    pub fn to_text_via_json(&self) -> Result<String, KpiError> {
-        let mut segments = Map::new();
-        for (name, _, _) in self.counts() {
-            let key = String::from_utf8(name.to_vec()).map_err(|_| not_utf8_name())?;
-            segments.insert(key, Value::Object(self.segments[name].body_to_json()?));
-        }
-        Ok(json!({"key_type": self.key_type.name(), "segments": segments}).to_string())
-    }
-
-    /// The state of a segment rate text form of the writer's shape; `None` leaves the text to
-    /// the general reader.
-    pub fn from_text_fast(text: &str) -> Option<Self> {
-        let mut s = text_form::Scanner::new(text);
-        s.byte(b'{')?;
-        let mut state = SegmentRate::new(s.key_type_field()?);
-        s.byte(b',')?;
-        if s.field_name()? != "segments" {
-            return None;
-        }
-        s.byte(b'{')?;
-        if s.byte(b'}').is_none() {
-            loop {
-                let name = s.field_name()?;
-                if state.segments.contains_key(name.as_bytes()) || name.contains('\0') {
-                    return None;
-                }
-                let (customers, events, seen) = s.body_object(state.key_type)?;
-                let body = CustomerRate::complete(CustomerRate { customers, events }, seen)?;
-                if body.customers.is_empty() {
-                    return None;
-                }
-                state.segments.insert(Box::from(name.as_bytes()), body);
-                if s.byte(b',').is_none() {
-                    break;
-                }
-            }
-            s.byte(b'}')?;
         }
         s.byte(b'}')?;
-        s.end()?;
-        Some(state)
     }
+    s.byte(b'}')?;
+    s.end()?;
+    Some((key_type, segments))
+}
 
-    pub fn from_text(text: &str) -> Result<Self, KpiError> {
-        match Self::from_text_fast(text) {
-            Some(state) => Ok(state),
-            None => Self::from_text_via_json(text),
+/// The state of a text form, its names and text keys mapped by `recode` (from UTF-8).
+pub fn from_text(text: &str, recode: Recode) -> Result<OwnedState, KpiError> {
+    if let Some((key_type, segments)) = scan(text) {
+        // a customer given twice in a segment: left to the general reader, which names it
+        if let Some(state) = build(key_type, segments, recode)? {
+            return Ok(state);
         }
     }
+    from_text_via_json(text, recode)
+}
 
-    /// The general reader of the text form, for any JSON: the definition the fast reader
-    /// ([`SegmentRate::from_text_fast`]) is tested against, and its fallback.
-    #[doc(hidden)]
-    pub fn from_text_via_json(text: &str) -> Result<Self, KpiError> {
-        let parse = || -> Result<Self, KpiError> {
-            let doc: Value = serde_json::from_str(text)
-                .map_err(|e| KpiError::invalid_text(crate::error::excerpt(&e.to_string())))?;
-            let mut state = SegmentRate::new(key_type_of(&doc)?);
-            let segments = doc
-                .get("segments")
-                .and_then(Value::as_object)
-                .ok_or_else(|| KpiError::invalid_text("\"segments\" must be an object"))?;
-            for (name, body) in segments {
-                no_nul("segment name", name.as_bytes(), KpiErrorKind::InvalidText)?;
-                let body = CustomerRate::body_from_json(state.key_type, body)?;
-                if body.customers.is_empty() {
-                    return Err(KpiError::invalid_text(format!(
-                        "segment \"{}\" has no customers",
-                        crate::error::excerpt(name)
-                    )));
-                }
-                state.segments.insert(Box::from(name.as_bytes()), body);
+/// The general reader of the text form, for any JSON: the definition the fast reader is
+/// tested against, and its fallback.
+#[doc(hidden)]
+pub fn from_text_via_json(text: &str, recode: Recode) -> Result<OwnedState, KpiError> {
+    let parse = || -> Result<(KeyType, Vec<Segment>), KpiError> {
+        let doc: Value = serde_json::from_str(text)
+            .map_err(|e| KpiError::invalid_text(crate::error::excerpt(&e.to_string())))?;
+        let key_type = key_type_of(&doc)?;
+        let map = doc
+            .get("segments")
+            .and_then(Value::as_object)
+            .ok_or_else(|| KpiError::invalid_text("\"segments\" must be an object"))?;
+        let mut segments = Vec::with_capacity(map.len());
+        for (name, body) in map {
+            no_nul("segment name", name.as_bytes(), KpiErrorKind::InvalidText)?;
+            let (keys, events) = body_from_json(key_type, body)?;
+            if keys.is_empty() {
+                return Err(KpiError::invalid_text(format!(
+                    "segment \"{}\" has no customers",
+                    crate::error::excerpt(name)
+                )));
             }
-            Ok(state)
-        };
-        parse().map_err(|e| {
-            let e = with_context("segment rate state", text, e);
-            let hint = "Write it as {\"key_type\": \"bigint\", \"segments\": {\"retail\": {\"events\": 1, \"customers\": [4, 9]}}}.";
-            KpiError { hint: Some(hint.into()), ..e }
-        })
-    }
+            segments.push((name.as_bytes().to_vec(), keys, events));
+        }
+        Ok((key_type, segments))
+    };
+    let (key_type, segments) = parse().map_err(|e| {
+        let e = with_context("segment rate state", text, e);
+        let hint = "Write it as {\"key_type\": \"bigint\", \"segments\": {\"retail\": {\"events\": 1, \"customers\": [4, 9]}}}.";
+        KpiError { hint: Some(hint.into()), ..e }
+    })?;
+    build(key_type, segments, recode)?
+        .ok_or_else(|| KpiError::invalid_text("duplicate customer key"))
 }
 
 fn not_utf8_name() -> KpiError {
@@ -233,48 +218,98 @@ fn not_utf8_name() -> KpiError {
     )
 }
 
+// --- binary form -----------------------------------------------------------------------------
+
+/// Binary form: format version, key type, segment count, then per segment (sorted by name)
+/// its name and the body of a customer rate's binary form (events, key count, keys).
+pub fn to_binary(v: &View<'_>, tick: &mut dyn FnMut()) -> Result<Vec<u8>, KpiError> {
+    let segments = segments_of(v, &as_is, tick)?;
+    let mut out = Vec::new();
+    put_u8(&mut out, BINARY_FORMAT);
+    v.key_type().encode(&mut out);
+    put_i64(&mut out, segments.len() as i64);
+    for (name, keys, events) in &segments {
+        put_len(&mut out, name.len());
+        put_bytes(&mut out, name);
+        put_i64(&mut out, *events);
+        keys.encode(&mut out);
+    }
+    Ok(out)
+}
+
+/// The state of a binary form (what [`to_binary`] writes, and what 0.1.0 stored), its names
+/// and text keys mapped by `recode`.
+pub fn from_binary(bytes: &[u8], recode: Recode) -> Result<OwnedState, KpiError> {
+    let mut r = Reader::new(bytes);
+    r.version()?;
+    let key_type = KeyType::decode(&mut r)?;
+    let n = r.count(4 + 16)?;
+    let mut segments = Vec::with_capacity(n);
+    let mut names = HashSet::new();
+    for _ in 0..n {
+        let len = r.u32()? as usize;
+        let name = r.take(len)?;
+        no_nul("segment name", name, KpiErrorKind::InvalidBinary)?;
+        let (keys, events) = decode_body(key_type, &mut r)?;
+        if keys.is_empty() {
+            return Err(KpiError::invalid_binary("a segment has no customers"));
+        }
+        if !names.insert(name) {
+            return Err(KpiError::invalid_binary("a segment name appears twice"));
+        }
+        segments.push((name.to_vec(), keys, events));
+    }
+    r.finish()?;
+    build(key_type, segments, recode)?.ok_or_else(repeated_key)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn add(s: &mut SegmentRate, segment: &str, customer: i64, has_event: bool) {
-        let seg = s.segment(segment.as_bytes());
-        seg.customers.insert_int(customer);
-        seg.count_event(has_event);
+    fn state(rows: &[(&str, i64, bool)]) -> OwnedState {
+        let mut s = OwnedState::segment(KeyType::Int);
+        for (segment, customer, has_event) in rows {
+            s.insert_segment_row(segment.as_bytes(), Key::Int(*customer), *has_event as i64)
+                .unwrap();
+        }
+        s
     }
 
     #[test]
-    fn counts_per_segment() {
-        let mut s = SegmentRate::new(KeyType::Int);
-        add(&mut s, "retail", 1, true);
-        add(&mut s, "retail", 1, true);
-        add(&mut s, "retail", 2, false);
-        add(&mut s, "enterprise", 3, false);
-        assert_eq!(
-            s.counts(),
-            vec![(&b"enterprise"[..], 1, 0), (&b"retail"[..], 2, 2)]
-        );
-    }
-
-    #[test]
-    fn merge_text_and_binary_round_trip() {
-        let mut a = SegmentRate::new(KeyType::Int);
-        let mut b = SegmentRate::new(KeyType::Int);
-        add(&mut a, "retail", 1, true);
-        add(&mut b, "retail", 1, false);
-        add(&mut b, "smb", 5, true);
-        a.merge(&b).unwrap();
-        assert_eq!(
-            a.counts(),
-            vec![(&b"retail"[..], 1, 1), (&b"smb"[..], 1, 1)]
-        );
-        let text = a.to_text().unwrap();
+    fn text_and_binary_round_trip_sorted_by_name() {
+        let s = state(&[("smb", 5, true), ("retail", 1, true), ("retail", 1, false)]);
+        let text = to_text(&s.view(), &as_is, &mut || {}).unwrap();
         assert_eq!(
             text,
             r#"{"key_type":"bigint","segments":{"retail":{"events":1,"customers":[1]},"smb":{"events":1,"customers":[5]}}}"#
         );
-        assert_eq!(SegmentRate::from_text(&text).unwrap(), a);
-        assert_eq!(SegmentRate::decode(&a.to_bytes()).unwrap(), a);
-        assert!(a.merge(&SegmentRate::new(KeyType::Text)).is_err());
+        assert_eq!(to_text_via_json(&s.view(), &as_is).unwrap(), text);
+        let again = |st: &OwnedState| to_text(&st.view(), &as_is, &mut || {}).unwrap();
+        assert_eq!(again(&from_text(&text, &as_is).unwrap()), text);
+        assert_eq!(again(&from_text_via_json(&text, &as_is).unwrap()), text);
+        let bytes = to_binary(&s.view(), &mut || {}).unwrap();
+        assert_eq!(again(&from_binary(&bytes, &as_is).unwrap()), text);
+    }
+
+    #[test]
+    fn errors_name_what_is_wrong() {
+        for (text, says) in [
+            (
+                r#"{"key_type":"bigint","segments":{"a":{"events":0,"customers":[]}}}"#,
+                "segment \"a\" has no customers",
+            ),
+            (
+                r#"{"key_type":"bigint","segments":{"a":{"events":0,"customers":[1,1]}}}"#,
+                "customer key 1 appears twice",
+            ),
+            (
+                r#"{"key_type":"bigint","segments":[]}"#,
+                "\"segments\" must be an object",
+            ),
+        ] {
+            let err = from_text(text, &as_is).unwrap_err();
+            assert!(err.message.contains(says), "{}", err.message);
+        }
     }
 }

@@ -13,42 +13,38 @@
 //! This module knows keys and JSON only: `customer_rate.rs` and `segment_rate.rs` read and
 //! write their states with it (and it imports neither).
 
-use crate::keys::{format_uuid, parse_uuid, KeySet, KeyType};
+use crate::keys::{format_uuid, parse_uuid, KeyType, Keys};
 use std::borrow::Cow;
 
-/// Appends `"events":N,"customers":[...]` with the keys sorted; `Err` when a text key is
-/// not UTF-8 (the text form needs a UTF8 database).
-pub(crate) fn write_body(out: &mut String, customers: &KeySet, events: i64) -> Result<(), ()> {
+/// Appends `"events":N,"customers":[...]`, the keys in the order given (sorted by the
+/// caller); `Err` when a text key is not UTF-8 (the text form needs a UTF8 database).
+pub(crate) fn write_body(out: &mut String, customers: &Keys, events: i64) -> Result<(), ()> {
     out.push_str("\"events\":");
     push_int(out, events);
     out.push_str(",\"customers\":[");
     match customers {
-        KeySet::Int(s) => {
-            out.reserve(s.len() * 8);
-            for (i, k) in s.sorted().into_iter().enumerate() {
+        Keys::Int(v) => {
+            out.reserve(v.len() * 8);
+            for (i, k) in v.iter().enumerate() {
                 if i > 0 {
                     out.push(',');
                 }
-                push_int(out, k);
+                push_int(out, *k);
             }
         }
-        KeySet::Uuid(s) => {
-            let mut keys: Vec<u128> = s.iter().copied().collect();
-            keys.sort_unstable();
-            out.reserve(keys.len() * 39);
-            for (i, k) in keys.into_iter().enumerate() {
+        Keys::Uuid(v) => {
+            out.reserve(v.len() * 39);
+            for (i, k) in v.iter().enumerate() {
                 if i > 0 {
                     out.push(',');
                 }
                 out.push('"');
-                out.push_str(&format_uuid(k));
+                out.push_str(&format_uuid(u128::from_be_bytes(*k)));
                 out.push('"');
             }
         }
-        KeySet::Text(s) => {
-            let mut keys: Vec<&[u8]> = s.iter().map(|k| &k[..]).collect();
-            keys.sort_unstable();
-            for (i, k) in keys.into_iter().enumerate() {
+        Keys::Text(v) => {
+            for (i, k) in v.iter().enumerate() {
                 if i > 0 {
                     out.push(',');
                 }
@@ -186,20 +182,18 @@ impl<'a> Scanner<'a> {
         self.int().filter(|v| *v >= 0)
     }
 
-    /// `[k, ...]`: distinct keys of the set's type; a duplicate is left to the general reader.
-    fn keys(&mut self, set: &mut KeySet) -> Option<()> {
+    /// `[k, ...]`: keys of the list's type (a key given twice is found when the list becomes
+    /// a state, and left to the general reader then).
+    fn keys(&mut self, list: &mut Keys) -> Option<()> {
         self.byte(b'[')?;
         if self.byte(b']').is_some() {
             return Some(());
         }
         loop {
-            let new = match set {
-                KeySet::Int(s) => s.insert(self.int()?),
-                KeySet::Uuid(s) => s.insert(parse_uuid(&self.string()?)?),
-                KeySet::Text(s) => s.insert(Box::from(self.string()?.as_bytes())),
-            };
-            if !new {
-                return None;
+            match list {
+                Keys::Int(v) => v.push(self.int()?),
+                Keys::Uuid(v) => v.push(parse_uuid(&self.string()?)?.to_be_bytes()),
+                Keys::Text(v) => v.push(self.string()?.as_bytes().to_vec()),
             }
             if self.byte(b',').is_none() {
                 return self.byte(b']');
@@ -210,7 +204,7 @@ impl<'a> Scanner<'a> {
     /// `"events": n` or `"customers": [...]`, each once (`seen`).
     pub(crate) fn body_field(
         &mut self,
-        customers: &mut KeySet,
+        customers: &mut Keys,
         events: &mut i64,
         seen: &mut [bool; 2],
     ) -> Option<()> {
@@ -230,9 +224,9 @@ impl<'a> Scanner<'a> {
 
     /// `{"events": n, "customers": [...]}`, in either order: the keys, the events and which
     /// of the two fields were there.
-    pub(crate) fn body_object(&mut self, key_type: KeyType) -> Option<(KeySet, i64, [bool; 2])> {
+    pub(crate) fn body_object(&mut self, key_type: KeyType) -> Option<(Keys, i64, [bool; 2])> {
         self.byte(b'{')?;
-        let mut customers = KeySet::new(key_type);
+        let mut customers = Keys::new(key_type);
         let mut events = 0;
         let mut seen = [false; 2];
         loop {

@@ -1,45 +1,77 @@
 //! Tests of the fast text form (text_form.rs) of the distinct-customer states against the
 //! general JSON reader and writer, for both state types. A module of its own, so that
-//! text_form.rs imports neither state type.
+//! text_form.rs imports neither state module.
 
+use crate::customer_rate::{self as customer, as_is};
+use crate::flat::{Key, OwnedState};
 use crate::keys::KeyType;
-use crate::{CustomerRate, SegmentRate};
+use crate::segment_rate as segment;
+use crate::KpiError;
 
-fn same_customer(text: &str) -> Option<CustomerRate> {
-    let general = CustomerRate::from_text_via_json(text);
-    let fast = CustomerRate::from_text_fast(text);
-    if let Some(fast) = &fast {
-        assert_eq!(Ok(fast), general.as_ref(), "{text}");
+/// The state's text (compared instead of bytes: a flat state's layout depends on the order
+/// its keys came in).
+fn text_of(s: &Result<OwnedState, KpiError>) -> Result<String, String> {
+    match s {
+        Ok(s) => customer::to_text(&s.view(), &as_is, &mut || {}).map_err(|e| e.message),
+        Err(e) => Err(e.message.clone()),
     }
-    assert_eq!(CustomerRate::from_text(text), general, "{text}");
-    fast
+}
+
+fn segment_text_of(s: &Result<OwnedState, KpiError>) -> Result<String, String> {
+    match s {
+        Ok(s) => segment::to_text(&s.view(), &as_is, &mut || {}).map_err(|e| e.message),
+        Err(e) => Err(e.message.clone()),
+    }
+}
+
+/// Whether the fast reader answers `text`; either way, the readers agree.
+fn same_customer(text: &str) -> bool {
+    let general = text_of(&customer::from_text_via_json(text, &as_is));
+    assert_eq!(
+        text_of(&customer::from_text(text, &as_is)),
+        general,
+        "{text}"
+    );
+    customer::scan(text).is_some_and(|(keys, events)| {
+        let fast = customer::build(&keys, events).unwrap();
+        fast.is_some() && {
+            assert_eq!(text_of(&Ok(fast.unwrap())), general, "{text}");
+            true
+        }
+    })
 }
 
 #[test]
 fn writer_writes_what_serde_json_writes() {
     for kt in [KeyType::Int, KeyType::Uuid, KeyType::Text] {
-        let mut c = CustomerRate::new(kt);
-        assert_eq!(c.to_text(), c.to_text_via_json());
+        let mut c = OwnedState::customer(kt);
+        let mut s = OwnedState::segment(kt);
+        let json =
+            |c: &OwnedState| customer::to_text_via_json(&c.view(), &as_is).map_err(|e| e.message);
+        assert_eq!(text_of(&Ok(c.clone())), json(&c));
         for i in [-9_223_372_036_854_775_808i64, -1, 0, 7, 10, 99, i64::MAX] {
-            match kt {
-                KeyType::Int => c.customers.insert_int(i),
-                KeyType::Uuid => c.customers.insert_uuid((i as u128).to_be_bytes()),
-                KeyType::Text => c
-                    .customers
-                    .insert_text(format!("k\"\\\n\t\u{1}é{i}").as_bytes()),
-            }
-            c.count_event(true);
+            let text = format!("k\"\\\n\t\u{1}é{i}");
+            let key = match kt {
+                KeyType::Int => Key::Int(i),
+                KeyType::Uuid => Key::Uuid((i as u128).to_be_bytes()),
+                KeyType::Text => Key::Text(text.as_bytes()),
+            };
+            c.insert_customer(key).unwrap();
+            c.add_events(1).unwrap();
+            s.insert_segment_row("é \"north\"\n".as_bytes(), key, 1)
+                .unwrap();
+            s.insert_segment_row(b"a", key, 1).unwrap();
         }
-        assert_eq!(c.to_text(), c.to_text_via_json());
-        let mut s = SegmentRate::new(kt);
-        s.segment("é \"north\"\n".as_bytes()).merge(&c).unwrap();
-        s.segment(b"a").merge(&c).unwrap();
-        assert_eq!(s.to_text(), s.to_text_via_json());
+        assert_eq!(text_of(&Ok(c.clone())), json(&c));
+        assert_eq!(
+            segment_text_of(&Ok(s.clone())),
+            segment::to_text_via_json(&s.view(), &as_is).map_err(|e| e.message)
+        );
     }
-    let mut c = CustomerRate::new(KeyType::Text);
-    c.customers.insert_text(b"\xff");
-    assert_eq!(c.to_text(), c.to_text_via_json());
-    assert!(c.to_text().is_err());
+    let mut c = OwnedState::customer(KeyType::Text);
+    c.insert_customer(Key::Text(b"\xff")).unwrap();
+    assert!(text_of(&Ok(c.clone())).is_err());
+    assert!(customer::to_text_via_json(&c.view(), &as_is).is_err());
 }
 
 #[test]
@@ -50,7 +82,7 @@ fn reader_takes_the_writers_shape_in_any_spacing_and_order() {
         r#"{"key_type":"uuid","events":1,"customers":["00000000-0000-0000-0000-00000000000A"]}"#,
         r#"{"key_type":"text","events":1,"customers":["a\"b","\u00e8","é",""]}"#,
     ] {
-        assert!(same_customer(text).is_some(), "{text}");
+        assert!(same_customer(text), "{text}");
     }
 }
 
@@ -76,7 +108,7 @@ fn reader_leaves_everything_else_to_the_general_reader() {
         r#"{"key_type":"bigint","events":1,"customers":[1]} x"#,
         r#"{"key_type":"bigint","events":1,"customers":[1,]}"#,
     ] {
-        assert!(same_customer(text).is_none(), "{text}");
+        assert!(!same_customer(text), "{text}");
     }
 }
 
@@ -102,12 +134,17 @@ fn segment_reader_agrees_with_the_general_reader() {
         ),
         (r#"{"segments":{},"key_type":"bigint"}"#, false),
     ] {
-        let general = SegmentRate::from_text_via_json(text);
-        let quick = SegmentRate::from_text_fast(text);
+        let general = segment_text_of(&segment::from_text_via_json(text, &as_is));
+        let quick = segment::scan(text);
         assert_eq!(quick.is_some(), fast, "{text}");
-        if let Some(q) = quick {
-            assert_eq!(Ok(q), general, "{text}");
+        if let Some((kt, segments)) = quick {
+            let built = segment::build(kt, segments, &as_is).unwrap().unwrap();
+            assert_eq!(segment_text_of(&Ok(built)), general, "{text}");
         }
-        assert_eq!(SegmentRate::from_text(text), general, "{text}");
+        assert_eq!(
+            segment_text_of(&segment::from_text(text, &as_is)),
+            general,
+            "{text}"
+        );
     }
 }

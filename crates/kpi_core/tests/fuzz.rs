@@ -14,9 +14,11 @@
 //! Runs for `KPI_FUZZ_SECONDS` (default 5) and at least `KPI_FUZZ_MIN_CASES` cases (default
 //! 100,000); scripts/test.sh runs it in release mode for a minute (millions of cases).
 
+use kpi_core::customer_rate::{self as customer, as_is};
 use kpi_core::flat::{self, Key, OwnedState, View};
+use kpi_core::segment_rate as segment;
 use kpi_core::{percentiles as sketch, status_history as status, KpiError, Survey, SurveyCounts};
-use kpi_core::{CostTotal, CustomerRate, Decimal, Durations, KeyType, Scores, SegmentRate, Share};
+use kpi_core::{CostTotal, Decimal, Durations, KeyType, Scores, Share};
 use std::time::{Duration, Instant};
 
 struct Rng(u64);
@@ -199,35 +201,39 @@ fn scores_seeds() -> Vec<Scores> {
     vec![Scores::default(), s]
 }
 
-fn customer_seeds() -> Vec<CustomerRate> {
+fn customer_seeds() -> Vec<OwnedState> {
     let mut v = Vec::new();
     for kt in [KeyType::Int, KeyType::Uuid, KeyType::Text] {
-        let mut c = CustomerRate::new(kt);
+        let mut c = OwnedState::customer(kt);
         for i in 0..6u64 {
-            match kt {
-                KeyType::Int => c.customers.insert_int(i as i64 * 1_000_003 - 2),
-                KeyType::Uuid => c.customers.insert_uuid((i as u128 * 77).to_be_bytes()),
-                _ => c.customers.insert_text(format!("cust-{i}-é").as_bytes()),
-            }
-            c.count_event(i % 2 == 0);
+            let text = format!("cust-{i}-é");
+            let key = match kt {
+                KeyType::Int => Key::Int(i as i64 * 1_000_003 - 2),
+                KeyType::Uuid => Key::Uuid((i as u128 * 77).to_be_bytes()),
+                _ => Key::Text(text.as_bytes()),
+            };
+            c.insert_customer(key).unwrap();
+            c.add_events((i % 2 == 0) as i64).unwrap();
         }
         v.push(c);
-        v.push(CustomerRate::new(kt));
+        v.push(OwnedState::customer(kt));
     }
     v
 }
 
-fn segment_seeds() -> Vec<SegmentRate> {
+fn segment_seeds() -> Vec<OwnedState> {
     let mut v = Vec::new();
     for kt in [KeyType::Int, KeyType::Text] {
-        let mut s = SegmentRate::new(kt);
+        let mut s = OwnedState::segment(kt);
         for i in 0..8i64 {
-            let seg = s.segment(if i % 2 == 0 { b"north" } else { b"south" });
-            match kt {
-                KeyType::Int => seg.customers.insert_int(i),
-                _ => seg.customers.insert_text(format!("k{i}").as_bytes()),
-            }
-            seg.count_event(i % 3 == 0);
+            let text = format!("k{i}");
+            let key = match kt {
+                KeyType::Int => Key::Int(i),
+                _ => Key::Text(text.as_bytes()),
+            };
+            let name: &[u8] = if i % 2 == 0 { b"north" } else { b"south" };
+            s.insert_segment_row(name, key, (i % 3 == 0) as i64)
+                .unwrap();
         }
         v.push(s);
     }
@@ -254,13 +260,22 @@ macro_rules! target {
 /// The fast text reader answers only where the general one gives the same state, and the
 /// fast writer writes what the general one writes.
 macro_rules! same_as_json {
-    ($t:ty) => {
+    ($m:ident) => {
         Some(|text: &str| {
-            let general = <$t>::from_text_via_json(text);
-            match (<$t>::from_text(text), &general) {
+            let general = $m::from_text_via_json(text, &as_is);
+            match ($m::from_text(text, &as_is), &general) {
                 (Ok(fast), Ok(general)) => {
-                    assert_eq!(&fast, general, "{text}");
-                    assert_eq!(fast.to_text().ok(), fast.to_text_via_json().ok(), "{text}");
+                    let printed = $m::to_text(&fast.view(), &as_is, &mut || {}).ok();
+                    assert_eq!(
+                        printed,
+                        $m::to_text(&general.view(), &as_is, &mut || {}).ok(),
+                        "{text}"
+                    );
+                    assert_eq!(
+                        printed,
+                        $m::to_text_via_json(&fast.view(), &as_is).ok(),
+                        "{text}"
+                    );
                 }
                 (Err(fast), Err(general)) => assert_eq!(fast.message, general.message),
                 (fast, _) => panic!("{text}: fast {fast:?}, general {general:?}"),
@@ -314,21 +329,21 @@ fn targets() -> Vec<Target> {
         target!(
             "customer_rate_summary",
             customer_seeds(),
-            |s: &CustomerRate| s.to_text().ok(),
-            |s: &CustomerRate| s.to_bytes(),
-            CustomerRate::from_text,
-            CustomerRate::decode
+            |s: &OwnedState| customer::to_text(&s.view(), &as_is, &mut || {}).ok(),
+            |s: &OwnedState| customer::to_binary(&s.view(), &mut || {}).unwrap(),
+            (|t: &str| customer::from_text(t, &as_is)),
+            (|b: &[u8]| customer::from_binary(b, &as_is))
         )
-        .with_same_as_json(same_as_json!(CustomerRate)),
+        .with_same_as_json(same_as_json!(customer)),
         target!(
             "segment_rate_summary",
             segment_seeds(),
-            |s: &SegmentRate| s.to_text().ok(),
-            |s: &SegmentRate| s.to_bytes(),
-            SegmentRate::from_text,
-            SegmentRate::decode
+            |s: &OwnedState| segment::to_text(&s.view(), &as_is, &mut || {}).ok(),
+            |s: &OwnedState| segment::to_binary(&s.view(), &mut || {}).unwrap(),
+            (|t: &str| segment::from_text(t, &as_is)),
+            (|b: &[u8]| segment::from_binary(b, &as_is))
         )
-        .with_same_as_json(same_as_json!(SegmentRate)),
+        .with_same_as_json(same_as_json!(segment)),
         target!(
             "duration_sketch",
             sketch_seeds(),
@@ -487,6 +502,15 @@ fn flat_seeds() -> Vec<Vec<u8>> {
     v
 }
 
+/// The rule, text writer and reader, binary writer and reader of a flat state's kind.
+type FlatForms = (
+    fn(&View<'_>) -> Result<(), KpiError>,
+    fn(&View<'_>) -> Result<String, KpiError>,
+    fn(&str) -> Result<OwnedState, KpiError>,
+    fn(&View<'_>) -> Result<Vec<u8>, KpiError>,
+    fn(&[u8]) -> Result<OwnedState, KpiError>,
+);
+
 /// A flat buffer that validates must be readable to the end without a panic, and count
 /// what its keys say.
 fn read_flat(b: &[u8]) {
@@ -508,6 +532,34 @@ fn read_flat(b: &[u8]) {
             "validated flat state: keys disagree with count"
         );
     }
+    // a stored value that passes the rule every input path applies reads back as itself
+    // through its text and its binary form
+    let (check, to_text, from_text, to_binary, from_binary): FlatForms = if view.is_segment() {
+        (
+            |v| segment::check_stored(v, &as_is, &mut || {}),
+            |v| segment::to_text(v, &as_is, &mut || {}),
+            |t| segment::from_text(t, &as_is),
+            |v| segment::to_binary(v, &mut || {}),
+            |b| segment::from_binary(b, &as_is),
+        )
+    } else {
+        (
+            |v| customer::check_stored(v, &as_is, &mut || {}),
+            |v| customer::to_text(v, &as_is, &mut || {}),
+            |t| customer::from_text(t, &as_is),
+            |v| customer::to_binary(v, &mut || {}),
+            |b| customer::from_binary(b, &as_is),
+        )
+    };
+    if check(&view).is_err() {
+        return;
+    }
+    let Ok(text) = to_text(&view) else { return }; // a text key that is not UTF-8
+    let back = from_text(&text).unwrap_or_else(|e| panic!("{text}: {}", e.message));
+    assert_eq!(to_text(&back.view()).ok().as_deref(), Some(&text[..]));
+    let bytes = to_binary(&view).expect("a checked state writes its binary form");
+    let back = from_binary(&bytes).unwrap_or_else(|e| panic!("{text}: {}", e.message));
+    assert_eq!(to_text(&back.view()).ok().as_deref(), Some(&text[..]));
 }
 
 fn env_number(name: &str, default: u64) -> u64 {
