@@ -41,7 +41,7 @@ FAMILY_FIELDS = {"customer_rate": ["summary", "event", "scale", "symbol"],
                  "resolution_cost": ["arguments", "transition_symbol", "strict", "symbol", "summary"],
                  "scores": ["summary"]}
 # fields that come in pairs: a share KPI with a boolean aggregate names its summary aggregate
-PAIRED = {"share_rate": ("argument", "summary"), "customer_rate": ("by_segment", "summary_by_segment")}
+PAIRED = {"customer_rate": ("by_segment", "summary_by_segment")}
 DIRECTIONS = {"lower_is_better", "higher_is_better", "target_range"}
 
 
@@ -76,7 +76,16 @@ def check(reg):
             raise RegistryError(f"KPI {name}: edges must rise and each belong to 'lower' or 'upper'")
         fam = kpi["family"]
         pair = PAIRED.get(fam)
-        if pair and (pair[0] in kpi) != (pair[1] in kpi):
+        if fam == "share_rate":
+            makes = [f for f in ("argument", "within_target", "period") if f in kpi]
+            if bool(makes) != ("summary" in kpi):
+                raise RegistryError(f"KPI {name}: summary goes with argument, within_target or period"
+                                    f" ({', '.join(makes) or 'none given'})")
+            for field, needs in (("within_target", ("transition", "start", "end")), ("period", ("transition", "arguments"))):
+                for sub in needs if field in kpi else ():
+                    if sub not in kpi[field]:
+                        raise RegistryError(f"KPI {name}: {field} has no {sub}")
+        elif pair and (pair[0] in kpi) != (pair[1] in kpi):
             raise RegistryError(f"KPI {name}: {pair[0]} and {pair[1]} go together")
         for rel in kpi.get("more_sql", []):
             if not (ROOT / rel).is_file():
@@ -312,11 +321,13 @@ def share_sql(reg):
            "-- The share KPIs (% of TRUE among non-NULL inputs, or of cases that met a condition), one\n"
            f"-- block per KPI of family share_rate in the registry. The state type {st}, its support\n"
            f"-- functions and the final function {fam['final']}: sql/share_rate.sql.\n"
-           "-- Aggregates over other arguments (times and targets, churn periods, business hours): the\n"
-           "-- files a KPI's more_sql names in the registry.\n"
+           "-- Aggregates over a start, an end and a target time (also in business hours), and over a\n"
+           "-- period (churn): from the KPI's within_target and period in the registry.\n"
            "--   <kpi>(flag boolean)                   aggregate -> numeric %, NULL inputs skipped; with a\n"
            "--                                         moving-window mode (an inverse transition)\n"
            "--   <summary>(flag boolean)               aggregate -> share_summary, to store and rollup()\n"
+           "--   <kpi>(start, end, target interval [, schedule text]), <summary>(...): within_target\n"
+           "--   <kpi>(...), <summary>(...) over a period's arguments: period\n"
            "--   <kpi>(share_summary)                  the rate of a summary\n"
            "--   <kpi>_ci(share_summary [, confidence]) its Wilson score interval with continuity\n"
            "--   correction, in percent\n"]
@@ -332,9 +343,53 @@ def share_sql(reg):
             if "comment" in k:
                 out.append(f"COMMENT ON AGGREGATE {name}(boolean) IS\n    {literal(k['comment'])};\n")
             out.append(summary_aggregate(k["summary"], arg, fam, st, init))
+        if "within_target" in k:
+            out.append(within_target_sql(k, fam, st, init))
+        if "period" in k:
+            out.append(period_sql(k, fam, st, init))
         out.append(f"CREATE FUNCTION {name}(summary {st}) RETURNS numeric\n"
                    f"    AS 'MODULE_PATHNAME', '{fam['symbol']}' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;\n")
         out.append(ci_function(name, st, bounds(fam["interval"])))
+    return "".join(out)
+
+
+def within_target_sql(k, fam, st, init):
+    """A share KPI of cases done within a target time of their start: its transition functions
+    and aggregates over timestamptz and timestamp (and a schedule's business hours)."""
+    w, name = k["within_target"], k["name"]
+    trans = w["transition"]
+    out = [comment(f"% of cases done within a target time of their start: {name}({w['start']}, {w['end']},"
+                   " target interval). A NULL start skips the row; a NULL end (not done yet) counts as not"
+                   " within target; an end before its start is an ERROR.")]
+    for sqltype, suffix in (("timestamptz", "tz"), ("timestamp", "ts")):
+        out.append(f"CREATE FUNCTION {trans}({st}, {sqltype}, {sqltype}, interval) RETURNS {st}\n"
+                   f"    AS 'MODULE_PATHNAME', '{trans}_{suffix}' LANGUAGE C IMMUTABLE PARALLEL SAFE;\n")
+        args = f"{w['start']} {sqltype}, {w['end']} {sqltype}, target interval"
+        for agg, final in ((name, fam["final"]), (k["summary"], None)):
+            out.append(aggregate(agg, args, trans, st, fam["combine"], init, final=final))
+    if w.get("business_hours"):
+        # the time in a schedule's working time (kpi_schedule): STABLE, it reads tables
+        btrans = trans.removesuffix("_trans") + "_business_trans"
+        out.append(comment("The same with the time counted in the business hours of a schedule of kpi_schedule"
+                           " (sql/business_hours.sql)."))
+        out.append(f"CREATE FUNCTION {btrans}({st}, timestamptz, timestamptz, interval, text) RETURNS {st}\n"
+                   f"    AS 'MODULE_PATHNAME', '{btrans}' LANGUAGE C STABLE PARALLEL SAFE;\n")
+        args = f"{w['start']} timestamptz, {w['end']} timestamptz, target interval, schedule text"
+        for agg, final in ((name, fam["final"]), (k["summary"], None)):
+            out.append(aggregate(agg, args, btrans, st, fam["combine"], init, final=final))
+    return "".join(out)
+
+
+def period_sql(k, fam, st, init):
+    """A share KPI over a period: its C transition over the registry's arguments and its
+    aggregates."""
+    per, name = k["period"], k["name"]
+    types = ", ".join(a.split()[-1] for a in per["arguments"])
+    args = ", ".join(per["arguments"])
+    out = [f"CREATE FUNCTION {per['transition']}({st}, {types}) RETURNS {st}\n"
+           "    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;\n"]
+    for agg, final in ((name, fam["final"]), (k["summary"], None)):
+        out.append(aggregate(agg, args, per["transition"], st, fam["combine"], init, final=final))
     return "".join(out)
 
 

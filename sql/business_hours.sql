@@ -219,30 +219,8 @@ CREATE FUNCTION business_time("start" timestamptz, "end" timestamptz, schedule t
 COMMENT ON FUNCTION business_time(timestamptz, timestamptz, text) IS
     'support_kpi: the working time between two instants under a schedule of kpi_schedule';
 
-
--- The time KPIs over a schedule (avg_first_response_time(opened_at, first_response_at,
--- schedule), its summary, the medians and their sketches, and their transition functions)
--- are generated from the KPI registry: sql/durations_kpis.sql, sql/percentiles_kpis.sql.
--- Here: the shares of cases within a target in business time.
-
-CREATE FUNCTION resolution_efficiency_business_trans(share_summary, timestamptz, timestamptz, interval, text) RETURNS share_summary
-    AS 'MODULE_PATHNAME', 'resolution_efficiency_business_trans' LANGUAGE C STABLE PARALLEL SAFE;
-CREATE AGGREGATE complaint_resolution_efficiency(opened_at timestamptz, resolved_at timestamptz, target interval, schedule text) (
-    SFUNC = resolution_efficiency_business_trans, STYPE = share_summary, INITCOND = '{"hits":0,"total":0}',
-    COMBINEFUNC = share_combine, FINALFUNC = escalation_rate_final, PARALLEL = SAFE
-);
-CREATE AGGREGATE complaint_resolution_efficiency_summary(opened_at timestamptz, resolved_at timestamptz, target interval, schedule text) (
-    SFUNC = resolution_efficiency_business_trans, STYPE = share_summary, INITCOND = '{"hits":0,"total":0}',
-    COMBINEFUNC = share_combine, PARALLEL = SAFE
-);
-
-CREATE FUNCTION sla_compliance_business_trans(share_summary, timestamptz, timestamptz, interval, text) RETURNS share_summary
-    AS 'MODULE_PATHNAME', 'sla_compliance_business_trans' LANGUAGE C STABLE PARALLEL SAFE;
-CREATE AGGREGATE sla_compliance_rate(opened_at timestamptz, completed_at timestamptz, target interval, schedule text) (
-    SFUNC = sla_compliance_business_trans, STYPE = share_summary, INITCOND = '{"hits":0,"total":0}',
-    COMBINEFUNC = share_combine, FINALFUNC = escalation_rate_final, PARALLEL = SAFE
-);
-CREATE AGGREGATE sla_compliance_summary(opened_at timestamptz, completed_at timestamptz, target interval, schedule text) (
-    SFUNC = sla_compliance_business_trans, STYPE = share_summary, INITCOND = '{"hits":0,"total":0}',
-    COMBINEFUNC = share_combine, PARALLEL = SAFE
-);
+-- The KPIs over a schedule (avg_first_response_time(opened_at, first_response_at, schedule),
+-- its summary, the medians and their sketches, sla_compliance_rate(opened_at, completed_at,
+-- target, schedule) and complaint_resolution_efficiency(...) with their summaries, and their
+-- transition functions) are generated from the KPI registry: sql/durations_kpis.sql,
+-- sql/percentiles_kpis.sql, sql/share_rate_kpis.sql.

@@ -2,11 +2,13 @@
 -- The share KPIs (% of TRUE among non-NULL inputs, or of cases that met a condition), one
 -- block per KPI of family share_rate in the registry. The state type share_summary, its support
 -- functions and the final function escalation_rate_final: sql/share_rate.sql.
--- Aggregates over other arguments (times and targets, churn periods, business hours): the
--- files a KPI's more_sql names in the registry.
+-- Aggregates over a start, an end and a target time (also in business hours), and over a
+-- period (churn): from the KPI's within_target and period in the registry.
 --   <kpi>(flag boolean)                   aggregate -> numeric %, NULL inputs skipped; with a
 --                                         moving-window mode (an inverse transition)
 --   <summary>(flag boolean)               aggregate -> share_summary, to store and rollup()
+--   <kpi>(start, end, target interval [, schedule text]), <summary>(...): within_target
+--   <kpi>(...), <summary>(...) over a period's arguments: period
 --   <kpi>(share_summary)                  the rate of a summary
 --   <kpi>_ci(share_summary [, confidence]) its Wilson score interval with continuity
 --   correction, in percent
@@ -125,8 +127,7 @@ BEGIN ATOMIC
            @extschema@.share_wilson_bound(summary, confidence, true)::numeric;
 END;
 
--- sla_compliance_rate: cases that met their target / cases * 100 (% of cases); more in
--- sql/complaint_rates.sql, sql/business_hours.sql.
+-- sla_compliance_rate: cases that met their target / cases * 100 (% of cases).
 CREATE AGGREGATE sla_compliance_rate(met_sla boolean) (
     SFUNC = share_trans, STYPE = share_summary, INITCOND = '{"hits":0,"total":0}',
     COMBINEFUNC = share_combine, FINALFUNC = escalation_rate_final,
@@ -136,6 +137,41 @@ CREATE AGGREGATE sla_compliance_rate(met_sla boolean) (
 );
 CREATE AGGREGATE sla_compliance_summary(met_sla boolean) (
     SFUNC = share_trans, STYPE = share_summary, INITCOND = '{"hits":0,"total":0}',
+    COMBINEFUNC = share_combine, PARALLEL = SAFE
+);
+-- % of cases done within a target time of their start: sla_compliance_rate(opened_at, completed_at,
+-- target interval). A NULL start skips the row; a NULL end (not done yet) counts as not within
+-- target; an end before its start is an ERROR.
+CREATE FUNCTION sla_compliance_trans(share_summary, timestamptz, timestamptz, interval) RETURNS share_summary
+    AS 'MODULE_PATHNAME', 'sla_compliance_trans_tz' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE sla_compliance_rate(opened_at timestamptz, completed_at timestamptz, target interval) (
+    SFUNC = sla_compliance_trans, STYPE = share_summary, INITCOND = '{"hits":0,"total":0}',
+    COMBINEFUNC = share_combine, FINALFUNC = escalation_rate_final, PARALLEL = SAFE
+);
+CREATE AGGREGATE sla_compliance_summary(opened_at timestamptz, completed_at timestamptz, target interval) (
+    SFUNC = sla_compliance_trans, STYPE = share_summary, INITCOND = '{"hits":0,"total":0}',
+    COMBINEFUNC = share_combine, PARALLEL = SAFE
+);
+CREATE FUNCTION sla_compliance_trans(share_summary, timestamp, timestamp, interval) RETURNS share_summary
+    AS 'MODULE_PATHNAME', 'sla_compliance_trans_ts' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE sla_compliance_rate(opened_at timestamp, completed_at timestamp, target interval) (
+    SFUNC = sla_compliance_trans, STYPE = share_summary, INITCOND = '{"hits":0,"total":0}',
+    COMBINEFUNC = share_combine, FINALFUNC = escalation_rate_final, PARALLEL = SAFE
+);
+CREATE AGGREGATE sla_compliance_summary(opened_at timestamp, completed_at timestamp, target interval) (
+    SFUNC = sla_compliance_trans, STYPE = share_summary, INITCOND = '{"hits":0,"total":0}',
+    COMBINEFUNC = share_combine, PARALLEL = SAFE
+);
+-- The same with the time counted in the business hours of a schedule of kpi_schedule
+-- (sql/business_hours.sql).
+CREATE FUNCTION sla_compliance_business_trans(share_summary, timestamptz, timestamptz, interval, text) RETURNS share_summary
+    AS 'MODULE_PATHNAME', 'sla_compliance_business_trans' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE AGGREGATE sla_compliance_rate(opened_at timestamptz, completed_at timestamptz, target interval, schedule text) (
+    SFUNC = sla_compliance_business_trans, STYPE = share_summary, INITCOND = '{"hits":0,"total":0}',
+    COMBINEFUNC = share_combine, FINALFUNC = escalation_rate_final, PARALLEL = SAFE
+);
+CREATE AGGREGATE sla_compliance_summary(opened_at timestamptz, completed_at timestamptz, target interval, schedule text) (
+    SFUNC = sla_compliance_business_trans, STYPE = share_summary, INITCOND = '{"hits":0,"total":0}',
     COMBINEFUNC = share_combine, PARALLEL = SAFE
 );
 CREATE FUNCTION sla_compliance_rate(summary share_summary) RETURNS numeric
@@ -149,7 +185,42 @@ BEGIN ATOMIC
 END;
 
 -- complaint_resolution_efficiency: complaints resolved within the target time / complaints * 100 (%
--- of complaints); more in sql/complaint_rates.sql, sql/business_hours.sql.
+-- of complaints).
+-- % of cases done within a target time of their start: complaint_resolution_efficiency(opened_at,
+-- resolved_at, target interval). A NULL start skips the row; a NULL end (not done yet) counts as
+-- not within target; an end before its start is an ERROR.
+CREATE FUNCTION resolution_efficiency_trans(share_summary, timestamptz, timestamptz, interval) RETURNS share_summary
+    AS 'MODULE_PATHNAME', 'resolution_efficiency_trans_tz' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE complaint_resolution_efficiency(opened_at timestamptz, resolved_at timestamptz, target interval) (
+    SFUNC = resolution_efficiency_trans, STYPE = share_summary, INITCOND = '{"hits":0,"total":0}',
+    COMBINEFUNC = share_combine, FINALFUNC = escalation_rate_final, PARALLEL = SAFE
+);
+CREATE AGGREGATE complaint_resolution_efficiency_summary(opened_at timestamptz, resolved_at timestamptz, target interval) (
+    SFUNC = resolution_efficiency_trans, STYPE = share_summary, INITCOND = '{"hits":0,"total":0}',
+    COMBINEFUNC = share_combine, PARALLEL = SAFE
+);
+CREATE FUNCTION resolution_efficiency_trans(share_summary, timestamp, timestamp, interval) RETURNS share_summary
+    AS 'MODULE_PATHNAME', 'resolution_efficiency_trans_ts' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE complaint_resolution_efficiency(opened_at timestamp, resolved_at timestamp, target interval) (
+    SFUNC = resolution_efficiency_trans, STYPE = share_summary, INITCOND = '{"hits":0,"total":0}',
+    COMBINEFUNC = share_combine, FINALFUNC = escalation_rate_final, PARALLEL = SAFE
+);
+CREATE AGGREGATE complaint_resolution_efficiency_summary(opened_at timestamp, resolved_at timestamp, target interval) (
+    SFUNC = resolution_efficiency_trans, STYPE = share_summary, INITCOND = '{"hits":0,"total":0}',
+    COMBINEFUNC = share_combine, PARALLEL = SAFE
+);
+-- The same with the time counted in the business hours of a schedule of kpi_schedule
+-- (sql/business_hours.sql).
+CREATE FUNCTION resolution_efficiency_business_trans(share_summary, timestamptz, timestamptz, interval, text) RETURNS share_summary
+    AS 'MODULE_PATHNAME', 'resolution_efficiency_business_trans' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE AGGREGATE complaint_resolution_efficiency(opened_at timestamptz, resolved_at timestamptz, target interval, schedule text) (
+    SFUNC = resolution_efficiency_business_trans, STYPE = share_summary, INITCOND = '{"hits":0,"total":0}',
+    COMBINEFUNC = share_combine, FINALFUNC = escalation_rate_final, PARALLEL = SAFE
+);
+CREATE AGGREGATE complaint_resolution_efficiency_summary(opened_at timestamptz, resolved_at timestamptz, target interval, schedule text) (
+    SFUNC = resolution_efficiency_business_trans, STYPE = share_summary, INITCOND = '{"hits":0,"total":0}',
+    COMBINEFUNC = share_combine, PARALLEL = SAFE
+);
 CREATE FUNCTION complaint_resolution_efficiency(summary share_summary) RETURNS numeric
     AS 'MODULE_PATHNAME', 'share_percent' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION complaint_resolution_efficiency_ci(summary share_summary, confidence float8 DEFAULT 0.95,
@@ -184,7 +255,17 @@ BEGIN ATOMIC
 END;
 
 -- churn_rate: customers lost in the period / customers at its start * 100 (% of the customers at
--- the start of the period); more in sql/churn.sql.
+-- the start of the period).
+CREATE FUNCTION churn_trans(share_summary, timestamptz, timestamptz, timestamptz, timestamptz) RETURNS share_summary
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE churn_rate(active_from timestamptz, churned_at timestamptz, period_start timestamptz, period_end timestamptz) (
+    SFUNC = churn_trans, STYPE = share_summary, INITCOND = '{"hits":0,"total":0}',
+    COMBINEFUNC = share_combine, FINALFUNC = escalation_rate_final, PARALLEL = SAFE
+);
+CREATE AGGREGATE churn_summary(active_from timestamptz, churned_at timestamptz, period_start timestamptz, period_end timestamptz) (
+    SFUNC = churn_trans, STYPE = share_summary, INITCOND = '{"hits":0,"total":0}',
+    COMBINEFUNC = share_combine, PARALLEL = SAFE
+);
 CREATE FUNCTION churn_rate(summary share_summary) RETURNS numeric
     AS 'MODULE_PATHNAME', 'share_percent' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION churn_rate_ci(summary share_summary, confidence float8 DEFAULT 0.95,

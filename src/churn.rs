@@ -1,6 +1,6 @@
 //! SQL glue of `churn_rate`: customers lost in a period among the customers at its start,
 //! kept in a `share_summary` (hits = lost, total = customers at the start). The SQL is
-//! `sql/churn.sql`.
+//! generated from the KPI registry (`period` of `churn_rate`): `sql/share_rate_kpis.sql`.
 //!
 //! A customer is a customer from `active_from` until `churned_at` (NULL: still one). For the
 //! period [period_start, period_end):

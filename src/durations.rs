@@ -1,8 +1,8 @@
 //! SQL glue of the time KPIs: `avg_first_response_time`, `avg_resolution_time`,
 //! `avg_handling_time` (state `duration_summary`), and the share of cases done within a
 //! target time, `complaint_resolution_efficiency` and `sla_compliance_rate` (state
-//! `share_summary`). The math is `kpi_core::durations`; the SQL is `sql/durations.sql` and
-//! `sql/complaint_rates.sql`.
+//! `share_summary`). The math is `kpi_core::durations`; the SQL is `sql/durations.sql` and,
+//! generated from the KPI registry, `sql/durations_kpis.sql` and `sql/share_rate_kpis.sql`.
 //!
 //! A span runs from a start timestamp to an end timestamp. A NULL start skips the row (the
 //! case is not in scope); a NULL end counts the case as pending: left out of the average

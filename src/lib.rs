@@ -73,19 +73,9 @@ pgrx::extension_sql_file!(
     requires = ["segment_rate"]
 );
 pgrx::extension_sql_file!(
-    "../sql/complaint_rates.sql",
-    name = "complaint_rates",
-    requires = ["segment_rate_kpis"]
-);
-pgrx::extension_sql_file!(
-    "../sql/churn.sql",
-    name = "churn",
-    requires = ["complaint_rates"]
-);
-pgrx::extension_sql_file!(
     "../sql/durations.sql",
     name = "durations",
-    requires = ["churn"]
+    requires = ["segment_rate_kpis"]
 );
 pgrx::extension_sql_file!(
     "../sql/durations_kpis.sql",

@@ -68,6 +68,10 @@ def test_a_changed_registry_fails_the_check_and_shows_the_difference(tmp_path):
      'family = "customer_rate"\nsummary_type = "share_summary"\ntitle = "Customer Incident Rate"',
      "KPI incident_rate: family customer_rate makes customer_rate_summary"),
     ('family = "scores"\nlength = 32\n', 'family = "scores"\n', "state type score_summary: missing field length"),
+    ('summary = "churn_summary"\n', '', "KPI churn_rate: summary goes with argument, within_target or period (period)"),
+    ('within_target = { transition = "sla_compliance_trans", start',
+     'within_target = { transition_fn = "sla_compliance_trans", start',
+     "KPI sla_compliance_rate: within_target has no transition"),
 ])
 def test_a_registry_that_would_make_wrong_sql_is_refused(tmp_path, old, new, message):
     text = (REPO / "registry/kpis.toml").read_text()
@@ -208,6 +212,32 @@ def test_every_share_kpi_has_its_aggregates_accessor_and_interval(conn):
         assert conn.execute("SELECT kpi_band(%s, %s::share_summary) IS NOT NULL", [name, summary]).fetchone()[0]
         for rel in k.get("more_sql", []):  # where a newcomer finds the rest of its SQL
             assert name in (REPO / rel).read_text(), (name, rel)
+    # within a target time: each signature (timestamptz, timestamp, and a schedule's business
+    # hours) and its summary twin equal the plain SQL; 10 cases: 4 within 2 hours, 3 later,
+    # 2 not done (not within), 1 without a start (skipped)
+    conn.execute("""CREATE TEMP TABLE c AS
+        SELECT CASE WHEN g = 10 THEN NULL ELSE timestamptz '2026-06-01 09:00+00' + g * interval '1 hour' END AS opened_at,
+               CASE WHEN g <= 4 THEN interval '90 minutes' WHEN g <= 7 THEN interval '3 hours' END AS took
+        FROM generate_series(1, 10) g""")
+    conn.execute("SET TIME ZONE 'UTC'")
+    within = [k for k in kpis if "within_target" in k]
+    assert [k["name"] for k in within] == ["sla_compliance_rate", "complaint_resolution_efficiency"]
+    for k in within:
+        name, summary = k["name"], k["summary"]
+        plain = conn.execute("SELECT avg(coalesce(took <= interval '2 hours', false)::int) FILTER (WHERE opened_at IS NOT NULL)"
+                             " * 100 FROM c").fetchone()[0]
+        for args in ("opened_at, opened_at + took, interval '2 hours'",
+                     "opened_at::timestamp, (opened_at + took)::timestamp, interval '2 hours'",
+                     "opened_at, opened_at + took, interval '2 hours', '24/7'"):
+            got = conn.execute(f"SELECT {name}({args}), {name}({summary}({args})) FROM c").fetchone()
+            assert round(got[0], 10) == round(got[1], 10) == round(plain, 10) == round(Decimal(400) / 9, 10), (name, args)
+    # a period: churn over one row per customer; 2 of the 4 customers at the start are lost
+    got = conn.execute("""SELECT churn_rate(a, c, '2026-06-01', '2026-07-01'),
+                                  churn_rate(churn_summary(a, c, '2026-06-01', '2026-07-01'))
+                           FROM (VALUES (timestamptz '2026-01-01', timestamptz '2026-06-10'),
+                                        ('2026-02-01', '2026-06-20'), ('2026-03-01', NULL),
+                                        ('2026-04-01', '2026-08-01'), ('2026-06-15', NULL)) v(a, c)""").fetchone()
+    assert got == (Decimal(50), Decimal(50))
 
 
 def test_the_readme_table_of_bands_says_what_kpi_band_does(conn):
