@@ -34,155 +34,17 @@
 --   state type score_summary;
 -- - kpi_record_range and kpi_record_due report each period they record with a NOTICE: rows
 --   written and time taken (kpi_record_range: the period's number of all), or the failure;
--- - the SQL that the KPI registry (registry/kpis.toml) makes is generated, and so is what it
---   adds to or changes in 0.5.0, at the end of this script: _kpi_summary_type, which now
---   lists the share KPIs in catalog order (the same answers).
+-- - the rest, at the end of this script, is generated (scripts/generate.py) from what the
+--   install script makes that 0.5.0 lacked or made differently, in the install script's
+--   order: the SQL of the KPI registry (registry/kpis.toml; _kpi_summary_type now lists the
+--   share KPIs in catalog order, the same answers), and the functions of the hand-written
+--   sql/ files (the new and changed functions named above). By hand here: what must come
+--   first (the new type, the triggers and their function), and nothing else.
 \echo Use "ALTER EXTENSION support_kpi UPDATE TO '0.5.1'" to load this file. \quit
 
--- At most 64 characters of a name a user gave, for error messages: a 100 kB name is never
--- echoed whole.
-CREATE FUNCTION _kpi_excerpt(name text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN CASE WHEN pg_catalog.length(name) > 64 THEN pg_catalog.left(name, 64) OPERATOR(pg_catalog.||) '...' ELSE name END;
-
-CREATE OR REPLACE FUNCTION _kpi_check_time_zone() RETURNS trigger LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp AS $$
-BEGIN
-    IF NOT EXISTS (SELECT FROM pg_timezone_names WHERE lower(name) = lower(NEW.time_zone)) THEN
-        RAISE EXCEPTION 'unknown time zone "%" for schedule "%"',
-                        @extschema@._kpi_excerpt(NEW.time_zone), @extschema@._kpi_excerpt(NEW.schedule)
-            USING ERRCODE = 'invalid_parameter_value',
-                  HINT = 'Give an IANA time zone name, e.g. ''Europe/Berlin'' or ''America/New_York'' (see pg_timezone_names).';
-    END IF;
-    RETURN NEW;
-END
-$$;
-
--- Schedules on a Citus cluster (kpi_distribute_schedules(), reference tables read on every node)
--- and errors that show at most 64 characters of a name: the same statements as in
--- sql/business_hours.sql.
-CREATE OR REPLACE FUNCTION _kpi_schedule_spec(schedule text) RETURNS text LANGUAGE plpgsql STABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-    spec text;
-    known text;
-    suffix text := '';
-    rels text[] := ARRAY['@extschema@.kpi_schedule', '@extschema@.kpi_schedule_hours', '@extschema@.kpi_holiday'];
-BEGIN
-    IF EXISTS (SELECT FROM pg_extension WHERE extname = 'citus') THEN
-        IF to_regclass('@extschema@.kpi_schedule_cluster') IS NULL THEN
-            RAISE EXCEPTION 'the schedules of this Citus database are not distributed'
-                USING ERRCODE = 'object_not_in_prerequisite_state',
-                      HINT = 'Run SELECT kpi_distribute_schedules() once, on the coordinator: it copies kpi_schedule, '
-                             || 'kpi_schedule_hours and kpi_holiday into reference tables that every node reads alike.';
-        END IF;
-        suffix := '_cluster';
-        -- a reference table has one shard, with a copy on every node: read this node's copy
-        -- (a query on a worker's shard may not start a distributed query of its own), or the
-        -- table itself where this node holds none
-        SELECT array_agg(coalesce(to_regclass(format('%I.%I', n.nspname, c.relname || '_' || d.shardid))::text,
-                                  d.logicalrelid::text)
-                         ORDER BY array_position(rels, r))
-        INTO rels
-        FROM unnest(rels) r
-        JOIN pg_dist_shard d ON d.logicalrelid = (r || suffix)::regclass
-        JOIN pg_class c ON c.oid = d.logicalrelid
-        JOIN pg_namespace n ON n.oid = c.relnamespace;
-    END IF;
-    EXECUTE format($q$
-        SELECT json_build_object(
-            'time_zone', s.time_zone,
-            'hours', (SELECT coalesce(json_agg(json_build_array(h.iso_weekday,
-                                                              (extract(epoch FROM h.starts) * 1000000)::bigint,
-                                                              (extract(epoch FROM h.ends) * 1000000)::bigint)
-                                               ORDER BY h.iso_weekday, h.starts), '[]')
-                      FROM %2$s h WHERE h.schedule = s.schedule),
-            'holidays', (SELECT coalesce(json_agg(h.day - date '2000-01-01' ORDER BY h.day), '[]')
-                         FROM %3$s h WHERE h.schedule = s.schedule AND isfinite(h.day)))::text
-        FROM %1$s s WHERE s.schedule = $1$q$, rels[1], rels[2], rels[3])
-    INTO spec USING schedule;
-    IF spec IS NULL THEN
-        EXECUTE format($q$
-            SELECT (SELECT string_agg(format('%%L', @extschema@._kpi_excerpt(s.schedule)), ', ' ORDER BY s.schedule)
-                    FROM (SELECT k.schedule FROM %1$s k ORDER BY k.schedule LIMIT 20) s)
-                || (SELECT CASE WHEN count(*) > 20 THEN format(' and %%s more', count(*) - 20) ELSE '' END
-                    FROM %1$s)$q$, rels[1])
-        INTO known;
-        RAISE EXCEPTION 'unknown schedule "%"', @extschema@._kpi_excerpt(schedule)
-            USING ERRCODE = 'invalid_parameter_value',
-                  HINT = 'Known schedules: ' || coalesce(known, 'none')
-                         || format('. Add one with INSERT INTO kpi_schedule%1$s and kpi_schedule_hours%1$s.', suffix);
-    END IF;
-    RETURN spec;
-END
-$$;
-
--- Schedules on a Citus cluster. The kpi_schedule tables are the extension's own, one set per
--- node, and Citus cannot make them reference tables; kpi_distribute_schedules() copies them
--- into three reference tables of the same columns, kpi_schedule_cluster,
--- kpi_schedule_hours_cluster and kpi_holiday_cluster (yours: pg_dump keeps them, DROP
--- EXTENSION leaves them), that every node then reads, and returns the number of schedules.
--- The local tables go back to the shipped '24/7' and refuse changes from then on.
-CREATE FUNCTION kpi_distribute_schedules() RETURNS bigint LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-    n bigint;
-BEGIN
-    IF NOT EXISTS (SELECT FROM pg_extension WHERE extname = 'citus') THEN
-        RAISE EXCEPTION 'kpi_distribute_schedules() is for Citus, which is not installed in this database'
-            USING ERRCODE = 'feature_not_supported',
-                  HINT = 'Without Citus every query reads this server''s kpi_schedule tables: there is nothing to distribute.';
-    END IF;
-    IF to_regclass('@extschema@.kpi_schedule_cluster') IS NOT NULL THEN
-        RAISE EXCEPTION 'the schedules are distributed already'
-            USING ERRCODE = 'duplicate_table',
-                  HINT = 'Change them in kpi_schedule_cluster, kpi_schedule_hours_cluster and kpi_holiday_cluster.';
-    END IF;
-    CREATE TABLE @extschema@.kpi_schedule_cluster (
-        schedule  text PRIMARY KEY,
-        time_zone text NOT NULL
-    );
-    CREATE TABLE @extschema@.kpi_schedule_hours_cluster (
-        schedule    text NOT NULL,
-        iso_weekday int NOT NULL CHECK (iso_weekday BETWEEN 1 AND 7),
-        starts      time NOT NULL CHECK (starts < time '24:00'),
-        ends        time NOT NULL,
-        PRIMARY KEY (schedule, iso_weekday, starts)
-    );
-    CREATE TABLE @extschema@.kpi_holiday_cluster (
-        schedule text NOT NULL,
-        day      date NOT NULL,
-        name     text,
-        PRIMARY KEY (schedule, day)
-    );
-    PERFORM create_reference_table('@extschema@.kpi_schedule_cluster'::regclass);
-    PERFORM create_reference_table('@extschema@.kpi_schedule_hours_cluster'::regclass);
-    PERFORM create_reference_table('@extschema@.kpi_holiday_cluster'::regclass);
-    ALTER TABLE @extschema@.kpi_schedule_hours_cluster ADD FOREIGN KEY (schedule)
-        REFERENCES @extschema@.kpi_schedule_cluster ON UPDATE CASCADE ON DELETE CASCADE;
-    ALTER TABLE @extschema@.kpi_holiday_cluster ADD FOREIGN KEY (schedule)
-        REFERENCES @extschema@.kpi_schedule_cluster ON UPDATE CASCADE ON DELETE CASCADE;
-    INSERT INTO @extschema@.kpi_schedule_cluster SELECT s.schedule, s.time_zone FROM @extschema@.kpi_schedule s;
-    INSERT INTO @extschema@.kpi_schedule_hours_cluster
-        SELECT h.schedule, h.iso_weekday, h.starts, h.ends FROM @extschema@.kpi_schedule_hours h;
-    INSERT INTO @extschema@.kpi_holiday_cluster SELECT h.schedule, h.day, h.name FROM @extschema@.kpi_holiday h;
-    GRANT SELECT ON @extschema@.kpi_schedule_cluster, @extschema@.kpi_schedule_hours_cluster,
-                    @extschema@.kpi_holiday_cluster TO PUBLIC;
-    -- the local tables as shipped
-    PERFORM set_config('support_kpi.distributing_schedules', 'on', true);
-    DELETE FROM @extschema@.kpi_schedule WHERE schedule <> '24/7';
-    DELETE FROM @extschema@.kpi_holiday;
-    DELETE FROM @extschema@.kpi_schedule_hours;
-    UPDATE @extschema@.kpi_schedule SET time_zone = 'UTC' WHERE schedule = '24/7';
-    INSERT INTO @extschema@.kpi_schedule_hours SELECT '24/7', d, '00:00', '00:00' FROM generate_series(1, 7) d;
-    PERFORM set_config('support_kpi.distributing_schedules', '', true);
-    SELECT count(*) INTO n FROM @extschema@.kpi_schedule_cluster;
-    RETURN n;
-END
-$$;
-COMMENT ON FUNCTION kpi_distribute_schedules() IS
-    'support_kpi: on a Citus cluster, copies the schedules into reference tables that every node reads';
-
--- Once the schedules are distributed, a change to the local tables would be read by no one.
+-- Schedules on a Citus cluster: once kpi_distribute_schedules() has copied them into reference
+-- tables, a change to the local tables would be read by no one, so they refuse it (a statement
+-- trigger on each; the function and triggers as in sql/business_hours.sql).
 CREATE FUNCTION _kpi_schedule_local_write() RETURNS trigger LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
@@ -203,10 +65,32 @@ CREATE TRIGGER kpi_schedule_hours_local_write BEFORE INSERT OR UPDATE OR DELETE 
 CREATE TRIGGER kpi_holiday_local_write BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON kpi_holiday
     FOR EACH STATEMENT EXECUTE FUNCTION _kpi_schedule_local_write();
 
--- kpi_band(kpi, NULL) and kpi_band(kpi, '4.2'): an untyped literal (or a text value) is read
--- as a number, as it was before the summary overloads of kpi_band existed; NULL gives NULL.
--- (Without this overload PostgreSQL cannot choose between the numeric and the summary
--- versions for an untyped literal.) A summary literal needs its type: '...'::share_summary.
+-- The audit-score KPIs' state type, score_summary (as in sql/state_types.sql, generated from
+-- the registry): its support functions, verdict functions and KPIs are generated below.
+CREATE TYPE score_summary;
+
+CREATE FUNCTION score_summary_in(cstring) RETURNS score_summary
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION score_summary_out(score_summary) RETURNS cstring
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION score_summary_recv(internal) RETURNS score_summary
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION score_summary_send(score_summary) RETURNS bytea
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE TYPE score_summary (
+    INPUT = score_summary_in, OUTPUT = score_summary_out,
+    RECEIVE = score_summary_recv, SEND = score_summary_send,
+    INTERNALLENGTH = 32, ALIGNMENT = double, STORAGE = plain
+);
+COMMENT ON TYPE score_summary IS
+    'support_kpi: state of an audit-score KPI, {"scores": n, "sum": s, "sum_of_squares": q} of scores on 0-100';
+
+
+-- BEGIN additions generated by scripts/generate.py from registry/kpis.toml (do not edit)
+-- What the install script makes that 0.5.0 lacked, or makes differently: functions,
+-- procedures and aggregates, in the install script's order, from the registry and from
+-- the hand-written sql/ files (except what the hand-written part above creates).
 CREATE FUNCTION kpi_band(kpi text, value text) RETURNS text
 LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp AS $$
@@ -224,13 +108,43 @@ END
 $$;
 COMMENT ON FUNCTION kpi_band(text, text) IS
     'support_kpi: the band of a KPI value given as text or as an untyped literal (kpi_band(kpi, NULL) is NULL)';
-
--- cost_per_complaint (generated below) and the counts it needs: the costs given.
+CREATE OR REPLACE FUNCTION _kpi_rate_scale(kpi text) RETURNS float8
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN CASE kpi WHEN 'incident_rate' THEN 1000 WHEN 'contact_rate' THEN 100 WHEN 'interaction_rate' THEN 100 END;
+CREATE OR REPLACE FUNCTION _kpi_summary_type(kpi text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE
+    WHEN kpi IN ('incident_rate', 'contact_rate', 'interaction_rate') THEN 'customer_rate_summary'
+    WHEN kpi IN ('nps', 'csat', 'ces') THEN 'survey_summary'
+    WHEN kpi IN ('avg_first_response_time', 'avg_resolution_time', 'avg_handling_time') THEN 'duration_summary'
+    WHEN kpi IN ('median_first_response_time', 'median_resolution_time', 'median_handling_time') THEN 'duration_sketch'
+    WHEN kpi IN ('complaint_resolution_cost', 'cost_per_complaint') THEN 'cost_summary'
+    WHEN kpi IN ('escalation_rate', 'complaint_escalation_rate', 'complaint_resolution_rate',
+                 'cross_functional_resolution_rate', 'first_contact_resolution_rate',
+                 'sla_compliance_rate', 'complaint_resolution_efficiency', 'reopen_rate',
+                 'churn_rate') THEN 'share_summary'
+    WHEN kpi IN ('quality_score', 'service_audit_score') THEN 'score_summary'
+END;
+CREATE FUNCTION score_combine(score_summary, score_summary) RETURNS score_summary
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE AGGREGATE rollup(score_summary) (
+    SFUNC = score_combine, STYPE = score_summary, INITCOND = '{"scores":0,"sum":0,"sum_of_squares":0}',
+    COMBINEFUNC = score_combine, PARALLEL = SAFE
+);
 CREATE FUNCTION cost_count(summary cost_summary) RETURNS bigint
     AS 'MODULE_PATHNAME', 'cost_count' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-
--- kpi_record records kpi_cases(kpi, summary), the cases behind each KPI's own value (the
--- costs given for cost_per_complaint); the same function as in sql/kpi_recording.sql.
+CREATE FUNCTION cost_trans(cost_summary, numeric) RETURNS cost_summary
+    AS 'MODULE_PATHNAME', 'cost_trans_cost' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION cost_per_complaint(summary cost_summary) RETURNS numeric
+    AS 'MODULE_PATHNAME', 'cost_per_complaint' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE AGGREGATE cost_per_complaint(cost numeric) (
+    SFUNC = cost_trans, STYPE = cost_summary, INITCOND = '{"resolved":0,"costs":0,"total_cost":"0"}',
+    COMBINEFUNC = cost_combine, FINALFUNC = cost_per_complaint, PARALLEL = SAFE
+);
+CREATE AGGREGATE cost_per_complaint_summary(cost numeric) (
+    SFUNC = cost_trans, STYPE = cost_summary, INITCOND = '{"resolved":0,"costs":0,"total_cost":"0"}',
+    COMBINEFUNC = cost_combine, PARALLEL = SAFE
+);
 CREATE OR REPLACE FUNCTION kpi_record(tracking text, period_start timestamptz) RETURNS integer
 LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
@@ -336,12 +250,6 @@ BEGIN
     RETURN written;
 END
 $$;
-
--- kpi_record_range and kpi_record_due report each period they record with a NOTICE (rows and
--- time taken); the same procedures as in sql/kpi_recording.sql.
--- Records every period of a tracking that starts in [from_time, to_time), one transaction per
--- period (a failure keeps the periods recorded before it). For back-filling. Reports each
--- period with a NOTICE when it commits: which period, how many of how many, rows and time taken.
 CREATE OR REPLACE PROCEDURE kpi_record_range(tracking text, from_time timestamptz, to_time timestamptz)
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -371,12 +279,6 @@ BEGIN
     END LOOP;
 END
 $$;
-
--- What a schedule calls: for every tracking (or the one named), records the period before the
--- current one (complete, with late data) and the current one (so far), one transaction each.
--- A tracking that fails does not stop the others; the call then fails naming it (pg_cron
--- shows that message in cron.job_run_details). Each recording is reported with a NOTICE
--- (rows and time taken, or the failure).
 CREATE OR REPLACE PROCEDURE kpi_record_due(tracking text DEFAULT NULL)
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -417,52 +319,16 @@ BEGIN
     END IF;
 END
 $$;
-
--- The audit-score KPIs' state, score_summary, its support functions and verdict functions:
--- the same statements as sql/scores.sql (the KPIs themselves are generated below).
-CREATE TYPE score_summary;
-
-CREATE FUNCTION score_summary_in(cstring) RETURNS score_summary
-    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION score_summary_out(score_summary) RETURNS cstring
-    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION score_summary_recv(internal) RETURNS score_summary
-    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION score_summary_send(score_summary) RETURNS bytea
-    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-
-CREATE TYPE score_summary (
-    INPUT = score_summary_in, OUTPUT = score_summary_out,
-    RECEIVE = score_summary_recv, SEND = score_summary_send,
-    INTERNALLENGTH = 32, ALIGNMENT = double, STORAGE = plain
-);
-COMMENT ON TYPE score_summary IS
-    'support_kpi: state of an audit-score KPI, {"scores": n, "sum": s, "sum_of_squares": q} of scores on 0-100';
-
 CREATE FUNCTION score_trans(score_summary, integer) RETURNS score_summary
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION score_inv_trans(score_summary, integer) RETURNS score_summary
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION score_combine(score_summary, score_summary) RETURNS score_summary
-    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
--- the mean score (sum / scores, as avg(integer) divides), the final function of every
--- audit-score KPI; NULL without scores
 CREATE FUNCTION score_mean(score_summary) RETURNS numeric
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION score_count(summary score_summary) RETURNS bigint
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
--- a bound of the interval of the mean (Student's t of the scores with one score more at 0 and
--- one at 100), within 0-100; NULL without scores
 CREATE FUNCTION score_bound(score_summary, float8, boolean) RETURNS float8
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-
-CREATE AGGREGATE rollup(score_summary) (
-    SFUNC = score_combine, STYPE = score_summary, INITCOND = '{"scores":0,"sum":0,"sum_of_squares":0}',
-    COMBINEFUNC = score_combine, PARALLEL = SAFE
-);
-
--- Verdicts (sql/kpi_verdict.sql): the mean, the scores counted, the t interval (a single
--- score is given the whole scale, as a single CES answer is), the bands the interval touches.
 CREATE FUNCTION kpi_value(kpi text, summary score_summary) RETURNS numeric
 LANGUAGE sql STABLE STRICT PARALLEL SAFE
 BEGIN ATOMIC
@@ -485,38 +351,6 @@ LANGUAGE sql STABLE STRICT PARALLEL SAFE
 BEGIN ATOMIC
     SELECT @extschema@.kpi_band(kpi, ci.lower, ci.upper) FROM @extschema@.kpi_interval(kpi, summary, confidence) ci;
 END;
-
--- BEGIN additions generated by scripts/generate.py from registry/kpis.toml (do not edit)
--- What the registry makes that 0.5.0 lacked, or makes differently.
-CREATE OR REPLACE FUNCTION _kpi_rate_scale(kpi text) RETURNS float8
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-RETURN CASE kpi WHEN 'incident_rate' THEN 1000 WHEN 'contact_rate' THEN 100 WHEN 'interaction_rate' THEN 100 END;
-CREATE OR REPLACE FUNCTION _kpi_summary_type(kpi text) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN CASE
-    WHEN kpi IN ('incident_rate', 'contact_rate', 'interaction_rate') THEN 'customer_rate_summary'
-    WHEN kpi IN ('nps', 'csat', 'ces') THEN 'survey_summary'
-    WHEN kpi IN ('avg_first_response_time', 'avg_resolution_time', 'avg_handling_time') THEN 'duration_summary'
-    WHEN kpi IN ('median_first_response_time', 'median_resolution_time', 'median_handling_time') THEN 'duration_sketch'
-    WHEN kpi IN ('complaint_resolution_cost', 'cost_per_complaint') THEN 'cost_summary'
-    WHEN kpi IN ('escalation_rate', 'complaint_escalation_rate', 'complaint_resolution_rate',
-                 'cross_functional_resolution_rate', 'first_contact_resolution_rate',
-                 'sla_compliance_rate', 'complaint_resolution_efficiency', 'reopen_rate',
-                 'churn_rate') THEN 'share_summary'
-    WHEN kpi IN ('quality_score', 'service_audit_score') THEN 'score_summary'
-END;
-CREATE FUNCTION cost_trans(cost_summary, numeric) RETURNS cost_summary
-    AS 'MODULE_PATHNAME', 'cost_trans_cost' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION cost_per_complaint(summary cost_summary) RETURNS numeric
-    AS 'MODULE_PATHNAME', 'cost_per_complaint' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE AGGREGATE cost_per_complaint(cost numeric) (
-    SFUNC = cost_trans, STYPE = cost_summary, INITCOND = '{"resolved":0,"costs":0,"total_cost":"0"}',
-    COMBINEFUNC = cost_combine, FINALFUNC = cost_per_complaint, PARALLEL = SAFE
-);
-CREATE AGGREGATE cost_per_complaint_summary(cost numeric) (
-    SFUNC = cost_trans, STYPE = cost_summary, INITCOND = '{"resolved":0,"costs":0,"total_cost":"0"}',
-    COMBINEFUNC = cost_combine, PARALLEL = SAFE
-);
 CREATE AGGREGATE quality_score(score integer) (
     SFUNC = score_trans, STYPE = score_summary, INITCOND = '{"scores":0,"sum":0,"sum_of_squares":0}',
     COMBINEFUNC = score_combine, FINALFUNC = score_mean,
@@ -609,6 +443,134 @@ BEGIN ATOMIC
                     WHEN 'cost_per_complaint' THEN @extschema@.cost_per_complaint(summary) END
     FROM @extschema@._kpi_check_summary(kpi, 'cost_summary', NULL);
 END;
+CREATE FUNCTION _kpi_excerpt(name text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE WHEN pg_catalog.length(name) > 64 THEN pg_catalog.left(name, 64) OPERATOR(pg_catalog.||) '...' ELSE name END;
+CREATE OR REPLACE FUNCTION _kpi_check_time_zone() RETURNS trigger LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_timezone_names WHERE lower(name) = lower(NEW.time_zone)) THEN
+        RAISE EXCEPTION 'unknown time zone "%" for schedule "%"',
+                        @extschema@._kpi_excerpt(NEW.time_zone), @extschema@._kpi_excerpt(NEW.schedule)
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Give an IANA time zone name, e.g. ''Europe/Berlin'' or ''America/New_York'' (see pg_timezone_names).';
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE OR REPLACE FUNCTION _kpi_schedule_spec(schedule text) RETURNS text LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    spec text;
+    known text;
+    suffix text := '';
+    rels text[] := ARRAY['@extschema@.kpi_schedule', '@extschema@.kpi_schedule_hours', '@extschema@.kpi_holiday'];
+BEGIN
+    IF EXISTS (SELECT FROM pg_extension WHERE extname = 'citus') THEN
+        IF to_regclass('@extschema@.kpi_schedule_cluster') IS NULL THEN
+            RAISE EXCEPTION 'the schedules of this Citus database are not distributed'
+                USING ERRCODE = 'object_not_in_prerequisite_state',
+                      HINT = 'Run SELECT kpi_distribute_schedules() once, on the coordinator: it copies kpi_schedule, '
+                             || 'kpi_schedule_hours and kpi_holiday into reference tables that every node reads alike.';
+        END IF;
+        suffix := '_cluster';
+        -- a reference table has one shard, with a copy on every node: read this node's copy
+        -- (a query on a worker's shard may not start a distributed query of its own), or the
+        -- table itself where this node holds none
+        SELECT array_agg(coalesce(to_regclass(format('%I.%I', n.nspname, c.relname || '_' || d.shardid))::text,
+                                  d.logicalrelid::text)
+                         ORDER BY array_position(rels, r))
+        INTO rels
+        FROM unnest(rels) r
+        JOIN pg_dist_shard d ON d.logicalrelid = (r || suffix)::regclass
+        JOIN pg_class c ON c.oid = d.logicalrelid
+        JOIN pg_namespace n ON n.oid = c.relnamespace;
+    END IF;
+    EXECUTE format($q$
+        SELECT json_build_object(
+            'time_zone', s.time_zone,
+            'hours', (SELECT coalesce(json_agg(json_build_array(h.iso_weekday,
+                                                              (extract(epoch FROM h.starts) * 1000000)::bigint,
+                                                              (extract(epoch FROM h.ends) * 1000000)::bigint)
+                                               ORDER BY h.iso_weekday, h.starts), '[]')
+                      FROM %2$s h WHERE h.schedule = s.schedule),
+            'holidays', (SELECT coalesce(json_agg(h.day - date '2000-01-01' ORDER BY h.day), '[]')
+                         FROM %3$s h WHERE h.schedule = s.schedule AND isfinite(h.day)))::text
+        FROM %1$s s WHERE s.schedule = $1$q$, rels[1], rels[2], rels[3])
+    INTO spec USING schedule;
+    IF spec IS NULL THEN
+        EXECUTE format($q$
+            SELECT (SELECT string_agg(format('%%L', @extschema@._kpi_excerpt(s.schedule)), ', ' ORDER BY s.schedule)
+                    FROM (SELECT k.schedule FROM %1$s k ORDER BY k.schedule LIMIT 20) s)
+                || (SELECT CASE WHEN count(*) > 20 THEN format(' and %%s more', count(*) - 20) ELSE '' END
+                    FROM %1$s)$q$, rels[1])
+        INTO known;
+        RAISE EXCEPTION 'unknown schedule "%"', @extschema@._kpi_excerpt(schedule)
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Known schedules: ' || coalesce(known, 'none')
+                         || format('. Add one with INSERT INTO kpi_schedule%1$s and kpi_schedule_hours%1$s.', suffix);
+    END IF;
+    RETURN spec;
+END
+$$;
+CREATE FUNCTION kpi_distribute_schedules() RETURNS bigint LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    n bigint;
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_extension WHERE extname = 'citus') THEN
+        RAISE EXCEPTION 'kpi_distribute_schedules() is for Citus, which is not installed in this database'
+            USING ERRCODE = 'feature_not_supported',
+                  HINT = 'Without Citus every query reads this server''s kpi_schedule tables: there is nothing to distribute.';
+    END IF;
+    IF to_regclass('@extschema@.kpi_schedule_cluster') IS NOT NULL THEN
+        RAISE EXCEPTION 'the schedules are distributed already'
+            USING ERRCODE = 'duplicate_table',
+                  HINT = 'Change them in kpi_schedule_cluster, kpi_schedule_hours_cluster and kpi_holiday_cluster.';
+    END IF;
+    CREATE TABLE @extschema@.kpi_schedule_cluster (
+        schedule  text PRIMARY KEY,
+        time_zone text NOT NULL
+    );
+    CREATE TABLE @extschema@.kpi_schedule_hours_cluster (
+        schedule    text NOT NULL,
+        iso_weekday int NOT NULL CHECK (iso_weekday BETWEEN 1 AND 7),
+        starts      time NOT NULL CHECK (starts < time '24:00'),
+        ends        time NOT NULL,
+        PRIMARY KEY (schedule, iso_weekday, starts)
+    );
+    CREATE TABLE @extschema@.kpi_holiday_cluster (
+        schedule text NOT NULL,
+        day      date NOT NULL,
+        name     text,
+        PRIMARY KEY (schedule, day)
+    );
+    PERFORM create_reference_table('@extschema@.kpi_schedule_cluster'::regclass);
+    PERFORM create_reference_table('@extschema@.kpi_schedule_hours_cluster'::regclass);
+    PERFORM create_reference_table('@extschema@.kpi_holiday_cluster'::regclass);
+    ALTER TABLE @extschema@.kpi_schedule_hours_cluster ADD FOREIGN KEY (schedule)
+        REFERENCES @extschema@.kpi_schedule_cluster ON UPDATE CASCADE ON DELETE CASCADE;
+    ALTER TABLE @extschema@.kpi_holiday_cluster ADD FOREIGN KEY (schedule)
+        REFERENCES @extschema@.kpi_schedule_cluster ON UPDATE CASCADE ON DELETE CASCADE;
+    INSERT INTO @extschema@.kpi_schedule_cluster SELECT s.schedule, s.time_zone FROM @extschema@.kpi_schedule s;
+    INSERT INTO @extschema@.kpi_schedule_hours_cluster
+        SELECT h.schedule, h.iso_weekday, h.starts, h.ends FROM @extschema@.kpi_schedule_hours h;
+    INSERT INTO @extschema@.kpi_holiday_cluster SELECT h.schedule, h.day, h.name FROM @extschema@.kpi_holiday h;
+    GRANT SELECT ON @extschema@.kpi_schedule_cluster, @extschema@.kpi_schedule_hours_cluster,
+                    @extschema@.kpi_holiday_cluster TO PUBLIC;
+    -- the local tables as shipped
+    PERFORM set_config('support_kpi.distributing_schedules', 'on', true);
+    DELETE FROM @extschema@.kpi_schedule WHERE schedule <> '24/7';
+    DELETE FROM @extschema@.kpi_holiday;
+    DELETE FROM @extschema@.kpi_schedule_hours;
+    UPDATE @extschema@.kpi_schedule SET time_zone = 'UTC' WHERE schedule = '24/7';
+    INSERT INTO @extschema@.kpi_schedule_hours SELECT '24/7', d, '00:00', '00:00' FROM generate_series(1, 7) d;
+    PERFORM set_config('support_kpi.distributing_schedules', '', true);
+    SELECT count(*) INTO n FROM @extschema@.kpi_schedule_cluster;
+    RETURN n;
+END
+$$;
+COMMENT ON FUNCTION kpi_distribute_schedules() IS
+    'support_kpi: on a Citus cluster, copies the schedules into reference tables that every node reads';
 -- The state size the planner assumes (SSPACE) of the aggregates whose size changed since
 -- 0.5.0: ALTER AGGREGATE cannot set it, so their pg_aggregate rows are updated.
 UPDATE pg_catalog.pg_aggregate SET aggtransspace = 64
