@@ -131,6 +131,26 @@ SELECT c.kpi, c.title, c.unit, e.edge,
        CASE c.edge_belongs_to[e.i] WHEN 'lower' THEN c.band_labels[e.i] ELSE c.band_labels[e.i + 1] END AS edge_band
 FROM kpi_catalog c, unnest(c.band_edges) WITH ORDINALITY AS e(edge, i);
 
+-- The hint of an unknown KPI: the catalog KPI whose name holds most of it (at least half of
+-- its three-letter pieces; on a tie, the one with the fewest other pieces, then the first by
+-- name), and where the known KPIs are. A hint of every known name would grow with the catalog.
+CREATE FUNCTION _kpi_unknown_hint(kpi text) RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+    WITH given AS (SELECT DISTINCT substr(lower(_kpi_unknown_hint.kpi), i, 3) AS piece
+                   FROM pg_catalog.generate_series(1, length(_kpi_unknown_hint.kpi) - 2) i),
+         known AS (SELECT c.kpi AS name, substr(lower(c.kpi), i, 3) AS piece
+                   FROM @extschema@.kpi_catalog c, pg_catalog.generate_series(1, length(c.kpi) - 2) i),
+         alike AS (SELECT k.name, count(DISTINCT k.piece) FILTER (WHERE k.piece IN (SELECT piece FROM given)) AS common,
+                          count(DISTINCT k.piece) AS pieces
+                   FROM known k GROUP BY k.name)
+    SELECT coalesce('Did you mean "' || (
+               SELECT a.name FROM alike a, (SELECT count(*) AS pieces FROM given) g
+               WHERE g.pieces > 0 AND a.common * 2 >= g.pieces
+               ORDER BY a.common DESC, a.pieces - a.common, a.name LIMIT 1) || '"? ', '')
+           || 'The known KPIs are the rows of kpi_catalog (SELECT kpi FROM kpi_catalog); add your own there.';
+END;
+
 CREATE FUNCTION kpi_band(kpi text, value numeric) RETURNS text
 LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp AS $$
@@ -141,8 +161,7 @@ BEGIN
     IF NOT FOUND THEN
         RAISE EXCEPTION 'unknown KPI "%"', kpi
             USING ERRCODE = 'invalid_parameter_value',
-                  HINT = 'Known KPIs: ' || (SELECT string_agg(c.kpi, ', ' ORDER BY c.kpi) FROM @extschema@.kpi_catalog c)
-                         || '. Add your own to kpi_catalog.';
+                  HINT = @extschema@._kpi_unknown_hint(kpi);
     END IF;
     IF value IN ('NaN', 'Infinity', '-Infinity') THEN
         RAISE EXCEPTION 'cannot classify % as a value of KPI "%"', value, kpi

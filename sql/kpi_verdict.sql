@@ -56,8 +56,7 @@ BEGIN
     IF NOT EXISTS (SELECT FROM @extschema@.kpi_catalog c WHERE c.kpi = _kpi_check_summary.kpi) THEN
         RAISE EXCEPTION 'unknown KPI "%"', kpi
             USING ERRCODE = 'invalid_parameter_value',
-                  HINT = 'Known KPIs: ' || (SELECT string_agg(c.kpi, ', ' ORDER BY c.kpi) FROM @extschema@.kpi_catalog c)
-                         || '. Add your own to kpi_catalog.';
+                  HINT = @extschema@._kpi_unknown_hint(kpi);
     END IF;
     IF expected IS DISTINCT FROM summary_type AND (expected IS NOT NULL OR known_kpis IS NOT NULL) THEN
         RAISE EXCEPTION 'KPI "%" is not computed from a %', kpi, summary_type

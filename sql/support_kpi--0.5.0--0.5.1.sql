@@ -32,6 +32,8 @@
 -- - two new KPIs, quality_score and service_audit_score (the mean of audit scores on 0-100,
 --   with a Student's t interval of the scores and one score more at 0 and at 100), and their
 --   state type score_summary;
+-- - the hint of an unknown KPI names the catalog KPI most like it (_kpi_unknown_hint) instead
+--   of listing every KPI;
 -- - kpi_record_range and kpi_record_due report each period they record with a NOTICE: rows
 --   written and time taken (kpi_record_range: the period's number of all), or the failure;
 -- - the rest, at the end of this script, is generated (scripts/generate.py) from what the
@@ -91,6 +93,51 @@ COMMENT ON TYPE score_summary IS
 -- What the install script makes that 0.5.0 lacked, or makes differently: functions,
 -- procedures and aggregates, in the install script's order, from the registry and from
 -- the hand-written sql/ files (except what the hand-written part above creates).
+CREATE FUNCTION _kpi_unknown_hint(kpi text) RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+    WITH given AS (SELECT DISTINCT substr(lower(_kpi_unknown_hint.kpi), i, 3) AS piece
+                   FROM pg_catalog.generate_series(1, length(_kpi_unknown_hint.kpi) - 2) i),
+         known AS (SELECT c.kpi AS name, substr(lower(c.kpi), i, 3) AS piece
+                   FROM @extschema@.kpi_catalog c, pg_catalog.generate_series(1, length(c.kpi) - 2) i),
+         alike AS (SELECT k.name, count(DISTINCT k.piece) FILTER (WHERE k.piece IN (SELECT piece FROM given)) AS common,
+                          count(DISTINCT k.piece) AS pieces
+                   FROM known k GROUP BY k.name)
+    SELECT coalesce('Did you mean "' || (
+               SELECT a.name FROM alike a, (SELECT count(*) AS pieces FROM given) g
+               WHERE g.pieces > 0 AND a.common * 2 >= g.pieces
+               ORDER BY a.common DESC, a.pieces - a.common, a.name LIMIT 1) || '"? ', '')
+           || 'The known KPIs are the rows of kpi_catalog (SELECT kpi FROM kpi_catalog); add your own there.';
+END;
+CREATE OR REPLACE FUNCTION kpi_band(kpi text, value numeric) RETURNS text
+LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    d @extschema@.kpi_catalog;
+BEGIN
+    SELECT * INTO d FROM @extschema@.kpi_catalog c WHERE c.kpi = kpi_band.kpi;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'unknown KPI "%"', kpi
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = @extschema@._kpi_unknown_hint(kpi);
+    END IF;
+    IF value IN ('NaN', 'Infinity', '-Infinity') THEN
+        RAISE EXCEPTION 'cannot classify % as a value of KPI "%"', value, kpi
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'A KPI value is a finite number.';
+    END IF;
+    IF value < d.min_value OR value > d.max_value THEN
+        RAISE EXCEPTION '% is outside the range of KPI "%" (% to %)',
+            value, kpi, coalesce(d.min_value::text, '-infinity'), coalesce(d.max_value::text, 'infinity')
+            USING ERRCODE = 'numeric_value_out_of_range', HINT = 'Check the unit: ' || d.unit || '.';
+    END IF;
+    FOR i IN 1 .. cardinality(d.band_edges) LOOP
+        IF value < d.band_edges[i] OR (value = d.band_edges[i] AND d.edge_belongs_to[i] = 'lower') THEN
+            RETURN d.band_labels[i];
+        END IF;
+    END LOOP;
+    RETURN d.band_labels[cardinality(d.band_labels)];
+END
+$$;
 CREATE FUNCTION kpi_band(kpi text, value text) RETURNS text
 LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp AS $$
@@ -145,6 +192,27 @@ CREATE AGGREGATE cost_per_complaint_summary(cost numeric) (
     SFUNC = cost_trans, STYPE = cost_summary, INITCOND = '{"resolved":0,"costs":0,"total_cost":"0"}',
     COMBINEFUNC = cost_combine, PARALLEL = SAFE
 );
+CREATE OR REPLACE FUNCTION _kpi_check_summary(kpi text, summary_type text, known_kpis text) RETURNS void
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    expected text := CASE WHEN summary_type = 'segment_rate_summary' AND kpi = 'contact_rate'
+                          THEN summary_type ELSE @extschema@._kpi_summary_type(kpi) END;
+BEGIN
+    IF NOT EXISTS (SELECT FROM @extschema@.kpi_catalog c WHERE c.kpi = _kpi_check_summary.kpi) THEN
+        RAISE EXCEPTION 'unknown KPI "%"', kpi
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = @extschema@._kpi_unknown_hint(kpi);
+    END IF;
+    IF expected IS DISTINCT FROM summary_type AND (expected IS NOT NULL OR known_kpis IS NOT NULL) THEN
+        RAISE EXCEPTION 'KPI "%" is not computed from a %', kpi, summary_type
+            USING ERRCODE = 'datatype_mismatch',
+                  HINT = 'A ' || summary_type || ' is the summary of '
+                         || coalesce(known_kpis, 'the KPIs of its type and of KPIs you added to kpi_catalog')
+                         || coalesce('; "' || kpi || '" takes a ' || expected, '') || '.';
+    END IF;
+END
+$$;
 CREATE OR REPLACE FUNCTION kpi_record(tracking text, period_start timestamptz) RETURNS integer
 LANGUAGE plpgsql VOLATILE AS $$
 DECLARE

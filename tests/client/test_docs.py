@@ -42,6 +42,28 @@ def test_docs_pages_exist():
             "parallel-and-distributed"} <= names, names
 
 
+REPO = DOCS.parent
+# a path into the repository in backquotes, e.g. `sql/kpi_verdict.sql` or
+# `crates/kpi_core/src/{share_rate,wilson}.rs` (each name in braces a file)
+NAMED_PATH = re.compile(r"`((?:sql|src|crates|scripts|tests|registry|bench|demo|bi|docs)/[\w./{},<>-]*\.(?:rs|sql|py|sh|toml|md|json|out))`")
+
+
+def test_every_file_the_docs_and_readme_name_exists():
+    """The pages and the README send a newcomer to files by name; each one exists (a file
+    renamed or removed must take its mentions with it)."""
+    missing = []
+    for page in PAGES + [REPO / "README.md"]:
+        for path in NAMED_PATH.findall(page.read_text()):
+            if "<" in path or "*" in path:  # a pattern, e.g. sql/support_kpi--<from>--<to>.sql
+                continue
+            head, _, rest = path.partition("{")
+            names, _, tail = rest.partition("}")
+            for name in names.split(",") if rest else [""]:
+                if not (REPO / f"{head}{name}{tail}").exists():
+                    missing.append(f"{page.name}: {head}{name}{tail}")
+    assert not missing, missing
+
+
 @pytest.mark.parametrize("page", PAGES, ids=[p.stem for p in PAGES])
 def test_docs_page_examples_print_what_the_page_shows(admin, demo_db, page):
     db = f"kpi_test_docs_{uuid.uuid4().hex[:8]}"

@@ -101,7 +101,7 @@ def test_the_shipped_catalog_rows_are_the_registry(conn):
                  None if k.get("max") is None else Decimal(k["max"]), False)
                 for k in REG["kpi"]]
     assert rows == expected  # in the registry's order, as a SELECT without ORDER BY shows them
-    assert len(rows) == 25
+    assert len(rows) >= 25  # 0.5.1 ships 25
     bench = conn.execute("SELECT kpi, population, statistic, value, source FROM kpi_benchmark ORDER BY 1, 2, 3").fetchall()
     assert bench == sorted((k["name"], b["population"], b["statistic"], Decimal(b["value"]), b["source"])
                            for k in REG["kpi"] for b in k.get("benchmarks", []))
@@ -185,7 +185,7 @@ def test_every_per_customer_rate_has_its_whole_matrix_and_one_value(conn):
 def test_every_share_kpi_has_its_aggregates_accessor_and_interval(conn):
     fam = REG["family"]["share_rate"]
     kpis = [k for k in REG["kpi"] if k["family"] == "share_rate"]
-    assert len(kpis) == 9
+    assert len(kpis) >= 9  # 0.5.1 ships 9
     # 12 cases, 3 of them TRUE, 2 NULL (skipped): 3 of 10 = 30%, 95% 8.09 to 64.63 (scipy
     # binomtest(3, 10).proportion_ci(method="wilsoncc"))
     conn.execute("CREATE TEMP TABLE s AS SELECT g, CASE WHEN g <= 3 THEN true WHEN g <= 10 THEN false END AS flag"
