@@ -84,6 +84,9 @@ VALUES
      '{no bands set}', '{}', '{}', 0, 100, false),
     ('service_audit_score', 'Service Audit Score', 'mean score on 0-100', 'higher_is_better',
      'sum of service audit scores / audits, scores on 0-100',
+     '{no bands set}', '{}', '{}', 0, 100, false),
+    ('repeat_purchase_rate', 'Repeat Purchase Rate', '% of customers who purchased', 'higher_is_better',
+     'customers who purchased more than once in the period / customers who purchased in it * 100',
      '{no bands set}', '{}', '{}', 0, 100, false);
 
 INSERT INTO kpi_benchmark (kpi, population, statistic, value, source, customized) VALUES
@@ -108,6 +111,6 @@ RETURN CASE
     WHEN kpi IN ('escalation_rate', 'complaint_escalation_rate', 'complaint_resolution_rate',
                  'cross_functional_resolution_rate', 'first_contact_resolution_rate',
                  'sla_compliance_rate', 'complaint_resolution_efficiency', 'reopen_rate',
-                 'churn_rate') THEN 'share_summary'
+                 'churn_rate', 'repeat_purchase_rate') THEN 'share_summary'
     WHEN kpi IN ('quality_score', 'service_audit_score') THEN 'score_summary'
 END;

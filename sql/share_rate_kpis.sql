@@ -275,3 +275,26 @@ BEGIN ATOMIC
     SELECT @extschema@.share_wilson_bound(summary, confidence, false)::numeric,
            @extschema@.share_wilson_bound(summary, confidence, true)::numeric;
 END;
+
+-- repeat_purchase_rate: customers who purchased more than once in the period / customers who
+-- purchased in it * 100 (% of customers who purchased).
+CREATE AGGREGATE repeat_purchase_rate(purchased_again boolean) (
+    SFUNC = share_trans, STYPE = share_summary, INITCOND = '{"hits":0,"total":0}',
+    COMBINEFUNC = share_combine, FINALFUNC = escalation_rate_final,
+    MSFUNC = share_trans, MINVFUNC = share_inv_trans, MSTYPE = share_summary,
+    MINITCOND = '{"hits":0,"total":0}', MFINALFUNC = escalation_rate_final,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE repeat_purchase_summary(purchased_again boolean) (
+    SFUNC = share_trans, STYPE = share_summary, INITCOND = '{"hits":0,"total":0}',
+    COMBINEFUNC = share_combine, PARALLEL = SAFE
+);
+CREATE FUNCTION repeat_purchase_rate(summary share_summary) RETURNS numeric
+    AS 'MODULE_PATHNAME', 'share_percent' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION repeat_purchase_rate_ci(summary share_summary, confidence float8 DEFAULT 0.95,
+                                        OUT lower numeric, OUT upper numeric)
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT @extschema@.share_wilson_bound(summary, confidence, false)::numeric,
+           @extschema@.share_wilson_bound(summary, confidence, true)::numeric;
+END;

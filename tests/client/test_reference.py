@@ -157,6 +157,30 @@ def test_escalation_rate_equals_reference(conn, tables, seed):
             assert_partial(plan, seed)
 
 
+
+# Repeat Purchase Rate over one row per customer who purchased (the events are the purchases
+# here): customers with more than one purchase / customers with one or more * 100
+PER_BUYER = "(SELECT customer_id, count(*) AS purchases FROM events WHERE customer_id IS NOT NULL GROUP BY 1) b"
+REPEAT_PURCHASE = ("repeat_purchase_rate(purchases > 1)",
+                   "count(*) FILTER (WHERE purchases > 1) * 100.0 / nullif(count(*), 0)")
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_repeat_purchase_rate_equals_reference(conn, tables, seed):
+    tables(seed, "bigint")
+    ours, reference = REPEAT_PURCHASE
+    for shape in ["SELECT {agg} FROM " + PER_BUYER,
+                  "SELECT customer_id % 3, {agg} FROM " + PER_BUYER + " GROUP BY 1 ORDER BY 1"]:
+        ref, serial, parallel, plan = ours_and_reference(conn, shape.format(agg=ours), shape.format(agg=reference))
+        assert as_text(serial) == as_text(ref)
+        assert as_text(parallel) == as_text(ref), plan
+    # three stored parts rolled up: the rate of the whole
+    whole, rolled = conn.execute(
+        f"SELECT (SELECT {ours} FROM {PER_BUYER}),"
+        f" (SELECT repeat_purchase_rate(rollup(s)) FROM (SELECT repeat_purchase_summary(purchases > 1) s"
+        f"  FROM {PER_BUYER} GROUP BY customer_id % 3) parts)").fetchone()
+    assert whole == rolled
+
 @pytest.mark.parametrize("key_type", KEY_TYPES)
 @pytest.mark.parametrize("seed", SEEDS)
 def test_contact_rate_by_segment_equals_reference(conn, tables, seed, key_type):
