@@ -24,3 +24,9 @@ BEGIN ATOMIC
            @extschema@.poisson_rate_bound(@extschema@.event_count(summary), @extschema@.customer_count(summary),
                                           scale, confidence, true)::numeric;
 END;
+
+-- The summary with every customer listed, at any size, as jsonb; the type's text form packs
+-- more than 64 integer or uuid customers ("packed": base64), e.g.
+-- summary_json(incident_summary(c.id, t.id)) -> 'customers'.
+CREATE FUNCTION summary_json(summary customer_rate_summary) RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'customer_rate_summary_listed' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;

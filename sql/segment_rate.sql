@@ -11,3 +11,8 @@ CREATE FUNCTION segment_rate_counts(segment_rate_summary) RETURNS jsonb
 -- their transition functions, contact_rate_by_segment(summary) and contact_rate_by_segment_ci
 -- are generated from the KPI registry: sql/segment_rate_kpis.sql.
 
+-- The summary with every customer listed, at any size, as jsonb; the type's text form packs
+-- more than 64 integer or uuid customers ("packed": base64), e.g.
+-- summary_json(contact_summary_by_segment(c.segment, c.id, k.id)) -> 'segments'.
+CREATE FUNCTION summary_json(summary segment_rate_summary) RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'segment_rate_summary_listed' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;

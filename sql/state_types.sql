@@ -46,7 +46,7 @@ CREATE TYPE customer_rate_summary (
     INTERNALLENGTH = VARIABLE, ALIGNMENT = int4, STORAGE = extended
 );
 COMMENT ON TYPE customer_rate_summary IS
-    'support_kpi: state of a per-customer rate, {"key_type", "events", "customers": [distinct keys]}';
+    'support_kpi: state of a per-customer rate, {"key_type", "events", "customers": [distinct keys]} (beyond 64 integer or uuid keys "packed": base64 instead of "customers")';
 CREATE FUNCTION customer_rate_combine(customer_rate_summary, customer_rate_summary) RETURNS customer_rate_summary
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 -- Combines summaries: a union of the customers, a sum of the events.
@@ -71,7 +71,7 @@ CREATE TYPE segment_rate_summary (
     INTERNALLENGTH = VARIABLE, ALIGNMENT = int4, STORAGE = extended
 );
 COMMENT ON TYPE segment_rate_summary IS
-    'support_kpi: state of a per-segment rate, {"key_type", "segments": {name: {"events", "customers"}}}';
+    'support_kpi: state of a per-segment rate, {"key_type", "segments": {name: {"events", "customers"}}} (beyond 64 integer or uuid keys "packed" instead of "customers")';
 CREATE FUNCTION segment_rate_combine(segment_rate_summary, segment_rate_summary) RETURNS segment_rate_summary
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE AGGREGATE rollup(segment_rate_summary) (

@@ -178,6 +178,10 @@ CREATE AGGREGATE rollup(score_summary) (
     SFUNC = score_combine, STYPE = score_summary, INITCOND = '{"scores":0,"sum":0,"sum_of_squares":0}',
     COMBINEFUNC = score_combine, PARALLEL = SAFE
 );
+COMMENT ON TYPE customer_rate_summary IS
+    'support_kpi: state of a per-customer rate, {"key_type", "events", "customers": [distinct keys]} (beyond 64 integer or uuid keys "packed": base64 instead of "customers")';
+COMMENT ON TYPE segment_rate_summary IS
+    'support_kpi: state of a per-segment rate, {"key_type", "segments": {name: {"events", "customers"}}} (beyond 64 integer or uuid keys "packed" instead of "customers")';
 CREATE AGGREGATE repeat_purchase_rate(purchased_again boolean) (
     SFUNC = share_trans, STYPE = share_summary, INITCOND = '{"hits":0,"total":0}',
     COMBINEFUNC = share_combine, FINALFUNC = escalation_rate_final,
@@ -198,6 +202,10 @@ BEGIN ATOMIC
     SELECT @extschema@.share_wilson_bound(summary, confidence, false)::numeric,
            @extschema@.share_wilson_bound(summary, confidence, true)::numeric;
 END;
+CREATE FUNCTION summary_json(summary customer_rate_summary) RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'customer_rate_summary_listed' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION summary_json(summary segment_rate_summary) RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'segment_rate_summary_listed' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION cost_count(summary cost_summary) RETURNS bigint
     AS 'MODULE_PATHNAME', 'cost_count' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION cost_trans(cost_summary, numeric) RETURNS cost_summary

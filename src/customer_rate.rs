@@ -11,7 +11,8 @@ use crate::fmgr::{
     return_null, strict_arg, varlena_bytes, OrRaise,
 };
 use crate::growing::{
-    combine, summary_in, summary_out, summary_recv, summary_send, with_view, Kind, Updating,
+    combine, summary_in, summary_listed, summary_out, summary_recv, summary_send, with_view, Kind,
+    Updating,
 };
 use crate::v1_entry_points;
 use kpi_core::flat::Key;
@@ -124,6 +125,7 @@ v1_entry_points! {
     customer_rate_summary_out => summary_out(Kind::Customer);
     customer_rate_summary_recv => summary_recv(Kind::Customer);
     customer_rate_summary_send => summary_send(Kind::Customer);
+    customer_rate_summary_listed => summary_listed(Kind::Customer);
 }
 
 unsafe fn customer_rate(fcinfo: FunctionCallInfo, scale: &std::ffi::CStr) -> Datum {

@@ -316,6 +316,19 @@ fn received(kind: Kind, bytes: &[u8]) -> Result<OwnedState, KpiError> {
     kind.read_binary(bytes, &verify_server_text)
 }
 
+/// `summary_json(summary)`: the text form with every customer listed, at any size, as
+/// jsonb (the type's output packs more than `JSON_MAX_KEYS` integer or uuid customers).
+pub unsafe fn summary_listed(fcinfo: FunctionCallInfo, kind: Kind) -> Datum {
+    let text = with_view(kind, strict_arg(fcinfo, 0), |v| match kind {
+        Kind::Customer => customer::to_listed_text(&v, &server_to_utf8, &mut check_interrupts),
+        Kind::Segment => segment::to_listed_text(&v, &server_to_utf8, &mut check_interrupts),
+    })
+    .or_raise();
+    let cstr = crate::fmgr::cstring_datum(&crate::fmgr::ascii_json(text));
+    pgrx::direct_function_call_as_datum(pg_sys::jsonb_in, &[Some(cstr)])
+        .expect("jsonb_in returns a value")
+}
+
 /// Type send: the version-1 binary form (format version byte, key type, counts, keys).
 pub unsafe fn summary_send(fcinfo: FunctionCallInfo, kind: Kind) -> Datum {
     let bytes = with_view(kind, strict_arg(fcinfo, 0), |v| kind.to_binary(&v)).or_raise();

@@ -11,7 +11,8 @@ use crate::fmgr::{
     server_to_utf8, strict_arg, varlena_bytes, OrRaise,
 };
 use crate::growing::{
-    combine, summary_in, summary_out, summary_recv, summary_send, with_view, Kind, Updating,
+    combine, summary_in, summary_listed, summary_out, summary_recv, summary_send, with_view, Kind,
+    Updating,
 };
 use crate::v1_entry_points;
 use kpi_core::{KeyType, KpiError};
@@ -54,6 +55,7 @@ v1_entry_points! {
     segment_rate_summary_out => summary_out(Kind::Segment);
     segment_rate_summary_recv => summary_recv(Kind::Segment);
     segment_rate_summary_send => summary_send(Kind::Segment);
+    segment_rate_summary_listed => summary_listed(Kind::Segment);
 }
 
 /// `{"<segment>": {"customers": n, "events": m}, ...}` as jsonb, for the SQL final function.

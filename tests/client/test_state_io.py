@@ -72,3 +72,28 @@ def test_every_state_type_of_the_extension_is_checked_here(conn):
         WHERE t.typtype = 'b' AND t.typname NOT LIKE '\\_%'""")}
     assert "score_summary" in types and len(types) == 9
     assert types == set(STATES) == set(test_robustness.VALID_TEXT), types ^ set(STATES)
+
+
+@pytest.mark.parametrize("key", ["g::bigint", "g::integer * 1000003", "md5(g::text)::uuid", "'c' || g"])
+def test_large_states_print_packed_and_read_back_from_either_form(conn, key):
+    """More than 64 integer or uuid customers print packed (text keys are always listed);
+    the packed text, and the list that summary_json() shows (and every earlier release
+    printed), read back as the same state; per segment likewise."""
+    row = conn.execute(f"""
+        WITH s AS (SELECT incident_summary({key}, CASE WHEN g % 3 = 0 THEN g END) AS s,
+                          contact_summary_by_segment(CASE WHEN g % 2 = 0 THEN 'even' ELSE 'odd' END, {key}, g) AS seg
+                   FROM generate_series(1, 1000) g)
+        SELECT s::text, summary_json(s)::text, incident_rate(s), customer_count(s),
+               incident_rate(s::text::customer_rate_summary), incident_rate(summary_json(s)::text::customer_rate_summary),
+               jsonb_array_length(summary_json(s) -> 'customers'),
+               seg::text, seg::text::segment_rate_summary::text = seg::text,
+               summary_json(seg)::text::segment_rate_summary::text = seg::text,
+               jsonb_array_length(summary_json(seg) -> 'segments' -> 'even' -> 'customers')
+        FROM s""").fetchone()
+    text, listed, rate, customers, from_packed, from_listed, n, seg, seg_packed_same, seg_listed_same, even = row
+    packed = not key.startswith("'c'")
+    assert ('"packed":"' in text) == packed and '"customers": [' in listed
+    assert len(text) < len(listed) / (1.8 if packed else 1)
+    assert (customers, n, even) == (1000, 1000, 500)
+    assert rate == from_packed == from_listed == Decimal(333)
+    assert ('"packed":"' in seg) == packed and seg_packed_same and seg_listed_same

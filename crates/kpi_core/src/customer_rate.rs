@@ -13,7 +13,7 @@ use crate::codec::{put_i64, put_u8, Reader, BINARY_FORMAT};
 use crate::error::{nul_in_text, KpiError, KpiErrorKind, MAX_COUNT};
 use crate::flat::{Key, OwnedState, View};
 use crate::keys::{not_utf8_key, KeyType, Keys};
-use crate::text_form;
+use crate::text_form::{self, Form, JSON_MAX_KEYS};
 use serde_json::{json, Map, Value};
 use std::borrow::Cow;
 use std::collections::HashSet;
@@ -108,19 +108,47 @@ pub fn check_stored(v: &View<'_>, recode: Recode, tick: &mut dyn FnMut()) -> Res
 // --- text form -------------------------------------------------------------------------------
 
 /// Text form, e.g. `{"key_type":"bigint","events":3,"customers":[1,2]}`, keys sorted, their
-/// text mapped by `recode` (to UTF-8).
+/// text mapped by `recode` (to UTF-8); more than `JSON_MAX_KEYS` integer or uuid keys packed
+/// (`{"key_type":"bigint","events":3,"packed":"..."}`).
 pub fn to_text(v: &View<'_>, recode: Recode, tick: &mut dyn FnMut()) -> Result<String, KpiError> {
+    to_text_as(v, recode, tick, Form::Compact)
+}
+
+/// The text form with every customer listed, at any size: what a person reads.
+pub fn to_listed_text(
+    v: &View<'_>,
+    recode: Recode,
+    tick: &mut dyn FnMut(),
+) -> Result<String, KpiError> {
+    to_text_as(v, recode, tick, Form::Listed)
+}
+
+fn to_text_as(
+    v: &View<'_>,
+    recode: Recode,
+    tick: &mut dyn FnMut(),
+    form: Form,
+) -> Result<String, KpiError> {
     let keys = keys_of(v, recode, tick)?;
     let mut out = String::from("{\"key_type\":\"");
     out.push_str(v.key_type().name());
     out.push_str("\",");
-    text_form::write_body(&mut out, &keys, v.events()).map_err(|_| not_utf8_key())?;
+    text_form::write_body(&mut out, &keys, v.events(), form).map_err(|_| not_utf8_key())?;
     out.push('}');
     Ok(out)
 }
 
-/// `"events"` and `"customers"` (sorted keys) as JSON values.
+/// `"events"` and `"customers"` (sorted keys), or `"packed"` beyond `JSON_MAX_KEYS`, as JSON
+/// values.
 pub(crate) fn body_to_json(keys: &Keys, events: i64) -> Result<Map<String, Value>, KpiError> {
+    if keys.len() > JSON_MAX_KEYS {
+        if let Some(packed) = text_form::pack(keys) {
+            let mut body = Map::new();
+            body.insert("events".into(), json!(events));
+            body.insert("packed".into(), Value::from(packed));
+            return Ok(body);
+        }
+    }
     let customers: Vec<Value> = match keys {
         Keys::Int(v) => v.iter().map(|k| Value::from(*k)).collect(),
         Keys::Uuid(v) => v
@@ -199,17 +227,29 @@ fn keys_from_json(key_type: KeyType, value: &Value) -> Result<Keys, KpiError> {
     Ok(keys)
 }
 
-/// `{"events": n, "customers": [...]}` of the general reader, checked by [`check_body`].
+/// `{"events": n, "customers": [...]}` (or `"packed": "..."`) of the general reader, checked
+/// by [`check_body`].
 pub(crate) fn body_from_json(key_type: KeyType, body: &Value) -> Result<(Keys, i64), KpiError> {
     let events = body
         .get("events")
         .and_then(Value::as_i64)
         .filter(|n| *n >= 0)
         .ok_or_else(|| KpiError::invalid_text("\"events\" must be a non-negative integer"))?;
-    let customers = body
-        .get("customers")
-        .ok_or_else(|| KpiError::invalid_text("\"customers\" is missing"))?;
-    let keys = keys_from_json(key_type, customers)?;
+    let keys = match (body.get("customers"), body.get("packed")) {
+        (Some(customers), None) => keys_from_json(key_type, customers)?,
+        (None, Some(packed)) => {
+            let packed = packed
+                .as_str()
+                .ok_or_else(|| KpiError::invalid_text("\"packed\" must be a string"))?;
+            text_form::unpack(key_type, packed).map_err(KpiError::invalid_text)?
+        }
+        (None, None) => return Err(KpiError::invalid_text("\"customers\" is missing")),
+        (Some(_), Some(_)) => {
+            return Err(KpiError::invalid_text(
+                "a state lists its customers in \"customers\" or in \"packed\", not both",
+            ))
+        }
+    };
     check_body(&keys, events).map_err(KpiError::invalid_text)?;
     Ok((keys, events))
 }

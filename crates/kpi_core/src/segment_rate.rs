@@ -12,7 +12,7 @@ use crate::customer_rate::{
 use crate::error::{no_nul, KpiError, KpiErrorKind};
 use crate::flat::{Key, OwnedState, View};
 use crate::keys::{not_utf8_key, KeyType, Keys};
-use crate::text_form;
+use crate::text_form::{self, Form};
 use serde_json::{json, Map, Value};
 use std::collections::HashSet;
 
@@ -97,8 +97,27 @@ pub fn check_stored(v: &View<'_>, recode: Recode, tick: &mut dyn FnMut()) -> Res
 
 /// Text form, e.g.
 /// `{"key_type":"bigint","segments":{"retail":{"events":1,"customers":[4,9]}}}`, segments
-/// sorted by name, names and text keys mapped by `recode` (to UTF-8).
+/// sorted by name, names and text keys mapped by `recode` (to UTF-8); a segment of more than
+/// `JSON_MAX_KEYS` integer or uuid keys packed, as in `customer_rate::to_text`.
 pub fn to_text(v: &View<'_>, recode: Recode, tick: &mut dyn FnMut()) -> Result<String, KpiError> {
+    to_text_as(v, recode, tick, Form::Compact)
+}
+
+/// The text form with every customer of every segment listed, at any size.
+pub fn to_listed_text(
+    v: &View<'_>,
+    recode: Recode,
+    tick: &mut dyn FnMut(),
+) -> Result<String, KpiError> {
+    to_text_as(v, recode, tick, Form::Listed)
+}
+
+fn to_text_as(
+    v: &View<'_>,
+    recode: Recode,
+    tick: &mut dyn FnMut(),
+    form: Form,
+) -> Result<String, KpiError> {
     let mut out = String::from("{\"key_type\":\"");
     out.push_str(v.key_type().name());
     out.push_str("\",\"segments\":{");
@@ -111,7 +130,7 @@ pub fn to_text(v: &View<'_>, recode: Recode, tick: &mut dyn FnMut()) -> Result<S
             std::str::from_utf8(name).map_err(|_| not_utf8_name())?,
         );
         out.push_str(":{");
-        text_form::write_body(&mut out, keys, *events).map_err(|_| not_utf8_key())?;
+        text_form::write_body(&mut out, keys, *events, form).map_err(|_| not_utf8_key())?;
         out.push('}');
     }
     out.push_str("}}");

@@ -148,3 +148,129 @@ fn segment_reader_agrees_with_the_general_reader() {
         );
     }
 }
+
+#[test]
+fn packed_keys_round_trip_at_the_edges() {
+    use crate::keys::Keys;
+    use crate::text_form::{pack, unpack};
+    for keys in [
+        vec![i64::MIN, i64::MIN + 1, -1, 0, 1, i64::MAX - 1, i64::MAX],
+        vec![i64::MIN, i64::MAX],
+        (0..1000).collect(),
+        (0..1000).map(|k| k * 1_000_003 - 7).collect(),
+        vec![],
+    ] {
+        let packed = pack(&Keys::Int(keys.clone())).unwrap();
+        assert_eq!(
+            unpack(KeyType::Int, &packed),
+            Ok(Keys::Int(keys)),
+            "{packed}"
+        );
+    }
+    // consecutive ids: a byte a key, so 1,000 ids take 1,336 characters (JSON: 3,890)
+    assert_eq!(pack(&Keys::Int((1..=1000).collect())).unwrap().len(), 1336);
+    let uuids: Vec<[u8; 16]> = (0..70u128).map(|i| (i * 977).to_be_bytes()).collect();
+    let packed = pack(&Keys::Uuid(uuids.clone())).unwrap();
+    assert_eq!(unpack(KeyType::Uuid, &packed), Ok(Keys::Uuid(uuids)));
+    assert_eq!(pack(&Keys::Text(vec![b"a".to_vec()])), None);
+}
+
+#[test]
+fn packed_keys_refuse_what_no_writer_writes() {
+    use crate::text_form::unpack;
+    for (kt, packed, says) in [
+        (KeyType::Int, "AQ", "not base64"),                // no padding
+        (KeyType::Int, "AB==", "not base64"),              // unused bits set
+        (KeyType::Int, "A=A=", "not base64"),              // padding inside
+        (KeyType::Int, "gA==", "ends inside"),             // a varint cut short
+        (KeyType::Int, "gAA=", "ends inside"),             // 0x80 0x00: a redundant zero byte
+        (KeyType::Int, "/v///////////wE=", "ends inside"), // the first key, then ...
+        (KeyType::Uuid, "AAAA", "16 bytes"),
+        (KeyType::Text, "", "not packed"),
+    ] {
+        let err = unpack(kt, packed).unwrap_err();
+        assert!(err.contains(says), "{packed}: {err}");
+    }
+    // i64::MAX, then one more: past the largest bigint
+    let mut b = Vec::new();
+    for w in [(i64::MAX as u64) << 1, 0] {
+        let mut v = w;
+        while v >= 0x80 {
+            b.push((v as u8) | 0x80);
+            v >>= 7;
+        }
+        b.push(v as u8);
+    }
+    let packed = crate::text_form::tests_base64(&b);
+    assert!(unpack(KeyType::Int, &packed)
+        .unwrap_err()
+        .contains("largest bigint"));
+    // uuids out of order
+    let mut b = [1u8; 16].to_vec();
+    b.extend_from_slice(&[0u8; 16]);
+    let err = unpack(KeyType::Uuid, &crate::text_form::tests_base64(&b)).unwrap_err();
+    assert!(err.contains("sorted and distinct"), "{err}");
+}
+
+#[test]
+fn a_large_state_prints_packed_and_reads_back_either_way() {
+    for kt in [KeyType::Int, KeyType::Uuid, KeyType::Text] {
+        let mut c = OwnedState::customer(kt);
+        let mut s = OwnedState::segment(kt);
+        for i in 0..65i64 {
+            let text = format!("t{i}");
+            let key = match kt {
+                KeyType::Int => Key::Int(i * 3 - 90),
+                KeyType::Uuid => Key::Uuid((i as u128 * 31).to_be_bytes()),
+                KeyType::Text => Key::Text(text.as_bytes()),
+            };
+            c.insert_customer(key).unwrap();
+            s.insert_segment_row(b"north", key, 1).unwrap();
+        }
+        c.add_events(7).unwrap();
+        let compact = customer::to_text(&c.view(), &as_is, &mut || {}).unwrap();
+        let listed = customer::to_listed_text(&c.view(), &as_is, &mut || {}).unwrap();
+        assert_eq!(
+            compact.contains("\"packed\":\""),
+            kt != KeyType::Text,
+            "{compact}"
+        );
+        assert!(listed.contains("\"customers\":["));
+        assert_eq!(
+            Ok(compact.clone()),
+            customer::to_text_via_json(&c.view(), &as_is).map_err(|e| e.message)
+        );
+        for text in [&compact, &listed] {
+            assert!(same_customer(text) || kt == KeyType::Text, "{text}");
+            let back = customer::from_text(text, &as_is).unwrap();
+            assert_eq!(text_of(&Ok(back)), Ok(compact.clone()));
+        }
+        let seg = segment::to_text(&s.view(), &as_is, &mut || {}).unwrap();
+        assert_eq!(seg.contains("\"packed\""), kt != KeyType::Text);
+        let back = segment::from_text(&seg, &as_is).unwrap();
+        assert_eq!(segment_text_of(&Ok(back)), Ok(seg.clone()));
+        let listed = segment::to_listed_text(&s.view(), &as_is, &mut || {}).unwrap();
+        assert_eq!(
+            segment_text_of(&segment::from_text(&listed, &as_is)),
+            Ok(seg)
+        );
+    }
+    // both fields, or packed text keys: refused with the reason
+    for (text, says) in [
+        (
+            r#"{"key_type":"bigint","events":0,"customers":[1],"packed":"AA=="}"#,
+            "not both",
+        ),
+        (
+            r#"{"key_type":"text","events":0,"packed":"AA=="}"#,
+            "not packed",
+        ),
+        (
+            r#"{"key_type":"bigint","events":0,"packed":7}"#,
+            "must be a string",
+        ),
+    ] {
+        let err = customer::from_text(text, &as_is).unwrap_err();
+        assert!(err.message.contains(says), "{}", err.message);
+    }
+}

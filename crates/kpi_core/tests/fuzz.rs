@@ -217,6 +217,19 @@ fn customer_seeds() -> Vec<OwnedState> {
         }
         v.push(c);
         v.push(OwnedState::customer(kt));
+        // more customers than the text form lists: packed (integer and uuid keys)
+        let mut big = OwnedState::customer(kt);
+        for i in 0..70u64 {
+            let text = format!("c{i}");
+            let key = match kt {
+                KeyType::Int => Key::Int(if i < 40 { i as i64 } else { (i as i64) << 40 }),
+                KeyType::Uuid => Key::Uuid((i as u128 * 0x9e37_79b9).to_be_bytes()),
+                _ => Key::Text(text.as_bytes()),
+            };
+            big.insert_customer(key).unwrap();
+        }
+        big.add_events(9).unwrap();
+        v.push(big);
     }
     v
 }
@@ -234,6 +247,15 @@ fn segment_seeds() -> Vec<OwnedState> {
             let name: &[u8] = if i % 2 == 0 { b"north" } else { b"south" };
             s.insert_segment_row(name, key, (i % 3 == 0) as i64)
                 .unwrap();
+        }
+        // a segment of more customers than the text form lists
+        for i in 100..170i64 {
+            let text = format!("k{i}");
+            let key = match kt {
+                KeyType::Int => Key::Int(i * 7),
+                _ => Key::Text(text.as_bytes()),
+            };
+            s.insert_segment_row(b"west", key, 1).unwrap();
         }
         v.push(s);
     }
