@@ -33,6 +33,7 @@ def load(path=REGISTRY):
     return reg
 
 
+STATE_TYPE_FIELDS = ["family", "length", "alignment", "storage", "comment", "combine"]
 CATALOG_FIELDS = ["name", "family", "summary_type", "title", "unit", "direction", "formula"]
 FAMILY_FIELDS = {"customer_rate": ["summary", "event", "scale", "symbol"],
                  "durations": ["transition", "summary", "start", "end"],
@@ -47,9 +48,13 @@ DIRECTIONS = {"lower_is_better", "higher_is_better", "target_range"}
 
 def check(reg):
     """Refuses a registry the generator would turn into wrong SQL, naming the entry."""
-    for key in ("summary_types", "kpi"):
+    for key in ("summary_types", "kpi", "state_type"):
         if key not in reg:
             raise RegistryError(f"missing {key}")
+    for st, facts in reg["state_type"].items():
+        for field in STATE_TYPE_FIELDS:
+            if field not in facts:
+                raise RegistryError(f"state type {st}: missing field {field}")
     for fam, facts in reg.get("family", {}).items():
         for rel in facts.get("files", []):
             if not (ROOT / rel).is_file():
@@ -231,9 +236,6 @@ def kpi_registry_sql(reg):
 
 # --- sql/state_types.sql ------------------------------------------------------------------------
 
-STATE_TYPE_FIELDS = ["family", "length", "alignment", "storage", "comment", "combine"]
-
-
 def state_types_sql(reg):
     out = [HEADER,
            "-- The state types of the KPI families, one block per [state_type] of the registry, created\n"
@@ -243,9 +245,6 @@ def state_types_sql(reg):
            "-- summary per day rolled up into a month). What each family computes with its type:\n"
            "-- sql/<family>.sql and sql/<family>_kpis.sql.\n"]
     for st, t in reg["state_type"].items():
-        for field in STATE_TYPE_FIELDS:
-            if field not in t:
-                raise RegistryError(f"state type {st}: missing field {field}")
         out.append(f"\n-- {st}: the state of family {t['family']} (src/{t['family']}.rs).\n"
                    f"CREATE TYPE {st};\n")
         for fn, args, ret in (("in", "cstring", st), ("out", st, "cstring"), ("recv", "internal", st),
@@ -353,31 +352,40 @@ def share_sql(reg):
     return "".join(out)
 
 
+def over_spans(trans, st, start, end, target, business, aggregates):
+    """The transition functions of a span from `start` to `end` (with a trailing `target
+    interval` when `target`): over timestamptz and timestamp (C symbols <trans>_tz and _ts),
+    and with `business` over timestamptz and a trailing `schedule text` (C symbol <trans
+    without _trans>_business_trans; STABLE, it reads the schedule tables); after each, the
+    statements `aggregates(transition, arguments)` makes."""
+    types, args = (", interval", ", target interval") if target else ("", "")
+    out = []
+    for sqltype, suffix in (("timestamptz", "tz"), ("timestamp", "ts")):
+        out.append(f"CREATE FUNCTION {trans}({st}, {sqltype}, {sqltype}{types}) RETURNS {st}\n"
+                   f"    AS 'MODULE_PATHNAME', '{trans}_{suffix}' LANGUAGE C IMMUTABLE PARALLEL SAFE;\n")
+        out.append(aggregates(trans, f"{start} {sqltype}, {end} {sqltype}{args}"))
+    if business:
+        btrans = trans.removesuffix("_trans") + "_business_trans"
+        out.append(f"CREATE FUNCTION {btrans}({st}, timestamptz, timestamptz{types}, text) RETURNS {st}\n"
+                   f"    AS 'MODULE_PATHNAME', '{btrans}' LANGUAGE C STABLE PARALLEL SAFE;\n")
+        out.append(aggregates(btrans, f"{start} timestamptz, {end} timestamptz{args}, schedule text"))
+    return "".join(out)
+
+
 def within_target_sql(k, fam, st, init):
     """A share KPI of cases done within a target time of their start: its transition functions
     and aggregates over timestamptz and timestamp (and a schedule's business hours)."""
     w, name = k["within_target"], k["name"]
-    trans = w["transition"]
-    out = [comment(f"% of cases done within a target time of their start: {name}({w['start']}, {w['end']},"
-                   " target interval). A NULL start skips the row; a NULL end (not done yet) counts as not"
-                   " within target; an end before its start is an ERROR.")]
-    for sqltype, suffix in (("timestamptz", "tz"), ("timestamp", "ts")):
-        out.append(f"CREATE FUNCTION {trans}({st}, {sqltype}, {sqltype}, interval) RETURNS {st}\n"
-                   f"    AS 'MODULE_PATHNAME', '{trans}_{suffix}' LANGUAGE C IMMUTABLE PARALLEL SAFE;\n")
-        args = f"{w['start']} {sqltype}, {w['end']} {sqltype}, target interval"
-        for agg, final in ((name, fam["final"]), (k["summary"], None)):
-            out.append(aggregate(agg, args, trans, st, fam["combine"], init, final=final))
-    if w.get("business_hours"):
-        # the time in a schedule's working time (kpi_schedule): STABLE, it reads tables
-        btrans = trans.removesuffix("_trans") + "_business_trans"
-        out.append(comment("The same with the time counted in the business hours of a schedule of kpi_schedule"
-                           " (sql/business_hours.sql)."))
-        out.append(f"CREATE FUNCTION {btrans}({st}, timestamptz, timestamptz, interval, text) RETURNS {st}\n"
-                   f"    AS 'MODULE_PATHNAME', '{btrans}' LANGUAGE C STABLE PARALLEL SAFE;\n")
-        args = f"{w['start']} timestamptz, {w['end']} timestamptz, target interval, schedule text"
-        for agg, final in ((name, fam["final"]), (k["summary"], None)):
-            out.append(aggregate(agg, args, btrans, st, fam["combine"], init, final=final))
-    return "".join(out)
+
+    def aggregates(trans, args):
+        return "".join(aggregate(agg, args, trans, st, fam["combine"], init, final=final)
+                       for agg, final in ((name, fam["final"]), (k["summary"], None)))
+
+    return (comment(f"% of cases done within a target time of their start: {name}({w['start']}, {w['end']},"
+                    " target interval [, schedule text]). A NULL start skips the row; a NULL end (not done yet)"
+                    " counts as not within target; an end before its start is an ERROR; with a schedule, the"
+                    " time counts in its business hours (sql/business_hours.sql).")
+            + over_spans(w["transition"], st, w["start"], w["end"], True, w.get("business_hours"), aggregates))
 
 
 def period_sql(k, fam, st, init):
@@ -515,26 +523,17 @@ def time_sql(family, what):
             name, trans, summary = k["name"], k["transition"], k["summary"]
             out.append("\n" + comment(f"{name}: {k['formula']} ({k['unit']}). {summary}(...) is its state as a"
                                       " value, to store and combine with rollup()."))
-            variants = [("timestamptz", "tz"), ("timestamp", "ts")]
+
+            def aggregates(trans, args):
+                return "".join(aggregate(agg, args, trans, st, fam["combine"], init, fam.get("sspace"), final)
+                               for agg, final in ((name, fam["final"]), (summary, None)))
+
+            out.append(over_spans(trans, st, k["start"], k["end"], False, k.get("business_hours"), aggregates))
             if "duration_argument" in k:
-                variants.append(("interval", "interval"))
-            for sqltype, suffix in variants:
-                if sqltype == "interval":
-                    args, targs, strict = f"{k['duration_argument']} interval", "interval", " STRICT"
-                else:
-                    args, targs, strict = f"{k['start']} {sqltype}, {k['end']} {sqltype}", f"{sqltype}, {sqltype}", ""
-                out.append(f"CREATE FUNCTION {trans}({st}, {targs}) RETURNS {st}\n"
-                           f"    AS 'MODULE_PATHNAME', '{trans}_{suffix}' LANGUAGE C IMMUTABLE{strict} PARALLEL SAFE;\n")
-                for agg, final in ((name, fam["final"]), (summary, None)):
-                    out.append(aggregate(agg, args, trans, st, fam["combine"], init, fam.get("sspace"), final))
-            if k.get("business_hours"):
-                # the span in business hours of a schedule (kpi_schedule): STABLE, it reads tables
-                btrans = trans.removesuffix("_trans") + "_business_trans"
-                args = f"{k['start']} timestamptz, {k['end']} timestamptz, schedule text"
-                out.append(f"CREATE FUNCTION {btrans}({st}, timestamptz, timestamptz, text) RETURNS {st}\n"
-                           f"    AS 'MODULE_PATHNAME', '{btrans}' LANGUAGE C STABLE PARALLEL SAFE;\n")
-                for agg, final in ((name, fam["final"]), (summary, None)):
-                    out.append(aggregate(agg, args, btrans, st, fam["combine"], init, fam.get("sspace"), final))
+                # a duration given as it is: STRICT, a NULL duration skips the row
+                out.append(f"CREATE FUNCTION {trans}({st}, interval) RETURNS {st}\n"
+                           f"    AS 'MODULE_PATHNAME', '{trans}_interval' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;\n")
+                out.append(aggregates(trans, f"{k['duration_argument']} interval"))
             if "average" in k:
                 out.append(f"-- the average of its sketch\n"
                            f"CREATE FUNCTION {k['average']}(summary {st}) RETURNS interval\n"
@@ -694,14 +693,11 @@ def releases():
     return rows[-1][0], current
 
 
-def additions(reg, outputs, written=frozenset(), written_comments=frozenset()):
-    """The generated section of the current release's delta script: what the registry makes
-    that the last release lacked or made differently, except the objects in `written` (those
-    the delta's hand-written part creates, e.g. a new state type with the support functions
-    that must come before the KPIs that use it)."""
-    last, current = releases()
-    if last == current:
-        return None, None
+def additions(reg, outputs, last, written=frozenset(), written_comments=frozenset()):
+    """The generated section of the current release's delta script: every function, procedure,
+    aggregate and comment the install script makes that release `last` lacked or made
+    differently, except those in `written` and `written_comments` (what the delta's
+    hand-written part creates first, e.g. a new state type with its I/O functions)."""
     released = (ROOT / f"sql/released/support_kpi--{last}.sql").read_text()
     old, old_comments = objects(released)
     out = [ADDITIONS_BEGIN,
@@ -748,7 +744,7 @@ def additions(reg, outputs, written=frozenset(), written_comments=frozenset()):
             out.append("INSERT INTO kpi_benchmark (kpi, population, statistic, value, source, customized) VALUES\n"
                        + ",\n".join(bench) + "\nON CONFLICT DO NOTHING;\n")
     out.append(ADDITIONS_END)
-    return f"sql/support_kpi--{last}--{current}.sql", "".join(out)
+    return "".join(out)
 
 
 def with_additions(reg, outputs):
@@ -756,22 +752,17 @@ def with_additions(reg, outputs):
     last, current = releases()
     if last == current:
         return {}
-    path = ROOT / f"sql/support_kpi--{last}--{current}.sql"
+    rel = f"sql/support_kpi--{last}--{current}.sql"
+    path = ROOT / rel
     text = path.read_text() if path.exists() else f"-- support_kpi {path.name}\n"
-    hand = text
-    if ADDITIONS_BEGIN in text:
-        head, rest = text.split(ADDITIONS_BEGIN, 1)
-        hand = head + rest.split(ADDITIONS_END, 1)[1]
-    hand_objects, hand_comments = objects(hand)
-    rel, section = additions(reg, outputs, frozenset(hand_objects), frozenset(hand_comments))
     if ADDITIONS_BEGIN in text:
         head, rest = text.split(ADDITIONS_BEGIN, 1)
         tail = rest.split(ADDITIONS_END, 1)[1]
-        text = head + section + tail
     else:
-        text = text.rstrip("\n") + "\n\n" + section
-    return {rel: lambda reg: text}
-
+        head, tail = text.rstrip("\n") + "\n\n", ""
+    hand_objects, hand_comments = objects(head + tail)
+    section = additions(reg, outputs, last, frozenset(hand_objects), frozenset(hand_comments))
+    return {rel: lambda reg: head + section + tail}
 
 # --- sql/resolution_cost_kpis.sql ------------------------------------------------------------
 

@@ -102,16 +102,6 @@ CREATE AGGREGATE handling_time_summary(started_at timestamp, ended_at timestamp)
     SFUNC = handling_time_trans, STYPE = duration_summary, INITCOND = '{"completed":0,"pending":0,"sum_us":0}',
     COMBINEFUNC = duration_combine, PARALLEL = SAFE
 );
-CREATE FUNCTION handling_time_trans(duration_summary, interval) RETURNS duration_summary
-    AS 'MODULE_PATHNAME', 'handling_time_trans_interval' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE AGGREGATE avg_handling_time(handling_time interval) (
-    SFUNC = handling_time_trans, STYPE = duration_summary, INITCOND = '{"completed":0,"pending":0,"sum_us":0}',
-    COMBINEFUNC = duration_combine, FINALFUNC = duration_average, PARALLEL = SAFE
-);
-CREATE AGGREGATE handling_time_summary(handling_time interval) (
-    SFUNC = handling_time_trans, STYPE = duration_summary, INITCOND = '{"completed":0,"pending":0,"sum_us":0}',
-    COMBINEFUNC = duration_combine, PARALLEL = SAFE
-);
 CREATE FUNCTION handling_time_business_trans(duration_summary, timestamptz, timestamptz, text) RETURNS duration_summary
     AS 'MODULE_PATHNAME', 'handling_time_business_trans' LANGUAGE C STABLE PARALLEL SAFE;
 CREATE AGGREGATE avg_handling_time(started_at timestamptz, ended_at timestamptz, schedule text) (
@@ -120,6 +110,16 @@ CREATE AGGREGATE avg_handling_time(started_at timestamptz, ended_at timestamptz,
 );
 CREATE AGGREGATE handling_time_summary(started_at timestamptz, ended_at timestamptz, schedule text) (
     SFUNC = handling_time_business_trans, STYPE = duration_summary, INITCOND = '{"completed":0,"pending":0,"sum_us":0}',
+    COMBINEFUNC = duration_combine, PARALLEL = SAFE
+);
+CREATE FUNCTION handling_time_trans(duration_summary, interval) RETURNS duration_summary
+    AS 'MODULE_PATHNAME', 'handling_time_trans_interval' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE AGGREGATE avg_handling_time(handling_time interval) (
+    SFUNC = handling_time_trans, STYPE = duration_summary, INITCOND = '{"completed":0,"pending":0,"sum_us":0}',
+    COMBINEFUNC = duration_combine, FINALFUNC = duration_average, PARALLEL = SAFE
+);
+CREATE AGGREGATE handling_time_summary(handling_time interval) (
+    SFUNC = handling_time_trans, STYPE = duration_summary, INITCOND = '{"completed":0,"pending":0,"sum_us":0}',
     COMBINEFUNC = duration_combine, PARALLEL = SAFE
 );
 -- the average of a summary

@@ -102,16 +102,6 @@ CREATE AGGREGATE handling_time_sketch(started_at timestamp, ended_at timestamp) 
     SFUNC = handling_time_sketch_trans, STYPE = duration_sketch, SSPACE = 128, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
     COMBINEFUNC = duration_sketch_combine, PARALLEL = SAFE
 );
-CREATE FUNCTION handling_time_sketch_trans(duration_sketch, interval) RETURNS duration_sketch
-    AS 'MODULE_PATHNAME', 'handling_time_sketch_trans_interval' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE AGGREGATE median_handling_time(handling_time interval) (
-    SFUNC = handling_time_sketch_trans, STYPE = duration_sketch, SSPACE = 128, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
-    COMBINEFUNC = duration_sketch_combine, FINALFUNC = duration_sketch_median, PARALLEL = SAFE
-);
-CREATE AGGREGATE handling_time_sketch(handling_time interval) (
-    SFUNC = handling_time_sketch_trans, STYPE = duration_sketch, SSPACE = 128, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
-    COMBINEFUNC = duration_sketch_combine, PARALLEL = SAFE
-);
 CREATE FUNCTION handling_time_sketch_business_trans(duration_sketch, timestamptz, timestamptz, text) RETURNS duration_sketch
     AS 'MODULE_PATHNAME', 'handling_time_sketch_business_trans' LANGUAGE C STABLE PARALLEL SAFE;
 CREATE AGGREGATE median_handling_time(started_at timestamptz, ended_at timestamptz, schedule text) (
@@ -120,6 +110,16 @@ CREATE AGGREGATE median_handling_time(started_at timestamptz, ended_at timestamp
 );
 CREATE AGGREGATE handling_time_sketch(started_at timestamptz, ended_at timestamptz, schedule text) (
     SFUNC = handling_time_sketch_business_trans, STYPE = duration_sketch, SSPACE = 128, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
+    COMBINEFUNC = duration_sketch_combine, PARALLEL = SAFE
+);
+CREATE FUNCTION handling_time_sketch_trans(duration_sketch, interval) RETURNS duration_sketch
+    AS 'MODULE_PATHNAME', 'handling_time_sketch_trans_interval' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE AGGREGATE median_handling_time(handling_time interval) (
+    SFUNC = handling_time_sketch_trans, STYPE = duration_sketch, SSPACE = 128, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
+    COMBINEFUNC = duration_sketch_combine, FINALFUNC = duration_sketch_median, PARALLEL = SAFE
+);
+CREATE AGGREGATE handling_time_sketch(handling_time interval) (
+    SFUNC = handling_time_sketch_trans, STYPE = duration_sketch, SSPACE = 128, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
     COMBINEFUNC = duration_sketch_combine, PARALLEL = SAFE
 );
 -- the average of its sketch

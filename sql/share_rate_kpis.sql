@@ -140,8 +140,9 @@ CREATE AGGREGATE sla_compliance_summary(met_sla boolean) (
     COMBINEFUNC = share_combine, PARALLEL = SAFE
 );
 -- % of cases done within a target time of their start: sla_compliance_rate(opened_at, completed_at,
--- target interval). A NULL start skips the row; a NULL end (not done yet) counts as not within
--- target; an end before its start is an ERROR.
+-- target interval [, schedule text]). A NULL start skips the row; a NULL end (not done yet) counts
+-- as not within target; an end before its start is an ERROR; with a schedule, the time counts in
+-- its business hours (sql/business_hours.sql).
 CREATE FUNCTION sla_compliance_trans(share_summary, timestamptz, timestamptz, interval) RETURNS share_summary
     AS 'MODULE_PATHNAME', 'sla_compliance_trans_tz' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE AGGREGATE sla_compliance_rate(opened_at timestamptz, completed_at timestamptz, target interval) (
@@ -162,8 +163,6 @@ CREATE AGGREGATE sla_compliance_summary(opened_at timestamp, completed_at timest
     SFUNC = sla_compliance_trans, STYPE = share_summary, INITCOND = '{"hits":0,"total":0}',
     COMBINEFUNC = share_combine, PARALLEL = SAFE
 );
--- The same with the time counted in the business hours of a schedule of kpi_schedule
--- (sql/business_hours.sql).
 CREATE FUNCTION sla_compliance_business_trans(share_summary, timestamptz, timestamptz, interval, text) RETURNS share_summary
     AS 'MODULE_PATHNAME', 'sla_compliance_business_trans' LANGUAGE C STABLE PARALLEL SAFE;
 CREATE AGGREGATE sla_compliance_rate(opened_at timestamptz, completed_at timestamptz, target interval, schedule text) (
@@ -187,8 +186,9 @@ END;
 -- complaint_resolution_efficiency: complaints resolved within the target time / complaints * 100 (%
 -- of complaints).
 -- % of cases done within a target time of their start: complaint_resolution_efficiency(opened_at,
--- resolved_at, target interval). A NULL start skips the row; a NULL end (not done yet) counts as
--- not within target; an end before its start is an ERROR.
+-- resolved_at, target interval [, schedule text]). A NULL start skips the row; a NULL end (not done
+-- yet) counts as not within target; an end before its start is an ERROR; with a schedule, the time
+-- counts in its business hours (sql/business_hours.sql).
 CREATE FUNCTION resolution_efficiency_trans(share_summary, timestamptz, timestamptz, interval) RETURNS share_summary
     AS 'MODULE_PATHNAME', 'resolution_efficiency_trans_tz' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE AGGREGATE complaint_resolution_efficiency(opened_at timestamptz, resolved_at timestamptz, target interval) (
@@ -209,8 +209,6 @@ CREATE AGGREGATE complaint_resolution_efficiency_summary(opened_at timestamp, re
     SFUNC = resolution_efficiency_trans, STYPE = share_summary, INITCOND = '{"hits":0,"total":0}',
     COMBINEFUNC = share_combine, PARALLEL = SAFE
 );
--- The same with the time counted in the business hours of a schedule of kpi_schedule
--- (sql/business_hours.sql).
 CREATE FUNCTION resolution_efficiency_business_trans(share_summary, timestamptz, timestamptz, interval, text) RETURNS share_summary
     AS 'MODULE_PATHNAME', 'resolution_efficiency_business_trans' LANGUAGE C STABLE PARALLEL SAFE;
 CREATE AGGREGATE complaint_resolution_efficiency(opened_at timestamptz, resolved_at timestamptz, target interval, schedule text) (

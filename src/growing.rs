@@ -17,13 +17,14 @@
 //! `kpi_core::segment_rate`); the type I/O functions here are written once for both.
 
 use crate::fmgr::{
-    arg, as_is, bytes_datum, called_as_aggregate, input_text, not_in_aggregate, output_datum,
+    arg, bytes_datum, called_as_aggregate, input_text, jsonb_datum, not_in_aggregate, output_datum,
     plain_payload, raise, receive_buffer, return_null, server_to_utf8, strict_arg, utf8_to_server,
     verify_server_text, OrRaise,
 };
-use kpi_core::customer_rate::{self as customer, Recode};
+use kpi_core::customer_rate::{self as customer, as_is, Recode};
 use kpi_core::flat::{self, Insert, OwnedState, Plan, Table, View};
 use kpi_core::segment_rate as segment;
+use kpi_core::text_form::Form;
 use kpi_core::{KeyType, KpiError};
 use pgrx::pg_sys::{self, Datum, FunctionCallInfo};
 use std::borrow::Cow;
@@ -251,10 +252,13 @@ impl Kind {
         }
     }
 
-    fn to_text(self, v: &View<'_>, recode: Recode) -> Result<String, KpiError> {
-        match self {
-            Kind::Customer => customer::to_text(v, recode, &mut check_interrupts),
-            Kind::Segment => segment::to_text(v, recode, &mut check_interrupts),
+    fn to_text(self, v: &View<'_>, recode: Recode, form: Form) -> Result<String, KpiError> {
+        let tick = &mut check_interrupts;
+        match (self, form) {
+            (Kind::Customer, Form::Compact) => customer::to_text(v, recode, tick),
+            (Kind::Customer, Form::Listed) => customer::to_listed_text(v, recode, tick),
+            (Kind::Segment, Form::Compact) => segment::to_text(v, recode, tick),
+            (Kind::Segment, Form::Listed) => segment::to_listed_text(v, recode, tick),
         }
     }
 
@@ -292,7 +296,7 @@ pub unsafe fn summary_in(fcinfo: FunctionCallInfo, kind: Kind) -> Datum {
 /// Type output: the JSON text form.
 pub unsafe fn summary_out(fcinfo: FunctionCallInfo, kind: Kind) -> Datum {
     let text = with_view(kind, strict_arg(fcinfo, 0), |v| {
-        kind.to_text(&v, &server_to_utf8)
+        kind.to_text(&v, &server_to_utf8, Form::Compact)
     })
     .or_raise();
     output_datum(text)
@@ -319,14 +323,11 @@ fn received(kind: Kind, bytes: &[u8]) -> Result<OwnedState, KpiError> {
 /// `summary_json(summary)`: the text form with every customer listed, at any size, as
 /// jsonb (the type's output packs more than `JSON_MAX_KEYS` integer or uuid customers).
 pub unsafe fn summary_listed(fcinfo: FunctionCallInfo, kind: Kind) -> Datum {
-    let text = with_view(kind, strict_arg(fcinfo, 0), |v| match kind {
-        Kind::Customer => customer::to_listed_text(&v, &server_to_utf8, &mut check_interrupts),
-        Kind::Segment => segment::to_listed_text(&v, &server_to_utf8, &mut check_interrupts),
+    let text = with_view(kind, strict_arg(fcinfo, 0), |v| {
+        kind.to_text(&v, &server_to_utf8, Form::Listed)
     })
     .or_raise();
-    let cstr = crate::fmgr::cstring_datum(&crate::fmgr::ascii_json(text));
-    pgrx::direct_function_call_as_datum(pg_sys::jsonb_in, &[Some(cstr)])
-        .expect("jsonb_in returns a value")
+    jsonb_datum(text)
 }
 
 /// Type send: the version-1 binary form (format version byte, key type, counts, keys).

@@ -7,8 +7,8 @@ use crate::customer_rate::{
     event_flag, event_key, key_int4, key_int8, key_text, key_uuid, EventOf, KeyOf,
 };
 use crate::fmgr::{
-    arg, ascii_json, called_as_aggregate, cstring_datum, not_in_aggregate, return_null,
-    server_to_utf8, strict_arg, varlena_bytes, OrRaise,
+    arg, called_as_aggregate, jsonb_datum, not_in_aggregate, return_null, server_to_utf8,
+    strict_arg, varlena_bytes, OrRaise,
 };
 use crate::growing::{
     combine, summary_in, summary_listed, summary_out, summary_recv, summary_send, with_view, Kind,
@@ -16,7 +16,7 @@ use crate::growing::{
 };
 use crate::v1_entry_points;
 use kpi_core::{KeyType, KpiError};
-use pgrx::pg_sys::{self, Datum, FunctionCallInfo};
+use pgrx::pg_sys::{Datum, FunctionCallInfo};
 
 /// `segment_rate_trans(state, segment text, customer, event)`, not STRICT: rows with a NULL
 /// segment or customer are skipped; a row without an event still adds the customer.
@@ -74,9 +74,7 @@ unsafe fn counts_json(fcinfo: FunctionCallInfo) -> Datum {
         Ok::<_, KpiError>(serde_json::Value::Object(doc).to_string())
     })
     .or_raise();
-    let cstr = cstring_datum(&ascii_json(json));
-    pgrx::direct_function_call_as_datum(pg_sys::jsonb_in, &[Some(cstr)])
-        .expect("jsonb_in returns a value")
+    jsonb_datum(json)
 }
 
 v1_entry_points! {

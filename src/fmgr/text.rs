@@ -66,11 +66,6 @@ pub fn utf8_to_server(bytes: &[u8]) -> Result<Cow<'_, [u8]>, KpiError> {
     recoded(bytes, pg_sys::pg_any_to_server)
 }
 
-/// Bytes as they are.
-pub fn as_is(bytes: &[u8]) -> Result<Cow<'_, [u8]>, KpiError> {
-    Ok(Cow::Borrowed(bytes))
-}
-
 /// Received key or name bytes, checked to be valid text in the server encoding.
 pub fn verify_server_text(bytes: &[u8]) -> Result<Cow<'_, [u8]>, KpiError> {
     if bytes.contains(&0) {
@@ -117,6 +112,14 @@ pub fn ascii_json(json: String) -> String {
 }
 
 /// A palloc'd cstring, as a type output function returns.
+/// A jsonb datum of a JSON text written in UTF-8 (made ASCII outside UTF8 databases, so it
+/// reads in any server encoding).
+pub unsafe fn jsonb_datum(json: String) -> Datum {
+    let cstr = cstring_datum(&ascii_json(json));
+    pgrx::direct_function_call_as_datum(pg_sys::jsonb_in, &[Some(cstr)])
+        .expect("jsonb_in returns a value")
+}
+
 pub fn cstring_datum(text: &str) -> Datum {
     let c = std::ffi::CString::new(text).expect("state text has no NUL byte");
     unsafe { Datum::from(pg_sys::pstrdup(c.as_ptr())) }

@@ -5,6 +5,7 @@ scripts/citus.sh builds Citus from the vendored source and runs this module (scr
 calls it on PostgreSQL 15); the rest of the client-test run skips it."""
 
 import os
+from decimal import Decimal
 
 import psycopg
 import pytest
@@ -187,7 +188,6 @@ TIMED = [
 
 def same(rows):
     """Rows in order, numbers to 10 places (the plain SQL's scale may differ from ours)."""
-    from decimal import Decimal
     return sorted(tuple(round(v, 10) if isinstance(v, Decimal) else v for v in r) for r in rows)
 
 

@@ -13,7 +13,7 @@ use crate::codec::{put_i64, put_u8, Reader, BINARY_FORMAT};
 use crate::error::{nul_in_text, KpiError, KpiErrorKind, MAX_COUNT};
 use crate::flat::{Key, OwnedState, View};
 use crate::keys::{not_utf8_key, KeyType, Keys};
-use crate::text_form::{self, Form, JSON_MAX_KEYS};
+use crate::text_form::{self, Form};
 use serde_json::{json, Map, Value};
 use std::borrow::Cow;
 use std::collections::HashSet;
@@ -31,15 +31,19 @@ pub fn as_is(b: &[u8]) -> Result<Cow<'_, [u8]>, KpiError> {
 /// row came with a customer, the events fit a counter (at most `MAX_COUNT`, as the aggregate
 /// counts them), and text keys are PostgreSQL text (no NUL character).
 pub fn check_body(keys: &Keys, events: i64) -> Result<(), String> {
+    check_counts(keys.is_empty(), events, keys.has_nul_text_key())
+}
+
+fn check_counts(no_customer: bool, events: i64, nul_text_key: bool) -> Result<(), String> {
     if events > MAX_COUNT {
         return Err(format!(
             "{events} events: a state counts at most {MAX_COUNT}"
         ));
     }
-    if keys.has_nul_text_key() {
+    if nul_text_key {
         return Err(nul_in_text("text customer key", KpiErrorKind::InvalidText).message);
     }
-    if events > 0 && keys.is_empty() {
+    if events > 0 && no_customer {
         return Err(format!(
             "{events} events but no customer: every counted event comes with its customer"
         ));
@@ -63,7 +67,8 @@ pub fn recoded(keys: Keys, recode: Recode) -> Result<Keys, KpiError> {
     Ok(Keys::Text(out))
 }
 
-fn flat_keys(keys: &Keys) -> Vec<Key<'_>> {
+/// The keys as the flat table takes them.
+pub(crate) fn flat_keys(keys: &Keys) -> Vec<Key<'_>> {
     match keys {
         Keys::Int(v) => v.iter().map(|k| Key::Int(*k)).collect(),
         Keys::Uuid(v) => v.iter().map(|k| Key::Uuid(*k)).collect(),
@@ -101,6 +106,10 @@ pub fn keys_of(v: &View<'_>, recode: Recode, tick: &mut dyn FnMut()) -> Result<K
 /// A stored or received flat state holds the rule of [`check_body`]; its text keys pass
 /// `recode` (the server encoding's check).
 pub fn check_stored(v: &View<'_>, recode: Recode, tick: &mut dyn FnMut()) -> Result<(), KpiError> {
+    if v.key_type() != KeyType::Text {
+        // integer and uuid keys: nothing to check but the counts
+        return check_counts(v.count() == 0, v.events(), false).map_err(KpiError::invalid_binary);
+    }
     let keys = keys_of(v, recode, tick)?;
     check_body(&keys, v.events()).map_err(KpiError::invalid_binary)
 }
@@ -138,16 +147,14 @@ fn to_text_as(
     Ok(out)
 }
 
-/// `"events"` and `"customers"` (sorted keys), or `"packed"` beyond `JSON_MAX_KEYS`, as JSON
-/// values.
+/// `"events"` and `"customers"` (sorted keys), or `"packed"` where the compact text form packs
+/// them, as JSON values.
 pub(crate) fn body_to_json(keys: &Keys, events: i64) -> Result<Map<String, Value>, KpiError> {
-    if keys.len() > JSON_MAX_KEYS {
-        if let Some(packed) = text_form::pack(keys) {
-            let mut body = Map::new();
-            body.insert("events".into(), json!(events));
-            body.insert("packed".into(), Value::from(packed));
-            return Ok(body);
-        }
+    if let Some(packed) = text_form::packed_in(keys, Form::Compact) {
+        let mut body = Map::new();
+        body.insert("events".into(), json!(events));
+        body.insert("packed".into(), Value::from(packed));
+        return Ok(body);
     }
     let customers: Vec<Value> = match keys {
         Keys::Int(v) => v.iter().map(|k| Value::from(*k)).collect(),
@@ -364,7 +371,7 @@ pub fn from_binary(bytes: &[u8], recode: Recode) -> Result<OwnedState, KpiError>
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// Customers 1 (two incidents), 2 (none), 3 (one), in the order of a query's rows.
@@ -410,6 +417,11 @@ mod tests {
         );
     }
 
+    /// A mapping that shows how often it ran: "~" before the text each time.
+    pub(crate) fn marked(b: &[u8]) -> Result<Cow<'_, [u8]>, KpiError> {
+        Ok(Cow::Owned([b"~", b].concat()))
+    }
+
     fn upper(b: &[u8]) -> Result<Cow<'_, [u8]>, KpiError> {
         Ok(Cow::Owned(b.to_ascii_uppercase()))
     }
@@ -432,6 +444,21 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(err.message, "duplicate customer key");
+        // each key mapped exactly once, through the text and the binary form
+        let s = from_text(
+            r#"{"key_type":"text","events":0,"customers":["a"]}"#,
+            &marked,
+        )
+        .unwrap();
+        let once = r#"{"key_type":"text","events":0,"customers":["~a"]}"#;
+        assert_eq!(to_text(&s.view(), &as_is, &mut || {}).unwrap(), once);
+        let plain = from_text(
+            r#"{"key_type":"text","events":0,"customers":["a"]}"#,
+            &as_is,
+        )
+        .unwrap();
+        let back = from_binary(&to_binary(&plain.view(), &mut || {}).unwrap(), &marked).unwrap();
+        assert_eq!(to_text(&back.view(), &as_is, &mut || {}).unwrap(), once);
     }
 
     #[test]

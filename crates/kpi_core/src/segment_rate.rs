@@ -6,11 +6,11 @@
 
 use crate::codec::{put_bytes, put_i64, put_len, put_u8, Reader, BINARY_FORMAT};
 use crate::customer_rate::{
-    as_is, body_from_json, body_to_json, check_body, complete, decode_body, key_type_of, recoded,
-    repeated_key, with_context, Recode,
+    as_is, body_from_json, body_to_json, check_body, complete, decode_body, flat_keys, key_type_of,
+    recoded, repeated_key, with_context, Recode,
 };
 use crate::error::{no_nul, KpiError, KpiErrorKind};
-use crate::flat::{Key, OwnedState, View};
+use crate::flat::{OwnedState, View};
 use crate::keys::{not_utf8_key, KeyType, Keys};
 use crate::text_form::{self, Form};
 use serde_json::{json, Map, Value};
@@ -34,21 +34,10 @@ pub fn build(
         }
         let name = recode(&name)?.into_owned();
         out.add_segment_events(&name, events)?;
-        let keys = recoded(keys, recode)?;
-        let new = |k: Key<'_>, out: &mut OwnedState| out.insert_segment_row(&name, k, 0);
-        let all_new = match &keys {
-            Keys::Int(v) => v.iter().try_fold(true, |ok, k| {
-                Ok::<_, KpiError>(new(Key::Int(*k), &mut out)? && ok)
-            })?,
-            Keys::Uuid(v) => v.iter().try_fold(true, |ok, k| {
-                Ok::<_, KpiError>(new(Key::Uuid(*k), &mut out)? && ok)
-            })?,
-            Keys::Text(v) => v.iter().try_fold(true, |ok, k| {
-                Ok::<_, KpiError>(new(Key::Text(k), &mut out)? && ok)
-            })?,
-        };
-        if !all_new {
-            return Ok(None);
+        for key in flat_keys(&recoded(keys, recode)?) {
+            if !out.insert_segment_row(&name, key, 0)? {
+                return Ok(None);
+            }
         }
     }
     Ok(Some(out))
@@ -285,6 +274,7 @@ pub fn from_binary(bytes: &[u8], recode: Recode) -> Result<OwnedState, KpiError>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::flat::Key;
 
     fn state(rows: &[(&str, i64, bool)]) -> OwnedState {
         let mut s = OwnedState::segment(KeyType::Int);
@@ -309,6 +299,18 @@ mod tests {
         assert_eq!(again(&from_text_via_json(&text, &as_is).unwrap()), text);
         let bytes = to_binary(&s.view(), &mut || {}).unwrap();
         assert_eq!(again(&from_binary(&bytes, &as_is).unwrap()), text);
+    }
+
+    #[test]
+    fn names_and_text_keys_are_mapped_exactly_once() {
+        let marked = crate::customer_rate::tests::marked;
+        let text = r#"{"key_type":"text","segments":{"a":{"events":1,"customers":["k"]}}}"#;
+        let once = r#"{"key_type":"text","segments":{"~a":{"events":1,"customers":["~k"]}}}"#;
+        let s = from_text(text, &marked).unwrap();
+        assert_eq!(to_text(&s.view(), &as_is, &mut || {}).unwrap(), once);
+        let plain = from_text(text, &as_is).unwrap();
+        let back = from_binary(&to_binary(&plain.view(), &mut || {}).unwrap(), &marked).unwrap();
+        assert_eq!(to_text(&back.view(), &as_is, &mut || {}).unwrap(), once);
     }
 
     #[test]

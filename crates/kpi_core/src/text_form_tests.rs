@@ -184,7 +184,7 @@ fn packed_keys_refuse_what_no_writer_writes() {
         (KeyType::Int, "A=A=", "not base64"),              // padding inside
         (KeyType::Int, "gA==", "ends inside"),             // a varint cut short
         (KeyType::Int, "gAA=", "ends inside"),             // 0x80 0x00: a redundant zero byte
-        (KeyType::Int, "/v///////////wE=", "ends inside"), // the first key, then ...
+        (KeyType::Int, "/v///////////wE=", "ends inside"), // a varint of over 64 bits
         (KeyType::Uuid, "AAAA", "16 bytes"),
         (KeyType::Text, "", "not packed"),
     ] {
