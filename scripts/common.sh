@@ -118,7 +118,7 @@ install_extension() {
     install_package "$out"
     # The install scripts of released versions, so that a database can be created at an
     # earlier version and updated (ALTER EXTENSION support_kpi UPDATE) with the delta scripts.
-    install_file "$("$PG_CONFIG" --sharedir)/extension" 644 "$REPO_ROOT"/sql/released/support_kpi--*.sql
+    install_file "$("$PG_CONFIG" --sharedir)/extension" 644 "$REPO_ROOT"/sql/released/support_kpi--*.sql "$REPO_ROOT"/sql/released/support_kpi--*.control
 }
 
 # install_file DIR MODE FILE...: each file written beside its destination, then renamed over

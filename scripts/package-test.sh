@@ -22,7 +22,7 @@ restore() {
     fi
     if [ -d "$WORK_DIR/package-15" ]; then
         install_package "$WORK_DIR/package-15" >/dev/null
-        install_file "$("$PG_CONFIG" --sharedir)/extension" 644 "$REPO_ROOT"/sql/released/support_kpi--*.sql
+        install_file "$("$PG_CONFIG" --sharedir)/extension" 644 "$REPO_ROOT"/sql/released/support_kpi--*.sql "$REPO_ROOT"/sql/released/support_kpi--*.control
     fi
 }
 trap restore EXIT

@@ -38,7 +38,7 @@ install -d -m 755 "$lib" "$ext" "$doc" "$root/DEBIAN"
 install -m 644 "$(find "$stage" -name support_kpi.so -type f)" "$lib/support_kpi.so"
 strip --strip-unneeded --remove-section=.comment --remove-section=.note "$lib/support_kpi.so"
 find "$stage" -path '*/extension/*' -type f -exec install -m 644 {} "$ext/" \;
-install -m 644 "$REPO_ROOT"/sql/released/support_kpi--*.sql "$ext/"
+install -m 644 "$REPO_ROOT"/sql/released/support_kpi--*.sql "$REPO_ROOT"/sql/released/support_kpi--*.control "$ext/"
 install -m 644 "$REPO_ROOT/README.md" "$doc/README.md"
 gzip -9n "$doc/README.md"
 install -d -m 755 "$doc/docs"

@@ -7,10 +7,12 @@
 -- BI tools read kpi_recorded_bi (a time column, float8 values) and kpi_recorded_band_edges.
 --
 -- Periods are date_trunc(period, time column) in the session's TimeZone (for pg_cron: the
--- server's). Recording a period again replaces its rows. The recording functions run with the
--- caller's rights and search_path (a source and a summary are read as the caller would write
--- them: schema-qualify them for pg_cron jobs); they cannot set their own, because a procedure
--- that commits per period may not.
+-- server's). Recording a period again replaces its rows. The SQL of a kpi_tracked row (its
+-- source, time column, summary and dimensions) is read in the caller's search_path (schema-
+-- qualify it for pg_cron jobs) and runs with the rights of the role that wrote the row
+-- (written_by, set by a trigger): a role that may write kpi_tracked cannot make another role
+-- run its SQL. The caller must be able to act as that role (SET ROLE); a superuser can act as
+-- any. The recorded rows are written with the caller's rights.
 
 CREATE TABLE kpi_tracked (
     tracking    text NOT NULL,  -- a name for the report, e.g. 'support_monthly'
@@ -21,7 +23,8 @@ CREATE TABLE kpi_tracked (
     period      text NOT NULL DEFAULT 'month' CHECK (period IN ('day', 'week', 'month', 'quarter')),
     dimensions  text[] NOT NULL DEFAULT '{}',  -- columns to slice by; each is recorded alone, beside the total
     PRIMARY KEY (tracking, kpi),
-    CHECK (array_position(dimensions, NULL) IS NULL AND array_position(dimensions, 'all') IS NULL)
+    CHECK (array_position(dimensions, NULL) IS NULL AND array_position(dimensions, 'all') IS NULL),
+    written_by  name NOT NULL DEFAULT CURRENT_USER  -- set by a trigger: whose rights the row's SQL runs with
 );
 COMMENT ON TABLE kpi_tracked IS
     'support_kpi: which KPIs kpi_record() records into kpi_recorded, from which table, by which period and dimensions';
@@ -48,6 +51,18 @@ CREATE TABLE kpi_recorded (
 COMMENT ON TABLE kpi_recorded IS
     'support_kpi: one row per tracking, KPI, period and slice, written by kpi_record()';
 
+-- Whoever writes a kpi_tracked row is the role its SQL runs as: the trigger sets written_by
+-- on every INSERT and UPDATE (pg_restore included: the restoring role then owns the rows).
+CREATE FUNCTION _kpi_tracked_written_by() RETURNS trigger LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    NEW.written_by := current_user;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER kpi_tracked_written_by BEFORE INSERT OR UPDATE ON kpi_tracked
+    FOR EACH ROW EXECUTE FUNCTION _kpi_tracked_written_by();
+
 -- Both tables hold the user's data: pg_dump keeps them.
 SELECT pg_catalog.pg_extension_config_dump('kpi_tracked', '');
 SELECT pg_catalog.pg_extension_config_dump('kpi_recorded', '');
@@ -57,23 +72,14 @@ LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 RETURN CASE period WHEN 'day' THEN interval '1 day' WHEN 'week' THEN interval '7 days'
                    WHEN 'month' THEN interval '1 month' WHEN 'quarter' THEN interval '3 months' END;
 
--- Records one period of a tracking (every KPI of it) and returns the rows written. Runs in the
--- caller's transaction: on an error nothing of the period changes.
-CREATE FUNCTION kpi_record(tracking text, period_start timestamptz) RETURNS integer
-LANGUAGE plpgsql VOLATILE AS $$
+-- The period of a tracking, or an error for an unknown tracking or one that mixes periods.
+CREATE FUNCTION _kpi_tracking_period(tracking text) RETURNS text
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    t @extschema@.kpi_tracked;
     periods text[];
-    start_at timestamptz;
-    step interval;
-    old_bands jsonb;
-    grouping_sets text;
-    dimension_name text;
-    dimension_value text;
-    written integer := 0;
-    n integer;
 BEGIN
-    SELECT array_agg(DISTINCT k.period) INTO periods FROM @extschema@.kpi_tracked k WHERE k.tracking = kpi_record.tracking;
+    SELECT array_agg(DISTINCT k.period) INTO periods FROM @extschema@.kpi_tracked k WHERE k.tracking = _kpi_tracking_period.tracking;
     IF periods IS NULL THEN
         RAISE EXCEPTION 'no KPI is tracked as "%"', tracking
             USING ERRCODE = 'invalid_parameter_value',
@@ -83,23 +89,50 @@ BEGIN
         RAISE EXCEPTION 'tracking "%" mixes periods %', tracking, periods
             USING ERRCODE = 'invalid_parameter_value', HINT = 'Give every KPI of one tracking the same period.';
     END IF;
+    RETURN periods[1];
+END
+$$;
+
+-- Records one period of a tracking (every KPI of it) and returns the rows written. Runs in the
+-- caller's transaction: on an error nothing of the period changes. The source and summary of
+-- a kpi_tracked row are read in the caller's search_path (kpi_record passes it on) and run with the
+-- rights of the role that wrote the row (written_by); everything else runs in a pinned
+-- search_path.
+CREATE FUNCTION _kpi_record(tracking text, period_start timestamptz, source_path text) RETURNS integer
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    t @extschema@.kpi_tracked;
+    period text;
+    start_at timestamptz;
+    step interval;
+    old_bands jsonb;
+    grouping_sets text;
+    dimension_name text;
+    dimension_value text;
+    caller_role text := current_setting('role');
+    recorded @extschema@.kpi_recorded[];
+    written integer := 0;
+    n integer;
+BEGIN
+    period := @extschema@._kpi_tracking_period(tracking);
     -- one recording of a tracking at a time (two overlapping jobs would both delete, then
     -- both insert): the second waits for the first to commit, then replaces its rows
     PERFORM pg_advisory_xact_lock(hashtext('support_kpi.kpi_record'), hashtext(tracking));
-    step := @extschema@._kpi_period_interval(periods[1]);
-    start_at := date_trunc(periods[1], period_start);
+    step := @extschema@._kpi_period_interval(period);
+    start_at := date_trunc(period, period_start);
     IF start_at <> period_start THEN
-        RAISE EXCEPTION '% is not the start of a %', period_start, periods[1]
-            USING ERRCODE = 'invalid_parameter_value', HINT = 'Pass date_trunc(''' || periods[1] || ''', <time>).';
+        RAISE EXCEPTION '% is not the start of a %', period_start, period
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'Pass date_trunc(''' || period || ''', <time>).';
     END IF;
 
     -- the bands recorded for this period so far, to notify only of new band changes
     SELECT coalesce(jsonb_object_agg(h.kpi || '|' || h.dimension || '|' || h.dimension_value, h.band), '{}')
     INTO old_bands
-    FROM @extschema@.kpi_recorded h WHERE h.tracking = kpi_record.tracking AND h.period_start = start_at;
-    DELETE FROM @extschema@.kpi_recorded h WHERE h.tracking = kpi_record.tracking AND h.period_start = start_at;
+    FROM @extschema@.kpi_recorded h WHERE h.tracking = _kpi_record.tracking AND h.period_start = start_at;
+    DELETE FROM @extschema@.kpi_recorded h WHERE h.tracking = _kpi_record.tracking AND h.period_start = start_at;
 
-    FOR t IN SELECT * FROM @extschema@.kpi_tracked k WHERE k.tracking = kpi_record.tracking ORDER BY k.kpi LOOP
+    FOR t IN SELECT * FROM @extschema@.kpi_tracked k WHERE k.tracking = _kpi_record.tracking ORDER BY k.kpi LOOP
         IF NOT EXISTS (SELECT FROM @extschema@.kpi_catalog c WHERE c.kpi = t.kpi) THEN
             RAISE EXCEPTION 'tracking "%" names the unknown KPI "%"', tracking, t.kpi
                 USING ERRCODE = 'invalid_parameter_value', HINT = 'Track a KPI of kpi_catalog, or add yours there.';
@@ -108,46 +141,71 @@ BEGIN
         dimension_name := '''all''';
         dimension_value := '''all''';
         FOR i IN REVERSE cardinality(t.dimensions) .. 1 LOOP
-            dimension_name := format('CASE WHEN GROUPING(%I) = 0 THEN %L ELSE %s END', t.dimensions[i], t.dimensions[i], dimension_name);
-            dimension_value := format('CASE WHEN GROUPING(%1$I) = 0 THEN coalesce(%1$I::text, ''(none)'') ELSE %2$s END',
+            dimension_name := format('CASE WHEN GROUPING(%I) OPERATOR(pg_catalog.=) 0 THEN %L ELSE %s END',
+                                     t.dimensions[i], t.dimensions[i], dimension_name);
+            dimension_value := format('CASE WHEN GROUPING(%1$I) OPERATOR(pg_catalog.=) 0 '
+                                      'THEN coalesce(%1$I::pg_catalog.text, ''(none)'') ELSE %2$s END',
                                       t.dimensions[i], dimension_value);
         END LOOP;
         FOR i IN 1 .. cardinality(t.dimensions) LOOP
             grouping_sets := grouping_sets || format(', (%I)', t.dimensions[i]);
         END LOOP;
+        -- the row's SQL runs with the rights of the role that wrote it, never the caller's
+        IF t.written_by <> current_user THEN
+            IF NOT EXISTS (SELECT FROM pg_roles r WHERE r.rolname = t.written_by) THEN
+                RAISE EXCEPTION 'the kpi_tracked row of % in tracking "%" was written by role "%", which no longer exists',
+                                t.kpi, tracking, t.written_by
+                    USING ERRCODE = 'insufficient_privilege',
+                          HINT = 'Write the row again (UPDATE it): its SQL then runs with your rights.';
+            END IF;
+            IF NOT pg_has_role(session_user, t.written_by, 'MEMBER') THEN
+                RAISE EXCEPTION 'the kpi_tracked row of % in tracking "%" was written by role "%", and "%" may not act as that role',
+                                t.kpi, tracking, t.written_by, session_user
+                    USING ERRCODE = 'insufficient_privilege',
+                          HINT = 'A kpi_tracked row''s SQL runs with the rights of the role that wrote it: record it as '
+                                 'that role (or a role that is a member of it), or write the row again yourself.';
+            END IF;
+        END IF;
         BEGIN
+            IF t.written_by <> current_user THEN
+                PERFORM set_config('role', t.written_by, true);
+            END IF;
+            PERFORM set_config('search_path', source_path, true);
             EXECUTE format($q$
-                INSERT INTO @extschema@.kpi_recorded (tracking, kpi, period, period_start, dimension, dimension_value,
-                                                     value, band, verdict, cases, ci_lower, ci_upper)
-                SELECT $1, $2, $3, $4, x.dimension, x.dimension_value, x.value, x.band,
+                SELECT pg_catalog.array_agg(ROW($1, $2, $3, $4, x.dimension, x.dimension_value, x.value, x.band,
                        -- kpi_band(kpi, summary), from the interval already at hand: the bands it
                        -- touches, or the point band where no interval is kept
                        coalesce(@extschema@.kpi_band($2, (x.ci).lower, (x.ci).upper), x.band),
-                       @extschema@.kpi_cases($2, x.s), (x.ci).lower, (x.ci).upper
+                       @extschema@.kpi_cases($2, x.s), (x.ci).lower, (x.ci).upper,
+                       NULL, NULL, NULL, pg_catalog.now())::@extschema@.kpi_recorded)
                 FROM (SELECT z.*, @extschema@.kpi_band($2, z.value) AS band
                       FROM (SELECT y.*, @extschema@.kpi_value($2, y.s) AS value, @extschema@.kpi_interval($2, y.s) AS ci
                             FROM (SELECT %s AS dimension, %s AS dimension_value, %s AS s
-                                  FROM %s WHERE %I >= $4 AND %I < $4 + $5
+                                  FROM %s WHERE %I OPERATOR(pg_catalog.>=) $4 AND %I OPERATOR(pg_catalog.<) $5
                                   GROUP BY GROUPING SETS (%s)) y) z) x
                 $q$, dimension_name, dimension_value, t.summary, t.source::regclass, t.time_column, t.time_column,
                      grouping_sets)
-            USING tracking, t.kpi, t.period, start_at, step;
-            GET DIAGNOSTICS n = ROW_COUNT;
+            INTO recorded
+            USING tracking, t.kpi, t.period, start_at, start_at + step;
+            PERFORM set_config('search_path', 'pg_catalog, pg_temp', true);
+            PERFORM set_config('role', caller_role, true);
         EXCEPTION WHEN OTHERS THEN
             RAISE EXCEPTION 'recording % of tracking "%" for the % of % failed: %', t.kpi, tracking, t.period, start_at, SQLERRM
                 USING ERRCODE = SQLSTATE,
                       HINT = 'Check the kpi_tracked row (source, time_column, summary, dimensions); the history kept its previous rows.';
         END;
+        INSERT INTO @extschema@.kpi_recorded SELECT * FROM unnest(recorded);
+        GET DIAGNOSTICS n = ROW_COUNT;
         written := written + n;
     END LOOP;
 
     -- the previous period's value and band, for this period and the next one
     UPDATE @extschema@.kpi_recorded h SET previous_value = NULL, previous_band = NULL, change = NULL
-    WHERE h.tracking = kpi_record.tracking AND h.period_start = start_at + step;
+    WHERE h.tracking = _kpi_record.tracking AND h.period_start = start_at + step;
     UPDATE @extschema@.kpi_recorded h
     SET previous_value = p.value, previous_band = p.band, change = h.value - p.value
     FROM @extschema@.kpi_recorded p
-    WHERE h.tracking = kpi_record.tracking AND h.period_start IN (start_at, start_at + step)
+    WHERE h.tracking = _kpi_record.tracking AND h.period_start IN (start_at, start_at + step)
       AND p.tracking = h.tracking AND p.kpi = h.kpi AND p.dimension = h.dimension
       AND p.dimension_value = h.dimension_value AND p.period_start = h.period_start - step;
 
@@ -158,44 +216,101 @@ BEGIN
                 'previous_band', h.previous_band, 'band', h.band, 'verdict', h.verdict,
                 'previous_value', h.previous_value, 'value', h.value, 'cases', h.cases)::text)
     FROM @extschema@.kpi_recorded h
-    WHERE h.tracking = kpi_record.tracking AND h.period_start = start_at
+    WHERE h.tracking = _kpi_record.tracking AND h.period_start = start_at
       AND h.previous_band IS NOT NULL AND h.band IS NOT NULL AND h.band <> h.previous_band
       AND old_bands ->> (h.kpi || '|' || h.dimension || '|' || h.dimension_value) IS DISTINCT FROM h.band;
     RETURN written;
 END
 $$;
+
+CREATE FUNCTION kpi_record(tracking text, period_start timestamptz) RETURNS integer
+LANGUAGE sql VOLATILE
+RETURN @extschema@._kpi_record(tracking, period_start, pg_catalog.current_setting('search_path'));
 COMMENT ON FUNCTION kpi_record(text, timestamptz) IS
     'support_kpi: records one period of a tracking into kpi_recorded (replacing it), returns the rows written';
 
+-- One recording of kpi_record_range or kpi_record_due, reported with a NOTICE: rows written
+-- and time taken (with the period's number of all, when given), or the failure. A failure is
+-- raised again when raise_failure, else returned (its SQLSTATE and message; NULLs when the
+-- recording worked).
+CREATE FUNCTION _kpi_record_reported(
+    caller text, tracking text, period text, period_start timestamptz, source_path text, ordinal integer,
+    total integer, raise_failure boolean, OUT failure_state text, OUT failure text
+) LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    started timestamptz := clock_timestamp();
+    n integer;
+BEGIN
+    IF raise_failure THEN
+        n := @extschema@._kpi_record(tracking, period_start, source_path);
+    ELSE
+        BEGIN
+            n := @extschema@._kpi_record(tracking, period_start, source_path);
+        EXCEPTION WHEN OTHERS THEN
+            failure_state := SQLSTATE;
+            failure := SQLERRM;
+            RAISE NOTICE '%: tracking "%", % of %: failed after % ms: %', caller, tracking, period, period_start,
+                round(extract(epoch FROM clock_timestamp() - started) * 1000), SQLERRM;
+            RETURN;
+        END;
+    END IF;
+    RAISE NOTICE '%: tracking "%", % of %: % rows in % ms%', caller, tracking, period, period_start, n,
+        round(extract(epoch FROM clock_timestamp() - started) * 1000),
+        CASE WHEN ordinal IS NOT NULL THEN format(' (%s of %s)', ordinal, total) ELSE '' END;
+END
+$$;
+
+-- The periods kpi_record_range records: each start in [from_time, to_time), numbered.
+CREATE FUNCTION _kpi_range_periods(tracking text, from_time timestamptz, to_time timestamptz)
+RETURNS TABLE (period text, period_start timestamptz, ordinal integer, total integer)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    p text := @extschema@._kpi_tracking_period(tracking);
+BEGIN
+    RETURN QUERY
+    SELECT p, g, (row_number() OVER (ORDER BY g))::integer, (count(*) OVER ())::integer
+    FROM generate_series(date_trunc(p, from_time), to_time, @extschema@._kpi_period_interval(p)) g
+    WHERE g < to_time ORDER BY g;
+END
+$$;
+
+-- The recordings kpi_record_due makes: for every tracking (or the one named), the period
+-- before the current one and the current one.
+CREATE FUNCTION _kpi_due_periods(tracking text) RETURNS TABLE (tracked text, period text, period_start timestamptz)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF _kpi_due_periods.tracking IS NOT NULL THEN
+        PERFORM @extschema@._kpi_tracking_period(_kpi_due_periods.tracking);  -- the error for an unknown tracking
+    END IF;
+    RETURN QUERY
+    SELECT k.tracking, k.period, s.at
+    FROM (SELECT k.tracking, min(k.period) AS period FROM @extschema@.kpi_tracked k
+          WHERE _kpi_due_periods.tracking IS NULL OR k.tracking = _kpi_due_periods.tracking
+          GROUP BY k.tracking) k,
+         LATERAL (SELECT date_trunc(k.period, now()) AS current_start) c,
+         LATERAL (VALUES (c.current_start - @extschema@._kpi_period_interval(k.period)), (c.current_start)) s(at)
+    ORDER BY k.tracking, s.at;
+END
+$$;
+
 -- Records every period of a tracking that starts in [from_time, to_time), one transaction per
 -- period (a failure keeps the periods recorded before it). For back-filling. Reports each
--- period with a NOTICE when it commits: which period, how many of how many, rows and time taken.
+-- period with a NOTICE: which period, how many of how many, rows and time taken. (A
+-- procedure that commits cannot pin its search_path: its body calls only schema-qualified
+-- functions with exactly their argument types.)
 CREATE PROCEDURE kpi_record_range(tracking text, from_time timestamptz, to_time timestamptz)
 LANGUAGE plpgsql AS $$
 DECLARE
-    p text;
-    at timestamptz;
-    step interval;
-    total integer;
-    done integer := 0;
-    n integer;
-    started timestamptz;
+    caller_path text := pg_catalog.current_setting('search_path'::pg_catalog.text);
+    p record;
 BEGIN
-    SELECT min(k.period) INTO p FROM @extschema@.kpi_tracked k WHERE k.tracking = kpi_record_range.tracking;
-    IF p IS NULL THEN
-        PERFORM @extschema@.kpi_record(tracking, from_time);  -- raises the error for an unknown tracking
-    END IF;
-    step := @extschema@._kpi_period_interval(p);
-    at := date_trunc(p, from_time);
-    SELECT pg_catalog.count(*) INTO total FROM pg_catalog.generate_series(at, to_time, step) g WHERE g < to_time;
-    WHILE at < to_time LOOP
-        started := pg_catalog.clock_timestamp();
-        n := @extschema@.kpi_record(tracking, at);
+    FOR p IN SELECT * FROM @extschema@._kpi_range_periods(tracking, from_time, to_time) LOOP
+        PERFORM @extschema@._kpi_record_reported('kpi_record_range'::pg_catalog.text, tracking, p.period, p.period_start,
+                                                 caller_path, p.ordinal, p.total, true);
         COMMIT;
-        done := done + 1;
-        RAISE NOTICE 'kpi_record_range: tracking "%", % of %: % rows in % ms (% of %)', tracking, p, at, n,
-            pg_catalog.round(extract(epoch FROM pg_catalog.clock_timestamp() - started) * 1000), done, total;
-        at := at + step;
     END LOOP;
 END
 $$;
@@ -208,38 +323,24 @@ $$;
 CREATE PROCEDURE kpi_record_due(tracking text DEFAULT NULL)
 LANGUAGE plpgsql AS $$
 DECLARE
-    t record;
-    current_start timestamptz;
-    at timestamptz;
+    caller_path text := pg_catalog.current_setting('search_path'::pg_catalog.text);
+    r record;
+    f record;
     failure_state text;
     failures text[] := '{}';
-    n integer;
-    started timestamptz;
 BEGIN
-    IF tracking IS NOT NULL AND NOT EXISTS (SELECT FROM @extschema@.kpi_tracked k WHERE k.tracking = kpi_record_due.tracking) THEN
-        PERFORM @extschema@.kpi_record(tracking, now());  -- raises the error for an unknown tracking
-    END IF;
-    FOR t IN SELECT k.tracking, min(k.period) AS period FROM @extschema@.kpi_tracked k
-             WHERE kpi_record_due.tracking IS NULL OR k.tracking = kpi_record_due.tracking
-             GROUP BY k.tracking ORDER BY k.tracking LOOP
-        current_start := date_trunc(t.period, now());
-        FOREACH at IN ARRAY ARRAY[current_start - @extschema@._kpi_period_interval(t.period), current_start] LOOP
-            started := pg_catalog.clock_timestamp();
-            BEGIN
-                n := @extschema@.kpi_record(t.tracking, at);
-                RAISE NOTICE 'kpi_record_due: tracking "%", % of %: % rows in % ms', t.tracking, t.period, at, n,
-                    pg_catalog.round(extract(epoch FROM pg_catalog.clock_timestamp() - started) * 1000);
-            EXCEPTION WHEN OTHERS THEN
-                failures := failures || SQLERRM;
-                failure_state := SQLSTATE;
-                RAISE NOTICE 'kpi_record_due: tracking "%", % of %: failed after % ms: %', t.tracking, t.period, at,
-                    pg_catalog.round(extract(epoch FROM pg_catalog.clock_timestamp() - started) * 1000), SQLERRM;
-            END;
-            COMMIT;
-        END LOOP;
+    FOR r IN SELECT * FROM @extschema@._kpi_due_periods(tracking) LOOP
+        f := @extschema@._kpi_record_reported('kpi_record_due'::pg_catalog.text, r.tracked, r.period, r.period_start,
+                                              caller_path, NULL::pg_catalog.int4, NULL::pg_catalog.int4, false);
+        IF f.failure IS NOT NULL THEN
+            failures := pg_catalog.array_append(failures, f.failure);
+            failure_state := f.failure_state;
+        END IF;
+        COMMIT;
     END LOOP;
-    IF cardinality(failures) > 0 THEN
-        RAISE EXCEPTION '% of the recordings failed: %', cardinality(failures), array_to_string(failures, '; ')
+    IF failure_state IS NOT NULL THEN
+        RAISE EXCEPTION '% of the recordings failed: %', pg_catalog.cardinality(failures),
+                        pg_catalog.array_to_string(failures, '; '::pg_catalog.text)
             USING ERRCODE = failure_state,
                   HINT = 'The other trackings were recorded. Fix the kpi_tracked rows named; the history kept their previous rows.';
     END IF;

@@ -36,12 +36,19 @@
 --   of listing every KPI;
 -- - kpi_record_range and kpi_record_due report each period they record with a NOTICE: rows
 --   written and time taken (kpi_record_range: the period's number of all), or the failure;
+-- - a trusted extension: a kpi_tracked row's SQL runs with the rights of the role that
+--   wrote it (the column written_by and its trigger; kpi_record passes the caller's
+--   search_path to _kpi_record, which pins its own; the procedures call only qualified
+--   functions with exact argument types), the database owner may change the tables, and
+--   the script ends with the check that nothing is bound to an object another role made
+--   (sql/trusted.sql);
 -- - the rest, at the end of this script, is generated (scripts/generate.py) from what the
 --   install script makes that 0.5.0 lacked or made differently, in the install script's
 --   order: the SQL of the KPI registry (registry/kpis.toml; _kpi_summary_type now lists the
 --   share KPIs in catalog order, the same answers), and the functions of the hand-written
 --   sql/ files (the new and changed functions named above). By hand here: what must come
---   first (the new type, the triggers and their function), and nothing else.
+--   first (the new type, the Citus triggers and their function, kpi_tracked's new column) and
+--   last (the written_by trigger, the grants, the reference check), and nothing else.
 \echo Use "ALTER EXTENSION support_kpi UPDATE TO '0.5.1'" to load this file. \quit
 
 -- Schedules on a Citus cluster: once kpi_distribute_schedules() has copied them into reference
@@ -66,6 +73,14 @@ CREATE TRIGGER kpi_schedule_hours_local_write BEFORE INSERT OR UPDATE OR DELETE 
     FOR EACH STATEMENT EXECUTE FUNCTION _kpi_schedule_local_write();
 CREATE TRIGGER kpi_holiday_local_write BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON kpi_holiday
     FOR EACH STATEMENT EXECUTE FUNCTION _kpi_schedule_local_write();
+
+-- A kpi_tracked row's SQL runs with the rights of the role that wrote it (written_by, set by
+-- a trigger made at the end of this script). The rows of 0.5.0, which only the table's owner
+-- or a role it granted could write, are the owner's.
+ALTER TABLE kpi_tracked ADD COLUMN written_by name;
+UPDATE kpi_tracked SET written_by = (SELECT r.rolname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) c.relowner
+                                     WHERE c.oid OPERATOR(pg_catalog.=) '@extschema@.kpi_tracked'::pg_catalog.regclass);
+ALTER TABLE kpi_tracked ALTER COLUMN written_by SET NOT NULL, ALTER COLUMN written_by SET DEFAULT CURRENT_USER;
 
 -- The audit-score KPIs' state type, score_summary (as in sql/state_types.sql, generated from
 -- the registry): its support functions, verdict functions and KPIs are generated below.
@@ -241,21 +256,20 @@ BEGIN
     END IF;
 END
 $$;
-CREATE OR REPLACE FUNCTION kpi_record(tracking text, period_start timestamptz) RETURNS integer
-LANGUAGE plpgsql VOLATILE AS $$
-DECLARE
-    t @extschema@.kpi_tracked;
-    periods text[];
-    start_at timestamptz;
-    step interval;
-    old_bands jsonb;
-    grouping_sets text;
-    dimension_name text;
-    dimension_value text;
-    written integer := 0;
-    n integer;
+CREATE FUNCTION _kpi_tracked_written_by() RETURNS trigger LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    SELECT array_agg(DISTINCT k.period) INTO periods FROM @extschema@.kpi_tracked k WHERE k.tracking = kpi_record.tracking;
+    NEW.written_by := current_user;
+    RETURN NEW;
+END
+$$;
+CREATE FUNCTION _kpi_tracking_period(tracking text) RETURNS text
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    periods text[];
+BEGIN
+    SELECT array_agg(DISTINCT k.period) INTO periods FROM @extschema@.kpi_tracked k WHERE k.tracking = _kpi_tracking_period.tracking;
     IF periods IS NULL THEN
         RAISE EXCEPTION 'no KPI is tracked as "%"', tracking
             USING ERRCODE = 'invalid_parameter_value',
@@ -265,23 +279,44 @@ BEGIN
         RAISE EXCEPTION 'tracking "%" mixes periods %', tracking, periods
             USING ERRCODE = 'invalid_parameter_value', HINT = 'Give every KPI of one tracking the same period.';
     END IF;
+    RETURN periods[1];
+END
+$$;
+CREATE FUNCTION _kpi_record(tracking text, period_start timestamptz, source_path text) RETURNS integer
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    t @extschema@.kpi_tracked;
+    period text;
+    start_at timestamptz;
+    step interval;
+    old_bands jsonb;
+    grouping_sets text;
+    dimension_name text;
+    dimension_value text;
+    caller_role text := current_setting('role');
+    recorded @extschema@.kpi_recorded[];
+    written integer := 0;
+    n integer;
+BEGIN
+    period := @extschema@._kpi_tracking_period(tracking);
     -- one recording of a tracking at a time (two overlapping jobs would both delete, then
     -- both insert): the second waits for the first to commit, then replaces its rows
     PERFORM pg_advisory_xact_lock(hashtext('support_kpi.kpi_record'), hashtext(tracking));
-    step := @extschema@._kpi_period_interval(periods[1]);
-    start_at := date_trunc(periods[1], period_start);
+    step := @extschema@._kpi_period_interval(period);
+    start_at := date_trunc(period, period_start);
     IF start_at <> period_start THEN
-        RAISE EXCEPTION '% is not the start of a %', period_start, periods[1]
-            USING ERRCODE = 'invalid_parameter_value', HINT = 'Pass date_trunc(''' || periods[1] || ''', <time>).';
+        RAISE EXCEPTION '% is not the start of a %', period_start, period
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'Pass date_trunc(''' || period || ''', <time>).';
     END IF;
 
     -- the bands recorded for this period so far, to notify only of new band changes
     SELECT coalesce(jsonb_object_agg(h.kpi || '|' || h.dimension || '|' || h.dimension_value, h.band), '{}')
     INTO old_bands
-    FROM @extschema@.kpi_recorded h WHERE h.tracking = kpi_record.tracking AND h.period_start = start_at;
-    DELETE FROM @extschema@.kpi_recorded h WHERE h.tracking = kpi_record.tracking AND h.period_start = start_at;
+    FROM @extschema@.kpi_recorded h WHERE h.tracking = _kpi_record.tracking AND h.period_start = start_at;
+    DELETE FROM @extschema@.kpi_recorded h WHERE h.tracking = _kpi_record.tracking AND h.period_start = start_at;
 
-    FOR t IN SELECT * FROM @extschema@.kpi_tracked k WHERE k.tracking = kpi_record.tracking ORDER BY k.kpi LOOP
+    FOR t IN SELECT * FROM @extschema@.kpi_tracked k WHERE k.tracking = _kpi_record.tracking ORDER BY k.kpi LOOP
         IF NOT EXISTS (SELECT FROM @extschema@.kpi_catalog c WHERE c.kpi = t.kpi) THEN
             RAISE EXCEPTION 'tracking "%" names the unknown KPI "%"', tracking, t.kpi
                 USING ERRCODE = 'invalid_parameter_value', HINT = 'Track a KPI of kpi_catalog, or add yours there.';
@@ -290,46 +325,71 @@ BEGIN
         dimension_name := '''all''';
         dimension_value := '''all''';
         FOR i IN REVERSE cardinality(t.dimensions) .. 1 LOOP
-            dimension_name := format('CASE WHEN GROUPING(%I) = 0 THEN %L ELSE %s END', t.dimensions[i], t.dimensions[i], dimension_name);
-            dimension_value := format('CASE WHEN GROUPING(%1$I) = 0 THEN coalesce(%1$I::text, ''(none)'') ELSE %2$s END',
+            dimension_name := format('CASE WHEN GROUPING(%I) OPERATOR(pg_catalog.=) 0 THEN %L ELSE %s END',
+                                     t.dimensions[i], t.dimensions[i], dimension_name);
+            dimension_value := format('CASE WHEN GROUPING(%1$I) OPERATOR(pg_catalog.=) 0 '
+                                      'THEN coalesce(%1$I::pg_catalog.text, ''(none)'') ELSE %2$s END',
                                       t.dimensions[i], dimension_value);
         END LOOP;
         FOR i IN 1 .. cardinality(t.dimensions) LOOP
             grouping_sets := grouping_sets || format(', (%I)', t.dimensions[i]);
         END LOOP;
+        -- the row's SQL runs with the rights of the role that wrote it, never the caller's
+        IF t.written_by <> current_user THEN
+            IF NOT EXISTS (SELECT FROM pg_roles r WHERE r.rolname = t.written_by) THEN
+                RAISE EXCEPTION 'the kpi_tracked row of % in tracking "%" was written by role "%", which no longer exists',
+                                t.kpi, tracking, t.written_by
+                    USING ERRCODE = 'insufficient_privilege',
+                          HINT = 'Write the row again (UPDATE it): its SQL then runs with your rights.';
+            END IF;
+            IF NOT pg_has_role(session_user, t.written_by, 'MEMBER') THEN
+                RAISE EXCEPTION 'the kpi_tracked row of % in tracking "%" was written by role "%", and "%" may not act as that role',
+                                t.kpi, tracking, t.written_by, session_user
+                    USING ERRCODE = 'insufficient_privilege',
+                          HINT = 'A kpi_tracked row''s SQL runs with the rights of the role that wrote it: record it as '
+                                 'that role (or a role that is a member of it), or write the row again yourself.';
+            END IF;
+        END IF;
         BEGIN
+            IF t.written_by <> current_user THEN
+                PERFORM set_config('role', t.written_by, true);
+            END IF;
+            PERFORM set_config('search_path', source_path, true);
             EXECUTE format($q$
-                INSERT INTO @extschema@.kpi_recorded (tracking, kpi, period, period_start, dimension, dimension_value,
-                                                     value, band, verdict, cases, ci_lower, ci_upper)
-                SELECT $1, $2, $3, $4, x.dimension, x.dimension_value, x.value, x.band,
+                SELECT pg_catalog.array_agg(ROW($1, $2, $3, $4, x.dimension, x.dimension_value, x.value, x.band,
                        -- kpi_band(kpi, summary), from the interval already at hand: the bands it
                        -- touches, or the point band where no interval is kept
                        coalesce(@extschema@.kpi_band($2, (x.ci).lower, (x.ci).upper), x.band),
-                       @extschema@.kpi_cases($2, x.s), (x.ci).lower, (x.ci).upper
+                       @extschema@.kpi_cases($2, x.s), (x.ci).lower, (x.ci).upper,
+                       NULL, NULL, NULL, pg_catalog.now())::@extschema@.kpi_recorded)
                 FROM (SELECT z.*, @extschema@.kpi_band($2, z.value) AS band
                       FROM (SELECT y.*, @extschema@.kpi_value($2, y.s) AS value, @extschema@.kpi_interval($2, y.s) AS ci
                             FROM (SELECT %s AS dimension, %s AS dimension_value, %s AS s
-                                  FROM %s WHERE %I >= $4 AND %I < $4 + $5
+                                  FROM %s WHERE %I OPERATOR(pg_catalog.>=) $4 AND %I OPERATOR(pg_catalog.<) $5
                                   GROUP BY GROUPING SETS (%s)) y) z) x
                 $q$, dimension_name, dimension_value, t.summary, t.source::regclass, t.time_column, t.time_column,
                      grouping_sets)
-            USING tracking, t.kpi, t.period, start_at, step;
-            GET DIAGNOSTICS n = ROW_COUNT;
+            INTO recorded
+            USING tracking, t.kpi, t.period, start_at, start_at + step;
+            PERFORM set_config('search_path', 'pg_catalog, pg_temp', true);
+            PERFORM set_config('role', caller_role, true);
         EXCEPTION WHEN OTHERS THEN
             RAISE EXCEPTION 'recording % of tracking "%" for the % of % failed: %', t.kpi, tracking, t.period, start_at, SQLERRM
                 USING ERRCODE = SQLSTATE,
                       HINT = 'Check the kpi_tracked row (source, time_column, summary, dimensions); the history kept its previous rows.';
         END;
+        INSERT INTO @extschema@.kpi_recorded SELECT * FROM unnest(recorded);
+        GET DIAGNOSTICS n = ROW_COUNT;
         written := written + n;
     END LOOP;
 
     -- the previous period's value and band, for this period and the next one
     UPDATE @extschema@.kpi_recorded h SET previous_value = NULL, previous_band = NULL, change = NULL
-    WHERE h.tracking = kpi_record.tracking AND h.period_start = start_at + step;
+    WHERE h.tracking = _kpi_record.tracking AND h.period_start = start_at + step;
     UPDATE @extschema@.kpi_recorded h
     SET previous_value = p.value, previous_band = p.band, change = h.value - p.value
     FROM @extschema@.kpi_recorded p
-    WHERE h.tracking = kpi_record.tracking AND h.period_start IN (start_at, start_at + step)
+    WHERE h.tracking = _kpi_record.tracking AND h.period_start IN (start_at, start_at + step)
       AND p.tracking = h.tracking AND p.kpi = h.kpi AND p.dimension = h.dimension
       AND p.dimension_value = h.dimension_value AND p.period_start = h.period_start - step;
 
@@ -340,76 +400,106 @@ BEGIN
                 'previous_band', h.previous_band, 'band', h.band, 'verdict', h.verdict,
                 'previous_value', h.previous_value, 'value', h.value, 'cases', h.cases)::text)
     FROM @extschema@.kpi_recorded h
-    WHERE h.tracking = kpi_record.tracking AND h.period_start = start_at
+    WHERE h.tracking = _kpi_record.tracking AND h.period_start = start_at
       AND h.previous_band IS NOT NULL AND h.band IS NOT NULL AND h.band <> h.previous_band
       AND old_bands ->> (h.kpi || '|' || h.dimension || '|' || h.dimension_value) IS DISTINCT FROM h.band;
     RETURN written;
 END
 $$;
+CREATE OR REPLACE FUNCTION kpi_record(tracking text, period_start timestamptz) RETURNS integer
+LANGUAGE sql VOLATILE
+RETURN @extschema@._kpi_record(tracking, period_start, pg_catalog.current_setting('search_path'));
+CREATE FUNCTION _kpi_record_reported(
+    caller text, tracking text, period text, period_start timestamptz, source_path text, ordinal integer,
+    total integer, raise_failure boolean, OUT failure_state text, OUT failure text
+) LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    started timestamptz := clock_timestamp();
+    n integer;
+BEGIN
+    IF raise_failure THEN
+        n := @extschema@._kpi_record(tracking, period_start, source_path);
+    ELSE
+        BEGIN
+            n := @extschema@._kpi_record(tracking, period_start, source_path);
+        EXCEPTION WHEN OTHERS THEN
+            failure_state := SQLSTATE;
+            failure := SQLERRM;
+            RAISE NOTICE '%: tracking "%", % of %: failed after % ms: %', caller, tracking, period, period_start,
+                round(extract(epoch FROM clock_timestamp() - started) * 1000), SQLERRM;
+            RETURN;
+        END;
+    END IF;
+    RAISE NOTICE '%: tracking "%", % of %: % rows in % ms%', caller, tracking, period, period_start, n,
+        round(extract(epoch FROM clock_timestamp() - started) * 1000),
+        CASE WHEN ordinal IS NOT NULL THEN format(' (%s of %s)', ordinal, total) ELSE '' END;
+END
+$$;
+CREATE FUNCTION _kpi_range_periods(tracking text, from_time timestamptz, to_time timestamptz)
+RETURNS TABLE (period text, period_start timestamptz, ordinal integer, total integer)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    p text := @extschema@._kpi_tracking_period(tracking);
+BEGIN
+    RETURN QUERY
+    SELECT p, g, (row_number() OVER (ORDER BY g))::integer, (count(*) OVER ())::integer
+    FROM generate_series(date_trunc(p, from_time), to_time, @extschema@._kpi_period_interval(p)) g
+    WHERE g < to_time ORDER BY g;
+END
+$$;
+CREATE FUNCTION _kpi_due_periods(tracking text) RETURNS TABLE (tracked text, period text, period_start timestamptz)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF _kpi_due_periods.tracking IS NOT NULL THEN
+        PERFORM @extschema@._kpi_tracking_period(_kpi_due_periods.tracking);  -- the error for an unknown tracking
+    END IF;
+    RETURN QUERY
+    SELECT k.tracking, k.period, s.at
+    FROM (SELECT k.tracking, min(k.period) AS period FROM @extschema@.kpi_tracked k
+          WHERE _kpi_due_periods.tracking IS NULL OR k.tracking = _kpi_due_periods.tracking
+          GROUP BY k.tracking) k,
+         LATERAL (SELECT date_trunc(k.period, now()) AS current_start) c,
+         LATERAL (VALUES (c.current_start - @extschema@._kpi_period_interval(k.period)), (c.current_start)) s(at)
+    ORDER BY k.tracking, s.at;
+END
+$$;
 CREATE OR REPLACE PROCEDURE kpi_record_range(tracking text, from_time timestamptz, to_time timestamptz)
 LANGUAGE plpgsql AS $$
 DECLARE
-    p text;
-    at timestamptz;
-    step interval;
-    total integer;
-    done integer := 0;
-    n integer;
-    started timestamptz;
+    caller_path text := pg_catalog.current_setting('search_path'::pg_catalog.text);
+    p record;
 BEGIN
-    SELECT min(k.period) INTO p FROM @extschema@.kpi_tracked k WHERE k.tracking = kpi_record_range.tracking;
-    IF p IS NULL THEN
-        PERFORM @extschema@.kpi_record(tracking, from_time);  -- raises the error for an unknown tracking
-    END IF;
-    step := @extschema@._kpi_period_interval(p);
-    at := date_trunc(p, from_time);
-    SELECT pg_catalog.count(*) INTO total FROM pg_catalog.generate_series(at, to_time, step) g WHERE g < to_time;
-    WHILE at < to_time LOOP
-        started := pg_catalog.clock_timestamp();
-        n := @extschema@.kpi_record(tracking, at);
+    FOR p IN SELECT * FROM @extschema@._kpi_range_periods(tracking, from_time, to_time) LOOP
+        PERFORM @extschema@._kpi_record_reported('kpi_record_range'::pg_catalog.text, tracking, p.period, p.period_start,
+                                                 caller_path, p.ordinal, p.total, true);
         COMMIT;
-        done := done + 1;
-        RAISE NOTICE 'kpi_record_range: tracking "%", % of %: % rows in % ms (% of %)', tracking, p, at, n,
-            pg_catalog.round(extract(epoch FROM pg_catalog.clock_timestamp() - started) * 1000), done, total;
-        at := at + step;
     END LOOP;
 END
 $$;
 CREATE OR REPLACE PROCEDURE kpi_record_due(tracking text DEFAULT NULL)
 LANGUAGE plpgsql AS $$
 DECLARE
-    t record;
-    current_start timestamptz;
-    at timestamptz;
+    caller_path text := pg_catalog.current_setting('search_path'::pg_catalog.text);
+    r record;
+    f record;
     failure_state text;
     failures text[] := '{}';
-    n integer;
-    started timestamptz;
 BEGIN
-    IF tracking IS NOT NULL AND NOT EXISTS (SELECT FROM @extschema@.kpi_tracked k WHERE k.tracking = kpi_record_due.tracking) THEN
-        PERFORM @extschema@.kpi_record(tracking, now());  -- raises the error for an unknown tracking
-    END IF;
-    FOR t IN SELECT k.tracking, min(k.period) AS period FROM @extschema@.kpi_tracked k
-             WHERE kpi_record_due.tracking IS NULL OR k.tracking = kpi_record_due.tracking
-             GROUP BY k.tracking ORDER BY k.tracking LOOP
-        current_start := date_trunc(t.period, now());
-        FOREACH at IN ARRAY ARRAY[current_start - @extschema@._kpi_period_interval(t.period), current_start] LOOP
-            started := pg_catalog.clock_timestamp();
-            BEGIN
-                n := @extschema@.kpi_record(t.tracking, at);
-                RAISE NOTICE 'kpi_record_due: tracking "%", % of %: % rows in % ms', t.tracking, t.period, at, n,
-                    pg_catalog.round(extract(epoch FROM pg_catalog.clock_timestamp() - started) * 1000);
-            EXCEPTION WHEN OTHERS THEN
-                failures := failures || SQLERRM;
-                failure_state := SQLSTATE;
-                RAISE NOTICE 'kpi_record_due: tracking "%", % of %: failed after % ms: %', t.tracking, t.period, at,
-                    pg_catalog.round(extract(epoch FROM pg_catalog.clock_timestamp() - started) * 1000), SQLERRM;
-            END;
-            COMMIT;
-        END LOOP;
+    FOR r IN SELECT * FROM @extschema@._kpi_due_periods(tracking) LOOP
+        f := @extschema@._kpi_record_reported('kpi_record_due'::pg_catalog.text, r.tracked, r.period, r.period_start,
+                                              caller_path, NULL::pg_catalog.int4, NULL::pg_catalog.int4, false);
+        IF f.failure IS NOT NULL THEN
+            failures := pg_catalog.array_append(failures, f.failure);
+            failure_state := f.failure_state;
+        END IF;
+        COMMIT;
     END LOOP;
-    IF cardinality(failures) > 0 THEN
-        RAISE EXCEPTION '% of the recordings failed: %', cardinality(failures), array_to_string(failures, '; ')
+    IF failure_state IS NOT NULL THEN
+        RAISE EXCEPTION '% of the recordings failed: %', pg_catalog.cardinality(failures),
+                        pg_catalog.array_to_string(failures, '; '::pg_catalog.text)
             USING ERRCODE = failure_state,
                   HINT = 'The other trackings were recorded. Fix the kpi_tracked rows named; the history kept their previous rows.';
     END IF;
@@ -667,6 +757,53 @@ END
 $$;
 COMMENT ON FUNCTION kpi_distribute_schedules() IS
     'support_kpi: on a Citus cluster, copies the schedules into reference tables that every node reads';
+CREATE FUNCTION _kpi_check_references() RETURNS void
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    found text;
+BEGIN
+    WITH member AS (
+        SELECT d.classid, d.objid FROM pg_depend d JOIN pg_extension x ON x.oid = d.refobjid
+        WHERE d.refclassid = 'pg_extension'::regclass AND x.extname = 'support_kpi' AND d.deptype = 'e'
+    ), parsed AS (
+        SELECT m.classid, m.objid FROM member m
+        UNION ALL
+        SELECT 'pg_rewrite'::regclass, r.oid FROM pg_rewrite r JOIN member m ON m.classid = 'pg_class'::regclass AND r.ev_class = m.objid
+        UNION ALL
+        SELECT 'pg_attrdef'::regclass, a.oid FROM pg_attrdef a JOIN member m ON m.classid = 'pg_class'::regclass AND a.adrelid = m.objid
+        UNION ALL
+        SELECT 'pg_constraint'::regclass, c.oid FROM pg_constraint c JOIN member m ON m.classid = 'pg_class'::regclass AND c.conrelid = m.objid
+        UNION ALL
+        SELECT 'pg_trigger'::regclass, t.oid FROM pg_trigger t JOIN member m ON m.classid = 'pg_class'::regclass AND t.tgrelid = m.objid
+        UNION ALL
+        SELECT 'pg_class'::regclass, i.indexrelid FROM pg_index i JOIN member m ON m.classid = 'pg_class'::regclass AND i.indrelid = m.objid
+    ), referenced AS (
+        SELECT DISTINCT d.refclassid, d.refobjid
+        FROM pg_depend d JOIN parsed p ON d.classid = p.classid AND d.objid = p.objid
+    ), owned AS (
+        SELECT r.refclassid, r.refobjid,
+               coalesce(f.proowner, o.oprowner, t.typowner, c.relowner, l.collowner) AS owner
+        FROM referenced r
+        LEFT JOIN pg_proc f ON r.refclassid = 'pg_proc'::regclass AND f.oid = r.refobjid
+        LEFT JOIN pg_operator o ON r.refclassid = 'pg_operator'::regclass AND o.oid = r.refobjid
+        LEFT JOIN pg_type t ON r.refclassid = 'pg_type'::regclass AND t.oid = r.refobjid
+        LEFT JOIN pg_class c ON r.refclassid = 'pg_class'::regclass AND c.oid = r.refobjid
+        LEFT JOIN pg_collation l ON r.refclassid = 'pg_collation'::regclass AND l.oid = r.refobjid
+    )
+    SELECT string_agg(format('%s (owned by %s)', pg_describe_object(w.refclassid, w.refobjid, 0), a.rolname), ', '
+                      ORDER BY pg_describe_object(w.refclassid, w.refobjid, 0))
+    INTO found
+    FROM owned w JOIN pg_roles a ON a.oid = w.owner
+    WHERE NOT a.rolsuper;
+    IF found IS NOT NULL THEN
+        RAISE EXCEPTION 'support_kpi would call objects that another role made: %', found
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = 'They are better matches than the built-in or support_kpi objects its SQL means. Drop them, or '
+                         'install support_kpi into a schema in which only trusted roles may create objects.';
+    END IF;
+END
+$$;
 -- The state size the planner assumes (SSPACE) of the aggregates whose size changed since
 -- 0.5.0: ALTER AGGREGATE cannot set it, so their pg_aggregate rows are updated.
 UPDATE pg_catalog.pg_aggregate SET aggtransspace = 64
@@ -915,3 +1052,13 @@ VALUES
      '{no bands set}', '{}', '{}', 0, 100, false)
 ON CONFLICT (kpi) DO NOTHING;
 -- END additions generated by scripts/generate.py
+
+-- After the generated functions: the trigger that sets written_by (sql/kpi_recording.sql),
+-- who may change the tables (sql/trusted.sql: the database owner, since 0.5.1), and last the
+-- check that no SQL of the extension was bound to an object another role made.
+CREATE TRIGGER kpi_tracked_written_by BEFORE INSERT OR UPDATE ON kpi_tracked
+    FOR EACH ROW EXECUTE FUNCTION _kpi_tracked_written_by();
+GRANT INSERT, UPDATE, DELETE
+    ON kpi_catalog, kpi_benchmark, kpi_schedule, kpi_schedule_hours, kpi_holiday, kpi_tracked, kpi_recorded
+    TO pg_database_owner WITH GRANT OPTION;
+SELECT @extschema@._kpi_check_references();

@@ -95,7 +95,10 @@ unsafe fn load(fcinfo: FunctionCallInfo, name: &[u8]) -> Cached {
     let literal = CStr::from_ptr(pg_sys::quote_literal_cstr(raw.as_ptr()))
         .to_string_lossy()
         .into_owned();
-    let spec = read_only_query(&format!("SELECT {schema}._kpi_schedule_spec({literal})"));
+    // the argument typed exactly, so no overload another role adds to the schema matches better
+    let spec = read_only_query(&format!(
+        "SELECT {schema}._kpi_schedule_spec({literal}::pg_catalog.text)"
+    ));
     // for error messages: at most 64 characters of the name
     let display = kpi_core::error::excerpt_bytes(name);
     let (schedule, time_zone) = Schedule::from_spec(&display, &spec).or_raise();
