@@ -1,9 +1,12 @@
 -- KPI history, recorded on a schedule: users declare once what to track (kpi_tracked), and
 -- kpi_record / kpi_record_range / kpi_record_due write each period into kpi_recorded with its
 -- value, band, sample-aware verdict, cases, confidence interval, and the previous period's
--- value and band. pg_cron drives it: SELECT cron.schedule('kpi-history', '5 0 * * *',
--- 'CALL kpi_record_due()'). A band that changes against the previous period is sent with
--- NOTIFY on the channel support_kpi_band_change (JSON payload) and listed by kpi_band_changes.
+-- value and band, and the change test against it (sql/change_test.sql). pg_cron drives it:
+-- SELECT cron.schedule('kpi-history', '5 0 * * *', 'CALL kpi_record_due()'). A band that
+-- changes against the previous period is listed by kpi_band_changes, and sent with NOTIFY on
+-- the channel support_kpi_band_change (JSON payload) when the tracking's alert rule says so:
+-- 'band', every change; 'significant' (the default), a change whose test is significant or
+-- whose interval lies wholly in the new band.
 -- BI tools read kpi_recorded_bi (a time column, float8 values) and kpi_recorded_band_edges.
 --
 -- Periods are date_trunc(period, time column) in the session's TimeZone (for pg_cron: the
@@ -24,7 +27,13 @@ CREATE TABLE kpi_tracked (
     dimensions  text[] NOT NULL DEFAULT '{}',  -- columns to slice by; each is recorded alone, beside the total
     PRIMARY KEY (tracking, kpi),
     CHECK (array_position(dimensions, NULL) IS NULL AND array_position(dimensions, 'all') IS NULL),
-    written_by  name NOT NULL DEFAULT CURRENT_USER  -- set by a trigger: whose rights the row's SQL runs with
+    written_by  name NOT NULL DEFAULT CURRENT_USER,  -- set by a trigger: whose rights the row's SQL runs with
+    -- what is sent with NOTIFY: 'band' (every band change), 'significant' (a band change whose
+    -- change test is significant at significance_level, or whose interval lies wholly in the
+    -- new band), 'control' (a point that fires a rule of its control chart, kpi_control_chart)
+    alert_rule  text NOT NULL DEFAULT 'significant' CHECK (alert_rule IN ('band', 'significant', 'control')),
+    significance_level numeric NOT NULL DEFAULT 0.05 CHECK (significance_level > 0 AND significance_level < 1),
+    control_baseline integer NOT NULL DEFAULT 12 CHECK (control_baseline BETWEEN 2 AND 1000)  -- periods the chart's limits come from
 );
 COMMENT ON TABLE kpi_tracked IS
     'support_kpi: which KPIs kpi_record() records into kpi_recorded, from which table, by which period and dimensions';
@@ -46,6 +55,10 @@ CREATE TABLE kpi_recorded (
     previous_band   text,
     change          numeric,        -- value - previous_value
     recorded_at     timestamptz NOT NULL DEFAULT now(),
+    stats           jsonb,          -- the counts the change test needs (kpi_change_stats); NULL for times and costs
+    p_value         float8,         -- the change test against the previous period (kpi_change_test), two-sided
+    change_test     text,           -- which test, or 'none: ...' and why
+    significant     boolean,        -- p_value < the tracking's significance_level
     PRIMARY KEY (tracking, kpi, period_start, dimension, dimension_value)
 );
 COMMENT ON TABLE kpi_recorded IS
@@ -107,6 +120,7 @@ DECLARE
     start_at timestamptz;
     step interval;
     old_bands jsonb;
+    old_rules jsonb;
     grouping_sets text;
     dimension_name text;
     dimension_value text;
@@ -130,6 +144,11 @@ BEGIN
     SELECT coalesce(jsonb_object_agg(h.kpi || '|' || h.dimension || '|' || h.dimension_value, h.band), '{}')
     INTO old_bands
     FROM @extschema@.kpi_recorded h WHERE h.tracking = _kpi_record.tracking AND h.period_start = start_at;
+    -- and the control-chart rules they fired, to notify only of new ones
+    SELECT coalesce(jsonb_object_agg(c.kpi || '|' || c.dimension || '|' || c.dimension_value, c.rules_fired), '{}')
+    INTO old_rules
+    FROM @extschema@.kpi_control_chart c
+    WHERE c.tracking = _kpi_record.tracking AND c."time" = start_at AND c.rules_fired IS NOT NULL;
     DELETE FROM @extschema@.kpi_recorded h WHERE h.tracking = _kpi_record.tracking AND h.period_start = start_at;
 
     FOR t IN SELECT * FROM @extschema@.kpi_tracked k WHERE k.tracking = _kpi_record.tracking ORDER BY k.kpi LOOP
@@ -177,7 +196,8 @@ BEGIN
                        -- touches, or the point band where no interval is kept
                        coalesce(@extschema@.kpi_band($2, (x.ci).lower, (x.ci).upper), x.band),
                        @extschema@.kpi_cases($2, x.s), (x.ci).lower, (x.ci).upper,
-                       NULL, NULL, NULL, pg_catalog.now())::@extschema@.kpi_recorded)
+                       NULL, NULL, NULL, pg_catalog.now(), @extschema@.kpi_change_stats(x.s),
+                       NULL, NULL, NULL)::@extschema@.kpi_recorded)
                 FROM (SELECT z.*, @extschema@.kpi_band($2, z.value) AS band
                       FROM (SELECT y.*, @extschema@.kpi_value($2, y.s) AS value, @extschema@.kpi_interval($2, y.s) AS ci
                             FROM (SELECT %s AS dimension, %s AS dimension_value, %s AS s
@@ -199,26 +219,60 @@ BEGIN
         written := written + n;
     END LOOP;
 
-    -- the previous period's value and band, for this period and the next one
-    UPDATE @extschema@.kpi_recorded h SET previous_value = NULL, previous_band = NULL, change = NULL
+    -- the previous period's value and band, and the change test against it, for this period
+    -- and the next one
+    UPDATE @extschema@.kpi_recorded h SET previous_value = NULL, previous_band = NULL, change = NULL,
+                                         p_value = NULL, change_test = NULL, significant = NULL
     WHERE h.tracking = _kpi_record.tracking AND h.period_start = start_at + step;
     UPDATE @extschema@.kpi_recorded h
-    SET previous_value = p.value, previous_band = p.band, change = h.value - p.value
-    FROM @extschema@.kpi_recorded p
+    SET previous_value = p.value, previous_band = p.band, change = h.value - p.value,
+        (p_value, change_test, significant) =
+            (SELECT r.p_value, r.test, r.p_value < k.significance_level
+             FROM @extschema@.kpi_change_test(h.kpi, h.stats, p.stats) r)
+    FROM @extschema@.kpi_recorded p, @extschema@.kpi_tracked k
     WHERE h.tracking = _kpi_record.tracking AND h.period_start IN (start_at, start_at + step)
       AND p.tracking = h.tracking AND p.kpi = h.kpi AND p.dimension = h.dimension
-      AND p.dimension_value = h.dimension_value AND p.period_start = h.period_start - step;
+      AND p.dimension_value = h.dimension_value AND p.period_start = h.period_start - step
+      AND k.tracking = h.tracking AND k.kpi = h.kpi;
 
-    -- a band that differs from the previous period's, and was not already so: NOTIFY (sent on commit)
+    -- a band that differs from the previous period's, and was not already so, where the
+    -- tracking's alert rule says so: NOTIFY (sent on commit), with the rule and why it fired
     PERFORM pg_notify('support_kpi_band_change', json_build_object(
                 'tracking', h.tracking, 'kpi', h.kpi, 'period', h.period, 'period_start', h.period_start,
                 'dimension', h.dimension, 'dimension_value', h.dimension_value,
                 'previous_band', h.previous_band, 'band', h.band, 'verdict', h.verdict,
-                'previous_value', h.previous_value, 'value', h.value, 'cases', h.cases)::text)
-    FROM @extschema@.kpi_recorded h
+                'previous_value', h.previous_value, 'value', h.value, 'cases', h.cases,
+                'rule', k.alert_rule, 'p_value', h.p_value, 'change_test', h.change_test,
+                'why', CASE WHEN k.alert_rule = 'band' THEN 'the band changed'
+                            WHEN h.significant THEN format('the band changed, and the change is significant (%s: p %s < %s)',
+                                                           h.change_test,
+                                                           CASE WHEN h.p_value < 0.0001 THEN '< 0.0001'
+                                                                ELSE '= ' || round(h.p_value::numeric, 4) END,
+                                                           k.significance_level)
+                            ELSE 'the band changed, and the interval lies wholly in the new band' END)::text)
+    FROM @extschema@.kpi_recorded h JOIN @extschema@.kpi_tracked k ON k.tracking = h.tracking AND k.kpi = h.kpi
     WHERE h.tracking = _kpi_record.tracking AND h.period_start = start_at
       AND h.previous_band IS NOT NULL AND h.band IS NOT NULL AND h.band <> h.previous_band
-      AND old_bands ->> (h.kpi || '|' || h.dimension || '|' || h.dimension_value) IS DISTINCT FROM h.band;
+      AND old_bands ->> (h.kpi || '|' || h.dimension || '|' || h.dimension_value) IS DISTINCT FROM h.band
+      AND (k.alert_rule = 'band' OR (k.alert_rule = 'significant' AND (h.significant OR h.verdict = h.band)));
+
+    -- under the rule 'control': a point that newly fires a rule of its control chart
+    PERFORM pg_notify('support_kpi_band_change', json_build_object(
+                'tracking', c.tracking, 'kpi', c.kpi, 'period', c.period, 'period_start', c."time",
+                'dimension', c.dimension, 'dimension_value', c.dimension_value,
+                'previous_band', h.previous_band, 'band', h.band, 'verdict', h.verdict,
+                'previous_value', h.previous_value, 'value', h.value, 'cases', h.cases,
+                'rule', 'control', 'p_value', h.p_value, 'change_test', h.change_test,
+                'chart', c.chart, 'centre', c.centre, 'lower_limit', c.lower_limit, 'upper_limit', c.upper_limit,
+                'why', format('%s-chart rule %s (centre %s, limits %s to %s, from %s periods)', c.chart, c.rules_fired,
+                              round(c.centre, 4), round(c.lower_limit, 4), round(c.upper_limit, 4), c.baseline))::text)
+    FROM @extschema@.kpi_control_chart c
+    JOIN @extschema@.kpi_tracked k ON k.tracking = c.tracking AND k.kpi = c.kpi
+    JOIN @extschema@.kpi_recorded h ON h.tracking = c.tracking AND h.kpi = c.kpi AND h.period_start = c."time"
+                                   AND h.dimension = c.dimension AND h.dimension_value = c.dimension_value
+    WHERE c.tracking = _kpi_record.tracking AND c."time" = start_at AND k.alert_rule = 'control'
+      AND c.rules_fired IS NOT NULL
+      AND old_rules ->> (c.kpi || '|' || c.dimension || '|' || c.dimension_value) IS DISTINCT FROM c.rules_fired;
     RETURN written;
 END
 $$;
@@ -350,7 +404,8 @@ $$;
 -- Every recorded (period, KPI, slice) whose band differs from the previous period's.
 CREATE VIEW kpi_band_changes AS
 SELECT tracking, kpi, period, period_start, dimension, dimension_value,
-       previous_band, band, verdict, previous_value, value, change, cases
+       previous_band, band, verdict, previous_value, value, change, cases,
+       p_value, change_test, significant
 FROM kpi_recorded
 WHERE previous_band IS NOT NULL AND band IS NOT NULL AND band <> previous_band;
 
@@ -359,7 +414,8 @@ WHERE previous_band IS NOT NULL AND band IS NOT NULL AND band <> previous_band;
 CREATE VIEW kpi_recorded_bi AS
 SELECT h.period_start AS "time", h.tracking, h.kpi, c.title, c.unit, h.period, h.dimension, h.dimension_value,
        h.value::float8 AS value, h.ci_lower::float8 AS ci_lower, h.ci_upper::float8 AS ci_upper, h.cases,
-       h.band, h.verdict, h.previous_value::float8 AS previous_value, h.change::float8 AS change, h.previous_band
+       h.band, h.verdict, h.previous_value::float8 AS previous_value, h.change::float8 AS change, h.previous_band,
+       h.p_value, h.significant
 FROM kpi_recorded h LEFT JOIN kpi_catalog c ON c.kpi = h.kpi;
 
 -- The band edges of each recorded KPI at each recorded period: reference lines for the charts.

@@ -42,6 +42,11 @@
 --   functions with exact argument types), the database owner may change the tables, and
 --   the script ends with the check that nothing is bound to an object another role made
 --   (sql/trusted.sql);
+-- - alerts that mean something: a change test per recorded row against the previous period
+--   (kpi_change_stats, kpi_change_test: Fisher's exact test for shares, the exact Poisson
+--   rate test for per-customer rates, an adjusted-Wald z test for NPS, Welch's t test for
+--   means; none for times and costs), kept in kpi_recorded, and an alert rule per tracking
+--   ('band' for 0.5.0's trackings, 'significant' by default);
 -- - the rest, at the end of this script, is generated (scripts/generate.py) from what the
 --   install script makes that 0.5.0 lacked or made differently, in the install script's
 --   order: the SQL of the KPI registry (registry/kpis.toml; _kpi_summary_type now lists the
@@ -81,6 +86,31 @@ ALTER TABLE kpi_tracked ADD COLUMN written_by name;
 UPDATE kpi_tracked SET written_by = (SELECT r.rolname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) c.relowner
                                      WHERE c.oid OPERATOR(pg_catalog.=) '@extschema@.kpi_tracked'::pg_catalog.regclass);
 ALTER TABLE kpi_tracked ALTER COLUMN written_by SET NOT NULL, ALTER COLUMN written_by SET DEFAULT CURRENT_USER;
+
+-- Alerts that mean something: each recorded row keeps its counts (stats) and its change test
+-- against the previous period (p_value, change_test, significant); each tracking has an alert
+-- rule and a control-chart baseline (the view kpi_control_chart, sql/control_chart.sql, is
+-- made at the end of this script). Trackings of 0.5.0 keep today's rule, 'band' (every band change is sent); new ones
+-- default to 'significant'. The views gain the test's columns at their end.
+ALTER TABLE kpi_tracked
+    ADD COLUMN alert_rule text NOT NULL DEFAULT 'band' CHECK (alert_rule IN ('band', 'significant', 'control')),
+    ADD COLUMN significance_level numeric NOT NULL DEFAULT 0.05 CHECK (significance_level > 0 AND significance_level < 1),
+    ADD COLUMN control_baseline integer NOT NULL DEFAULT 12 CHECK (control_baseline BETWEEN 2 AND 1000);
+ALTER TABLE kpi_tracked ALTER COLUMN alert_rule SET DEFAULT 'significant';
+ALTER TABLE kpi_recorded ADD COLUMN stats jsonb, ADD COLUMN p_value float8, ADD COLUMN change_test text,
+    ADD COLUMN significant boolean;
+CREATE OR REPLACE VIEW kpi_band_changes AS
+SELECT tracking, kpi, period, period_start, dimension, dimension_value,
+       previous_band, band, verdict, previous_value, value, change, cases,
+       p_value, change_test, significant
+FROM kpi_recorded
+WHERE previous_band IS NOT NULL AND band IS NOT NULL AND band <> previous_band;
+CREATE OR REPLACE VIEW kpi_recorded_bi AS
+SELECT h.period_start AS "time", h.tracking, h.kpi, c.title, c.unit, h.period, h.dimension, h.dimension_value,
+       h.value::float8 AS value, h.ci_lower::float8 AS ci_lower, h.ci_upper::float8 AS ci_upper, h.cases,
+       h.band, h.verdict, h.previous_value::float8 AS previous_value, h.change::float8 AS change, h.previous_band,
+       h.p_value, h.significant
+FROM kpi_recorded h LEFT JOIN kpi_catalog c ON c.kpi = h.kpi;
 
 -- The audit-score KPIs' state type, score_summary (as in sql/state_types.sql, generated from
 -- the registry): its support functions, verdict functions and KPIs are generated below.
@@ -291,6 +321,7 @@ DECLARE
     start_at timestamptz;
     step interval;
     old_bands jsonb;
+    old_rules jsonb;
     grouping_sets text;
     dimension_name text;
     dimension_value text;
@@ -314,6 +345,11 @@ BEGIN
     SELECT coalesce(jsonb_object_agg(h.kpi || '|' || h.dimension || '|' || h.dimension_value, h.band), '{}')
     INTO old_bands
     FROM @extschema@.kpi_recorded h WHERE h.tracking = _kpi_record.tracking AND h.period_start = start_at;
+    -- and the control-chart rules they fired, to notify only of new ones
+    SELECT coalesce(jsonb_object_agg(c.kpi || '|' || c.dimension || '|' || c.dimension_value, c.rules_fired), '{}')
+    INTO old_rules
+    FROM @extschema@.kpi_control_chart c
+    WHERE c.tracking = _kpi_record.tracking AND c."time" = start_at AND c.rules_fired IS NOT NULL;
     DELETE FROM @extschema@.kpi_recorded h WHERE h.tracking = _kpi_record.tracking AND h.period_start = start_at;
 
     FOR t IN SELECT * FROM @extschema@.kpi_tracked k WHERE k.tracking = _kpi_record.tracking ORDER BY k.kpi LOOP
@@ -361,7 +397,8 @@ BEGIN
                        -- touches, or the point band where no interval is kept
                        coalesce(@extschema@.kpi_band($2, (x.ci).lower, (x.ci).upper), x.band),
                        @extschema@.kpi_cases($2, x.s), (x.ci).lower, (x.ci).upper,
-                       NULL, NULL, NULL, pg_catalog.now())::@extschema@.kpi_recorded)
+                       NULL, NULL, NULL, pg_catalog.now(), @extschema@.kpi_change_stats(x.s),
+                       NULL, NULL, NULL)::@extschema@.kpi_recorded)
                 FROM (SELECT z.*, @extschema@.kpi_band($2, z.value) AS band
                       FROM (SELECT y.*, @extschema@.kpi_value($2, y.s) AS value, @extschema@.kpi_interval($2, y.s) AS ci
                             FROM (SELECT %s AS dimension, %s AS dimension_value, %s AS s
@@ -383,26 +420,60 @@ BEGIN
         written := written + n;
     END LOOP;
 
-    -- the previous period's value and band, for this period and the next one
-    UPDATE @extschema@.kpi_recorded h SET previous_value = NULL, previous_band = NULL, change = NULL
+    -- the previous period's value and band, and the change test against it, for this period
+    -- and the next one
+    UPDATE @extschema@.kpi_recorded h SET previous_value = NULL, previous_band = NULL, change = NULL,
+                                         p_value = NULL, change_test = NULL, significant = NULL
     WHERE h.tracking = _kpi_record.tracking AND h.period_start = start_at + step;
     UPDATE @extschema@.kpi_recorded h
-    SET previous_value = p.value, previous_band = p.band, change = h.value - p.value
-    FROM @extschema@.kpi_recorded p
+    SET previous_value = p.value, previous_band = p.band, change = h.value - p.value,
+        (p_value, change_test, significant) =
+            (SELECT r.p_value, r.test, r.p_value < k.significance_level
+             FROM @extschema@.kpi_change_test(h.kpi, h.stats, p.stats) r)
+    FROM @extschema@.kpi_recorded p, @extschema@.kpi_tracked k
     WHERE h.tracking = _kpi_record.tracking AND h.period_start IN (start_at, start_at + step)
       AND p.tracking = h.tracking AND p.kpi = h.kpi AND p.dimension = h.dimension
-      AND p.dimension_value = h.dimension_value AND p.period_start = h.period_start - step;
+      AND p.dimension_value = h.dimension_value AND p.period_start = h.period_start - step
+      AND k.tracking = h.tracking AND k.kpi = h.kpi;
 
-    -- a band that differs from the previous period's, and was not already so: NOTIFY (sent on commit)
+    -- a band that differs from the previous period's, and was not already so, where the
+    -- tracking's alert rule says so: NOTIFY (sent on commit), with the rule and why it fired
     PERFORM pg_notify('support_kpi_band_change', json_build_object(
                 'tracking', h.tracking, 'kpi', h.kpi, 'period', h.period, 'period_start', h.period_start,
                 'dimension', h.dimension, 'dimension_value', h.dimension_value,
                 'previous_band', h.previous_band, 'band', h.band, 'verdict', h.verdict,
-                'previous_value', h.previous_value, 'value', h.value, 'cases', h.cases)::text)
-    FROM @extschema@.kpi_recorded h
+                'previous_value', h.previous_value, 'value', h.value, 'cases', h.cases,
+                'rule', k.alert_rule, 'p_value', h.p_value, 'change_test', h.change_test,
+                'why', CASE WHEN k.alert_rule = 'band' THEN 'the band changed'
+                            WHEN h.significant THEN format('the band changed, and the change is significant (%s: p %s < %s)',
+                                                           h.change_test,
+                                                           CASE WHEN h.p_value < 0.0001 THEN '< 0.0001'
+                                                                ELSE '= ' || round(h.p_value::numeric, 4) END,
+                                                           k.significance_level)
+                            ELSE 'the band changed, and the interval lies wholly in the new band' END)::text)
+    FROM @extschema@.kpi_recorded h JOIN @extschema@.kpi_tracked k ON k.tracking = h.tracking AND k.kpi = h.kpi
     WHERE h.tracking = _kpi_record.tracking AND h.period_start = start_at
       AND h.previous_band IS NOT NULL AND h.band IS NOT NULL AND h.band <> h.previous_band
-      AND old_bands ->> (h.kpi || '|' || h.dimension || '|' || h.dimension_value) IS DISTINCT FROM h.band;
+      AND old_bands ->> (h.kpi || '|' || h.dimension || '|' || h.dimension_value) IS DISTINCT FROM h.band
+      AND (k.alert_rule = 'band' OR (k.alert_rule = 'significant' AND (h.significant OR h.verdict = h.band)));
+
+    -- under the rule 'control': a point that newly fires a rule of its control chart
+    PERFORM pg_notify('support_kpi_band_change', json_build_object(
+                'tracking', c.tracking, 'kpi', c.kpi, 'period', c.period, 'period_start', c."time",
+                'dimension', c.dimension, 'dimension_value', c.dimension_value,
+                'previous_band', h.previous_band, 'band', h.band, 'verdict', h.verdict,
+                'previous_value', h.previous_value, 'value', h.value, 'cases', h.cases,
+                'rule', 'control', 'p_value', h.p_value, 'change_test', h.change_test,
+                'chart', c.chart, 'centre', c.centre, 'lower_limit', c.lower_limit, 'upper_limit', c.upper_limit,
+                'why', format('%s-chart rule %s (centre %s, limits %s to %s, from %s periods)', c.chart, c.rules_fired,
+                              round(c.centre, 4), round(c.lower_limit, 4), round(c.upper_limit, 4), c.baseline))::text)
+    FROM @extschema@.kpi_control_chart c
+    JOIN @extschema@.kpi_tracked k ON k.tracking = c.tracking AND k.kpi = c.kpi
+    JOIN @extschema@.kpi_recorded h ON h.tracking = c.tracking AND h.kpi = c.kpi AND h.period_start = c."time"
+                                   AND h.dimension = c.dimension AND h.dimension_value = c.dimension_value
+    WHERE c.tracking = _kpi_record.tracking AND c."time" = start_at AND k.alert_rule = 'control'
+      AND c.rules_fired IS NOT NULL
+      AND old_rules ->> (c.kpi || '|' || c.dimension || '|' || c.dimension_value) IS DISTINCT FROM c.rules_fired;
     RETURN written;
 END
 $$;
@@ -757,6 +828,128 @@ END
 $$;
 COMMENT ON FUNCTION kpi_distribute_schedules() IS
     'support_kpi: on a Citus cluster, copies the schedules into reference tables that every node reads';
+CREATE FUNCTION _kpi_fisher_exact(a bigint, b bigint, c bigint, d bigint) RETURNS float8
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION _kpi_poisson_rate_test(events1 bigint, customers1 bigint, events2 bigint, customers2 bigint)
+    RETURNS float8 AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION _kpi_nps_test(promoters1 bigint, detractors1 bigint, answers1 bigint,
+                              promoters2 bigint, detractors2 bigint, answers2 bigint)
+    RETURNS float8 AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION _kpi_welch_t_test(n1 float8, sum1 float8, squares1 float8, n2 float8, sum2 float8, squares2 float8)
+    RETURNS float8 AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION kpi_change_stats(summary share_summary) RETURNS jsonb
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE RETURN (summary::pg_catalog.text)::pg_catalog.jsonb;
+CREATE FUNCTION kpi_change_stats(summary customer_rate_summary) RETURNS jsonb
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN pg_catalog.jsonb_build_object('customers', @extschema@.customer_count(summary),
+                                     'events', @extschema@.event_count(summary));
+CREATE FUNCTION kpi_change_stats(summary survey_summary) RETURNS jsonb
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE RETURN (summary::pg_catalog.text)::pg_catalog.jsonb;
+CREATE FUNCTION kpi_change_stats(summary score_summary) RETURNS jsonb
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE RETURN (summary::pg_catalog.text)::pg_catalog.jsonb;
+CREATE FUNCTION kpi_change_stats(summary duration_summary) RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE RETURN NULL::pg_catalog.jsonb;
+CREATE FUNCTION kpi_change_stats(summary duration_sketch) RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE RETURN NULL::pg_catalog.jsonb;
+CREATE FUNCTION kpi_change_stats(summary cost_summary) RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE RETURN NULL::pg_catalog.jsonb;
+CREATE FUNCTION kpi_change_test(kpi text, stats jsonb, previous_stats jsonb, OUT p_value float8, OUT test text)
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    -- the summary type: from the counts' shape (KPIs users added have none in the registry)
+    kind text := CASE WHEN stats ? 'hits' THEN 'share_summary' WHEN stats ? 'customers' THEN 'customer_rate_summary'
+                      WHEN stats ? 'survey' THEN 'survey_summary' WHEN stats ? 'scores' THEN 'score_summary'
+                      ELSE @extschema@._kpi_summary_type(kpi) END;
+    survey text;
+    n1 bigint;
+    n2 bigint;
+BEGIN
+    IF kind IN ('duration_summary', 'duration_sketch', 'cost_summary') THEN
+        test := format('none: %s keeps no spread', kind);
+        RETURN;
+    END IF;
+    IF jsonb_typeof(stats) IS DISTINCT FROM 'object' OR jsonb_typeof(previous_stats) IS DISTINCT FROM 'object' THEN
+        RETURN;  -- no counts (SQL or JSON null): nothing to compare
+    END IF;
+    IF kind = 'share_summary' THEN
+        n1 := (stats ->> 'total')::bigint;
+        n2 := (previous_stats ->> 'total')::bigint;
+        IF n1 = 0 OR n2 = 0 THEN
+            test := 'none: a period without cases';
+            RETURN;
+        END IF;
+        p_value := @extschema@._kpi_fisher_exact((stats ->> 'hits')::bigint, n1 - (stats ->> 'hits')::bigint,
+                                                 (previous_stats ->> 'hits')::bigint, n2 - (previous_stats ->> 'hits')::bigint);
+        test := 'Fisher''s exact test';
+    ELSIF kind = 'customer_rate_summary' THEN
+        p_value := @extschema@._kpi_poisson_rate_test((stats ->> 'events')::bigint, (stats ->> 'customers')::bigint,
+                                                      (previous_stats ->> 'events')::bigint, (previous_stats ->> 'customers')::bigint);
+        test := CASE WHEN p_value IS NULL THEN 'none: a period without customers' ELSE 'exact Poisson rate test' END;
+    ELSIF kind = 'score_summary' THEN
+        p_value := @extschema@._kpi_welch_t_test((stats ->> 'scores')::float8, (stats ->> 'sum')::float8,
+                                                 (stats ->> 'sum_of_squares')::float8, (previous_stats ->> 'scores')::float8,
+                                                 (previous_stats ->> 'sum')::float8, (previous_stats ->> 'sum_of_squares')::float8);
+        test := CASE WHEN p_value IS NULL THEN 'none: fewer than 2 scores in a period, or no spread' ELSE 'Welch''s t test' END;
+    ELSIF kind = 'survey_summary' THEN
+        survey := stats ->> 'survey';
+        IF survey IS DISTINCT FROM previous_stats ->> 'survey' THEN
+            RAISE EXCEPTION 'the counts of two different surveys (% and %) cannot be compared', survey, previous_stats ->> 'survey'
+                USING ERRCODE = 'invalid_parameter_value', HINT = 'Compare two periods of one survey.';
+        END IF;
+        IF survey = 'nps' THEN
+            -- counts of the answers 0..10: promoters 9-10, detractors 0-6
+            p_value := @extschema@._kpi_nps_test(
+                (SELECT coalesce(sum(c::bigint) FILTER (WHERE i >= 10), 0)::bigint FROM jsonb_array_elements_text(stats -> 'counts') WITH ORDINALITY a(c, i)),
+                (SELECT coalesce(sum(c::bigint) FILTER (WHERE i <= 7), 0)::bigint FROM jsonb_array_elements_text(stats -> 'counts') WITH ORDINALITY a(c, i)),
+                (SELECT coalesce(sum(c::bigint), 0)::bigint FROM jsonb_array_elements_text(stats -> 'counts') a(c)),
+                (SELECT coalesce(sum(c::bigint) FILTER (WHERE i >= 10), 0)::bigint FROM jsonb_array_elements_text(previous_stats -> 'counts') WITH ORDINALITY a(c, i)),
+                (SELECT coalesce(sum(c::bigint) FILTER (WHERE i <= 7), 0)::bigint FROM jsonb_array_elements_text(previous_stats -> 'counts') WITH ORDINALITY a(c, i)),
+                (SELECT coalesce(sum(c::bigint), 0)::bigint FROM jsonb_array_elements_text(previous_stats -> 'counts') a(c)));
+            test := CASE WHEN p_value IS NULL THEN 'none: a period without answers' ELSE 'adjusted-Wald z test' END;
+        ELSIF survey = 'csat' THEN
+            -- counts of the answers 1..5: satisfied 4-5
+            SELECT sum(c::bigint) INTO n1 FROM jsonb_array_elements_text(stats -> 'counts') a(c);
+            SELECT sum(c::bigint) INTO n2 FROM jsonb_array_elements_text(previous_stats -> 'counts') a(c);
+            IF n1 = 0 OR n2 = 0 THEN
+                test := 'none: a period without answers';
+                RETURN;
+            END IF;
+            SELECT @extschema@._kpi_fisher_exact(x.s1, n1 - x.s1, x.s2, n2 - x.s2) INTO p_value
+            FROM (SELECT (SELECT coalesce(sum(c::bigint) FILTER (WHERE i >= 4), 0)::bigint FROM jsonb_array_elements_text(stats -> 'counts') WITH ORDINALITY a(c, i)) AS s1,
+                         (SELECT coalesce(sum(c::bigint) FILTER (WHERE i >= 4), 0)::bigint FROM jsonb_array_elements_text(previous_stats -> 'counts') WITH ORDINALITY a(c, i)) AS s2) x;
+            test := 'Fisher''s exact test';
+        ELSE
+            -- ces: counts of the answers 1..7
+            SELECT @extschema@._kpi_welch_t_test(a.n, a.s, a.q, b.n, b.s, b.q) INTO p_value
+            FROM (SELECT sum(c::float8) AS n, sum(c::float8 * i) AS s, sum(c::float8 * i * i) AS q
+                  FROM jsonb_array_elements_text(stats -> 'counts') WITH ORDINALITY e(c, i)) a,
+                 (SELECT sum(c::float8) AS n, sum(c::float8 * i) AS s, sum(c::float8 * i * i) AS q
+                  FROM jsonb_array_elements_text(previous_stats -> 'counts') WITH ORDINALITY e(c, i)) b;
+            test := CASE WHEN p_value IS NULL THEN 'none: fewer than 2 answers in a period, or no spread' ELSE 'Welch''s t test' END;
+        END IF;
+    ELSIF kind IS NOT NULL THEN
+        test := format('none: no test for %s', kind);
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION kpi_change_test(text, jsonb, jsonb) IS
+    'support_kpi: the two-sided p-value and test of the change of a KPI between two periods'' counts (kpi_change_stats)';
+CREATE FUNCTION _kpi_chart_sample(stats jsonb, OUT chart text, OUT x numeric, OUT n numeric)
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT CASE WHEN stats ? 'hits' OR stats ->> 'survey' = 'csat' THEN 'p'
+                WHEN stats ? 'customers' THEN 'u'
+                ELSE 'individuals' END AS chart,
+           CASE WHEN stats ? 'hits' THEN (stats ->> 'hits')::numeric
+                WHEN stats ? 'customers' THEN (stats ->> 'events')::numeric
+                WHEN stats ->> 'survey' = 'csat' THEN ((stats -> 'counts') ->> 3)::numeric + ((stats -> 'counts') ->> 4)::numeric
+           END AS x,
+           CASE WHEN stats ? 'hits' THEN (stats ->> 'total')::numeric
+                WHEN stats ? 'customers' THEN (stats ->> 'customers')::numeric
+                WHEN stats ->> 'survey' = 'csat' THEN (SELECT sum(c::numeric) FROM jsonb_array_elements_text(stats -> 'counts') c)
+           END AS n;
+END;
 CREATE FUNCTION _kpi_check_references() RETURNS void
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp AS $$
@@ -1058,6 +1251,68 @@ ON CONFLICT (kpi) DO NOTHING;
 -- check that no SQL of the extension was bound to an object another role made.
 CREATE TRIGGER kpi_tracked_written_by BEFORE INSERT OR UPDATE ON kpi_tracked
     FOR EACH ROW EXECUTE FUNCTION _kpi_tracked_written_by();
+-- The control charts (as in sql/control_chart.sql; its function is generated above).
+CREATE VIEW _kpi_control_points AS
+SELECT h.tracking, h.kpi, h.period, h.period_start, h.dimension, h.dimension_value, h.value,
+       k.control_baseline, s.chart, s.x, s.n,
+       coalesce(_kpi_rate_scale(h.kpi), 100)::numeric AS scale
+FROM kpi_recorded h
+JOIN kpi_tracked k ON k.tracking = h.tracking AND k.kpi = h.kpi
+CROSS JOIN LATERAL _kpi_chart_sample(h.stats) s
+WHERE h.value IS NOT NULL;
+CREATE VIEW kpi_control_chart AS
+WITH limits AS (
+    SELECT p.*, b.baseline,
+           CASE WHEN b.baseline < 2 THEN NULL
+                WHEN p.chart = 'p' THEN 100 * b.sum_x / nullif(b.sum_n, 0)
+                WHEN p.chart = 'u' THEN p.scale * b.sum_x / nullif(b.sum_n, 0)
+                ELSE b.mean END AS centre,
+           CASE WHEN b.baseline < 2 OR p.n = 0 THEN NULL
+                WHEN p.chart = 'p' THEN 100 * sqrt((b.sum_x / nullif(b.sum_n, 0)) * (1 - b.sum_x / nullif(b.sum_n, 0)) / p.n)
+                WHEN p.chart = 'u' THEN p.scale * sqrt(b.sum_x / nullif(b.sum_n, 0) / p.n)
+                ELSE b.mean_moving_range / 1.128 END AS sigma
+    FROM _kpi_control_points p
+    CROSS JOIN LATERAL (
+        SELECT count(*) AS baseline, sum(r.x) AS sum_x, sum(r.n) AS sum_n, avg(r.value) AS mean,
+               avg(r.moving_range) AS mean_moving_range
+        FROM (SELECT q.x, q.n, q.value, abs(q.value - lag(q.value) OVER (ORDER BY q.period_start)) AS moving_range
+              FROM (SELECT q.x, q.n, q.value, q.period_start FROM _kpi_control_points q
+                    WHERE q.tracking = p.tracking AND q.kpi = p.kpi AND q.dimension = p.dimension
+                      AND q.dimension_value = p.dimension_value AND q.period_start < p.period_start
+                      AND (p.chart = 'individuals' OR q.n > 0)
+                    ORDER BY q.period_start DESC LIMIT p.control_baseline) q) r
+    ) b
+), scored AS (
+    SELECT l.*, (l.value - l.centre) / nullif(l.sigma, 0) AS z
+    FROM limits l
+), runs AS (
+    SELECT s.*,
+           count(*) FILTER (WHERE s.z > 2) OVER w3 AS above_2, count(*) FILTER (WHERE s.z < -2) OVER w3 AS below_2,
+           count(*) FILTER (WHERE s.z > 1) OVER w5 AS above_1, count(*) FILTER (WHERE s.z < -1) OVER w5 AS below_1,
+           count(*) FILTER (WHERE s.z > 0) OVER w8 AS above_0, count(*) FILTER (WHERE s.z < 0) OVER w8 AS below_0
+    FROM scored s
+    WINDOW w3 AS (PARTITION BY s.tracking, s.kpi, s.dimension, s.dimension_value ORDER BY s.period_start ROWS 2 PRECEDING),
+           w5 AS (PARTITION BY s.tracking, s.kpi, s.dimension, s.dimension_value ORDER BY s.period_start ROWS 4 PRECEDING),
+           w8 AS (PARTITION BY s.tracking, s.kpi, s.dimension, s.dimension_value ORDER BY s.period_start ROWS 7 PRECEDING)
+), flagged AS (
+    -- no limits (z NULL): no rule can be judged, all four NULL
+    SELECT r.*, abs(r.z) > 3 AS rule_1,
+           CASE WHEN r.z IS NOT NULL THEN (r.z > 2 AND r.above_2 >= 2) OR (r.z < -2 AND r.below_2 >= 2) END AS rule_2,
+           CASE WHEN r.z IS NOT NULL THEN (r.z > 1 AND r.above_1 >= 4) OR (r.z < -1 AND r.below_1 >= 4) END AS rule_3,
+           CASE WHEN r.z IS NOT NULL THEN r.above_0 = 8 OR r.below_0 = 8 END AS rule_4
+    FROM runs r
+)
+SELECT tracking, kpi, period, period_start AS "time", dimension, dimension_value, chart, baseline,
+       value, centre, sigma, centre - 3 * sigma AS lower_limit, centre + 3 * sigma AS upper_limit, z,
+       rule_1, rule_2, rule_3, rule_4,
+       nullif(concat_ws(', ', CASE WHEN rule_1 THEN '1: beyond 3 sigma' END,
+                        CASE WHEN rule_2 THEN '2: 2 of 3 beyond 2 sigma' END,
+                        CASE WHEN rule_3 THEN '3: 4 of 5 beyond 1 sigma' END,
+                        CASE WHEN rule_4 THEN '4: 8 on one side' END), '') AS rules_fired
+FROM flagged;
+COMMENT ON VIEW kpi_control_chart IS
+    'support_kpi: each recorded KPI point against control limits from its previous periods, with the Western Electric rules';
+GRANT SELECT ON kpi_control_chart TO PUBLIC;
 GRANT INSERT, UPDATE, DELETE
     ON kpi_catalog, kpi_benchmark, kpi_schedule, kpi_schedule_hours, kpi_holiday, kpi_tracked, kpi_recorded
     TO pg_database_owner WITH GRANT OPTION;

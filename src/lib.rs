@@ -12,6 +12,7 @@
 #![allow(clippy::missing_safety_doc)]
 
 pub mod business_hours;
+pub mod change_test;
 pub mod churn;
 pub mod customer_rate;
 pub mod durations;
@@ -146,6 +147,16 @@ pgrx::extension_sql_file!(
     "../sql/status_history.sql",
     name = "status_history",
     requires = ["business_hours"]
+);
+pgrx::extension_sql_file!(
+    "../sql/change_test.sql",
+    name = "change_test",
+    requires = ["status_history"]
+);
+pgrx::extension_sql_file!(
+    "../sql/control_chart.sql",
+    name = "control_chart",
+    requires = ["change_test"]
 );
 // Last: who may change the tables, and the check that no SQL above was bound to an object
 // another role made (a trusted extension's script runs as a superuser).

@@ -252,7 +252,10 @@ def test_back_filling_and_the_schedule_report_each_period(history):
 
 
 def test_a_band_change_is_notified_to_a_listening_client(history):
+    """Under the alert rule 'band' (0.5.0's), every new band change is sent; the rule
+    'significant' is test_change_tests.py's."""
     with connect(history) as listener, connect(history) as c:
+        c.execute("UPDATE kpi_tracked SET alert_rule = 'band'")
         listener.execute("LISTEN support_kpi_band_change")
         april = "SELECT kpi, dimension, dimension_value, band FROM kpi_recorded WHERE period_start = '2026-04-01'"
         before = {r[:3]: r[3] for r in c.execute(april)}

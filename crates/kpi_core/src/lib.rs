@@ -7,6 +7,7 @@
 //! tested with `cargo test` is tested here.
 
 pub mod business_hours;
+pub mod change_test;
 pub mod codec;
 pub mod customer_rate;
 pub mod durations;
