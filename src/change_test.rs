@@ -8,7 +8,7 @@ use kpi_core::change_test;
 use pgrx::pg_sys::{Datum, FunctionCallInfo};
 use pgrx::PgSqlErrorCode;
 
-/// `n` bigint arguments from `first` on, refused when negative (counts).
+/// The first `N` bigint arguments, as counts: refused when negative or above 2^53.
 unsafe fn counts<const N: usize>(fcinfo: FunctionCallInfo, function: &str) -> [u64; N] {
     let mut out = [0u64; N];
     for (i, slot) in out.iter_mut().enumerate() {
@@ -21,6 +21,13 @@ unsafe fn counts<const N: usize>(fcinfo: FunctionCallInfo, function: &str) -> [u
                     i + 1
                 ),
                 Some("Pass the counts of the two periods, as kpi_change_stats gives them.".into()),
+            );
+        }
+        if v as u64 > change_test::MAX_COUNT {
+            raise_with(
+                PgSqlErrorCode::ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE,
+                format!("{function}: count {} is {v}, more than 2^53", i + 1),
+                Some("The change tests take counts up to 9007199254740992.".into()),
             );
         }
         *slot = v as u64;

@@ -15,27 +15,53 @@
 //! tolerance of 1e-7 for ties, as R's fisher.test and SciPy's fisher_exact and binomtest
 //! compute it). They walk the distribution from its mode with the ratio of consecutive
 //! probabilities: one multiplication per outcome, no factorials, and outcomes below 1e-300 of
-//! the mode's probability (which change no p-value worth reporting) are not visited.
+//! the mode's probability (which change no p-value worth reporting) are not visited. Their
+//! work is bounded whatever the counts: an observed outcome less likely than 1e-300 of the
+//! mode's gives 0 at once, and a distribution whose standard deviation passes 100,000 (some
+//! 10^10 cases) is tested by its normal approximation, exact to far more digits than a
+//! p-value needs there. Counts up to 2^53 (`MAX_COUNT`): the callers refuse larger ones.
 
 use crate::special::{beta_inc, gamma_q};
 
+/// The largest count the tests take (every count is then exact as an f64).
+pub const MAX_COUNT: u64 = 1 << 53;
 /// Relative tolerance under which two outcomes count as equally likely.
 const TIES: f64 = 1.0 + 1e-7;
 /// Probabilities (relative to the mode's) below this are not visited.
 const NEGLIGIBLE: f64 = 1e-300;
+/// Beyond this standard deviation, the normal approximation (the walk would take millions of
+/// steps).
+const MAX_EXACT_SD: f64 = 1e5;
 
 /// The two-sided minimum-likelihood p-value of a discrete unimodal distribution on
-/// `lo..=hi` with mode `mode`, given `ratio(x)` = P(x + 1) / P(x) and the observed `x`.
-fn min_likelihood_p(lo: u64, hi: u64, mode: u64, observed: u64, ratio: impl Fn(u64) -> f64) -> f64 {
-    // the observed outcome's probability relative to the mode's (in logs: it may underflow)
+/// `lo..=hi` with mode `mode`, mean `mean` and standard deviation `sd`, given `ratio(x)` =
+/// P(x + 1) / P(x) and the observed `x`.
+fn min_likelihood_p(
+    (lo, hi, mode): (u64, u64, u64),
+    (mean, sd): (f64, f64),
+    observed: u64,
+    ratio: impl Fn(u64) -> f64,
+) -> f64 {
+    if sd > MAX_EXACT_SD {
+        return normal_two_sided((observed as f64 - mean) / sd);
+    }
+    // the observed outcome's probability relative to the mode's (in logs: it may underflow);
+    // below NEGLIGIBLE it is less likely than every outcome the walk visits: p is 0
     let mut log_observed = 0.0f64;
+    let floor = NEGLIGIBLE.ln();
     if observed > mode {
         for x in mode..observed {
             log_observed += ratio(x).ln();
+            if log_observed < floor {
+                return 0.0;
+            }
         }
     } else {
         for x in observed..mode {
             log_observed -= ratio(x).ln();
+            if log_observed < floor {
+                return 0.0;
+            }
         }
     }
     let threshold = log_observed.exp() * TIES;
@@ -87,7 +113,10 @@ pub fn fisher_exact(a: u64, b: u64, c: u64, d: u64) -> f64 {
         |x: u64| ((r1 - x) as f64 * (c1 - x) as f64) / ((x + 1) as f64 * (r2 + x + 1 - c1) as f64);
     // the mode: floor((r1 + 1)(c1 + 1) / (n + 2)), kept within the support
     let mode = (((r1 + 1) as f64 * (c1 + 1) as f64 / (n + 2) as f64).floor() as u64).clamp(lo, hi);
-    min_likelihood_p(lo, hi, mode, a, ratio)
+    let (nf, r1f, c1f) = (n as f64, r1 as f64, c1 as f64);
+    let mean = r1f * c1f / nf;
+    let sd = (r1f * c1f * r2 as f64 * c2 as f64 / (nf * nf * (nf - 1.0))).sqrt();
+    min_likelihood_p((lo, hi, mode), (mean, sd), a, ratio)
 }
 
 /// The exact binomial test of k successes in n trials against probability p (0 < p < 1),
@@ -99,7 +128,8 @@ pub fn binomial_test(k: u64, n: u64, p: f64) -> f64 {
     let odds = p / (1.0 - p);
     let ratio = |x: u64| (n - x) as f64 / (x + 1) as f64 * odds;
     let mode = (((n + 1) as f64 * p).floor() as u64).min(n);
-    min_likelihood_p(0, n, mode, k, ratio)
+    let (mean, sd) = (n as f64 * p, (n as f64 * p * (1.0 - p)).sqrt());
+    min_likelihood_p((0, n, mode), (mean, sd), k, ratio)
 }
 
 /// Two Poisson rates, k1 events over exposure n1 (customers) against k2 over n2: the exact
@@ -205,6 +235,24 @@ mod tests {
         close(p, 0.019_594_474_530_359_892);
         assert_eq!(welch_t_test(1.0, 1.0, 1.0, 5.0, 5.0, 5.0), None);
         assert_eq!(welch_t_test(3.0, 3.0, 3.0, 3.0, 3.0, 3.0), None);
+    }
+
+    #[test]
+    fn any_counts_end_quickly() {
+        let start = std::time::Instant::now();
+        // far in a tail: 0 at once, not a walk of a billion steps
+        assert_eq!(fisher_exact(0, 1_000_000_000, 1_000_000_000, 0), 0.0);
+        assert_eq!(
+            binomial_test(1_000_000_000_000, 1_000_000_000_000, 0.5),
+            0.0
+        );
+        assert_eq!(binomial_test(MAX_COUNT, MAX_COUNT, 1e-9), 0.0);
+        // a huge spread: the normal approximation
+        let p = fisher_exact(MAX_COUNT / 4, MAX_COUNT / 4, MAX_COUNT / 4, MAX_COUNT / 4);
+        close(p, 1.0);
+        let p = binomial_test(MAX_COUNT / 2 + 100_000_000, MAX_COUNT, 0.5);
+        close(p, normal_two_sided(2e8 / (MAX_COUNT as f64).sqrt()));
+        assert!(start.elapsed().as_secs_f64() < 2.0, "{:?}", start.elapsed());
     }
 
     #[test]

@@ -37,3 +37,7 @@ SELECT * FROM kpi_change_test('escalation_rate', '{"hits": 0, "total": 0}', '{"h
 -- errors
 SELECT _kpi_fisher_exact(-1, 2, 3, 4);
 SELECT * FROM kpi_change_test('nps', '{"survey": "nps", "counts": [1,1,1,1,1,1,1,1,1,1,1]}', '{"survey": "csat", "counts": [1,1,1,1,1]}');
+SELECT _kpi_fisher_exact(1, 9007199254740993, 1, 1);
+-- any counts up to 2^53 end at once: far in a tail the p-value is 0
+SELECT * FROM kpi_change_test('incident_rate', '{"customers": 1000000000, "events": 9000000000000000}',
+                                               '{"customers": 1, "events": 0}');
