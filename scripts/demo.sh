@@ -36,10 +36,11 @@ psql -X -v ON_ERROR_STOP=1 -d demo -f "$REPO_ROOT/demo/history_report.sql"
 
 step "Drawing the history as a dashboard would (demo/chart.py)"
 python_env
-PGDATABASE=demo "$PYTHON" "$REPO_ROOT/demo/chart.py" --dbname demo --out "$WORK_DIR/demo/kpi_history.png"
+PGDATABASE=demo "$PYTHON" "$REPO_ROOT/demo/chart.py" --dbname demo --out "$WORK_DIR/demo/kpi_history.png" \
+    --control-out "$WORK_DIR/demo/kpi_control_chart.png"
 
 cat <<MSG
-The chart:    $WORK_DIR/demo/kpi_history.png
+The charts:   $WORK_DIR/demo/kpi_history.png, $WORK_DIR/demo/kpi_control_chart.png
 Explore it:   $PG_BIN/psql -h $PGHOST -p $PGPORT -U postgres demo
 Stop it:      $(if [ "$(id -u)" -eq 0 ]; then echo "runuser -u postgres -- "; fi)$PG_BIN/pg_ctl -D $WORK_DIR/demo/data stop
 MSG

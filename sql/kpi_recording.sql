@@ -33,7 +33,13 @@ CREATE TABLE kpi_tracked (
     -- new band), 'control' (a point that fires a rule of its control chart, kpi_control_chart)
     alert_rule  text NOT NULL DEFAULT 'significant' CHECK (alert_rule IN ('band', 'significant', 'control')),
     significance_level numeric NOT NULL DEFAULT 0.05 CHECK (significance_level > 0 AND significance_level < 1),
-    control_baseline integer NOT NULL DEFAULT 12 CHECK (control_baseline BETWEEN 2 AND 1000)  -- periods the chart's limits come from
+    control_baseline integer NOT NULL DEFAULT 12 CHECK (control_baseline BETWEEN 2 AND 1000),  -- periods the chart's limits come from
+    -- how many periods before the current one kpi_record_due() records again (late data):
+    -- each costs one recording per run
+    lookback    integer NOT NULL DEFAULT 2 CHECK (lookback BETWEEN 0 AND 120),
+    -- revisions of periods more than this many periods before the recorded one are thinned to
+    -- their latest (NULL: every revision is kept)
+    revision_retention integer CHECK (revision_retention >= 0)
 );
 COMMENT ON TABLE kpi_tracked IS
     'support_kpi: which KPIs kpi_record() records into kpi_recorded, from which table, by which period and dimensions';
@@ -219,6 +225,33 @@ BEGIN
         written := written + n;
     END LOOP;
 
+    -- a revision for each slice whose value, band or cases changed (or that is gone)
+    INSERT INTO @extschema@.kpi_recorded_revision
+    SELECT x.tracking, x.kpi, start_at, x.dimension, x.dimension_value, coalesce(x.last, 0) + 1, now(),
+           x.value, x.band, x.verdict, x.cases, x.ci_lower, x.ci_upper
+    FROM (SELECT coalesce(h.tracking, r.tracking) AS tracking, coalesce(h.kpi, r.kpi) AS kpi,
+                 coalesce(h.dimension, r.dimension) AS dimension, coalesce(h.dimension_value, r.dimension_value) AS dimension_value,
+                 r.revision AS last, h.value, h.band, h.verdict, h.cases, h.ci_lower, h.ci_upper,
+                 r.value AS last_value, r.band AS last_band, r.cases AS last_cases
+          FROM (SELECT * FROM @extschema@.kpi_recorded h
+                WHERE h.tracking = _kpi_record.tracking AND h.period_start = start_at) h
+          FULL JOIN (SELECT DISTINCT ON (r.kpi, r.dimension, r.dimension_value) r.*
+                     FROM @extschema@.kpi_recorded_revision r
+                     WHERE r.tracking = _kpi_record.tracking AND r.period_start = start_at
+                     ORDER BY r.kpi, r.dimension, r.dimension_value, r.revision DESC) r
+            ON r.kpi = h.kpi AND r.dimension = h.dimension AND r.dimension_value = h.dimension_value) x
+    WHERE x.last IS NULL
+       OR (x.value, x.band, x.cases) IS DISTINCT FROM (x.last_value, x.last_band, x.last_cases);
+    -- revisions of periods older than the retention: the latest only
+    DELETE FROM @extschema@.kpi_recorded_revision r
+    USING @extschema@.kpi_tracked k
+    WHERE r.tracking = _kpi_record.tracking AND k.tracking = r.tracking AND k.kpi = r.kpi
+      AND k.revision_retention IS NOT NULL
+      AND r.period_start < start_at - k.revision_retention * step
+      AND r.revision < (SELECT max(l.revision) FROM @extschema@.kpi_recorded_revision l
+                        WHERE l.tracking = r.tracking AND l.kpi = r.kpi AND l.period_start = r.period_start
+                          AND l.dimension = r.dimension AND l.dimension_value = r.dimension_value);
+
     -- the previous period's value and band, and the change test against it, for this period
     -- and the next one
     UPDATE @extschema@.kpi_recorded h SET previous_value = NULL, previous_band = NULL, change = NULL,
@@ -273,6 +306,21 @@ BEGIN
     WHERE c.tracking = _kpi_record.tracking AND c."time" = start_at AND k.alert_rule = 'control'
       AND c.rules_fired IS NOT NULL
       AND old_rules ->> (c.kpi || '|' || c.dimension || '|' || c.dimension_value) IS DISTINCT FROM c.rules_fired;
+
+    -- a restatement that changes a band (kpi_restatements): sent like a band change where the
+    -- tracking's rule says so, marked as a restatement
+    PERFORM pg_notify('support_kpi_band_change', json_build_object(
+                'tracking', x.tracking, 'kpi', x.kpi, 'period', x.period, 'period_start', x.period_start,
+                'dimension', x.dimension, 'dimension_value', x.dimension_value,
+                'previous_band', x.previous_band, 'band', x.band, 'previous_value', x.previous_value,
+                'value', x.value, 'revision', x.revision, 'restatement', true, 'rule', k.alert_rule,
+                'why', format('restated: the %s of %s, recorded at %s as %s, is now %s', x.period, x.period_start,
+                              x.previous_recorded_at, coalesce(x.previous_band, 'no band'), coalesce(x.band, 'no band')))::text)
+    FROM @extschema@.kpi_restatements x
+    JOIN @extschema@.kpi_tracked k ON k.tracking = x.tracking AND k.kpi = x.kpi
+    WHERE x.tracking = _kpi_record.tracking AND x.period_start = start_at AND x.band_changed
+      AND x.recorded_at = now()
+      AND (k.alert_rule = 'band' OR (k.alert_rule = 'significant' AND (x.beyond_interval OR x.verdict = x.band)));
     RETURN written;
 END
 $$;
@@ -330,8 +378,8 @@ BEGIN
 END
 $$;
 
--- The recordings kpi_record_due makes: for every tracking (or the one named), the period
--- before the current one and the current one.
+-- The recordings kpi_record_due makes: for every tracking (or the one named), its lookback
+-- periods before the current one, and the current one.
 CREATE FUNCTION _kpi_due_periods(tracking text) RETURNS TABLE (tracked text, period text, period_start timestamptz)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp AS $$
@@ -341,11 +389,12 @@ BEGIN
     END IF;
     RETURN QUERY
     SELECT k.tracking, k.period, s.at
-    FROM (SELECT k.tracking, min(k.period) AS period FROM @extschema@.kpi_tracked k
+    FROM (SELECT k.tracking, min(k.period) AS period, max(k.lookback) AS lookback FROM @extschema@.kpi_tracked k
           WHERE _kpi_due_periods.tracking IS NULL OR k.tracking = _kpi_due_periods.tracking
           GROUP BY k.tracking) k,
          LATERAL (SELECT date_trunc(k.period, now()) AS current_start) c,
-         LATERAL (VALUES (c.current_start - @extschema@._kpi_period_interval(k.period)), (c.current_start)) s(at)
+         LATERAL (SELECT c.current_start - g * @extschema@._kpi_period_interval(k.period) AS at
+                  FROM generate_series(k.lookback, 0, -1) g) s
     ORDER BY k.tracking, s.at;
 END
 $$;
@@ -369,8 +418,9 @@ BEGIN
 END
 $$;
 
--- What a schedule calls: for every tracking (or the one named), records the period before the
--- current one (complete, with late data) and the current one (so far), one transaction each.
+-- What a schedule calls: for every tracking (or the one named), records its lookback periods
+-- before the current one (complete, with late data; default 2) and the current one (so far),
+-- one transaction each.
 -- A tracking that fails does not stop the others; the call then fails naming it (pg_cron
 -- shows that message in cron.job_run_details). Each recording is reported with a NOTICE
 -- (rows and time taken, or the failure).

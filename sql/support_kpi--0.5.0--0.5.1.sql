@@ -46,7 +46,10 @@
 --   (kpi_change_stats, kpi_change_test: Fisher's exact test for shares, the exact Poisson
 --   rate test for per-customer rates, an adjusted-Wald z test for NPS, Welch's t test for
 --   means; none for times and costs), kept in kpi_recorded, and an alert rule per tracking
---   ('band' for 0.5.0's trackings, 'significant' by default);
+--   ('band' for 0.5.0's trackings, 'significant' by default), control charts
+--   (kpi_control_chart), the history's revisions (kpi_recorded_revision; 0.5.0's rows are
+--   the first) and restatements (kpi_restatements), a lookback per tracking (1 for 0.5.0's,
+--   which kpi_record_due() recorded so, 2 by default) and a revision retention;
 -- - the rest, at the end of this script, is generated (scripts/generate.py) from what the
 --   install script makes that 0.5.0 lacked or made differently, in the install script's
 --   order: the SQL of the KPI registry (registry/kpis.toml; _kpi_summary_type now lists the
@@ -95,10 +98,39 @@ ALTER TABLE kpi_tracked ALTER COLUMN written_by SET NOT NULL, ALTER COLUMN writt
 ALTER TABLE kpi_tracked
     ADD COLUMN alert_rule text NOT NULL DEFAULT 'band' CHECK (alert_rule IN ('band', 'significant', 'control')),
     ADD COLUMN significance_level numeric NOT NULL DEFAULT 0.05 CHECK (significance_level > 0 AND significance_level < 1),
-    ADD COLUMN control_baseline integer NOT NULL DEFAULT 12 CHECK (control_baseline BETWEEN 2 AND 1000);
-ALTER TABLE kpi_tracked ALTER COLUMN alert_rule SET DEFAULT 'significant';
+    ADD COLUMN control_baseline integer NOT NULL DEFAULT 12 CHECK (control_baseline BETWEEN 2 AND 1000),
+    ADD COLUMN lookback integer NOT NULL DEFAULT 1 CHECK (lookback BETWEEN 0 AND 120),
+    ADD COLUMN revision_retention integer CHECK (revision_retention >= 0);
+-- trackings of 0.5.0 keep what kpi_record_due() recorded for them (the previous period and the
+-- current one); new ones look back 2 periods
+ALTER TABLE kpi_tracked ALTER COLUMN alert_rule SET DEFAULT 'significant', ALTER COLUMN lookback SET DEFAULT 2;
 ALTER TABLE kpi_recorded ADD COLUMN stats jsonb, ADD COLUMN p_value float8, ADD COLUMN change_test text,
     ADD COLUMN significant boolean;
+-- The revisions of the history (as in sql/restatements.sql): what 0.5.0 recorded is each
+-- row's first revision.
+CREATE TABLE kpi_recorded_revision (
+    tracking        text NOT NULL,
+    kpi             text NOT NULL,
+    period_start    timestamptz NOT NULL,
+    dimension       text NOT NULL,
+    dimension_value text NOT NULL,
+    revision        integer NOT NULL,  -- 1, 2, ... in the order recorded
+    recorded_at     timestamptz NOT NULL,
+    value           numeric,
+    band            text,
+    verdict         text,
+    cases           bigint,
+    ci_lower        numeric,
+    ci_upper        numeric,
+    PRIMARY KEY (tracking, kpi, period_start, dimension, dimension_value, revision)
+);
+COMMENT ON TABLE kpi_recorded_revision IS
+    'support_kpi: every recorded value of a period and slice that differed from the one before, written by kpi_record()';
+SELECT pg_catalog.pg_extension_config_dump('kpi_recorded_revision', '');
+INSERT INTO kpi_recorded_revision
+SELECT tracking, kpi, period_start, dimension, dimension_value, 1, recorded_at, value, band, verdict, cases,
+       ci_lower, ci_upper
+FROM kpi_recorded;
 CREATE OR REPLACE VIEW kpi_band_changes AS
 SELECT tracking, kpi, period, period_start, dimension, dimension_value,
        previous_band, band, verdict, previous_value, value, change, cases,
@@ -420,6 +452,33 @@ BEGIN
         written := written + n;
     END LOOP;
 
+    -- a revision for each slice whose value, band or cases changed (or that is gone)
+    INSERT INTO @extschema@.kpi_recorded_revision
+    SELECT x.tracking, x.kpi, start_at, x.dimension, x.dimension_value, coalesce(x.last, 0) + 1, now(),
+           x.value, x.band, x.verdict, x.cases, x.ci_lower, x.ci_upper
+    FROM (SELECT coalesce(h.tracking, r.tracking) AS tracking, coalesce(h.kpi, r.kpi) AS kpi,
+                 coalesce(h.dimension, r.dimension) AS dimension, coalesce(h.dimension_value, r.dimension_value) AS dimension_value,
+                 r.revision AS last, h.value, h.band, h.verdict, h.cases, h.ci_lower, h.ci_upper,
+                 r.value AS last_value, r.band AS last_band, r.cases AS last_cases
+          FROM (SELECT * FROM @extschema@.kpi_recorded h
+                WHERE h.tracking = _kpi_record.tracking AND h.period_start = start_at) h
+          FULL JOIN (SELECT DISTINCT ON (r.kpi, r.dimension, r.dimension_value) r.*
+                     FROM @extschema@.kpi_recorded_revision r
+                     WHERE r.tracking = _kpi_record.tracking AND r.period_start = start_at
+                     ORDER BY r.kpi, r.dimension, r.dimension_value, r.revision DESC) r
+            ON r.kpi = h.kpi AND r.dimension = h.dimension AND r.dimension_value = h.dimension_value) x
+    WHERE x.last IS NULL
+       OR (x.value, x.band, x.cases) IS DISTINCT FROM (x.last_value, x.last_band, x.last_cases);
+    -- revisions of periods older than the retention: the latest only
+    DELETE FROM @extschema@.kpi_recorded_revision r
+    USING @extschema@.kpi_tracked k
+    WHERE r.tracking = _kpi_record.tracking AND k.tracking = r.tracking AND k.kpi = r.kpi
+      AND k.revision_retention IS NOT NULL
+      AND r.period_start < start_at - k.revision_retention * step
+      AND r.revision < (SELECT max(l.revision) FROM @extschema@.kpi_recorded_revision l
+                        WHERE l.tracking = r.tracking AND l.kpi = r.kpi AND l.period_start = r.period_start
+                          AND l.dimension = r.dimension AND l.dimension_value = r.dimension_value);
+
     -- the previous period's value and band, and the change test against it, for this period
     -- and the next one
     UPDATE @extschema@.kpi_recorded h SET previous_value = NULL, previous_band = NULL, change = NULL,
@@ -474,6 +533,21 @@ BEGIN
     WHERE c.tracking = _kpi_record.tracking AND c."time" = start_at AND k.alert_rule = 'control'
       AND c.rules_fired IS NOT NULL
       AND old_rules ->> (c.kpi || '|' || c.dimension || '|' || c.dimension_value) IS DISTINCT FROM c.rules_fired;
+
+    -- a restatement that changes a band (kpi_restatements): sent like a band change where the
+    -- tracking's rule says so, marked as a restatement
+    PERFORM pg_notify('support_kpi_band_change', json_build_object(
+                'tracking', x.tracking, 'kpi', x.kpi, 'period', x.period, 'period_start', x.period_start,
+                'dimension', x.dimension, 'dimension_value', x.dimension_value,
+                'previous_band', x.previous_band, 'band', x.band, 'previous_value', x.previous_value,
+                'value', x.value, 'revision', x.revision, 'restatement', true, 'rule', k.alert_rule,
+                'why', format('restated: the %s of %s, recorded at %s as %s, is now %s', x.period, x.period_start,
+                              x.previous_recorded_at, coalesce(x.previous_band, 'no band'), coalesce(x.band, 'no band')))::text)
+    FROM @extschema@.kpi_restatements x
+    JOIN @extschema@.kpi_tracked k ON k.tracking = x.tracking AND k.kpi = x.kpi
+    WHERE x.tracking = _kpi_record.tracking AND x.period_start = start_at AND x.band_changed
+      AND x.recorded_at = now()
+      AND (k.alert_rule = 'band' OR (k.alert_rule = 'significant' AND (x.beyond_interval OR x.verdict = x.band)));
     RETURN written;
 END
 $$;
@@ -529,11 +603,12 @@ BEGIN
     END IF;
     RETURN QUERY
     SELECT k.tracking, k.period, s.at
-    FROM (SELECT k.tracking, min(k.period) AS period FROM @extschema@.kpi_tracked k
+    FROM (SELECT k.tracking, min(k.period) AS period, max(k.lookback) AS lookback FROM @extschema@.kpi_tracked k
           WHERE _kpi_due_periods.tracking IS NULL OR k.tracking = _kpi_due_periods.tracking
           GROUP BY k.tracking) k,
          LATERAL (SELECT date_trunc(k.period, now()) AS current_start) c,
-         LATERAL (VALUES (c.current_start - @extschema@._kpi_period_interval(k.period)), (c.current_start)) s(at)
+         LATERAL (SELECT c.current_start - g * @extschema@._kpi_period_interval(k.period) AS at
+                  FROM generate_series(k.lookback, 0, -1) g) s
     ORDER BY k.tracking, s.at;
 END
 $$;
@@ -1313,7 +1388,27 @@ FROM flagged;
 COMMENT ON VIEW kpi_control_chart IS
     'support_kpi: each recorded KPI point against control limits from its previous periods, with the Western Electric rules';
 GRANT SELECT ON kpi_control_chart TO PUBLIC;
+-- Restatements (as in sql/restatements.sql).
+CREATE VIEW kpi_restatements AS
+SELECT r.tracking, r.kpi, k.period, r.period_start, r.dimension, r.dimension_value, r.revision,
+       p.recorded_at AS previous_recorded_at, r.recorded_at, p.value AS previous_value, r.value,
+       p.band AS previous_band, r.band, r.verdict, (p.ci_upper - p.ci_lower) / 2 AS previous_half_width,
+       r.band IS DISTINCT FROM p.band AS band_changed,
+       -- moved by more than the earlier revision's interval (NULL where there is none)
+       abs(r.value - p.value) > (p.ci_upper - p.ci_lower) / 2 AS beyond_interval
+FROM kpi_recorded_revision r
+JOIN kpi_recorded_revision p ON p.tracking = r.tracking AND p.kpi = r.kpi AND p.period_start = r.period_start
+                            AND p.dimension = r.dimension AND p.dimension_value = r.dimension_value
+                            AND p.revision = r.revision - 1
+JOIN kpi_tracked k ON k.tracking = r.tracking AND k.kpi = r.kpi
+WHERE p.recorded_at >= r.period_start + _kpi_period_interval(k.period)
+  AND (r.band IS DISTINCT FROM p.band
+       OR CASE WHEN p.ci_lower IS NULL OR p.ci_upper IS NULL THEN r.value IS DISTINCT FROM p.value
+               ELSE r.value IS NULL OR p.value IS NULL OR abs(r.value - p.value) > (p.ci_upper - p.ci_lower) / 2 END);
+
+GRANT SELECT ON kpi_recorded_revision, kpi_restatements TO PUBLIC;
 GRANT INSERT, UPDATE, DELETE
-    ON kpi_catalog, kpi_benchmark, kpi_schedule, kpi_schedule_hours, kpi_holiday, kpi_tracked, kpi_recorded
+    ON kpi_catalog, kpi_benchmark, kpi_schedule, kpi_schedule_hours, kpi_holiday, kpi_tracked, kpi_recorded,
+       kpi_recorded_revision
     TO pg_database_owner WITH GRANT OPTION;
 SELECT @extschema@._kpi_check_references();

@@ -6,7 +6,8 @@
 -- (GRANT SELECT ... TO PUBLIC beside each table). The database owner (pg_database_owner) may
 -- change the catalog, the schedules and the history, and grant that on; no one else may.
 GRANT INSERT, UPDATE, DELETE
-    ON kpi_catalog, kpi_benchmark, kpi_schedule, kpi_schedule_hours, kpi_holiday, kpi_tracked, kpi_recorded
+    ON kpi_catalog, kpi_benchmark, kpi_schedule, kpi_schedule_hours, kpi_holiday, kpi_tracked, kpi_recorded,
+       kpi_recorded_revision
     TO pg_database_owner WITH GRANT OPTION;
 
 -- Every function body, view, default, constraint, trigger and index of the extension was

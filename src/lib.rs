@@ -158,6 +158,11 @@ pgrx::extension_sql_file!(
     name = "control_chart",
     requires = ["change_test"]
 );
+pgrx::extension_sql_file!(
+    "../sql/restatements.sql",
+    name = "restatements",
+    requires = ["control_chart"]
+);
 // Last: who may change the tables, and the check that no SQL above was bound to an object
 // another role made (a trusted extension's script runs as a superuser).
 pgrx::extension_sql_file!("../sql/trusted.sql", name = "trusted", finalize);

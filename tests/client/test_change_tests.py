@@ -216,7 +216,10 @@ INSERT INTO kpi_tracked (tracking, kpi, source, time_column, summary, dimensions
 
 
 def notes_of(listener):
-    return [json.loads(n.payload) for n in listener.notifies(timeout=2, stop_after=20)]
+    """The band changes against the previous period, and the restatements (the month was over
+    when it was first recorded), apart."""
+    notes = [json.loads(n.payload) for n in listener.notifies(timeout=2, stop_after=20)]
+    return [n for n in notes if not n.get("restatement")], [n for n in notes if n.get("restatement")]
 
 
 @pytest.mark.parametrize("rule", ["band", "significant"])
@@ -239,18 +242,25 @@ def test_a_band_change_within_the_noise_alerts_only_under_the_band_rule(new_data
                         "WHERE period_start = '2026-10-01' AND dimension = 'channel'").fetchone()
         assert row[:2] == ("acceptable", "excellent") and row[2] != "acceptable" and row[4] is False
         close(row[3], stats.fisher_exact([[16, 462], [11, 467]]).pvalue)
-        notes = notes_of(listener)
+        notes, restated = notes_of(listener)
         if rule == "band":
             assert {(n["dimension"], n["band"], n["rule"], n["why"]) for n in notes} == \
                 {("channel", "acceptable", "band", "the band changed"), ("all", "acceptable", "band", "the band changed")}
+            # October was over when it was recorded: its new band is a restatement too
+            assert {(n["dimension"], n["previous_band"], n["band"]) for n in restated} == \
+                {("channel", "excellent", "acceptable"), ("all", "excellent", "acceptable")}
         else:
-            assert notes == []
+            # within the earlier interval, verdict across bands: neither is sent
+            assert notes == [] and restated == []
         # a real change
         c.execute("UPDATE tickets SET escalated = true WHERE id IN "
                   "(SELECT id FROM tickets WHERE opened_at >= '2026-10-01' AND NOT escalated ORDER BY id LIMIT 40)")
         c.execute("SELECT kpi_record('noisy', '2026-10-01')")
-        notes = {n["dimension"]: n for n in notes_of(listener)}
+        notes, restated = notes_of(listener)
+        notes = {n["dimension"]: n for n in notes}
         assert set(notes) == {"all", "channel"}
+        # and a restatement beyond the earlier interval, sent under both rules
+        assert {(n["dimension"], n["band"]) for n in restated} == {("all", "concern"), ("channel", "concern")}
         note = notes["channel"]
         assert note["band"] == "concern" and note["rule"] == rule and note["p_value"] < 0.0001
         assert note["change_test"] == "Fisher's exact test"

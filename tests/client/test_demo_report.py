@@ -231,3 +231,23 @@ def test_demo_history_and_its_chart(demo_db, tmp_path):
     assert points == [(k, s, m, float(v)) for k, s, m, v in view]
     assert sorted((kpi, e[0]) for kpi, es in plotted["edges"].items() for e in es) == \
         [(k, float(e)) for k, e in edges]
+
+    # the control charts beside it: the escalation rate per channel, as kpi_control_chart holds it
+    control_png, control_data = tmp_path / "kpi_control_chart.png", tmp_path / "control.json"
+    subprocess.run([sys.executable, str(DEMO / "chart.py"), "--dbname", demo_db, "--out", str(png),
+                    "--control-out", str(control_png), "--control-data", str(control_data)],
+                   check=True, env=env, capture_output=True)
+    assert control_png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and control_png.stat().st_size > 20_000
+    drawn = json.loads(control_data.read_text())
+    with psycopg.connect(conninfo(demo_db), autocommit=True) as conn:
+        chart = conn.execute("""SELECT dimension_value, to_char("time", 'YYYY-MM'), value, centre, lower_limit,
+                                       upper_limit, rules_fired
+                                FROM kpi_control_chart WHERE tracking = 'demo_monthly' AND kpi = 'escalation_rate'
+                                  AND dimension = 'channel' ORDER BY 1, "time" """).fetchall()
+    channels = {row[0] for row in chart}
+    assert len(channels) >= 3 and len(chart) == 6 * len(channels)  # every channel, 6 months
+    as_float = (lambda v: None if v is None else float(v))
+    assert sorted((c, *p[:1], *map(as_float, p[1:5]), p[5]) for c, ps in drawn.items() for p in ps) == \
+        sorted((c, m, *map(as_float, vs), r) for c, m, *vs, r in chart)
+    # months 3 to 6 have limits (2 or more months before them)
+    assert sum(1 for row in chart if row[3] is not None) == 4 * len(channels)
