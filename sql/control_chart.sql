@@ -28,11 +28,11 @@ BEGIN ATOMIC
                 ELSE 'individuals' END AS chart,
            CASE WHEN stats ? 'hits' THEN (stats ->> 'hits')::numeric
                 WHEN stats ? 'customers' THEN (stats ->> 'events')::numeric
-                WHEN stats ->> 'survey' = 'csat' THEN ((stats -> 'counts') ->> 3)::numeric + ((stats -> 'counts') ->> 4)::numeric
+                WHEN stats ->> 'survey' = 'csat' THEN _kpi_answers(stats, 4, 5)
            END AS x,
            CASE WHEN stats ? 'hits' THEN (stats ->> 'total')::numeric
                 WHEN stats ? 'customers' THEN (stats ->> 'customers')::numeric
-                WHEN stats ->> 'survey' = 'csat' THEN (SELECT sum(c::numeric) FROM jsonb_array_elements_text(stats -> 'counts') c)
+                WHEN stats ->> 'survey' = 'csat' THEN _kpi_answers(stats, 1, 5)
            END AS n;
 END;
 

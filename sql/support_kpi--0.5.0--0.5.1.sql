@@ -912,6 +912,10 @@ CREATE FUNCTION _kpi_nps_test(promoters1 bigint, detractors1 bigint, answers1 bi
     RETURNS float8 AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION _kpi_welch_t_test(n1 float8, sum1 float8, squares1 float8, n2 float8, sum2 float8, squares2 float8)
     RETURNS float8 AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION _kpi_answers(stats jsonb, lo integer, hi integer) RETURNS bigint
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN (SELECT coalesce(sum(c::bigint), 0)::bigint
+        FROM jsonb_array_elements_text(stats -> 'counts') WITH ORDINALITY a(c, i) WHERE i BETWEEN lo AND hi);
 CREATE FUNCTION kpi_change_stats(summary share_summary) RETURNS jsonb
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE RETURN (summary::pg_catalog.text)::pg_catalog.jsonb;
 CREATE FUNCTION kpi_change_stats(summary customer_rate_summary) RETURNS jsonb
@@ -975,24 +979,22 @@ BEGIN
         IF survey = 'nps' THEN
             -- counts of the answers 0..10: promoters 9-10, detractors 0-6
             p_value := @extschema@._kpi_nps_test(
-                (SELECT coalesce(sum(c::bigint) FILTER (WHERE i >= 10), 0)::bigint FROM jsonb_array_elements_text(stats -> 'counts') WITH ORDINALITY a(c, i)),
-                (SELECT coalesce(sum(c::bigint) FILTER (WHERE i <= 7), 0)::bigint FROM jsonb_array_elements_text(stats -> 'counts') WITH ORDINALITY a(c, i)),
-                (SELECT coalesce(sum(c::bigint), 0)::bigint FROM jsonb_array_elements_text(stats -> 'counts') a(c)),
-                (SELECT coalesce(sum(c::bigint) FILTER (WHERE i >= 10), 0)::bigint FROM jsonb_array_elements_text(previous_stats -> 'counts') WITH ORDINALITY a(c, i)),
-                (SELECT coalesce(sum(c::bigint) FILTER (WHERE i <= 7), 0)::bigint FROM jsonb_array_elements_text(previous_stats -> 'counts') WITH ORDINALITY a(c, i)),
-                (SELECT coalesce(sum(c::bigint), 0)::bigint FROM jsonb_array_elements_text(previous_stats -> 'counts') a(c)));
+                @extschema@._kpi_answers(stats, 10, 11), @extschema@._kpi_answers(stats, 1, 7),
+                @extschema@._kpi_answers(stats, 1, 11),
+                @extschema@._kpi_answers(previous_stats, 10, 11), @extschema@._kpi_answers(previous_stats, 1, 7),
+                @extschema@._kpi_answers(previous_stats, 1, 11));
             test := CASE WHEN p_value IS NULL THEN 'none: a period without answers' ELSE 'adjusted-Wald z test' END;
         ELSIF survey = 'csat' THEN
             -- counts of the answers 1..5: satisfied 4-5
-            SELECT sum(c::bigint) INTO n1 FROM jsonb_array_elements_text(stats -> 'counts') a(c);
-            SELECT sum(c::bigint) INTO n2 FROM jsonb_array_elements_text(previous_stats -> 'counts') a(c);
+            n1 := @extschema@._kpi_answers(stats, 1, 5);
+            n2 := @extschema@._kpi_answers(previous_stats, 1, 5);
             IF n1 = 0 OR n2 = 0 THEN
                 test := 'none: a period without answers';
                 RETURN;
             END IF;
-            SELECT @extschema@._kpi_fisher_exact(x.s1, n1 - x.s1, x.s2, n2 - x.s2) INTO p_value
-            FROM (SELECT (SELECT coalesce(sum(c::bigint) FILTER (WHERE i >= 4), 0)::bigint FROM jsonb_array_elements_text(stats -> 'counts') WITH ORDINALITY a(c, i)) AS s1,
-                         (SELECT coalesce(sum(c::bigint) FILTER (WHERE i >= 4), 0)::bigint FROM jsonb_array_elements_text(previous_stats -> 'counts') WITH ORDINALITY a(c, i)) AS s2) x;
+            p_value := @extschema@._kpi_fisher_exact(@extschema@._kpi_answers(stats, 4, 5), n1 - @extschema@._kpi_answers(stats, 4, 5),
+                                                     @extschema@._kpi_answers(previous_stats, 4, 5),
+                                                     n2 - @extschema@._kpi_answers(previous_stats, 4, 5));
             test := 'Fisher''s exact test';
         ELSE
             -- ces: counts of the answers 1..7
@@ -1018,11 +1020,11 @@ BEGIN ATOMIC
                 ELSE 'individuals' END AS chart,
            CASE WHEN stats ? 'hits' THEN (stats ->> 'hits')::numeric
                 WHEN stats ? 'customers' THEN (stats ->> 'events')::numeric
-                WHEN stats ->> 'survey' = 'csat' THEN ((stats -> 'counts') ->> 3)::numeric + ((stats -> 'counts') ->> 4)::numeric
+                WHEN stats ->> 'survey' = 'csat' THEN _kpi_answers(stats, 4, 5)
            END AS x,
            CASE WHEN stats ? 'hits' THEN (stats ->> 'total')::numeric
                 WHEN stats ? 'customers' THEN (stats ->> 'customers')::numeric
-                WHEN stats ->> 'survey' = 'csat' THEN (SELECT sum(c::numeric) FROM jsonb_array_elements_text(stats -> 'counts') c)
+                WHEN stats ->> 'survey' = 'csat' THEN _kpi_answers(stats, 1, 5)
            END AS n;
 END;
 CREATE FUNCTION _kpi_check_references() RETURNS void

@@ -58,6 +58,15 @@ def extra_servers(group, names, base_port, *settings):
             shutil.rmtree(data, ignore_errors=True)
 
 
+def sqlstate_of(conn, sql, params=None):
+    """(SQLSTATE, message, detail, hint) of the error that sql raises, or None."""
+    try:
+        conn.execute(sql, params)
+    except psycopg.Error as e:
+        return e.sqlstate, e.diag.message_primary, e.diag.message_detail, e.diag.message_hint
+    return None
+
+
 def conninfo(dbname):
     return psycopg.conninfo.make_conninfo(dbname=dbname)
 

@@ -14,15 +14,7 @@ from datetime import timedelta
 import psycopg
 import pytest
 
-from conftest import PG_BIN, conninfo, rss_anon_kb
-
-
-def sqlstate_of(conn, sql, params=None):
-    try:
-        conn.execute(sql, params)
-    except psycopg.Error as e:
-        return e.sqlstate, e.diag.message_primary, e.diag.message_detail, e.diag.message_hint
-    return None
+from conftest import PG_BIN, conninfo, rss_anon_kb, sqlstate_of
 
 
 # --- many groups, any work_mem ------------------------------------------------------------

@@ -17,20 +17,12 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from conftest import PG_BIN, conninfo
+from conftest import PG_BIN, conninfo, sqlstate_of
 
 REPO = Path(__file__).resolve().parents[2]
 OWNER = "kpi_test_db_owner"
 ANALYST = "kpi_test_plain_role"
 TRAP = "BEGIN ALTER ROLE {role} SUPERUSER; RETURN {ret}; EXCEPTION WHEN OTHERS THEN RETURN {ret}; END"
-
-
-def sqlstate_of(conn, sql, params=None):
-    try:
-        conn.execute(sql, params)
-    except psycopg.Error as e:
-        return e.sqlstate, e.diag.message_primary, e.diag.message_hint
-    return None
 
 
 def as_role(db, role):
@@ -200,7 +192,7 @@ def test_a_tracking_runs_with_the_rights_of_its_writer_never_the_callers(admin, 
     with as_role(db, OWNER) as c:
         err = sqlstate_of(c, "SELECT kpi_record('sneaky', '2026-10-01')")
         assert err is not None and err[0] == "42501" and f'written by role "{ANALYST}"' in err[1], err
-        assert "rights of the role that wrote it" in err[2]
+        assert "rights of the role that wrote it" in err[3]
     with psycopg.connect(conninfo(db), autocommit=True) as c:  # the superuser, as pg_cron's job
         assert c.execute("SELECT kpi_record('sneaky', '2026-10-01')").fetchone() == (1,)
         assert c.execute("SELECT current_user = session_user").fetchone() == (True,)  # the role is back
