@@ -87,6 +87,9 @@ VALUES
      '{no bands set}', '{}', '{}', 0, 100, false),
     ('repeat_purchase_rate', 'Repeat Purchase Rate', '% of customers who purchased', 'higher_is_better',
      'customers who purchased more than once in the period / customers who purchased in it * 100',
+     '{no bands set}', '{}', '{}', 0, 100, false),
+    ('sla_achievement_rate', 'SLA Achievement Rate', '% of SLAs with an outcome', 'higher_is_better',
+     'SLAs achieved / (SLAs achieved + SLAs breached) * 100; active SLAs left out',
      '{no bands set}', '{}', '{}', 0, 100, false);
 
 INSERT INTO kpi_benchmark (kpi, population, statistic, value, source, customized) VALUES
@@ -111,6 +114,6 @@ RETURN CASE
     WHEN kpi IN ('escalation_rate', 'complaint_escalation_rate', 'complaint_resolution_rate',
                  'cross_functional_resolution_rate', 'first_contact_resolution_rate',
                  'sla_compliance_rate', 'complaint_resolution_efficiency', 'reopen_rate',
-                 'churn_rate', 'repeat_purchase_rate') THEN 'share_summary'
+                 'churn_rate', 'repeat_purchase_rate', 'sla_achievement_rate') THEN 'share_summary'
     WHEN kpi IN ('quality_score', 'service_audit_score') THEN 'score_summary'
 END;

@@ -296,3 +296,26 @@ BEGIN ATOMIC
     SELECT @extschema@.share_wilson_bound(summary, confidence, false)::numeric,
            @extschema@.share_wilson_bound(summary, confidence, true)::numeric;
 END;
+
+-- sla_achievement_rate: SLAs achieved / (SLAs achieved + SLAs breached) * 100; active SLAs left out
+-- (% of SLAs with an outcome); more in sql/sla.sql.
+CREATE AGGREGATE sla_achievement_rate(achieved boolean) (
+    SFUNC = share_trans, STYPE = share_summary, INITCOND = '{"hits":0,"total":0}',
+    COMBINEFUNC = share_combine, FINALFUNC = escalation_rate_final,
+    MSFUNC = share_trans, MINVFUNC = share_inv_trans, MSTYPE = share_summary,
+    MINITCOND = '{"hits":0,"total":0}', MFINALFUNC = escalation_rate_final,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE sla_achievement_summary(achieved boolean) (
+    SFUNC = share_trans, STYPE = share_summary, INITCOND = '{"hits":0,"total":0}',
+    COMBINEFUNC = share_combine, PARALLEL = SAFE
+);
+CREATE FUNCTION sla_achievement_rate(summary share_summary) RETURNS numeric
+    AS 'MODULE_PATHNAME', 'share_percent' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION sla_achievement_rate_ci(summary share_summary, confidence float8 DEFAULT 0.95,
+                                        OUT lower numeric, OUT upper numeric)
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT @extschema@.share_wilson_bound(summary, confidence, false)::numeric,
+           @extschema@.share_wilson_bound(summary, confidence, true)::numeric;
+END;

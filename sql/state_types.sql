@@ -196,6 +196,26 @@ COMMENT ON TYPE status_history IS
 CREATE FUNCTION status_history_combine(status_history, status_history) RETURNS status_history
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
+-- ticket_timeline: the state of family sla (src/sla.rs).
+CREATE TYPE ticket_timeline;
+CREATE FUNCTION ticket_timeline_in(cstring) RETURNS ticket_timeline
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION ticket_timeline_out(ticket_timeline) RETURNS cstring
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION ticket_timeline_recv(internal) RETURNS ticket_timeline
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION ticket_timeline_send(ticket_timeline) RETURNS bytea
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE TYPE ticket_timeline (
+    INPUT = ticket_timeline_in, OUTPUT = ticket_timeline_out,
+    RECEIVE = ticket_timeline_recv, SEND = ticket_timeline_send,
+    INTERNALLENGTH = VARIABLE, ALIGNMENT = double, STORAGE = extended
+);
+COMMENT ON TYPE ticket_timeline IS
+    'support_kpi: state of ticket_timeline(), the events of one ticket for sla_instances(), {"events": [[at_us, "status"|"priority"|"message", value], ...]}';
+CREATE FUNCTION ticket_timeline_combine(ticket_timeline, ticket_timeline) RETURNS ticket_timeline
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
 -- score_summary: the state of family scores (src/scores.rs).
 CREATE TYPE score_summary;
 CREATE FUNCTION score_summary_in(cstring) RETURNS score_summary

@@ -4,10 +4,11 @@
 -- EXTENSION it. The script then runs as the bootstrap superuser, who owns every object it
 -- makes (a superuser's CREATE EXTENSION: that superuser). Every role may read the tables
 -- (GRANT SELECT ... TO PUBLIC beside each table). The database owner (pg_database_owner) may
--- change the catalog, the schedules and the history, and grant that on; no one else may.
+-- change the catalog, the schedules, the SLA policies and the history, and grant that on; no
+-- one else may.
 GRANT INSERT, UPDATE, DELETE
     ON kpi_catalog, kpi_benchmark, kpi_schedule, kpi_schedule_hours, kpi_holiday, kpi_tracked, kpi_recorded,
-       kpi_recorded_revision
+       kpi_recorded_revision, kpi_sla_policy, kpi_sla_status
     TO pg_database_owner WITH GRANT OPTION;
 
 -- Every function body, view, default, constraint, trigger and index of the extension was

@@ -57,7 +57,7 @@ thread_local! {
 /// The text of the first column of the first row of a read-only query, run through SPI with
 /// `read_only = true` (no command counter, no transaction ID: safe in parallel workers and on
 /// standbys), in the query's snapshot.
-unsafe fn read_only_query(query: &str) -> String {
+pub unsafe fn read_only_query(query: &str) -> String {
     let q = CString::new(query).unwrap_or_else(|_| unreachable!("no NUL in the query"));
     if pg_sys::SPI_connect() != pg_sys::SPI_OK_CONNECT as i32 {
         raise_with(
@@ -71,15 +71,20 @@ unsafe fn read_only_query(query: &str) -> String {
     if status != pg_sys::SPI_OK_SELECT as i32 || table.is_null() || pg_sys::SPI_processed != 1 {
         raise_with(
             PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
-            format!("cannot read the schedule ({status})"),
+            format!("cannot read the schedule or SLA policy ({status})"),
             None,
         );
     }
     let value = pg_sys::SPI_getvalue(*(*table).vals, (*table).tupdesc, 1);
+    // the server's encoding to UTF-8 (the names in the JSON may be any text)
     let text = if value.is_null() {
         String::new()
     } else {
-        CStr::from_ptr(value).to_string_lossy().into_owned()
+        let bytes = CStr::from_ptr(value).to_bytes();
+        match crate::fmgr::server_to_utf8(bytes) {
+            Ok(utf8) => String::from_utf8_lossy(&utf8).into_owned(),
+            Err(e) => crate::fmgr::raise(e),
+        }
     };
     pg_sys::SPI_finish();
     text
@@ -181,6 +186,46 @@ unsafe fn business_micros(
 /// The business time from `start` to `end` (`start <= end`, both finite) under the schedule
 /// named `name`, through this statement's cache (`STATEMENT_CACHE`).
 pub unsafe fn business_between(fcinfo: FunctionCallInfo, name: &[u8], start: i64, end: i64) -> i64 {
+    with_schedule(fcinfo, name, |entry| {
+        cover(entry, start, end).or_raise();
+        entry.calendar.as_ref().unwrap().between(start, end)
+    })
+}
+
+/// The first instant after which the business time since `start` (finite) under the schedule
+/// named `name` exceeds `need` (`Calendar::exceeds_at`), the calendar widened a year at a
+/// time; None when it lies more than a century on.
+pub unsafe fn business_exceeds_at(
+    fcinfo: FunctionCallInfo,
+    name: &[u8],
+    start: i64,
+    need: i64,
+) -> Option<i64> {
+    with_schedule(fcinfo, name, |entry| {
+        let mut horizon = start
+            .saturating_add(need)
+            .min(kpi_core::status_history::END_INSTANT - 1);
+        loop {
+            cover(entry, start, horizon).ok()?;
+            let calendar = entry.calendar.as_ref().unwrap();
+            if let Some(t) = calendar.exceeds_at(start, need) {
+                return Some(t);
+            }
+            let next = (calendar.days().1 as i64 + 366) * kpi_core::business_hours::USECS_PER_DAY;
+            if next >= kpi_core::status_history::END_INSTANT {
+                return None;
+            }
+            horizon = next;
+        }
+    })
+}
+
+/// Runs `f` on the cached schedule named `name` (read first if this statement has not).
+unsafe fn with_schedule<T>(
+    fcinfo: FunctionCallInfo,
+    name: &[u8],
+    f: impl FnOnce(&mut Cached) -> T,
+) -> T {
     let key = (
         pg_sys::GetCurrentTransactionStartTimestamp(),
         pg_sys::GetCurrentStatementStartTimestamp(),
@@ -193,17 +238,30 @@ pub unsafe fn business_between(fcinfo: FunctionCallInfo, name: &[u8], start: i64
             cache.key = Some(key);
             cache.entries.clear();
         }
-        business_between_in(&mut cache, fcinfo, name, start, end)
+        f(entry_of(&mut cache, fcinfo, name))
     })
 }
 
-unsafe fn business_between_in(
-    cache: &mut Cache,
+/// Lays out the calendar of `entry` to cover `start..=end`, widening it if need be.
+unsafe fn cover(entry: &mut Cached, start: i64, end: i64) -> Result<(), kpi_core::KpiError> {
+    let covered = entry
+        .calendar
+        .as_ref()
+        .is_some_and(|c| c.covers(start) && c.covers(end));
+    if !covered {
+        let (first, last) = days_to_cover(start, end, entry.calendar.as_ref().map(|c| c.days()))?;
+        let segments = offsets(entry.tz, first, last);
+        entry.calendar = Some(Calendar::build(&entry.schedule, first, last, &segments));
+        crate::growing::check_interrupts();
+    }
+    Ok(())
+}
+
+unsafe fn entry_of<'a>(
+    cache: &'a mut Cache,
     fcinfo: FunctionCallInfo,
     name: &[u8],
-    start: i64,
-    end: i64,
-) -> i64 {
+) -> &'a mut Cached {
     let at = match cache.entries.iter().position(|c| c.name == name) {
         Some(at) => at,
         None => {
@@ -214,19 +272,7 @@ unsafe fn business_between_in(
             cache.entries.len() - 1
         }
     };
-    let entry = &mut cache.entries[at];
-    let covered = entry
-        .calendar
-        .as_ref()
-        .is_some_and(|c| c.covers(start) && c.covers(end));
-    if !covered {
-        let (first, last) =
-            days_to_cover(start, end, entry.calendar.as_ref().map(|c| c.days())).or_raise();
-        let segments = offsets(entry.tz, first, last);
-        entry.calendar = Some(Calendar::build(&entry.schedule, first, last, &segments));
-        crate::growing::check_interrupts();
-    }
-    entry.calendar.as_ref().unwrap().between(start, end)
+    &mut cache.entries[at]
 }
 
 /// `business_time(start, end, schedule)`, STRICT.

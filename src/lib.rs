@@ -24,6 +24,7 @@ pub mod resolution_cost;
 pub mod scores;
 pub mod segment_rate;
 pub mod share_rate;
+pub mod sla;
 pub mod status_history;
 pub mod surveys;
 
@@ -165,6 +166,7 @@ pgrx::extension_sql_file!(
 );
 // Last: who may change the tables, and the check that no SQL above was bound to an object
 // another role made (a trusted extension's script runs as a superuser).
+pgrx::extension_sql_file!("../sql/sla.sql", name = "sla", requires = ["restatements"]);
 pgrx::extension_sql_file!("../sql/trusted.sql", name = "trusted", finalize);
 
 /// Called once when a backend loads the library.

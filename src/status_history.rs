@@ -115,7 +115,18 @@ unsafe fn trans(fcinfo: FunctionCallInfo, list_name: &str) -> Datum {
         None
     };
     let (d, b) = for_update(fcinfo);
-    match status::add(b, Change { at, status, flag }, until, schedule).or_raise() {
+    match status::add(
+        b,
+        Change {
+            at,
+            status,
+            flag: flag as u8,
+        },
+        until,
+        schedule,
+    )
+    .or_raise()
+    {
         None => d,
         Some(copy) => bytes_datum(&copy),
     }

@@ -335,6 +335,28 @@ impl Calendar {
         self.worked_until(b) - self.worked_until(a)
     }
 
+    /// The first instant after which the business time since `a` (covered) exceeds `need`
+    /// (`need >= 0`): the instant it reaches `need`, or, when it reaches it at the end of a
+    /// working interval, the start of the next. None when that instant is not covered.
+    pub fn exceeds_at(&self, a: i64, need: i64) -> Option<i64> {
+        let goal = self.worked_until(a).checked_add(need)?;
+        // the first interval whose end has worked more than the goal
+        let (mut lo, mut hi) = (0, self.starts.len());
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            if self.before[mid] + (self.ends[mid] - self.starts[mid]) <= goal {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        let i = lo;
+        let start = *self.starts.get(i)?;
+        let from = start.max(a);
+        let t = from + (goal - self.worked_until(from));
+        self.covers(t).then_some(t)
+    }
+
     /// The calendar's days, for a caller that widens it: `(first_day, last_day)`.
     pub fn days(&self) -> (i32, i32) {
         (
@@ -381,6 +403,42 @@ mod tests {
                 ends: e * H,
             })
             .collect()
+    }
+
+    #[test]
+    fn exceeds_at_inverts_between() {
+        let s = Schedule::new(
+            "office",
+            &hours(&[(1, 9, 17), (2, 9, 17), (5, 22, 2)]),
+            vec![10],
+        )
+        .unwrap();
+        let cal = Calendar::build(&s, -30, 60, &[(i64::MIN, 0)]);
+        let day = USECS_PER_DAY;
+        // 2000-01-03 is a Monday (day 2)
+        let monday = 2 * day;
+        // 8h from Monday 09:00 reach 17:00, the end of the day: exceeded from Tuesday 09:00 on
+        assert_eq!(
+            cal.exceeds_at(monday + 9 * H, 8 * H),
+            Some(monday + day + 9 * H)
+        );
+        assert_eq!(cal.exceeds_at(monday + 9 * H, 7 * H), Some(monday + 16 * H));
+        // from a Sunday: the first working instant
+        assert_eq!(cal.exceeds_at(monday - 5 * H, 0), Some(monday + 9 * H));
+        for (a, need) in [
+            (monday, 3 * H),
+            (monday + 10 * H, 20 * H),
+            (monday + 4 * day, 5 * H + 7),
+        ] {
+            let t = cal.exceeds_at(a, need).unwrap();
+            assert_eq!(cal.between(a, t), need, "{a} {need}");
+            assert!(cal.between(a, t + 1) > need);
+            assert_eq!(
+                brute(&s, 0, a, t - t % 60_000_000),
+                cal.between(a, t - t % 60_000_000)
+            );
+        }
+        assert_eq!(cal.exceeds_at(monday, 1000 * 8 * H), None);
     }
 
     /// Brute force: walk the span minute by minute in a fixed-offset zone.

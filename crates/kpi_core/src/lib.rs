@@ -20,12 +20,14 @@ pub mod resolution_cost;
 pub mod scores;
 pub mod segment_rate;
 pub mod share_rate;
+pub mod sla;
 pub mod special;
 pub mod status_history;
 pub mod surveys;
 pub mod text_form;
 #[cfg(test)]
 mod text_form_tests;
+pub mod timeline;
 pub mod wilson;
 
 pub use durations::Durations;

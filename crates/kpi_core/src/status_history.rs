@@ -16,6 +16,22 @@ use crate::codec::{filled_payload, put_i64, put_u8, Reader};
 use crate::error::{interval_out_of_range, no_nul, KpiError, KpiErrorKind};
 
 pub const LAYOUT: u8 = 1;
+
+/// A flat format of changes: the layout byte, the type's name (for errors) and the largest
+/// flag a change may carry. `status_history` is one; `ticket_timeline` (crate::timeline)
+/// stores a ticket's events in the same layout, the flag being the event's kind.
+#[derive(Debug)]
+pub struct Format {
+    pub name: &'static str,
+    pub layout: u8,
+    pub max_flag: u8,
+}
+
+pub const STATUS_HISTORY: Format = Format {
+    name: "status_history",
+    layout: LAYOUT,
+    max_flag: 1,
+};
 // header layout
 const FORMAT: usize = 0; // u8
 const FLAGS: usize = 1; // u8: UNTIL_SET
@@ -58,8 +74,8 @@ fn i64_at(b: &[u8], at: usize) -> i64 {
     i64::from_le_bytes(b[at..at + 8].try_into().unwrap())
 }
 
-fn corrupt(what: &str) -> KpiError {
-    crate::error::corrupt_value("status_history", what)
+fn corrupt(fmt: &Format, what: &str) -> KpiError {
+    crate::error::corrupt_value(fmt.name, what)
 }
 
 /// One status change.
@@ -67,19 +83,27 @@ fn corrupt(what: &str) -> KpiError {
 pub struct Change<'a> {
     pub at: i64,
     pub status: &'a [u8],
-    pub flag: bool,
+    /// status_history: 1 for a status its aggregate counts, else 0; ticket_timeline: the kind
+    pub flag: u8,
 }
 
 /// A checked, read-only view of a flat state.
 #[derive(Clone, Copy)]
 pub struct View<'a> {
     b: &'a [u8],
+    fmt: &'static Format,
 }
 
 impl<'a> View<'a> {
     /// Checks the header (cheap: run on every row).
     pub fn new(b: &'a [u8]) -> Result<Self, KpiError> {
-        crate::error::check_flat_header("status_history", b, HEADER, LAYOUT)?;
+        Self::of(b, &STATUS_HISTORY)
+    }
+
+    /// A view of a state of format `fmt`.
+    pub fn of(b: &'a [u8], fmt: &'static Format) -> Result<Self, KpiError> {
+        let corrupt = |what| corrupt(fmt, what);
+        crate::error::check_flat_header(fmt.name, b, HEADER, fmt.layout)?;
         let used = u32_at(b, USED) as usize;
         let schedule_end = HEADER + u16_at(b, SCHEDULE_LEN) as usize;
         if used > b.len() || used < schedule_end {
@@ -93,7 +117,7 @@ impl<'a> View<'a> {
         {
             return Err(corrupt("until is not a finite timestamp"));
         }
-        Ok(View { b })
+        Ok(View { b, fmt })
     }
 
     fn used(&self) -> usize {
@@ -116,6 +140,7 @@ impl<'a> View<'a> {
 
     /// The changes as stored (arrival order), checked against the used length.
     pub fn changes(&self) -> Result<Vec<Change<'a>>, KpiError> {
+        let corrupt = |what| corrupt(self.fmt, what);
         let (mut at, used) = (self.entries_start(), self.used());
         // never more than the bytes can hold: a damaged count must not size an allocation
         let mut out = Vec::with_capacity(self.count().min((used - at) / ENTRY));
@@ -131,7 +156,7 @@ impl<'a> View<'a> {
             if !in_timestamp_range(instant) {
                 return Err(corrupt("an instant is not a finite timestamp"));
             }
-            if self.b[at + 8] > 1
+            if self.b[at + 8] > self.fmt.max_flag
                 || self.b[at + ENTRY..at + ENTRY + len].contains(&0)
                 || len > MAX_STATUS
             {
@@ -139,7 +164,7 @@ impl<'a> View<'a> {
             }
             out.push(Change {
                 at: instant,
-                flag: self.b[at + 8] != 0,
+                flag: self.b[at + 8],
                 status: &self.b[at + ENTRY..at + ENTRY + len],
             });
             at += ENTRY + len;
@@ -170,8 +195,13 @@ impl<'a> View<'a> {
 /// A state without changes (no until, no schedule), with at least `room` spare bytes (as
 /// many more as fill its allocation).
 pub fn empty(room: usize) -> Vec<u8> {
+    empty_as(&STATUS_HISTORY, room)
+}
+
+/// An empty state of format `fmt`.
+pub fn empty_as(fmt: &Format, room: usize) -> Vec<u8> {
     let mut b = vec![0u8; filled_payload(HEADER + room)];
-    b[FORMAT] = LAYOUT;
+    b[FORMAT] = fmt.layout;
     b[USED..USED + 4].copy_from_slice(&(HEADER as u32).to_le_bytes());
     b
 }
@@ -204,7 +234,12 @@ fn agrees(v: &View<'_>, until: Option<i64>, schedule: Option<&[u8]>) -> Result<b
 /// A state without changes, with this until and schedule and room for `room` more bytes.
 /// Every state takes its until here (the aggregate's first row, text and binary input), so
 /// this is where the until's range is checked; later rows must give the same (`agrees`).
-fn fresh(until: Option<i64>, schedule: Option<&[u8]>, room: usize) -> Result<Vec<u8>, KpiError> {
+fn fresh(
+    fmt: &Format,
+    until: Option<i64>,
+    schedule: Option<&[u8]>,
+    room: usize,
+) -> Result<Vec<u8>, KpiError> {
     if let Some(t) = until.filter(|t| !in_timestamp_range(*t)) {
         return Err(out_of_range("until", t));
     }
@@ -215,7 +250,7 @@ fn fresh(until: Option<i64>, schedule: Option<&[u8]>, room: usize) -> Result<Vec
             "Name schedules with fewer than 65,536 bytes.",
         ));
     }
-    let mut b = empty(n + room);
+    let mut b = empty_as(fmt, n + room);
     b[SCHEDULE_LEN..SCHEDULE_LEN + 2].copy_from_slice(&(n as u16).to_le_bytes());
     if let Some(s) = schedule {
         b[HEADER..HEADER + n].copy_from_slice(s);
@@ -236,6 +271,17 @@ pub fn add(
     until: Option<i64>,
     schedule: Option<&[u8]>,
 ) -> Result<Option<Vec<u8>>, KpiError> {
+    add_as(&STATUS_HISTORY, b, change, until, schedule)
+}
+
+/// `add` to a state of format `fmt`.
+pub fn add_as(
+    fmt: &'static Format,
+    b: &mut [u8],
+    change: Change<'_>,
+    until: Option<i64>,
+    schedule: Option<&[u8]>,
+) -> Result<Option<Vec<u8>>, KpiError> {
     if change.status.len() > MAX_STATUS {
         return Err(mismatch(
             &format!("status of {} bytes is too long", change.status.len()),
@@ -251,14 +297,14 @@ pub fn add(
     if !in_timestamp_range(change.at) {
         return Err(out_of_range("status change at", change.at));
     }
-    let v = View::new(b)?;
+    let v = View::of(b, fmt)?;
     let need = ENTRY + change.status.len();
     let (used, count) = (v.used(), v.count());
     if agrees(&v, until, schedule)? || used + need > b.len() {
         let mut copy = if count == 0 {
             // room for a few more changes in one 128-byte allocation: a ticket of a few
             // status changes never grows once hash aggregation has started to spill
-            fresh(until, schedule, (2 * need).max(100))?
+            fresh(v.fmt, until, schedule, (2 * need).max(100))?
         } else {
             let mut c = vec![0u8; filled_payload((used + need).max(2 * used))];
             c[..used].copy_from_slice(&b[..used]);
@@ -276,7 +322,7 @@ fn append(b: &mut [u8], change: Change<'_>) {
     let (used, count) = (u32_at(b, USED) as usize, u32_at(b, COUNT));
     let need = ENTRY + change.status.len();
     b[used..used + 8].copy_from_slice(&change.at.to_le_bytes());
-    b[used + 8] = change.flag as u8;
+    b[used + 8] = change.flag;
     b[used + 9] = 0;
     b[used + 10..used + 12].copy_from_slice(&(change.status.len() as u16).to_le_bytes());
     b[used + ENTRY..used + need].copy_from_slice(change.status);
@@ -291,7 +337,18 @@ pub fn push(
     until: Option<i64>,
     schedule: Option<&[u8]>,
 ) -> Result<(), KpiError> {
-    if let Some(copy) = add(b, change, until, schedule)? {
+    push_as(&STATUS_HISTORY, b, change, until, schedule)
+}
+
+/// `push` to a state of format `fmt`.
+pub fn push_as(
+    fmt: &'static Format,
+    b: &mut Vec<u8>,
+    change: Change<'_>,
+    until: Option<i64>,
+    schedule: Option<&[u8]>,
+) -> Result<(), KpiError> {
+    if let Some(copy) = add_as(fmt, b, change, until, schedule)? {
         *b = copy;
     }
     Ok(())
@@ -307,7 +364,7 @@ pub fn merge(b: &mut [u8], other: &View<'_>) -> Result<Option<Vec<u8>>, KpiError
             Some(v) => v,
             None => b,
         };
-        if let Some(copy) = add(target, c, other.until(), other.schedule())? {
+        if let Some(copy) = add_as(other.fmt, target, c, other.until(), other.schedule())? {
             owned = Some(copy);
         }
     }
@@ -339,7 +396,7 @@ pub fn time_in(
     // the last valid timestamp: summed in 128 bits, refused if the total does not fit
     let mut total: i128 = 0;
     for (i, c) in changes.iter().enumerate() {
-        if !c.flag {
+        if c.flag == 0 {
             continue;
         }
         let end = match changes.get(i + 1) {
@@ -365,7 +422,7 @@ pub fn reopens(v: &View<'_>) -> Result<Option<i64>, KpiError> {
     Ok(Some(
         changes
             .windows(2)
-            .filter(|w| w[0].flag && !w[1].flag)
+            .filter(|w| w[0].flag != 0 && w[1].flag == 0)
             .count() as i64,
     ))
 }
@@ -380,7 +437,7 @@ pub fn to_text(
     let changes = v
         .changes()?
         .iter()
-        .map(|c| Ok(serde_json::json!([c.at, to_utf8(c.status)?, c.flag])))
+        .map(|c| Ok(serde_json::json!([c.at, to_utf8(c.status)?, c.flag != 0])))
         .collect::<Result<Vec<_>, KpiError>>()?;
     let schedule = v.schedule().map(to_utf8).transpose()?;
     Ok(
@@ -419,7 +476,7 @@ pub fn from_text(
         .as_deref()
         .map(|s| text_field("schedule name", s))
         .transpose()?;
-    let mut b = fresh(t.until_us, schedule.as_deref(), 0).map_err(invalid)?;
+    let mut b = fresh(&STATUS_HISTORY, t.until_us, schedule.as_deref(), 0).map_err(invalid)?;
     for (at, status, flag) in &t.changes {
         let status = text_field("status", status)?;
         push(
@@ -427,7 +484,7 @@ pub fn from_text(
             Change {
                 at: *at,
                 status: &status,
-                flag: *flag,
+                flag: *flag as u8,
             },
             t.until_us,
             schedule.as_deref(),
@@ -451,7 +508,7 @@ pub fn to_bytes(v: &View<'_>) -> Result<Vec<u8>, KpiError> {
     put_i64(&mut out, changes.len() as i64);
     for c in changes {
         put_i64(&mut out, c.at);
-        put_u8(&mut out, c.flag as u8);
+        put_u8(&mut out, c.flag);
         out.extend_from_slice(&(c.status.len() as u16).to_be_bytes());
         out.extend_from_slice(c.status);
     }
@@ -492,12 +549,12 @@ pub fn from_bytes(
     text_field("schedule name", schedule)?;
     let schedule = (n > 0).then_some(schedule);
     let count = r.count(ENTRY - 1)?;
-    let mut b = fresh(until, schedule, 0).map_err(|e| KpiError::invalid_binary(e.message))?;
+    let mut b = fresh(&STATUS_HISTORY, until, schedule, 0)
+        .map_err(|e| KpiError::invalid_binary(e.message))?;
     for _ in 0..count {
         let at = r.i64()?;
         let flag = match r.u8()? {
-            0 => false,
-            1 => true,
+            f @ (0 | 1) => f,
             _ => {
                 return Err(KpiError::invalid_binary(
                     "binary status_history has a bad flag",
@@ -533,7 +590,7 @@ mod tests {
                 Change {
                     at,
                     status: status.as_bytes(),
-                    flag,
+                    flag: flag as u8,
                 },
                 until,
                 None,
@@ -602,13 +659,13 @@ mod tests {
             let c = Change {
                 at: t,
                 status: b"open",
-                flag: true,
+                flag: 1,
             };
             assert!(push(&mut b, c, None, None).is_err());
             let c = Change {
                 at: 0,
                 status: b"open",
-                flag: true,
+                flag: 1,
             };
             assert!(push(&mut b, c, Some(t), None).is_err());
             let text =
@@ -699,7 +756,7 @@ mod tests {
                     Change {
                         at: *at,
                         status: s.as_bytes(),
-                        flag: *f,
+                        flag: *f as u8,
                     },
                     Some(2000),
                     Some(b"desk"),
@@ -715,7 +772,7 @@ mod tests {
                 Change {
                     at: *at,
                     status: s.as_bytes(),
-                    flag: *f,
+                    flag: *f as u8,
                 },
                 Some(2000),
                 Some(b"desk"),
@@ -748,7 +805,7 @@ mod tests {
             Change {
                 at: 1,
                 status: b"x",
-                flag: false
+                flag: 0
             },
             Some(6),
             None
@@ -759,7 +816,7 @@ mod tests {
             Change {
                 at: 1,
                 status: b"x",
-                flag: false
+                flag: 0
             },
             Some(5),
             Some(b"desk")

@@ -417,7 +417,7 @@ fn status_seeds() -> Vec<Vec<u8>> {
         let change = status::Change {
             at: i as i64 * 1000,
             status: s.as_bytes(),
-            flag: i % 2 == 0,
+            flag: (i % 2 == 0) as u8,
         };
         status::push(&mut b, change, Some(9000), Some(b"desk")).unwrap();
         v.push(b.clone());

@@ -1,0 +1,397 @@
+//! State of the SLA KPIs (`ticket_timeline`): one ticket's events, in any order. An event is
+//! a status change (its new status), a priority change (its new priority; none for NULL) or
+//! a public message (the side of its author, customer or agent). `crate::sla` computes the
+//! ticket's SLA instances from them.
+//!
+//! The flat layout is `status_history`'s (`crate::status_history`, format byte 2), the flag of
+//! each entry being the event's kind. Kinds are numbered in the order events at the same
+//! instant are taken: a priority change first (the target in force), then messages (a
+//! customer's before an agent's), then status changes (an agent who replies and solves at
+//! once has replied first).
+
+use crate::codec::{put_i64, put_u8, Reader};
+use crate::error::{no_nul, KpiError, KpiErrorKind};
+use crate::status_history::{self as flat, Change, Format, View};
+
+pub const LAYOUT: u8 = 2;
+pub const FORMAT: Format = Format {
+    name: "ticket_timeline",
+    layout: LAYOUT,
+    max_flag: STATUS,
+};
+
+pub const PRIORITY: u8 = 0;
+pub const CUSTOMER: u8 = 1;
+pub const AGENT: u8 = 2;
+pub const STATUS: u8 = 3;
+
+/// One event of a ticket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Event<'a> {
+    pub at: i64,
+    pub kind: u8,
+    /// the status or priority (empty: no priority); empty for a message
+    pub value: &'a [u8],
+}
+
+const KINDS_HINT: &str = "Kinds are 'status' (value: the new status), 'priority' (value: the new priority, NULL for none) and 'message' (a public message; value: 'customer' or 'agent', the side of its author).";
+
+fn bad_event(message: String, hint: &str) -> KpiError {
+    KpiError::new(KpiErrorKind::InvalidValue, message).with_hint(hint)
+}
+
+/// The UTC wall clock of a PostgreSQL timestamp (microseconds since 2000-01-01), for error
+/// messages: `2026-03-01 09:00:00+00` (fractions of a second when there are).
+pub fn utc_text(t: i64) -> String {
+    const DAY: i64 = 86_400_000_000;
+    let (days, micros) = (t.div_euclid(DAY), t.rem_euclid(DAY));
+    // civil date from days since 1970-01-01 (Howard Hinnant's algorithm)
+    let z = days + 10_957 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + (m <= 2) as i64;
+    let secs = micros / 1_000_000;
+    let mut s = format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    );
+    if micros % 1_000_000 != 0 {
+        s.push_str(&format!(".{:06}", micros % 1_000_000));
+    }
+    s.push_str("+00");
+    s
+}
+
+/// The kind and stored value of an aggregate's row `(kind, value)` at `at`, or an error that
+/// names the row.
+pub fn event_of<'a>(kind: &[u8], value: Option<&'a [u8]>, at: i64) -> Result<Event<'a>, KpiError> {
+    let when = utc_text(at);
+    let (kind, value) = match kind {
+        b"status" => match value {
+            Some(v) if !v.is_empty() => (STATUS, v),
+            _ => {
+                return Err(bad_event(
+                    format!("the status change at {when} has no status"),
+                    "Give each status change its new status, e.g. 'open'.",
+                ))
+            }
+        },
+        b"priority" => (PRIORITY, value.unwrap_or_default()),
+        b"message" => match value {
+            Some(b"customer") => (CUSTOMER, &[][..]),
+            Some(b"agent") => (AGENT, &[][..]),
+            None => {
+                return Err(bad_event(
+                    format!("the message at {when} has no side"),
+                    "Give each public message the side of its author: 'customer' or 'agent'.",
+                ))
+            }
+            Some(other) => {
+                return Err(bad_event(
+                    format!(
+                        "the message at {when} has side \"{}\", neither 'customer' nor 'agent'",
+                        crate::error::excerpt_bytes(other)
+                    ),
+                    "Give each public message the side of its author: 'customer' (the requester or any end user) or 'agent'.",
+                ))
+            }
+        },
+        other => {
+            return Err(bad_event(
+                format!(
+                    "unknown event kind \"{}\" at {when}",
+                    crate::error::excerpt_bytes(other)
+                ),
+                KINDS_HINT,
+            ))
+        }
+    };
+    if value.len() > flat::MAX_STATUS {
+        return Err(bad_event(
+            format!("the value at {when} has {} bytes", value.len()),
+            "Statuses and priorities are names such as 'open' or 'urgent', up to 1,000 bytes.",
+        ));
+    }
+    Ok(Event { at, kind, value })
+}
+
+/// An empty timeline.
+pub fn empty() -> Vec<u8> {
+    flat::empty_as(&FORMAT, 0)
+}
+
+/// Adds an event: `Ok(None)` in place, `Ok(Some(copy))` when it needed more room.
+pub fn add(b: &mut [u8], e: Event<'_>) -> Result<Option<Vec<u8>>, KpiError> {
+    flat::add_as(&FORMAT, b, change(e), None, None)
+}
+
+fn change(e: Event<'_>) -> Change<'_> {
+    Change {
+        at: e.at,
+        status: e.value,
+        flag: e.kind,
+    }
+}
+
+/// A checked view of a timeline.
+pub fn view(b: &[u8]) -> Result<View<'_>, KpiError> {
+    let v = View::of(b, &FORMAT)?;
+    if v.until().is_some() || v.schedule().is_some() {
+        return Err(crate::error::corrupt_value(
+            FORMAT.name,
+            "it holds an until or a schedule",
+        ));
+    }
+    Ok(v)
+}
+
+/// The events in order: by instant, then kind, then value.
+pub fn events<'a>(v: &View<'a>) -> Result<Vec<Event<'a>>, KpiError> {
+    let mut e: Vec<Event<'a>> = v
+        .changes()?
+        .into_iter()
+        .map(|c| Event {
+            at: c.at,
+            kind: c.flag,
+            value: c.status,
+        })
+        .collect();
+    e.sort_by(|x, y| (x.at, x.kind, x.value).cmp(&(y.at, y.kind, y.value)));
+    Ok(e)
+}
+
+/// Merges `other` into `b` (two partial states of one ticket).
+pub fn merge(b: &mut [u8], other: &View<'_>) -> Result<Option<Vec<u8>>, KpiError> {
+    flat::merge(b, other)
+}
+
+fn kind_text(kind: u8) -> (&'static str, Option<&'static str>) {
+    match kind {
+        PRIORITY => ("priority", None),
+        CUSTOMER => ("message", Some("customer")),
+        AGENT => ("message", Some("agent")),
+        _ => ("status", None),
+    }
+}
+
+/// The text form: `{"events": [[instant_us, "status", "open"], [instant_us, "message",
+/// "agent"], [instant_us, "priority", null], ...]}`, in arrival order, values converted by
+/// `to_utf8`.
+pub fn to_text(
+    v: &View<'_>,
+    to_utf8: &dyn Fn(&[u8]) -> Result<String, KpiError>,
+) -> Result<String, KpiError> {
+    let events = v
+        .changes()?
+        .iter()
+        .map(|c| {
+            let (kind, side) = kind_text(c.flag);
+            let value = match side {
+                Some(s) => serde_json::Value::from(s),
+                None if c.flag == PRIORITY && c.status.is_empty() => serde_json::Value::Null,
+                None => serde_json::Value::from(to_utf8(c.status)?),
+            };
+            Ok(serde_json::json!([c.at, kind, value]))
+        })
+        .collect::<Result<Vec<_>, KpiError>>()?;
+    Ok(serde_json::json!({ "events": events }).to_string())
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Text {
+    events: Vec<(i64, String, Option<String>)>,
+}
+
+pub fn from_text(
+    text: &str,
+    from_utf8: &dyn Fn(&str) -> Result<Vec<u8>, KpiError>,
+) -> Result<Vec<u8>, KpiError> {
+    let t: Text = serde_json::from_str(text).map_err(|e| {
+        KpiError::invalid_text(format!(
+            "invalid ticket_timeline \"{}\": {}",
+            crate::error::excerpt(text),
+            crate::error::excerpt(&e.to_string())
+        ))
+        .with_hint("Write it as {\"events\": [[857001600000000, \"status\", \"new\"], [857001600000000, \"message\", \"customer\"]]}.")
+    })?;
+    let invalid = |e: KpiError| KpiError {
+        kind: KpiErrorKind::InvalidText,
+        ..e
+    };
+    let mut b = empty();
+    for (at, kind, value) in &t.events {
+        let value = value
+            .as_deref()
+            .map(|s| {
+                no_nul("value", s.as_bytes(), KpiErrorKind::InvalidText)?;
+                from_utf8(s)
+            })
+            .transpose()?;
+        check_instant(*at).map_err(invalid)?;
+        let e = event_of(kind.as_bytes(), value.as_deref(), *at).map_err(invalid)?;
+        flat::push_as(&FORMAT, &mut b, change(e), None, None).map_err(invalid)?;
+    }
+    Ok(b)
+}
+
+fn check_instant(at: i64) -> Result<(), KpiError> {
+    if !flat::in_timestamp_range(at) {
+        return Err(KpiError::new(
+            KpiErrorKind::DatetimeOutOfRange,
+            format!("event at {at} (microseconds since 2000) is not a finite timestamp"),
+        )
+        .with_hint("Events are at finite timestamps."));
+    }
+    Ok(())
+}
+
+/// The binary form: format byte, count, then per event its instant, kind, value length and
+/// value, big-endian.
+pub fn to_bytes(v: &View<'_>) -> Result<Vec<u8>, KpiError> {
+    let mut out = Vec::new();
+    put_u8(&mut out, LAYOUT);
+    let changes = v.changes()?;
+    put_i64(&mut out, changes.len() as i64);
+    for c in changes {
+        put_i64(&mut out, c.at);
+        put_u8(&mut out, c.flag);
+        out.extend_from_slice(&(c.status.len() as u16).to_be_bytes());
+        out.extend_from_slice(c.status);
+    }
+    Ok(out)
+}
+
+pub fn from_bytes(
+    bytes: &[u8],
+    check: &dyn Fn(&[u8]) -> Result<(), KpiError>,
+) -> Result<Vec<u8>, KpiError> {
+    let mut r = Reader::new(bytes);
+    let format = r.u8()?;
+    if format != LAYOUT {
+        return Err(KpiError::invalid_binary(format!(
+            "binary ticket_timeline has format {format}, this build reads format {LAYOUT}"
+        )));
+    }
+    let count = r.count(11)?;
+    let mut b = empty();
+    for _ in 0..count {
+        let at = r.i64()?;
+        let kind = r.u8()?;
+        let len = u16::from_be_bytes(r.take(2)?.try_into().unwrap()) as usize;
+        let value = r.take(len)?;
+        let bad =
+            |what: &str| KpiError::invalid_binary(format!("binary ticket_timeline has {what}"));
+        if kind > STATUS || ((kind == CUSTOMER || kind == AGENT) && len > 0) {
+            return Err(bad("an event that is not one the aggregate makes"));
+        }
+        if kind == STATUS && len == 0 {
+            return Err(bad("a status change without a status"));
+        }
+        if len > flat::MAX_STATUS {
+            return Err(bad("a value longer than 1,000 bytes"));
+        }
+        no_nul("value", value, KpiErrorKind::InvalidBinary)?;
+        check(value).map_err(|_| bad("a value that is not valid in the server encoding"))?;
+        check_instant(at).map_err(|e| KpiError::invalid_binary(e.message))?;
+        flat::push_as(
+            &FORMAT,
+            &mut b,
+            Change {
+                at,
+                status: value,
+                flag: kind,
+            },
+            None,
+            None,
+        )
+        .map_err(|e| KpiError::invalid_binary(e.message))?;
+    }
+    r.finish()?;
+    Ok(b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utf8(b: &[u8]) -> Result<String, KpiError> {
+        Ok(String::from_utf8(b.to_vec()).unwrap())
+    }
+    fn bytes(s: &str) -> Result<Vec<u8>, KpiError> {
+        Ok(s.as_bytes().to_vec())
+    }
+
+    #[test]
+    fn utc_text_of_instants() {
+        assert_eq!(utc_text(0), "2000-01-01 00:00:00+00");
+        assert_eq!(utc_text(-1), "1999-12-31 23:59:59.999999+00");
+        // 2026-03-29 01:00 UTC
+        assert_eq!(utc_text(828_061_200_000_000), "2026-03-29 01:00:00+00");
+        assert_eq!(utc_text(60 * 86_400_000_000), "2000-03-01 00:00:00+00");
+    }
+
+    #[test]
+    fn events_sorted_and_forms_round_trip() {
+        let mut b = empty();
+        let rows: [(&[u8], Option<&[u8]>, i64); 5] = [
+            (b"status", Some(b"open"), 10),
+            (b"message", Some(b"agent"), 10),
+            (b"priority", None, 10),
+            (b"message", Some(b"customer"), 5),
+            (b"status", Some(b"new"), 5),
+        ];
+        for (k, v, at) in rows {
+            let e = event_of(k, v, at).unwrap();
+            if let Some(copy) = add(&mut b, e).unwrap() {
+                b = copy;
+            }
+        }
+        let v = view(&b).unwrap();
+        let kinds: Vec<(i64, u8)> = events(&v).unwrap().iter().map(|e| (e.at, e.kind)).collect();
+        assert_eq!(
+            kinds,
+            vec![
+                (5, CUSTOMER),
+                (5, STATUS),
+                (10, PRIORITY),
+                (10, AGENT),
+                (10, STATUS)
+            ]
+        );
+        let text = to_text(&v, &utf8).unwrap();
+        assert!(text.contains("[10,\"priority\",null]"), "{text}");
+        let back = from_text(&text, &bytes).unwrap();
+        assert_eq!(view(&back).unwrap().used_bytes(), v.used_bytes());
+        let bin = to_bytes(&v).unwrap();
+        let back = from_bytes(&bin, &|_| Ok(())).unwrap();
+        assert_eq!(view(&back).unwrap().used_bytes(), v.used_bytes());
+        assert!(from_bytes(&bin[..bin.len() - 1], &|_| Ok(())).is_err());
+        // a status_history is not a timeline, nor the other way round
+        assert!(View::new(&b).is_err());
+        assert!(view(&flat::empty(0)).is_err());
+    }
+
+    #[test]
+    fn bad_rows_name_themselves() {
+        let e = event_of(b"message", None, 0).unwrap_err();
+        assert_eq!(
+            e.message,
+            "the message at 2000-01-01 00:00:00+00 has no side"
+        );
+        let e = event_of(b"message", Some(b"bot"), 0).unwrap_err();
+        assert!(e.message.contains("\"bot\""), "{}", e.message);
+        let e = event_of(b"comment", Some(b"x"), 0).unwrap_err();
+        assert!(e.message.starts_with("unknown event kind \"comment\""));
+        assert!(event_of(b"status", None, 0).is_err());
+        assert!(event_of(b"status", Some(b""), 0).is_err());
+        assert!(from_text("{\"events\": [[0, \"message\", \"x\"]]}", &bytes).is_err());
+    }
+}
