@@ -90,7 +90,10 @@ VALUES
      '{no bands set}', '{}', '{}', 0, 100, false),
     ('sla_achievement_rate', 'SLA Achievement Rate', '% of SLAs with an outcome', 'higher_is_better',
      'SLAs achieved / (SLAs achieved + SLAs breached) * 100; active SLAs left out',
-     '{no bands set}', '{}', '{}', 0, 100, false);
+     '{no bands set}', '{}', '{}', 0, 100, false),
+    ('median_next_reply_time', 'Median Next Reply Time', 'hours (the aggregate returns an interval)', 'lower_is_better',
+     'middle time from a customer''s message to the agent''s reply (percentile_disc 0.5) of answered reply cycles, within 1%',
+     '{no bands set}', '{}', '{}', 0, NULL, false);
 
 INSERT INTO kpi_benchmark (kpi, population, statistic, value, source, customized) VALUES
     ('incident_rate', 'retail industry', 'average', 8, 'Gartner', false),
@@ -109,7 +112,8 @@ RETURN CASE
     WHEN kpi IN ('incident_rate', 'contact_rate', 'interaction_rate') THEN 'customer_rate_summary'
     WHEN kpi IN ('nps', 'csat', 'ces') THEN 'survey_summary'
     WHEN kpi IN ('avg_first_response_time', 'avg_resolution_time', 'avg_handling_time') THEN 'duration_summary'
-    WHEN kpi IN ('median_first_response_time', 'median_resolution_time', 'median_handling_time') THEN 'duration_sketch'
+    WHEN kpi IN ('median_first_response_time', 'median_resolution_time', 'median_handling_time',
+                 'median_next_reply_time') THEN 'duration_sketch'
     WHEN kpi IN ('complaint_resolution_cost', 'cost_per_complaint') THEN 'cost_summary'
     WHEN kpi IN ('escalation_rate', 'complaint_escalation_rate', 'complaint_resolution_rate',
                  'cross_functional_resolution_rate', 'first_contact_resolution_rate',

@@ -125,3 +125,40 @@ CREATE AGGREGATE handling_time_sketch(handling_time interval) (
 -- the average of its sketch
 CREATE FUNCTION avg_handling_time(summary duration_sketch) RETURNS interval
     AS 'MODULE_PATHNAME', 'duration_sketch_average' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+-- median_next_reply_time: middle time from a customer's message to the agent's reply
+-- (percentile_disc 0.5) of answered reply cycles, within 1% (hours (the aggregate returns an
+-- interval)). next_reply_sketch(...) is its state as a value, to store and combine with rollup().
+CREATE FUNCTION next_reply_sketch_trans(duration_sketch, timestamptz, timestamptz) RETURNS duration_sketch
+    AS 'MODULE_PATHNAME', 'next_reply_sketch_trans_tz' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE median_next_reply_time(waiting_since timestamptz, replied_at timestamptz) (
+    SFUNC = next_reply_sketch_trans, STYPE = duration_sketch, SSPACE = 128, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
+    COMBINEFUNC = duration_sketch_combine, FINALFUNC = duration_sketch_median, PARALLEL = SAFE
+);
+CREATE AGGREGATE next_reply_sketch(waiting_since timestamptz, replied_at timestamptz) (
+    SFUNC = next_reply_sketch_trans, STYPE = duration_sketch, SSPACE = 128, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
+    COMBINEFUNC = duration_sketch_combine, PARALLEL = SAFE
+);
+CREATE FUNCTION next_reply_sketch_trans(duration_sketch, timestamp, timestamp) RETURNS duration_sketch
+    AS 'MODULE_PATHNAME', 'next_reply_sketch_trans_ts' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE median_next_reply_time(waiting_since timestamp, replied_at timestamp) (
+    SFUNC = next_reply_sketch_trans, STYPE = duration_sketch, SSPACE = 128, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
+    COMBINEFUNC = duration_sketch_combine, FINALFUNC = duration_sketch_median, PARALLEL = SAFE
+);
+CREATE AGGREGATE next_reply_sketch(waiting_since timestamp, replied_at timestamp) (
+    SFUNC = next_reply_sketch_trans, STYPE = duration_sketch, SSPACE = 128, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
+    COMBINEFUNC = duration_sketch_combine, PARALLEL = SAFE
+);
+CREATE FUNCTION next_reply_sketch_trans(duration_sketch, interval) RETURNS duration_sketch
+    AS 'MODULE_PATHNAME', 'next_reply_sketch_trans_interval' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE AGGREGATE median_next_reply_time(next_reply_time interval) (
+    SFUNC = next_reply_sketch_trans, STYPE = duration_sketch, SSPACE = 128, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
+    COMBINEFUNC = duration_sketch_combine, FINALFUNC = duration_sketch_median, PARALLEL = SAFE
+);
+CREATE AGGREGATE next_reply_sketch(next_reply_time interval) (
+    SFUNC = next_reply_sketch_trans, STYPE = duration_sketch, SSPACE = 128, INITCOND = '{"relative_accuracy":0.01,"completed":0,"pending":0,"sum_us":0,"min_us":null,"max_us":null,"zeros":0,"buckets":{}}',
+    COMBINEFUNC = duration_sketch_combine, PARALLEL = SAFE
+);
+-- the average of its sketch
+CREATE FUNCTION avg_next_reply_time(summary duration_sketch) RETURNS interval
+    AS 'MODULE_PATHNAME', 'duration_sketch_average' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;

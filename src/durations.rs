@@ -49,6 +49,12 @@ pub const HANDLING: SpanNames = SpanNames {
     start_column: "started_at",
     end_column: "ended_at",
 };
+pub const NEXT_REPLY: SpanNames = SpanNames {
+    start: "waiting since",
+    end: "replied at",
+    start_column: "waiting_since",
+    end_column: "replied_at",
+};
 pub const SLA: SpanNames = SpanNames {
     start: "opened at",
     end: "completed at",
@@ -136,12 +142,18 @@ unsafe fn interval_trans(fcinfo: FunctionCallInfo) -> Datum {
 
 /// The microseconds of a handling time given as an interval; a negative one is an ERROR.
 pub unsafe fn handling_micros(duration: Datum) -> i128 {
+    duration_micros(duration, "handling time", "handle_time")
+}
+
+/// The microseconds of a duration (`what`, e.g. "handling time", in a column like `column`)
+/// given as an interval; a negative one is an ERROR.
+pub unsafe fn duration_micros(duration: Datum, what: &str, column: &str) -> i128 {
     let micros = interval_arg_micros(duration);
     if micros < 0 {
         raise(input_error(
             KpiErrorKind::InvalidValue,
-            format!("handling time {} is negative", interval_text(duration)),
-            "A handling time is zero or more. Correct the row, or leave such rows out with FILTER (WHERE handle_time >= interval '0').",
+            format!("{what} {} is negative", interval_text(duration)),
+            &format!("A {what} is zero or more. Correct the row, or leave such rows out with FILTER (WHERE {column} >= interval '0')."),
         ));
     }
     micros

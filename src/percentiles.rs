@@ -19,8 +19,8 @@
 //! merges, type output and send) is checked against the whole validity rule first.
 
 use crate::durations::{
-    average_datum, checked_span, handling_micros, interval_datum, row_span, SpanNames,
-    FIRST_RESPONSE, HANDLING, RESOLUTION,
+    average_datum, checked_span, duration_micros, interval_datum, row_span, SpanNames,
+    FIRST_RESPONSE, HANDLING, NEXT_REPLY, RESOLUTION,
 };
 use crate::fmgr::{
     bytes_datum, input_text, output_datum, raise_with, receive_buffer, return_null, strict_arg,
@@ -80,9 +80,10 @@ pub unsafe fn span_trans_with(
     }
 }
 
-/// `(state, handling interval)`, STRICT.
-unsafe fn interval_trans(fcinfo: FunctionCallInfo) -> Datum {
-    let micros = handling_micros(strict_arg(fcinfo, 1));
+/// `(state, duration interval)`, STRICT: `what` names the duration in errors, `column` in
+/// the hint's FILTER.
+unsafe fn interval_trans(fcinfo: FunctionCallInfo, what: &str, column: &str) -> Datum {
+    let micros = duration_micros(strict_arg(fcinfo, 1), what, column);
     add_span(fcinfo, micros)
 }
 
@@ -161,7 +162,10 @@ v1_entry_points! {
     resolution_time_sketch_trans_ts => span_trans(&RESOLUTION, Clock::Local);
     handling_time_sketch_trans_tz => span_trans(&HANDLING, Clock::WithZone);
     handling_time_sketch_trans_ts => span_trans(&HANDLING, Clock::Local);
-    handling_time_sketch_trans_interval => interval_trans();
+    handling_time_sketch_trans_interval => interval_trans("handling time", "handle_time");
+    next_reply_sketch_trans_tz => span_trans(&NEXT_REPLY, Clock::WithZone);
+    next_reply_sketch_trans_ts => span_trans(&NEXT_REPLY, Clock::Local);
+    next_reply_sketch_trans_interval => interval_trans("next reply time", "elapsed");
     duration_sketch_median => median();
     duration_sketch_percentile => percentile();
     duration_sketch_average => average();

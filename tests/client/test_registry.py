@@ -85,9 +85,9 @@ def test_a_registry_that_would_make_wrong_sql_is_refused(tmp_path, old, new, mes
 
 
 # Hand-written files of features 0.5.0 did not have at all (the change tests, the control
-# charts, the history's revisions, the trusted install's grants and reference check): not part
-# of the comparison with 0.5.0's script.
-NEW_SINCE_0_5_0 = {"change_test.sql", "control_chart.sql", "restatements.sql", "trusted.sql"}
+# charts, the history's revisions, the trusted install's grants and reference check, the SLA
+# policies): not part of the comparison with 0.5.0's script.
+NEW_SINCE_0_5_0 = {"change_test.sql", "control_chart.sql", "restatements.sql", "trusted.sql", "sla.sql"}
 
 
 def test_the_hand_written_install_sql_is_less_than_half_of_0_5_0s():
@@ -109,7 +109,7 @@ def test_the_shipped_catalog_rows_are_the_registry(conn):
                  None if k.get("max") is None else Decimal(k["max"]), False)
                 for k in REG["kpi"]]
     assert rows == expected  # in the registry's order, as a SELECT without ORDER BY shows them
-    assert len(rows) >= 25  # 0.5.1 ships 25
+    assert len(rows) >= 27  # 0.5.1 ships 27
     bench = conn.execute("SELECT kpi, population, statistic, value, source FROM kpi_benchmark ORDER BY 1, 2, 3").fetchall()
     assert bench == sorted((k["name"], b["population"], b["statistic"], Decimal(b["value"]), b["source"])
                            for k in REG["kpi"] for b in k.get("benchmarks", []))
@@ -128,7 +128,7 @@ def test_every_state_type_is_the_registry_and_rolls_up(conn):
     state size; and rollup() of two stored summaries equals the aggregate over all rows."""
     align = {"double": "d", "int4": "i"}
     storage = {"plain": "p", "extended": "x"}
-    assert len(REG["state_type"]) == 9
+    assert len(REG["state_type"]) == 10
     for st, t in REG["state_type"].items():
         row = conn.execute("""SELECT ty.typlen, ty.typalign, ty.typstorage, obj_description(ty.oid, 'pg_type'),
                                      ty.typinput::text, ty.typoutput::text, ty.typreceive::text, ty.typsend::text
@@ -193,7 +193,7 @@ def test_every_per_customer_rate_has_its_whole_matrix_and_one_value(conn):
 def test_every_share_kpi_has_its_aggregates_accessor_and_interval(conn):
     fam = REG["family"]["share_rate"]
     kpis = [k for k in REG["kpi"] if k["family"] == "share_rate"]
-    assert len(kpis) >= 9  # 0.5.1 ships 9
+    assert len(kpis) >= 10  # 0.5.1 ships 10
     # 12 cases, 3 of them TRUE, 2 NULL (skipped): 3 of 10 = 30%, 95% 8.09 to 64.63 (scipy
     # binomtest(3, 10).proportion_ci(method="wilsoncc"))
     conn.execute("CREATE TEMP TABLE s AS SELECT g, CASE WHEN g <= 3 THEN true WHEN g <= 10 THEN false END AS flag"
@@ -302,7 +302,7 @@ def test_every_rate_by_segment_has_its_whole_matrix_and_each_segments_value(conn
 
 def test_every_time_kpi_has_its_aggregates_and_agrees_with_plain_sql(conn):
     kpis = [k for k in REG["kpi"] if k["family"] in ("durations", "percentiles")]
-    assert len(kpis) == 6
+    assert len(kpis) == 7
     # spans of 1..20 hours (and one case still open)
     conn.execute("CREATE TEMP TABLE tk AS SELECT timestamptz '2026-03-01' + g * interval '1 day' AS a,"
                  " timestamptz '2026-03-01' + g * interval '1 day' + g * interval '1 hour' AS b"

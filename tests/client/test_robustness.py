@@ -112,6 +112,9 @@ NULL_STATE_CALLS = [
     "SELECT reopen_count_trans(NULL::status_history, 'open', now(), ARRAY['solved'])",
     "SELECT status_history_combine(time_in_status_trans(NULL::status_history, 'open', now(), ARRAY['open']), "
     "time_in_status_trans(NULL::status_history, 'x', now(), ARRAY['open']))",
+    "SELECT ticket_timeline_trans(NULL::ticket_timeline, 'status', 'new', now())",
+    "SELECT ticket_timeline_combine(ticket_timeline_trans(NULL::ticket_timeline, 'status', 'new', now()), "
+    "ticket_timeline_trans(NULL::ticket_timeline, 'message', 'agent', now()))",
     "SELECT cost_trans(NULL::cost_summary, 12.5, true)",
     "SELECT cost_trans(NULL::cost_summary, NULL, NULL)",
 ]
@@ -215,6 +218,9 @@ VALID_TEXT = {
     "survey_summary": ['{"survey":"nps","counts":[1,0,0,0,0,0,0,0,2,0,9]}'],
     "cost_summary": ['{"resolved":3,"costs":4,"total_cost":"1250.125"}'],
     "score_summary": ['{"scores":3,"sum":255,"sum_of_squares":21725}'],
+    "ticket_timeline": ['{"events":[[820576800000000,"status","new"],[820576800000000,"priority","high"],'
+                        '[820576800000000,"message","customer"],[820584000000000,"message","agent"],'
+                        '[820584000000000,"priority",null]]}'],
 }
 
 

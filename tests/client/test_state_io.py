@@ -22,6 +22,8 @@ STATES = {
                      '{"resolved":1,"costs":1,"total_cost":"99999999999999999999999999999999.123456"}'],
     "score_summary": ['{"scores":3,"sum":255,"sum_of_squares":21725}', '{"scores":0,"sum":0,"sum_of_squares":0}',
                       '{"scores":2,"sum":200,"sum_of_squares":20000}'],
+    "ticket_timeline": ['{"events":[[820576800000000,"status","new"],[820576800000000,"message","customer"],'
+                        '[820584000000000,"priority",null],[1,"status","é"]]}', '{"events":[]}'],
     "customer_rate_summary": [
         '{"key_type":"bigint","events":3,"customers":[-5,1,2]}',
         '{"key_type":"text","events":1,"customers":["a","with \\"quotes\\"","é"]}',
@@ -70,7 +72,7 @@ def test_every_state_type_of_the_extension_is_checked_here(conn):
         JOIN pg_depend d ON d.classid = 'pg_type'::regclass AND d.objid = t.oid AND d.deptype = 'e'
         JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'support_kpi'
         WHERE t.typtype = 'b' AND t.typname NOT LIKE '\\_%'""")}
-    assert "score_summary" in types and len(types) == 9
+    assert "ticket_timeline" in types and len(types) == 10
     assert types == set(STATES) == set(test_robustness.VALID_TEXT), types ^ set(STATES)
 
 
