@@ -885,6 +885,82 @@ mod tests {
     }
 
     #[test]
+    fn any_events_and_instants_give_rows_or_errors_never_a_panic() {
+        // debug builds check every arithmetic overflow: random tickets at the ends of the
+        // timestamp range, with huge targets and as-of instants
+        use crate::status_history::{END_INSTANT, MIN_INSTANT};
+        let p = zendesk()
+            .with_target(Metric::FirstReply, "a", i64::MAX / 2, None)
+            .with_target(Metric::NextReply, "a", 1, None)
+            .with_target(Metric::PeriodicUpdate, "b", 7 * H, None)
+            .with_target(Metric::RequesterWait, "a", 1, None)
+            .with_target(Metric::AgentWork, "b", i64::MAX, None);
+        let mut seed = 7u64;
+        let mut next = |n: u64| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) % n
+        };
+        let instants = [
+            MIN_INSTANT,
+            MIN_INSTANT + 1,
+            -1,
+            0,
+            1,
+            H,
+            END_INSTANT - 2,
+            END_INSTANT - 1,
+        ];
+        let (mut answered, mut refused) = (0, 0);
+        for _ in 0..3000 {
+            let n = next(8) as usize;
+            let mut values: Vec<(u8, &[u8], i64)> = Vec::new();
+            for _ in 0..n {
+                let kind = next(4) as u8;
+                let value: &[u8] = match kind {
+                    PRIORITY => [&b"a"[..], b"b", b""][next(3) as usize],
+                    STATUS => {
+                        [&b"new"[..], b"open", b"pending", b"hold", b"solved"][next(5) as usize]
+                    }
+                    _ => b"",
+                };
+                let at = if next(3) == 0 {
+                    instants[next(8) as usize]
+                } else {
+                    next(100) as i64 * H
+                };
+                values.push((kind, value, at));
+            }
+            // mostly a ticket created first, sometimes not
+            if let Some(first) = values.iter().map(|v| v.2).min().filter(|_| next(5) > 0) {
+                values.push((STATUS, b"new", first));
+            }
+            let mut ev: Vec<Event<'_>> = values
+                .iter()
+                .map(|&(kind, value, at)| Event { at, kind, value })
+                .collect();
+            ev.sort_by(|x, y| (x.at, x.kind, x.value).cmp(&(y.at, y.kind, y.value)));
+            let as_of = if next(2) == 0 {
+                instants[next(8) as usize]
+            } else {
+                next(200) as i64 * H
+            };
+            match instances(&ev, &p, as_of, &mut Calendar) {
+                Ok(rows) => {
+                    answered += rows.len();
+                    for r in rows {
+                        assert!(r.elapsed_us >= 0);
+                        assert!(r.breach_at.is_none_or(|b| b >= r.applied_at));
+                    }
+                }
+                Err(_) => refused += 1,
+            }
+        }
+        assert!(answered > 300 && refused > 100, "{answered} {refused}");
+    }
+
+    #[test]
     fn a_solve_fulfils_awaited_replies() {
         let p = zendesk()
             .with_target(Metric::FirstReply, "", 2 * H, None)

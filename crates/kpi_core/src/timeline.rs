@@ -341,7 +341,8 @@ mod tests {
     #[test]
     fn events_sorted_and_forms_round_trip() {
         let mut b = empty();
-        let rows: [(&[u8], Option<&[u8]>, i64); 5] = [
+        type Row<'a> = (&'a [u8], Option<&'a [u8]>, i64);
+        let rows: [Row<'_>; 5] = [
             (b"status", Some(b"open"), 10),
             (b"message", Some(b"agent"), 10),
             (b"priority", None, 10),
