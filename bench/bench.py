@@ -138,6 +138,76 @@ BUSINESS_CASES = [
 ]
 
 
+def generate_sla(conn, tickets):
+    """Deterministic tickets for the SLA case: each opened by a customer's message, then 1 to 3
+    agent replies (each followed by pending), the customer writing back between them (then
+    open), solved after the last reply: about 10 events a ticket. Per ticket a priority and
+    two gaps: the agent's reply time (2 s to 9 h) and the customer's (2 s to 18 h)."""
+    conn.execute("DROP TABLE IF EXISTS sla_events")
+    conn.execute(f"""CREATE TABLE sla_events AS
+        WITH t AS (
+            SELECT g::bigint AS ticket_id,
+                   (ARRAY['low', 'normal', 'high', 'urgent'])[1 + (hashint8extended(g, 11) & 3)] AS priority,
+                   timestamptz '2026-01-01' + (hashint8extended(g, 12) & 16777215) * interval '1 second' AS created,
+                   interval '2 seconds' + (hashint8extended(g, 14) & 32767) * interval '1 second' AS r,
+                   interval '2 seconds' + (hashint8extended(g, 15) & 65535) * interval '1 second' AS c,
+                   1 + (hashint8extended(g, 13) & 3) % 3 AS pairs
+            FROM generate_series(1, {tickets}) g)
+        SELECT t.ticket_id, e.kind, e.value, e.at
+        FROM t CROSS JOIN LATERAL (
+            VALUES ('status', 'new', t.created), ('priority', t.priority, t.created),
+                   ('message', 'customer', t.created),
+                   ('status', 'solved', t.created + t.pairs * t.r + (t.pairs - 1) * t.c + interval '2 seconds')
+            UNION ALL
+            SELECT x.kind, x.value, t.created + (i - 1) * (t.r + t.c) + t.r + x.after
+            FROM generate_series(1, t.pairs) i,
+                 LATERAL (VALUES ('message', 'agent', interval '0'), ('status', 'pending', interval '1 second'),
+                                 ('message', 'customer', t.c), ('status', 'open', t.c + interval '1 second')) x(kind, value, after)
+            WHERE i < t.pairs OR x.value IN ('agent', 'pending')) e(kind, value, at)""")
+    conn.execute("VACUUM ANALYZE sla_events")
+    conn.execute("DELETE FROM kpi_sla_policy WHERE policy = 'bench'")
+    conn.execute("""INSERT INTO kpi_sla_policy (policy, metric, priority, target)
+        SELECT 'bench', m.metric, p.priority, m.base * p.factor
+        FROM (VALUES ('first_reply_time', interval '8 hours'), ('next_reply_time', interval '8 hours'),
+                     ('requester_wait_time', interval '24 hours')) m(metric, base),
+             (VALUES ('low', 1.0), ('normal', 0.5), ('high', 0.25), ('urgent', 0.125)) p(priority, factor)""")
+
+
+# SLA outcomes (issue 20): every ticket's first reply, next replies and requester wait
+# against its target, counted per metric; the plain SQL is the window functions over the
+# histories a user would write (as dbt_zendesk does), for tickets of this shape.
+SLA_CASE = (
+    "SLA outcomes of {n:,} tickets ({rows:,} events): ticket_timeline + sla_instances vs window functions",
+    """SELECT s.metric, count(*) FILTER (WHERE s.achieved), count(*) FILTER (WHERE NOT s.achieved)
+       FROM (SELECT ticket_id, ticket_timeline(kind, value, at) AS timeline FROM sla_events GROUP BY ticket_id) t
+       CROSS JOIN LATERAL sla_instances(t.timeline, 'bench', '2027-06-01') s
+       GROUP BY 1 ORDER BY 1""",
+    """WITH msgs AS (
+           SELECT ticket_id, value AS side, at, lag(value) OVER w AS prev_side, lead(at) OVER w AS next_at
+           FROM sla_events WHERE kind = 'message' WINDOW w AS (PARTITION BY ticket_id ORDER BY at)
+       ), statuses AS (
+           SELECT ticket_id, value AS status, at, lead(at) OVER (PARTITION BY ticket_id ORDER BY at) AS next_at
+           FROM sla_events WHERE kind = 'status'
+       ), tickets AS (
+           SELECT ticket_id, min(at) FILTER (WHERE kind = 'status') AS created_at,
+                  min(at) FILTER (WHERE kind = 'message' AND value = 'agent') AS first_reply_at,
+                  (array_agg(value ORDER BY at DESC) FILTER (WHERE kind = 'priority'))[1] AS priority
+           FROM sla_events GROUP BY ticket_id
+       ), outcomes AS (
+           SELECT ticket_id, 'first_reply_time' AS metric, first_reply_at - created_at AS elapsed FROM tickets
+           UNION ALL
+           SELECT ticket_id, 'next_reply_time', next_at - at FROM msgs WHERE side = 'customer' AND prev_side = 'agent'
+           UNION ALL
+           SELECT ticket_id, 'requester_wait_time', sum(next_at - at) FROM statuses
+           WHERE status IN ('new', 'open', 'hold') GROUP BY ticket_id
+       )
+       SELECT o.metric, count(*) FILTER (WHERE o.elapsed <= p.target), count(*) FILTER (WHERE o.elapsed > p.target)
+       FROM outcomes o JOIN tickets t USING (ticket_id)
+       JOIN kpi_sla_policy p ON p.policy = 'bench' AND p.metric = o.metric AND p.priority = t.priority
+       GROUP BY 1 ORDER BY 1""",
+    0.10)
+
+
 def generate_schedule(conn):
     """The bench_office schedule and its spine of working intervals over the complaints' range."""
     conn.execute("DELETE FROM kpi_schedule WHERE schedule = 'bench_office'")
@@ -328,6 +398,7 @@ def main():
     parser.add_argument("--groups", type=int, default=500_000, help="groups of the many-groups timing cases")
     parser.add_argument("--groups-memory", type=int, default=1_000_000,
                         help="groups of the many-groups memory case (work_mem 64MB)")
+    parser.add_argument("--sla-tickets", type=int, default=1_000_000, help="tickets of the SLA case")
     parser.add_argument("--no-write", action="store_true", help="print only; leave bench/results.md alone")
     parser.add_argument("--only", help="run only the comparisons whose name contains one of these comma-separated"
                         " words, e.g. --only nps,cost (writes nothing unless --results is given)")
@@ -392,6 +463,12 @@ def main():
             print(f"generating a state of {args.text_customers:,} customers ...", flush=True)
             generate_text_form(conn, args.text_customers)
             generated.append(f"a state of {args.text_customers:,} customers for the text-form cases")
+        sla_name = SLA_CASE[0].format(n=args.sla_tickets, rows=0).split(" (")[0]
+        if selected(sla_name):
+            print(f"generating {args.sla_tickets:,} tickets' events for the SLA case ...", flush=True)
+            generate_sla(conn, args.sla_tickets)
+            sla_rows = conn.execute("SELECT count(*) FROM sla_events").fetchone()[0]
+            generated.append(f"{args.sla_tickets:,} tickets with {sla_rows:,} events for the SLA case")
         print(f"  done in {time.perf_counter() - started:.0f} s", flush=True)
         server = conn.execute("SHOW server_version").fetchone()[0]
 
@@ -410,6 +487,13 @@ def main():
             if serial / parallel < 1.6:
                 misses.append(name)
             print(f"  {name}: {serial / parallel:.2f}x faster", flush=True)
+        if selected(sla_name):
+            name, ours, plain, bar = SLA_CASE
+            apply(conn, SERIAL)
+            # the same outcomes, or the comparison means nothing
+            assert conn.execute(ours).fetchall() == conn.execute(plain).fetchall()
+            record(name.format(n=args.sla_tickets, rows=sla_rows), *compare(conn, SERIAL, ours, SERIAL, plain, args.runs),
+                   bar)
         name, ours, plain, bar = WINDOW
         n = min(args.window_rows, args.tickets)
         if selected(name):

@@ -122,4 +122,43 @@ INSERT INTO kpi_holiday VALUES
     ('support_desk', '2026-07-03', 'Independence Day (observed)'), ('support_desk', '2026-09-07', 'Labor Day'),
     ('support_desk', '2026-10-12', 'Columbus Day'), ('support_desk', '2026-11-11', 'Veterans Day');
 
-ANALYZE customers, tickets, contacts, interactions, complaints, survey_answers;
+-- SLAs: the desk's policy (urgent tickets in calendar time, the rest in its business hours)
+-- and each ticket's events: opened by the customer (priority by kind: incidents high,
+-- questions normal, requests low; escalated tickets raised to urgent before the first reply),
+-- the agent's reply (then pending), in 45% of tickets a second exchange, then solved. As of
+-- 2026-11-01, like the complaints: later events have not happened yet.
+INSERT INTO kpi_sla_policy (policy, metric, priority, target, schedule) VALUES
+    ('support_desk', 'first_reply_time', 'urgent', '1 hour', NULL),
+    ('support_desk', 'first_reply_time', 'high', '4 hours', 'support_desk'),
+    ('support_desk', 'first_reply_time', 'normal', '8 hours', 'support_desk'),
+    ('support_desk', 'first_reply_time', 'low', '16 hours', 'support_desk'),
+    ('support_desk', 'next_reply_time', 'urgent', '2 hours', NULL),
+    ('support_desk', 'next_reply_time', 'high', '4 hours', 'support_desk'),
+    ('support_desk', 'next_reply_time', 'normal', '8 hours', 'support_desk'),
+    ('support_desk', 'next_reply_time', 'low', '16 hours', 'support_desk'),
+    ('support_desk', 'requester_wait_time', 'urgent', '8 hours', NULL),
+    ('support_desk', 'requester_wait_time', 'high', '16 hours', 'support_desk'),
+    ('support_desk', 'requester_wait_time', 'normal', '24 hours', 'support_desk'),
+    ('support_desk', 'requester_wait_time', 'low', '40 hours', 'support_desk');
+
+INSERT INTO ticket_events (ticket_id, kind, value, at)
+SELECT t.id, e.kind, e.value, t.opened_at + e.after
+FROM (SELECT id, opened_at, escalated,
+             CASE kind WHEN 'incident' THEN 'high' WHEN 'question' THEN 'normal' ELSE 'low' END AS priority,
+             interval '1 hour' * (0.05 + 30 * pg_temp.draw(30, id) ^ 3) AS reply,
+             interval '1 hour' * (0.1 + 48 * pg_temp.draw(31, id)) AS answer,
+             interval '1 hour' * (0.05 + 20 * pg_temp.draw(32, id) ^ 2) AS reply2,
+             pg_temp.draw(33, id) < 0.45 AS exchange
+      FROM tickets) t
+CROSS JOIN LATERAL (
+    VALUES ('status', 'new', interval '0', true), ('priority', t.priority, interval '0', true),
+           ('message', 'customer', interval '0', true),
+           ('priority', 'urgent', t.reply / 2, coalesce(t.escalated, false)),
+           ('message', 'agent', t.reply, true), ('status', 'pending', t.reply, true),
+           ('message', 'customer', t.reply + t.answer, t.exchange), ('status', 'open', t.reply + t.answer, t.exchange),
+           ('message', 'agent', t.reply + t.answer + t.reply2, t.exchange),
+           ('status', 'solved', t.reply + t.answer + CASE WHEN t.exchange THEN t.reply2 ELSE interval '0' END, true)
+) e(kind, value, after, happens)
+WHERE e.happens AND t.opened_at + e.after < '2026-11-01';
+
+ANALYZE customers, tickets, contacts, interactions, complaints, survey_answers, ticket_events;

@@ -20,6 +20,15 @@ CREATE TABLE tickets (
     escalated   boolean          -- NULL: not yet triaged
 );
 
+-- Each ticket's events for its SLAs: status changes, priority changes and public messages
+-- (kind 'message', value 'customer' or 'agent'), as a helpdesk's audit log keeps them.
+CREATE TABLE ticket_events (
+    ticket_id bigint NOT NULL REFERENCES tickets,
+    kind      text NOT NULL CHECK (kind IN ('status', 'priority', 'message')),
+    value     text,
+    at        timestamptz NOT NULL
+);
+
 CREATE TABLE contacts (
     id           bigint PRIMARY KEY,
     customer_id  bigint NOT NULL REFERENCES customers,

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The demo: installs what is missing, builds and installs support_kpi, starts a throwaway
 # PostgreSQL cluster (15; SUPPORT_KPI_PG=18 for 18), loads the generated support database of demo/ and prints the
-# monthly KPI report per segment with bands, the complaint-handling dashboard, then records the KPI
+# monthly KPI report per segment with bands, the complaint-handling dashboard, the SLA report and
+# the at-risk queue, then records the KPI
 # history and draws it as a PNG chart. Safe to run again: it starts a fresh cluster.
 source "$(dirname "$0")/common.sh"
 
@@ -29,6 +30,9 @@ psql -X -v ON_ERROR_STOP=1 -d demo -f "$REPO_ROOT/demo/complaints_report.sql"
 
 step "Business hours beside calendar time: medians per month and segment (demo/business_hours_report.sql)"
 psql -X -v ON_ERROR_STOP=1 -d demo -f "$REPO_ROOT/demo/business_hours_report.sql"
+
+step "SLAs per month and metric, and the queue of tickets about to breach (demo/sla_report.sql)"
+psql -X -v ON_ERROR_STOP=1 -d demo -f "$REPO_ROOT/demo/sla_report.sql"
 
 step "KPI history: recording the demo months (demo/history.sql), as pg_cron would month by month"
 psql -X -q -v ON_ERROR_STOP=1 -d demo -f "$REPO_ROOT/demo/history.sql"

@@ -251,3 +251,64 @@ def test_demo_history_and_its_chart(demo_db, tmp_path):
         sorted((c, m, *map(as_float, vs), r) for c, m, *vs, r in chart)
     # months 3 to 6 have limits (2 or more months before them)
     assert sum(1 for row in chart if row[3] is not None) == 4 * len(channels)
+
+
+def test_sla_report_figures_and_queue(demo_db):
+    """demo/sla_report.sql: per month and metric, the achievement rate and counts exactly as
+    plain SQL over the same SLA rows, the first replies of tickets never raised to urgent
+    judged again through business_time(); the at-risk queue: every active SLA, soonest first."""
+    text = (DEMO / "sla_report.sql").read_text()
+    report_sql, queue_sql = text.split("-- The at-risk queue", 1)
+    with psycopg.connect(conninfo(demo_db)) as conn:
+        report = conn.execute(report_sql).fetchall()
+        plain = conn.execute("""
+            WITH slas AS (
+                SELECT t.opened_at, s.*
+                FROM (SELECT ticket_id, ticket_timeline(kind, value, at) AS timeline FROM ticket_events
+                      GROUP BY ticket_id) e
+                JOIN tickets t ON t.id = e.ticket_id
+                CROSS JOIN LATERAL sla_instances(e.timeline, 'support_desk', '2026-11-01') s)
+            SELECT to_char(date_trunc('month', opened_at), 'YYYY-MM'), metric, count(achieved),
+                   round(100.0 * count(*) FILTER (WHERE achieved) / count(achieved), 1),
+                   count(*) FILTER (WHERE status = 'active'),
+                   round(extract(epoch FROM percentile_disc(0.5) WITHIN GROUP (ORDER BY elapsed)
+                         FILTER (WHERE metric = 'next_reply_time' AND fulfilled_at IS NOT NULL)) / 3600, 2)
+            FROM slas GROUP BY 1, 2 ORDER BY 1, 2""").fetchall()
+        # first replies in business hours, never urgent: achieved iff business_time <= target
+        first = conn.execute("""
+            SELECT t.id, business_time(t.opened_at, min(e.at) FILTER (WHERE e.kind = 'message' AND e.value = 'agent'),
+                                       'support_desk') <= p.target,
+                   (SELECT s.achieved FROM sla_instances((SELECT ticket_timeline(kind, value, at) FROM ticket_events x
+                                                          WHERE x.ticket_id = t.id), 'support_desk', '2026-11-01') s
+                    WHERE s.metric = 'first_reply_time')
+            FROM tickets t JOIN ticket_events e ON e.ticket_id = t.id
+            JOIN kpi_sla_policy p ON p.policy = 'support_desk' AND p.metric = 'first_reply_time'
+                                 AND p.priority = CASE t.kind WHEN 'incident' THEN 'high' WHEN 'question' THEN 'normal'
+                                                              ELSE 'low' END
+            WHERE NOT coalesce(t.escalated, false) AND t.id % 10 = 0
+            GROUP BY t.id, p.target HAVING count(*) FILTER (WHERE e.kind = 'message' AND e.value = 'agent') > 0
+            ORDER BY t.id""").fetchall()
+        conn.execute("CREATE TEMP VIEW desk_events AS SELECT ticket_id, 'support_desk' AS policy, kind, value, at"
+                     " FROM ticket_events")
+        queue = conn.execute("SELECT ticket_id, metric, breach_at, paused FROM kpi_sla_at_risk('desk_events', '2026-11-01')"
+                             ).fetchall()
+        active = conn.execute("""
+            SELECT count(*) FROM (SELECT ticket_id, ticket_timeline(kind, value, at) AS timeline FROM ticket_events
+                                  GROUP BY ticket_id) e
+            CROSS JOIN LATERAL sla_instances(e.timeline, 'support_desk', '2026-11-01') s WHERE s.status = 'active'
+            """).fetchone()[0]
+    assert len(report) == 18  # 6 months x 3 metrics
+    for row, ref in zip(report, plain):
+        month, metric, decided, rate, lower, upper, running, median = row
+        assert (month, metric, decided, rate, running) == ref[:5]
+        assert lower < rate <= upper
+        if metric == "next_reply_time":
+            assert abs(median - ref[5]) <= Decimal("0.01") * ref[5] + Decimal("0.01"), (month, median, ref[5])
+        else:
+            assert median is None
+    assert {r[1] for r in report} == {"first_reply_time", "next_reply_time", "requester_wait_time"}
+    assert len(first) > 500 and all(ours == mine for (_, mine, ours) in first), [r for r in first if r[1] != r[2]][:5]
+    assert any(not ours for (_, _, ours) in first) and any(ours for (_, _, ours) in first)
+    assert len(queue) == active > 10
+    due = [r[2] for r in queue if r[2] is not None]
+    assert due == sorted(due) and all(r[3] for r in queue[len(due):])

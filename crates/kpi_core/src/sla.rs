@@ -84,7 +84,10 @@ pub struct Policy {
     pub name: String,
     /// the schedules the targets name, in the order of their `clock` index
     pub schedules: Vec<String>,
-    targets: HashMap<(Metric, Vec<u8>), Target>,
+    /// per priority, the target of each metric (in `Metric` order)
+    targets: HashMap<Vec<u8>, [Option<Target>; 5]>,
+    /// whether any priority has a target of the metric
+    metrics: [bool; 5],
     statuses: HashMap<Vec<u8>, StatusFlags>,
 }
 
@@ -138,15 +141,8 @@ impl Policy {
                     ),
                 ));
             }
-            let clock = schedule.map(|s| match p.schedules.iter().position(|x| *x == s) {
-                Some(i) => i,
-                None => {
-                    p.schedules.push(s);
-                    p.schedules.len() - 1
-                }
-            });
-            p.targets
-                .insert((m, to_server(&priority)?), Target { target_us, clock });
+            let clock = schedule.map(|s| p.clock_of(&s));
+            p.set_target(m, to_server(&priority)?, Target { target_us, clock });
         }
         for (status, requester_wait, agent_work, solved) in spec.statuses {
             p.statuses.insert(
@@ -169,18 +165,29 @@ impl Policy {
         target_us: i64,
         schedule: Option<&str>,
     ) -> Self {
-        let clock = schedule.map(|s| match self.schedules.iter().position(|x| x == s) {
-            Some(i) => i,
-            None => {
-                self.schedules.push(s.to_string());
-                self.schedules.len() - 1
-            }
-        });
-        self.targets.insert(
-            (metric, priority.as_bytes().to_vec()),
+        let clock = schedule.map(|s| self.clock_of(s));
+        self.set_target(
+            metric,
+            priority.as_bytes().to_vec(),
             Target { target_us, clock },
         );
         self
+    }
+
+    /// The clock index of a schedule, added to the policy's schedules if new.
+    fn clock_of(&mut self, schedule: &str) -> usize {
+        match self.schedules.iter().position(|x| x == schedule) {
+            Some(i) => i,
+            None => {
+                self.schedules.push(schedule.to_string());
+                self.schedules.len() - 1
+            }
+        }
+    }
+
+    fn set_target(&mut self, metric: Metric, priority: Vec<u8>, target: Target) {
+        self.targets.entry(priority).or_default()[metric as usize] = Some(target);
+        self.metrics[metric as usize] = true;
     }
 
     /// Adds a status.
@@ -190,11 +197,11 @@ impl Policy {
     }
 
     pub fn target(&self, metric: Metric, priority: &[u8]) -> Option<Target> {
-        self.targets.get(&(metric, priority.to_vec())).copied()
+        self.targets.get(priority).and_then(|t| t[metric as usize])
     }
 
     fn has_metric(&self, metric: Metric) -> bool {
-        self.targets.keys().any(|(m, _)| *m == metric)
+        self.metrics[metric as usize]
     }
 
     fn flags(&self, e: &Event<'_>) -> Result<StatusFlags, KpiError> {
