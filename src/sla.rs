@@ -232,10 +232,23 @@ unsafe fn row(i: &Instance, policy: &Policy) -> ([Datum; 12], [bool; 12]) {
     (values, nulls)
 }
 
+/// Sets up the result of a set-returning call in materialize mode: with the row type the
+/// caller expects where it gives one (a function scan does, for every call: no lookup of the
+/// function's result type per ticket), else the function's own.
+unsafe fn materialize(fcinfo: FunctionCallInfo) {
+    let rsinfo = (*fcinfo).resultinfo as *mut pg_sys::ReturnSetInfo;
+    let flags = if !rsinfo.is_null() && !(*rsinfo).expectedDesc.is_null() {
+        pg_sys::MAT_SRF_USE_EXPECTED_DESC as pg_sys::bits32
+    } else {
+        0
+    };
+    pg_sys::InitMaterializedSRF(fcinfo, flags);
+}
+
 /// `sla_instances(timeline, policy, as_of)`: a set of rows, materialized.
 unsafe fn instances(fcinfo: FunctionCallInfo) -> Datum {
     let Some(state) = arg(fcinfo, 0) else {
-        pg_sys::InitMaterializedSRF(fcinfo, 0);
+        materialize(fcinfo);
         return Datum::from(0);
     };
     let Some(name) = arg(fcinfo, 1) else {
@@ -268,7 +281,7 @@ unsafe fn instances(fcinfo: FunctionCallInfo) -> Datum {
         policy: &policy,
     };
     let found = sla::instances(&events, &policy, as_of, &mut clocks).or_raise();
-    pg_sys::InitMaterializedSRF(fcinfo, 0);
+    materialize(fcinfo);
     let rsinfo = (*fcinfo).resultinfo as *mut pg_sys::ReturnSetInfo;
     for i in &found {
         let (mut values, mut nulls) = row(i, &policy);
