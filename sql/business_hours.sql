@@ -3,10 +3,13 @@
 -- Math: crates/kpi_core/src/business_hours.rs.
 --
 --   kpi_schedule(schedule, time_zone)                 a schedule and its IANA time zone
---   kpi_schedule_hours(schedule, iso_weekday, starts, ends)
+--   kpi_schedule_hours(schedule, iso_weekday, starts, ends [, valid_from, valid_until])
 --       working hours per ISO weekday (1 = Monday ... 7 = Sunday), several rows per day allowed;
---       ends <= starts is a shift that crosses midnight into the next day (starts = ends: 24 hours)
---   kpi_holiday(schedule, day, name)                  a whole day off, in the schedule's zone
+--       ends <= starts is a shift that crosses midnight into the next day (starts = ends: 24
+--       hours); a row is valid on the days from valid_from up to (not including) valid_until,
+--       by the day it starts on (since 0.5.1; without them: always)
+--   kpi_holiday(schedule, day, name [, last_day])     whole days off, in the schedule's zone:
+--       day, or day to last_day (since 0.5.1)
 --   business_time(start, end, schedule) -> interval   the working time between two instants
 --   avg_first_response_time(opened_at, first_response_at, schedule), avg_resolution_time,
 --   avg_handling_time, median_first_response_time, median_resolution_time, median_handling_time,
@@ -26,13 +29,18 @@ CREATE TABLE kpi_schedule_hours (
     iso_weekday int NOT NULL CHECK (iso_weekday BETWEEN 1 AND 7),  -- 1 = Monday ... 7 = Sunday
     starts      time NOT NULL CHECK (starts < time '24:00'),
     ends        time NOT NULL,  -- at or before starts: the shift ends the next day
-    PRIMARY KEY (schedule, iso_weekday, starts)
+    valid_from  date NOT NULL DEFAULT '-infinity',  -- the first day the row is valid on
+    valid_until date NOT NULL DEFAULT 'infinity',   -- the day after its last
+    CONSTRAINT kpi_schedule_hours_valid_days CHECK (valid_from < valid_until),
+    PRIMARY KEY (schedule, iso_weekday, starts, valid_from)
 );
 COMMENT ON TABLE kpi_schedule_hours IS 'support_kpi: the weekly working hours of each schedule, in its time zone';
 CREATE TABLE kpi_holiday (
     schedule text NOT NULL REFERENCES kpi_schedule ON UPDATE CASCADE ON DELETE CASCADE,
     day      date NOT NULL,
     name     text,
+    last_day date,  -- a holiday of several days: its last; NULL: day only
+    CONSTRAINT kpi_holiday_days CHECK (last_day IS NULL OR (last_day >= day AND last_day - day < 36525)),
     PRIMARY KEY (schedule, day)
 );
 COMMENT ON TABLE kpi_holiday IS 'support_kpi: whole days off of a schedule, in its time zone';
@@ -104,11 +112,18 @@ BEGIN
             'time_zone', s.time_zone,
             'hours', (SELECT coalesce(json_agg(json_build_array(h.iso_weekday,
                                                               (extract(epoch FROM h.starts) * 1000000)::bigint,
-                                                              (extract(epoch FROM h.ends) * 1000000)::bigint)
-                                               ORDER BY h.iso_weekday, h.starts), '[]')
+                                                              (extract(epoch FROM h.ends) * 1000000)::bigint,
+                                                              CASE WHEN isfinite(h.valid_from)
+                                                                   THEN h.valid_from - date '2000-01-01' END,
+                                                              CASE WHEN isfinite(h.valid_until)
+                                                                   THEN h.valid_until - date '2000-01-01' END)
+                                               ORDER BY h.iso_weekday, h.starts, h.valid_from), '[]')
                       FROM %2$s h WHERE h.schedule = s.schedule),
-            'holidays', (SELECT coalesce(json_agg(h.day - date '2000-01-01' ORDER BY h.day), '[]')
-                         FROM %3$s h WHERE h.schedule = s.schedule AND isfinite(h.day)))::text
+            'holidays', (SELECT coalesce(json_agg(d.d - date '2000-01-01' ORDER BY d.d), '[]')
+                         FROM %3$s h
+                         CROSS JOIN LATERAL (SELECT (h.day + g)::date AS d
+                                             FROM generate_series(0, coalesce(h.last_day - h.day, 0)) g) d
+                         WHERE h.schedule = s.schedule AND isfinite(h.day)))::text
         FROM %1$s s WHERE s.schedule = $1$q$, rels[1], rels[2], rels[3])
     INTO spec USING schedule;
     IF spec IS NULL THEN
@@ -157,12 +172,17 @@ BEGIN
         iso_weekday int NOT NULL CHECK (iso_weekday BETWEEN 1 AND 7),
         starts      time NOT NULL CHECK (starts < time '24:00'),
         ends        time NOT NULL,
-        PRIMARY KEY (schedule, iso_weekday, starts)
+        valid_from  date NOT NULL DEFAULT '-infinity',
+        valid_until date NOT NULL DEFAULT 'infinity',
+        CHECK (valid_from < valid_until),
+        PRIMARY KEY (schedule, iso_weekday, starts, valid_from)
     );
     CREATE TABLE @extschema@.kpi_holiday_cluster (
         schedule text NOT NULL,
         day      date NOT NULL,
         name     text,
+        last_day date,
+        CHECK (last_day IS NULL OR (last_day >= day AND last_day - day < 36525)),
         PRIMARY KEY (schedule, day)
     );
     PERFORM create_reference_table('@extschema@.kpi_schedule_cluster'::regclass);
@@ -174,8 +194,9 @@ BEGIN
         REFERENCES @extschema@.kpi_schedule_cluster ON UPDATE CASCADE ON DELETE CASCADE;
     INSERT INTO @extschema@.kpi_schedule_cluster SELECT s.schedule, s.time_zone FROM @extschema@.kpi_schedule s;
     INSERT INTO @extschema@.kpi_schedule_hours_cluster
-        SELECT h.schedule, h.iso_weekday, h.starts, h.ends FROM @extschema@.kpi_schedule_hours h;
-    INSERT INTO @extschema@.kpi_holiday_cluster SELECT h.schedule, h.day, h.name FROM @extschema@.kpi_holiday h;
+        SELECT h.schedule, h.iso_weekday, h.starts, h.ends, h.valid_from, h.valid_until
+        FROM @extschema@.kpi_schedule_hours h;
+    INSERT INTO @extschema@.kpi_holiday_cluster SELECT h.schedule, h.day, h.name, h.last_day FROM @extschema@.kpi_holiday h;
     GRANT SELECT ON @extschema@.kpi_schedule_cluster, @extschema@.kpi_schedule_hours_cluster,
                     @extschema@.kpi_holiday_cluster TO PUBLIC;
     -- the local tables as shipped

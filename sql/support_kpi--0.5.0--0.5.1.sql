@@ -50,6 +50,8 @@
 --   (kpi_control_chart), the history's revisions (kpi_recorded_revision; 0.5.0's rows are
 --   the first) and restatements (kpi_restatements), a lookback per tracking (1 for 0.5.0's,
 --   which kpi_record_due() recorded so, 2 by default) and a revision retention;
+-- - schedules whose hours change at a date (kpi_schedule_hours.valid_from and valid_until)
+--   and holidays of several days (kpi_holiday.last_day);
 -- - SLA policies: kpi_sla_policy (targets per policy, metric and priority, in calendar or
 --   business time) and kpi_sla_status (what each status means for the SLAs), the aggregate
 --   ticket_timeline over a ticket's events, sla_instances(timeline, policy, as_of) with each
@@ -168,6 +170,19 @@ CREATE TYPE score_summary (
 );
 COMMENT ON TYPE score_summary IS
     'support_kpi: state of an audit-score KPI, {"scores": n, "sum": s, "sum_of_squares": q} of scores on 0-100';
+
+-- Schedules that change: a row of kpi_schedule_hours is valid from a day up to another (its
+-- rows so far: always), a holiday may last several days (as in sql/business_hours.sql).
+ALTER TABLE kpi_schedule_hours
+    ADD COLUMN valid_from date NOT NULL DEFAULT '-infinity',
+    ADD COLUMN valid_until date NOT NULL DEFAULT 'infinity',
+    ADD CONSTRAINT kpi_schedule_hours_valid_days CHECK (valid_from < valid_until),
+    DROP CONSTRAINT kpi_schedule_hours_pkey;
+ALTER TABLE kpi_schedule_hours
+    ADD CONSTRAINT kpi_schedule_hours_pkey PRIMARY KEY (schedule, iso_weekday, starts, valid_from);
+ALTER TABLE kpi_holiday
+    ADD COLUMN last_day date,
+    ADD CONSTRAINT kpi_holiday_days CHECK (last_day IS NULL OR (last_day >= day AND last_day - day < 36525));
 
 -- SLA policies: the state type ticket_timeline (as in sql/state_types.sql, generated from the
 -- registry); its aggregate, sla_instances and the rest are generated below, the tables come
@@ -902,11 +917,18 @@ BEGIN
             'time_zone', s.time_zone,
             'hours', (SELECT coalesce(json_agg(json_build_array(h.iso_weekday,
                                                               (extract(epoch FROM h.starts) * 1000000)::bigint,
-                                                              (extract(epoch FROM h.ends) * 1000000)::bigint)
-                                               ORDER BY h.iso_weekday, h.starts), '[]')
+                                                              (extract(epoch FROM h.ends) * 1000000)::bigint,
+                                                              CASE WHEN isfinite(h.valid_from)
+                                                                   THEN h.valid_from - date '2000-01-01' END,
+                                                              CASE WHEN isfinite(h.valid_until)
+                                                                   THEN h.valid_until - date '2000-01-01' END)
+                                               ORDER BY h.iso_weekday, h.starts, h.valid_from), '[]')
                       FROM %2$s h WHERE h.schedule = s.schedule),
-            'holidays', (SELECT coalesce(json_agg(h.day - date '2000-01-01' ORDER BY h.day), '[]')
-                         FROM %3$s h WHERE h.schedule = s.schedule AND isfinite(h.day)))::text
+            'holidays', (SELECT coalesce(json_agg(d.d - date '2000-01-01' ORDER BY d.d), '[]')
+                         FROM %3$s h
+                         CROSS JOIN LATERAL (SELECT (h.day + g)::date AS d
+                                             FROM generate_series(0, coalesce(h.last_day - h.day, 0)) g) d
+                         WHERE h.schedule = s.schedule AND isfinite(h.day)))::text
         FROM %1$s s WHERE s.schedule = $1$q$, rels[1], rels[2], rels[3])
     INTO spec USING schedule;
     IF spec IS NULL THEN
@@ -948,12 +970,17 @@ BEGIN
         iso_weekday int NOT NULL CHECK (iso_weekday BETWEEN 1 AND 7),
         starts      time NOT NULL CHECK (starts < time '24:00'),
         ends        time NOT NULL,
-        PRIMARY KEY (schedule, iso_weekday, starts)
+        valid_from  date NOT NULL DEFAULT '-infinity',
+        valid_until date NOT NULL DEFAULT 'infinity',
+        CHECK (valid_from < valid_until),
+        PRIMARY KEY (schedule, iso_weekday, starts, valid_from)
     );
     CREATE TABLE @extschema@.kpi_holiday_cluster (
         schedule text NOT NULL,
         day      date NOT NULL,
         name     text,
+        last_day date,
+        CHECK (last_day IS NULL OR (last_day >= day AND last_day - day < 36525)),
         PRIMARY KEY (schedule, day)
     );
     PERFORM create_reference_table('@extschema@.kpi_schedule_cluster'::regclass);
@@ -965,8 +992,9 @@ BEGIN
         REFERENCES @extschema@.kpi_schedule_cluster ON UPDATE CASCADE ON DELETE CASCADE;
     INSERT INTO @extschema@.kpi_schedule_cluster SELECT s.schedule, s.time_zone FROM @extschema@.kpi_schedule s;
     INSERT INTO @extschema@.kpi_schedule_hours_cluster
-        SELECT h.schedule, h.iso_weekday, h.starts, h.ends FROM @extschema@.kpi_schedule_hours h;
-    INSERT INTO @extschema@.kpi_holiday_cluster SELECT h.schedule, h.day, h.name FROM @extschema@.kpi_holiday h;
+        SELECT h.schedule, h.iso_weekday, h.starts, h.ends, h.valid_from, h.valid_until
+        FROM @extschema@.kpi_schedule_hours h;
+    INSERT INTO @extschema@.kpi_holiday_cluster SELECT h.schedule, h.day, h.name, h.last_day FROM @extschema@.kpi_holiday h;
     GRANT SELECT ON @extschema@.kpi_schedule_cluster, @extschema@.kpi_schedule_hours_cluster,
                     @extschema@.kpi_holiday_cluster TO PUBLIC;
     -- the local tables as shipped

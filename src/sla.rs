@@ -44,7 +44,7 @@ unsafe fn trans(fcinfo: FunctionCallInfo) -> Datum {
         raise_with(
             PgSqlErrorCode::ERRCODE_NULL_VALUE_NOT_ALLOWED,
             format!("the event at {} has no kind", timeline::utc_text(at)),
-            Some("Kinds are 'status', 'priority' and 'message'.".into()),
+            Some("Kinds are 'status', 'priority', 'schedule' and 'message'.".into()),
         )
     };
     let value = arg(fcinfo, 2).map(|v| varlena_bytes(v));
@@ -152,36 +152,25 @@ unsafe fn policy(fcinfo: FunctionCallInfo, name: &[u8]) -> std::rc::Rc<Policy> {
     p
 }
 
-/// The clocks of a policy: calendar time, or a schedule's business time.
-struct PolicyClocks<'a> {
+/// The clocks: calendar time, or a schedule's business time (the statement's calendars).
+struct StatementClocks {
     fcinfo: FunctionCallInfo,
-    policy: &'a Policy,
 }
 
-impl Clocks for PolicyClocks<'_> {
-    fn measure(&mut self, c: Option<usize>, a: i64, b: i64) -> Result<i64, KpiError> {
+impl Clocks for StatementClocks {
+    fn measure(&mut self, c: Option<&[u8]>, a: i64, b: i64) -> Result<i64, KpiError> {
         match c {
             None => sla::calendar_measure(a, b),
-            Some(i) => Ok(unsafe {
-                crate::business_hours::business_between(
-                    self.fcinfo,
-                    self.policy.schedules[i].as_bytes(),
-                    a,
-                    b,
-                )
-            }),
+            Some(name) => {
+                Ok(unsafe { crate::business_hours::business_between(self.fcinfo, name, a, b) })
+            }
         }
     }
-    fn exceeds_at(&mut self, c: Option<usize>, a: i64, need: i64) -> Result<Option<i64>, KpiError> {
+    fn exceeds_at(&mut self, c: Option<&[u8]>, a: i64, need: i64) -> Result<Option<i64>, KpiError> {
         match c {
             None => Ok(sla::calendar_exceeds_at(a, need)),
-            Some(i) => Ok(unsafe {
-                crate::business_hours::business_exceeds_at(
-                    self.fcinfo,
-                    self.policy.schedules[i].as_bytes(),
-                    a,
-                    need,
-                )
+            Some(name) => Ok(unsafe {
+                crate::business_hours::business_exceeds_at(self.fcinfo, name, a, need)
             }),
         }
     }
@@ -276,10 +265,7 @@ unsafe fn instances(fcinfo: FunctionCallInfo) -> Datum {
     let v = timeline::view(varlena_bytes(state)).or_raise();
     let events = timeline::events(&v).or_raise();
     let policy = policy(fcinfo, varlena_bytes(name));
-    let mut clocks = PolicyClocks {
-        fcinfo,
-        policy: &policy,
-    };
+    let mut clocks = StatementClocks { fcinfo };
     let found = sla::instances(&events, &policy, as_of, &mut clocks).or_raise();
     materialize(fcinfo);
     let rsinfo = (*fcinfo).resultinfo as *mut pg_sys::ReturnSetInfo;

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import psycopg
 import pytest
 
-from conftest import PARALLEL, SERIAL, conninfo, set_plan
+from conftest import PARALLEL, SERIAL, conninfo, set_plan, sqlstate_of
 
 UTC = timezone.utc
 ZONES = ["America/New_York", "Europe/Berlin", "Australia/Lord_Howe", "Asia/Kolkata"]
@@ -45,25 +45,30 @@ def random_schedule(rng):
 
 
 def pieces(rows):
-    """{weekday: [(from_minute, to_minute)]} of wall-clock time, overnight rows split."""
+    """{weekday: [(from_minute, to_minute, valid_from, valid_until, next_day)]} of wall-clock
+    time, overnight rows split (the part after midnight valid by the day before); a row
+    without validity is valid on every day."""
     out = {d: [] for d in range(1, 8)}
-    for weekday, starts, ends in rows:
+    for weekday, starts, ends, *valid in rows:
+        lo, hi = valid or (date.min, date.max)
         s, e = starts.hour * 60 + starts.minute, ends.hour * 60 + ends.minute
         if e > s:
-            out[weekday].append((s, e))
+            out[weekday].append((s, e, lo, hi, False))
         else:
-            out[weekday].append((s, 1440))
+            out[weekday].append((s, 1440, lo, hi, False))
             if e > 0:
-                out[weekday % 7 + 1].append((0, e))
+                out[weekday % 7 + 1].append((0, e, lo, hi, True))
     return out
 
 
 def working(instant, zone, by_day, holidays):
     local = instant.astimezone(zone)
-    if local.date() in holidays:
+    day = local.date()
+    if day in holidays:
         return False
     m = local.hour * 60 + local.minute + local.second / 60 + local.microsecond / 6e7
-    return any(a <= m < b for a, b in by_day[local.isoweekday()])
+    return any(a <= m < b and lo <= (day - DAY if nxt else day) < hi
+               for a, b, lo, hi, nxt in by_day[local.isoweekday()])
 
 
 def offset_changes(zone, a, b):
@@ -184,6 +189,52 @@ def test_business_time_equals_the_zoneinfo_reference(schedules, zone_name, seed)
         assert got[2] == got[5] == ref[2]
     finally:
         conn.execute("DROP TABLE spans")
+
+
+@pytest.mark.parametrize("zone_name", ["Europe/Berlin", "America/New_York"])
+@pytest.mark.parametrize("seed", range(4))
+def test_hours_that_change_at_a_date_and_holidays_of_several_days(schedules, zone_name, seed):
+    """Two sets of weekly hours, the first valid until a day, the second from it (their rows
+    may overlap in the week: they are never valid on the same day), and holidays of several
+    days (kpi_holiday.last_day), against the zoneinfo reference, by the day each row starts."""
+    conn = schedules
+    rng = random.Random(f"valid-{zone_name}-{seed}")
+    zone = ZoneInfo(zone_name)
+    cut = date(2024, 3, 1) + timedelta(days=rng.randrange(600))
+    rows = [r + (date.min, cut) for r in random_schedule(rng)] + [r + (cut, date.max) for r in random_schedule(rng)]
+    ranges = []
+    for _ in range(12):
+        first = date(2024, 1, 1) + timedelta(days=rng.randrange(3 * 365))
+        ranges.append((first, first + timedelta(days=rng.choice([0, 1, 2, 6, 13]))))
+    ranges = [r for i, r in enumerate(ranges) if all(r[0] != q[0] for q in ranges[:i])]
+    holidays = {a + timedelta(days=k) for a, b in ranges for k in range((b - a).days + 1)}
+    conn.execute("INSERT INTO kpi_schedule VALUES ('v', %s)", [zone_name])
+    for weekday, starts, ends, lo, hi in rows:
+        conn.execute("INSERT INTO kpi_schedule_hours VALUES ('v', %s, %s, %s, %s, %s)",
+                     [weekday, starts, ends, "-infinity" if lo == date.min else lo,
+                      "infinity" if hi == date.max else hi])
+    for a, b in ranges:
+        conn.execute("INSERT INTO kpi_holiday VALUES ('v', %s, 'holidays', %s)", [a, None if a == b else b])
+    spans = []
+    for _ in range(30):
+        a = random_instant(rng, zone)
+        spans.append((a, a + timedelta(microseconds=int(1e6 * 10 ** rng.uniform(3, 7.3)))))
+    midnight = datetime.combine(cut, time(), zone)
+    spans += [(midnight - DAY, midnight + DAY), (midnight - 3 * DAY, midnight + 5 * DAY)]
+    by_day = pieces(rows)
+    assert any(p[3] != date.max for ps in by_day.values() for p in ps)
+    for a, b in spans:
+        got = conn.execute("SELECT business_time(%s, %s, 'v')", [a, b]).fetchone()[0]
+        assert got == reference(a, b, zone, rows, holidays), (zone_name, cut, a, b)
+    # rows valid on a day in common may not overlap; a row is valid on at least one day
+    conn.execute("INSERT INTO kpi_schedule_hours VALUES ('v', 1, '00:00', '00:00', '2020-01-06', '2020-01-07'),"
+                 " ('v', 1, '10:00', '11:00', '2020-01-06', '2020-01-13')")
+    err = sqlstate_of(conn, "SELECT business_time('2020-01-01', '2020-02-01', 'v')")
+    assert err[0] == "22023" and "has overlapping hours: Monday 00:00-00:00 (valid 2020-01-06 to 2020-01-07)" \
+        " and Monday 10:00-11:00 (valid 2020-01-06 to 2020-01-13)" in err[1], err
+    for sql in ["INSERT INTO kpi_schedule_hours VALUES ('v', 2, '10:00', '11:00', '2020-01-06', '2020-01-06')",
+                "INSERT INTO kpi_holiday VALUES ('v', '2030-01-02', 'x', '2030-01-01')"]:
+        assert sqlstate_of(conn, sql)[0] == "23514", sql
 
 
 def test_the_shipped_24_7_schedule_is_calendar_time(conn):

@@ -8,9 +8,10 @@ minute where a priority change brings in a target already passed). It walks the 
 one, with working minutes read from zoneinfo minute by minute: nothing is shared with the
 extension's interval arithmetic (running totals, binary searches, the server's time zone data).
 
-The tickets have priorities that change (and priorities without targets), reopens, pauses
-(pending), several reply cycles, agents who write first, solves with the last reply, events at
-the same minute, and an as-of instant inside their life; the schedules are in Europe/Berlin and
+The tickets have priorities that change (and priorities without targets), schedules that
+change (a ticket moving to another desk's hours and back), reopens, pauses (pending), several
+reply cycles, agents who write first, solves with the last reply, events at the same minute,
+and an as-of instant inside their life; the schedules are in Europe/Berlin and
 America/New_York across both DST changes of March 2026, with an overnight shift and holidays.
 Every row of every SLA is compared: metric, cycle, priority, target, schedule, applied,
 fulfilled and breach instants, elapsed time, status, achieved and paused, in a serial and a
@@ -115,13 +116,16 @@ def random_ticket(rng):
             status = rng.choice(["open", "pending", "hold", "solved", "closed" if solved else "solved"])
             solved = status in ("solved", "closed")
             events.append((t, "status", status))
-        else:
+        elif r < 0.92:
             events.append((t, "priority", rng.choice(PRIORITIES + ["none", None])))
+        else:
+            # the ticket moves to another desk's hours (None: back to the policy's)
+            events.append((t, "schedule", rng.choice(["office", "ny", None])))
     as_of = rng.choice([GRID - 1, start + rng.randint(0, max(1, t - start + 600))])
     return events, min(as_of, GRID - 1)
 
 
-KIND_ORDER = {"priority": 0, "customer": 1, "agent": 2, "status": 3}
+KIND_ORDER = {"priority": 0, "schedule": 1, "customer": 2, "agent": 3, "status": 4}
 
 
 def reference(events, policy, as_of, horizon=30 * 24 * 60):
@@ -140,6 +144,17 @@ def reference(events, policy, as_of, horizon=30 * 24 * 60):
         return p
 
     statuses = [(t, v) for (t, k, v) in seen if k == "status"]
+    moves = [(t, v) for (t, k, v) in seen if k == "schedule"]
+
+    def clock_at(clock, m):
+        """A business-hours target follows the ticket's schedule in force, if it gave one."""
+        if clock is None:
+            return None
+        s = None
+        for (t, v) in moves:
+            if t <= m:
+                s = v
+        return s or clock
 
     def status_at(m):
         s = None
@@ -212,16 +227,16 @@ def reference(events, policy, as_of, horizon=30 * 24 * 60):
                 if t is not None:
                     minutes, clock = t
                     e = elapsed[clock]
-                    if e > minutes or (e == minutes and run(m) and working(clock, m)):
+                    if e > minutes or (e == minutes and run(m) and working(clock_at(clock, m), m)):
                         return m
                 if run(m):
                     for clock in elapsed:
-                        if working(clock, m):
+                        if working(clock_at(clock, m), m):
                             elapsed[clock] += 1
             return None
 
         def elapsed_in(clock, run):
-            return sum(1 for m in range(applied, decided) if run(m) and working(clock, m))
+            return sum(1 for m in range(applied, decided) if run(m) and working(clock_at(clock, m), m))
 
         ran = lambda m: running(m) and m < decided  # noqa: E731
         breach = scan(ran, decided)

@@ -35,20 +35,38 @@ pub fn day_of(ts: i64) -> i32 {
 }
 
 /// One row of a schedule's weekly hours: weekday, start and end as microseconds since local
-/// midnight (`ends` may be 24:00, a full day).
+/// midnight (`ends` may be 24:00, a full day), and the local days it is valid on,
+/// `[valid_from, valid_until)` as PostgreSQL dates (`ALWAYS` for a row without limits). A row
+/// that crosses midnight is valid by the day it starts on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WeeklyHours {
     pub iso_weekday: u8,
     pub starts: i64,
     pub ends: i64,
+    pub valid: (i32, i32),
 }
 
-/// A piece of working time on one weekday, `[from, to)` microseconds since local midnight.
+/// The validity of a row without limits.
+pub const ALWAYS: (i32, i32) = (i32::MIN, i32::MAX);
+
+/// A piece of working time on one weekday, `[from, to)` microseconds since local midnight,
+/// of a row valid on the days `valid` (the previous day's, for the part after midnight of an
+/// overnight row: `next_day`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Piece {
     weekday: u8,
     from: i64,
     to: i64,
+    valid: (i32, i32),
+    next_day: bool,
+}
+
+impl Piece {
+    /// Whether the piece works on `day` (its weekday's).
+    fn on(&self, day: i32) -> bool {
+        let row_day = day - self.next_day as i32;
+        self.valid.0 <= row_day && row_day < self.valid.1
+    }
 }
 
 fn schedule_error(schedule: &str, message: String, hint: &str) -> KpiError {
@@ -82,12 +100,24 @@ const DAY_NAMES: [&str; 7] = [
 ];
 
 fn describe(h: &WeeklyHours) -> String {
-    format!(
+    let mut s = format!(
         "{} {}-{}",
         DAY_NAMES[(h.iso_weekday - 1) as usize],
         hhmm(h.starts),
         hhmm(h.ends)
-    )
+    );
+    if h.valid != ALWAYS {
+        let day = |d: i32| match d {
+            i32::MIN | i32::MAX => "...".to_string(),
+            d => crate::timeline::utc_text(d as i64 * USECS_PER_DAY)[..10].to_string(),
+        };
+        s.push_str(&format!(
+            " (valid {} to {})",
+            day(h.valid.0),
+            day(h.valid.1)
+        ));
+    }
+    s
 }
 
 /// The weekly pieces of a schedule's hours, checked: at least one row, weekdays 1 to 7, times
@@ -119,25 +149,27 @@ fn weekly_pieces(schedule: &str, hours: &[WeeklyHours]) -> Result<Vec<Piece>, Kp
                 "Weekdays run from 1 (Monday) to 7 (Sunday), times from 00:00 to 24:00.",
             ));
         }
+        if h.valid.0 >= h.valid.1 {
+            return Err(schedule_error(
+                schedule,
+                format!("has hours valid on no day: {}", describe(h)),
+                "valid_from is the first day a row is valid on, valid_until the day after its last; give valid_from < valid_until.",
+            ));
+        }
         let next = h.iso_weekday % 7 + 1;
+        let piece = |weekday, from, to, next_day| Piece {
+            weekday,
+            from,
+            to,
+            valid: h.valid,
+            next_day,
+        };
         if h.ends > h.starts {
-            pieces.push(Piece {
-                weekday: h.iso_weekday,
-                from: h.starts,
-                to: h.ends,
-            });
+            pieces.push(piece(h.iso_weekday, h.starts, h.ends, false));
         } else {
-            pieces.push(Piece {
-                weekday: h.iso_weekday,
-                from: h.starts,
-                to: USECS_PER_DAY,
-            });
+            pieces.push(piece(h.iso_weekday, h.starts, USECS_PER_DAY, false));
             if h.ends > 0 {
-                pieces.push(Piece {
-                    weekday: next,
-                    from: 0,
-                    to: h.ends,
-                });
+                pieces.push(piece(next, 0, h.ends, true));
             }
         }
         let start = (h.iso_weekday as i64 - 1) * USECS_PER_DAY + h.starts;
@@ -155,13 +187,16 @@ fn weekly_pieces(schedule: &str, hours: &[WeeklyHours]) -> Result<Vec<Piece>, Kp
         }
     }
     spans.sort_by_key(|s| (s.0, s.1));
-    for w in spans.windows(2) {
-        if w[1].0 < w[0].1 {
-            return Err(schedule_error(
-                schedule,
-                format!("has overlapping hours: {} and {}", describe(w[0].2), describe(w[1].2)),
-                "Each moment of the week may be in one row of kpi_schedule_hours only; join or trim the rows.",
-            ));
+    // rows overlap when their times of the week do and they are valid on a day in common
+    for (i, a) in spans.iter().enumerate() {
+        for b in spans[i + 1..].iter().take_while(|b| b.0 < a.1) {
+            if a.2.valid.0 < b.2.valid.1 && b.2.valid.0 < a.2.valid.1 {
+                return Err(schedule_error(
+                    schedule,
+                    format!("has overlapping hours: {} and {}", describe(a.2), describe(b.2)),
+                    "Each moment of the week may be in one row of kpi_schedule_hours only (among the rows valid on the same days); join or trim the rows.",
+                ));
+            }
         }
     }
     pieces.sort_by_key(|p| (p.weekday, p.from));
@@ -202,14 +237,15 @@ impl Schedule {
 #[serde(deny_unknown_fields)]
 struct Spec {
     time_zone: String,
-    hours: Vec<(u8, i64, i64)>,
+    hours: Vec<(u8, i64, i64, Option<i32>, Option<i32>)>,
     holidays: Vec<i32>,
 }
 
 impl Schedule {
     /// A schedule and its time zone name from the JSON `_kpi_schedule_spec` returns:
-    /// `{"time_zone": "Europe/Berlin", "hours": [[iso_weekday, starts_us, ends_us], ...],
-    /// "holidays": [date, ...]}`.
+    /// `{"time_zone": "Europe/Berlin", "hours": [[iso_weekday, starts_us, ends_us,
+    /// valid_from, valid_until], ...], "holidays": [date, ...]}` (dates as days since 2000-01-01,
+    /// null for no limit; every day of a holiday of several days listed).
     pub fn from_spec(name: &str, spec: &str) -> Result<(Schedule, String), KpiError> {
         let spec: Spec = serde_json::from_str(spec).map_err(|e| {
             KpiError::new(
@@ -224,10 +260,11 @@ impl Schedule {
         let hours: Vec<WeeklyHours> = spec
             .hours
             .iter()
-            .map(|&(w, s, e)| WeeklyHours {
+            .map(|&(w, s, e, from, until)| WeeklyHours {
                 iso_weekday: w,
                 starts: s,
                 ends: e,
+                valid: (from.unwrap_or(ALWAYS.0), until.unwrap_or(ALWAYS.1)),
             })
             .collect();
         Ok((Schedule::new(name, &hours, spec.holidays)?, spec.time_zone))
@@ -270,7 +307,11 @@ impl Calendar {
             }
             let wd = iso_weekday(day);
             let midnight = day as i64 * USECS_PER_DAY;
-            for p in schedule.pieces.iter().filter(|p| p.weekday == wd) {
+            for p in schedule
+                .pieces
+                .iter()
+                .filter(|p| p.weekday == wd && p.on(day))
+            {
                 let (la, lb) = (midnight + p.from, midnight + p.to);
                 // the offset segments that can hold instants of this wall-clock piece
                 let mut k = segments
@@ -401,8 +442,48 @@ mod tests {
                 iso_weekday: w,
                 starts: s * H,
                 ends: e * H,
+                valid: ALWAYS,
             })
             .collect()
+    }
+
+    #[test]
+    fn hours_valid_from_a_day_on() {
+        // weekdays 9-17 until 2000-01-17 (a Monday, day 16), then 8-12; a Friday night shift
+        // 22-02 valid from 2000-01-14 (day 13) only
+        let row = |w, a: i64, b: i64, valid| WeeklyHours {
+            iso_weekday: w,
+            starts: a * H,
+            ends: b * H,
+            valid,
+        };
+        let mut rows: Vec<WeeklyHours> = (1..=5).map(|w| row(w, 9, 17, (i32::MIN, 16))).collect();
+        rows.extend((1..=5).map(|w| row(w, 8, 12, (16, i32::MAX))));
+        rows.push(row(5, 22, 2, (13, i32::MAX)));
+        let s = Schedule::new("changing", &rows, vec![]).unwrap();
+        let cal = Calendar::build(&s, -30, 90, &[(i64::MIN, 0)]);
+        let day = USECS_PER_DAY;
+        // Friday 2000-01-07 (day 6): 8 hours, no night shift yet
+        assert_eq!(cal.between(6 * day, 7 * day + 12 * H), 8 * H);
+        // Friday 2000-01-14: 8 hours and the night shift, 2 of its hours on Saturday
+        assert_eq!(cal.between(13 * day, 15 * day), 12 * H);
+        // Monday 2000-01-17 on: 4 hours a day
+        assert_eq!(cal.between(16 * day, 17 * day), 4 * H);
+        for (a, b) in [
+            (0, 40 * day),
+            (5 * day + 7 * H, 30 * day + 3),
+            (15 * day, 16 * day + 10 * H),
+        ] {
+            let b = b - b % 60_000_000;
+            assert_eq!(cal.between(a, b), brute(&s, 0, a, b), "{a} {b}");
+        }
+        // rows overlapping on a day they are both valid on: an error naming both
+        let mut bad = rows.clone();
+        bad.push(row(1, 11, 13, (20, 30)));
+        let e = Schedule::new("changing", &bad, vec![]).unwrap_err();
+        assert!(e.message.contains("overlapping hours: Monday 08:00-12:00 (valid 2000-01-17 to ...) and Monday 11:00-13:00 (valid 2000-01-21 to 2000-01-31)"), "{}", e.message);
+        let e = Schedule::new("changing", &[row(1, 9, 17, (5, 5))], vec![]).unwrap_err();
+        assert!(e.message.contains("valid on no day"), "{}", e.message);
     }
 
     #[test]
@@ -454,7 +535,7 @@ mod tests {
                 && schedule
                     .pieces
                     .iter()
-                    .any(|p| p.weekday == iso_weekday(day) && p.from <= m && m < p.to);
+                    .any(|p| p.weekday == iso_weekday(day) && p.on(day) && p.from <= m && m < p.to);
             if working {
                 total += step.min(b - t);
             }

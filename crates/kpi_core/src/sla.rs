@@ -17,6 +17,9 @@
 //!   only the time spent in the statuses `kpi_sla_status` marks for them; fulfilled when the
 //!   ticket is solved (its last entry into a solved status, if it is solved as of the
 //!   instant); a reopen takes it up again.
+//! - A target in business hours measures in the policy's schedule, or, where the ticket
+//!   changes its schedule (its 'schedule' events), in the schedule in force at each moment
+//!   (the policy's again after a change to none).
 //! - The target is that of the priority in force; a priority change keeps the elapsed time and
 //!   measures it against the new target in the new target's clock, from the start. An SLA is
 //!   **breached** at the first instant its elapsed time exceeds the target in force (at once if
@@ -30,7 +33,7 @@
 //! Events after the `as_of` instant are not seen: the answer is the one known then.
 
 use crate::error::{KpiError, KpiErrorKind};
-use crate::timeline::{utc_text, Event, AGENT, CUSTOMER, PRIORITY, STATUS};
+use crate::timeline::{utc_text, Event, AGENT, CUSTOMER, PRIORITY, SCHEDULE, STATUS};
 use std::collections::HashMap;
 
 /// An open end: a clock still running.
@@ -219,14 +222,14 @@ impl Policy {
     }
 }
 
-/// Elapsed time in the policy's clocks: calendar time (`None`) or a schedule's business time.
+/// Elapsed time: calendar time (`None`) or the business time of the schedule named.
 pub trait Clocks {
     /// The working time of clock `c` from `a` to `b` (`a <= b`, both finite), microseconds.
-    fn measure(&mut self, c: Option<usize>, a: i64, b: i64) -> Result<i64, KpiError>;
+    fn measure(&mut self, c: Option<&[u8]>, a: i64, b: i64) -> Result<i64, KpiError>;
     /// The first instant after which the working time of clock `c` since `a` exceeds `need`
     /// (`need >= 0`): the instant it reaches `need`, or the start of the next working time
     /// when it reaches it at the end of one. None: beyond what the clock can lay out.
-    fn exceeds_at(&mut self, c: Option<usize>, a: i64, need: i64) -> Result<Option<i64>, KpiError>;
+    fn exceeds_at(&mut self, c: Option<&[u8]>, a: i64, need: i64) -> Result<Option<i64>, KpiError>;
 }
 
 /// Calendar time, for `Clocks` implementations to fall back on.
@@ -284,11 +287,78 @@ struct Stretch<'a> {
     priority: &'a [u8],
 }
 
+/// The clocks of one ticket: a target in calendar time measures in calendar time; one in
+/// business hours in the policy's schedule, or, where the ticket gives its own schedules (its
+/// schedule changes), piece by piece in the schedule in force.
 struct Measure<'a, C: Clocks> {
     clocks: &'a mut C,
+    policy: &'a Policy,
+    /// the ticket's schedule changes: (from, schedule; empty: the policy's)
+    schedules: &'a [(i64, &'a [u8])],
 }
 
-impl<C: Clocks> Measure<'_, C> {
+impl<'a, C: Clocks> Measure<'a, C> {
+    /// The pieces of `[a, b)` (b may be OPEN) and the schedule of each under a business-hours
+    /// clock `own` (the policy's schedule): `(from, to, schedule)`.
+    fn pieces<'s>(&self, own: &'s [u8], a: i64, b: i64) -> Vec<(i64, i64, &'s [u8])>
+    where
+        'a: 's,
+    {
+        let mut out = Vec::new();
+        let k = self.schedules.partition_point(|s| s.0 <= a);
+        let mut from = a;
+        let mut current = if k == 0 { own } else { self.schedules[k - 1].1 };
+        for s in &self.schedules[k..] {
+            if s.0 >= b {
+                break;
+            }
+            if s.0 > from {
+                out.push((from, s.0, if current.is_empty() { own } else { current }));
+                from = s.0;
+            }
+            current = s.1;
+        }
+        out.push((from, b, if current.is_empty() { own } else { current }));
+        out
+    }
+
+    /// The working time of clock `c` (a target's) from `a` to `b`.
+    fn measure(&mut self, c: Option<usize>, a: i64, b: i64) -> Result<i64, KpiError> {
+        let Some(i) = c else {
+            return self.clocks.measure(None, a, b);
+        };
+        let own = self.policy.schedules[i].as_bytes();
+        let mut total: i64 = 0;
+        for (x, y, schedule) in self.pieces(own, a, b) {
+            total = crate::error::checked_sum(total, self.clocks.measure(Some(schedule), x, y)?)?;
+        }
+        Ok(total)
+    }
+
+    /// The first instant after which the working time of clock `c` since `a` exceeds `need`.
+    fn exceeds_at(
+        &mut self,
+        c: Option<usize>,
+        a: i64,
+        mut need: i64,
+    ) -> Result<Option<i64>, KpiError> {
+        let Some(i) = c else {
+            return self.clocks.exceeds_at(None, a, need);
+        };
+        let own = self.policy.schedules[i].as_bytes();
+        for (x, y, schedule) in self.pieces(own, a, OPEN) {
+            if y == OPEN {
+                return self.clocks.exceeds_at(Some(schedule), x, need);
+            }
+            let m = self.clocks.measure(Some(schedule), x, y)?;
+            if m > need {
+                return self.clocks.exceeds_at(Some(schedule), x, need);
+            }
+            need -= m;
+        }
+        unreachable!("the last piece is open")
+    }
+
     /// Working time of clock `c` in `running` between `applied` and `until`.
     fn elapsed(
         &mut self,
@@ -301,7 +371,7 @@ impl<C: Clocks> Measure<'_, C> {
         for &(a, b) in running {
             let (a, b) = (a.max(applied), b.min(until));
             if b > a {
-                total = crate::error::checked_sum(total, self.clocks.measure(c, a, b)?)?;
+                total = crate::error::checked_sum(total, self.measure(c, a, b)?)?;
             }
         }
         Ok(total)
@@ -341,11 +411,11 @@ impl<C: Clocks> Measure<'_, C> {
                     continue;
                 }
                 if b == OPEN {
-                    return Ok(self.clocks.exceeds_at(t.clock, a, need)?.map(|at| (at, i)));
+                    return Ok(self.exceeds_at(t.clock, a, need)?.map(|at| (at, i)));
                 }
-                let m = self.clocks.measure(t.clock, a, b)?;
+                let m = self.measure(t.clock, a, b)?;
                 if m > need {
-                    let at = self.clocks.exceeds_at(t.clock, a, need)?;
+                    let at = self.exceeds_at(t.clock, a, need)?;
                     return Ok(at.map(|at| (at, i)));
                 }
                 need -= m;
@@ -370,6 +440,7 @@ struct Candidate {
 fn before_creation(e: &Event<'_>, created: i64) -> KpiError {
     let what = match e.kind {
         PRIORITY => "priority change",
+        SCHEDULE => "schedule change",
         CUSTOMER | AGENT => "message",
         _ => "status change",
     };
@@ -445,7 +516,19 @@ pub fn instances<C: Clocks>(
         }
     }
 
-    let mut m = Measure { clocks };
+    // the ticket's own schedules, as it changed them
+    let mut schedules: Vec<(i64, &[u8])> = Vec::new();
+    for e in seen.iter().filter(|e| e.kind == SCHEDULE) {
+        match schedules.last_mut() {
+            Some(last) if last.0 == e.at => last.1 = e.value,
+            _ => schedules.push((e.at, e.value)),
+        }
+    }
+    let mut m = Measure {
+        clocks,
+        policy,
+        schedules: &schedules,
+    };
     let mut out = Vec::new();
     for c in candidates {
         if c.by_solve && c.fulfilled == Some(c.applied) {
@@ -675,12 +758,12 @@ mod tests {
 
     struct Calendar;
     impl Clocks for Calendar {
-        fn measure(&mut self, _: Option<usize>, a: i64, b: i64) -> Result<i64, KpiError> {
+        fn measure(&mut self, _: Option<&[u8]>, a: i64, b: i64) -> Result<i64, KpiError> {
             calendar_measure(a, b)
         }
         fn exceeds_at(
             &mut self,
-            _: Option<usize>,
+            _: Option<&[u8]>,
             a: i64,
             need: i64,
         ) -> Result<Option<i64>, KpiError> {
@@ -924,9 +1007,10 @@ mod tests {
             let n = next(8) as usize;
             let mut values: Vec<(u8, &[u8], i64)> = Vec::new();
             for _ in 0..n {
-                let kind = next(4) as u8;
+                let kind = next(5) as u8;
                 let value: &[u8] = match kind {
                     PRIORITY => [&b"a"[..], b"b", b""][next(3) as usize],
+                    SCHEDULE => [&b"x"[..], b""][next(2) as usize],
                     STATUS => {
                         [&b"new"[..], b"open", b"pending", b"hold", b"solved"][next(5) as usize]
                     }

@@ -1,13 +1,14 @@
 //! State of the SLA KPIs (`ticket_timeline`): one ticket's events, in any order. An event is
-//! a status change (its new status), a priority change (its new priority; none for NULL) or
-//! a public message (the side of its author, customer or agent). `crate::sla` computes the
-//! ticket's SLA instances from them.
+//! a status change (its new status), a priority change (its new priority; none for NULL), a
+//! schedule change (the schedule its business hours follow from then on; the policy's own for
+//! NULL) or a public message (the side of its author, customer or agent). `crate::sla`
+//! computes the ticket's SLA instances from them.
 //!
 //! The flat layout is `status_history`'s (`crate::status_history`, format byte 2), the flag of
 //! each entry being the event's kind. Kinds are numbered in the order events at the same
-//! instant are taken: a priority change first (the target in force), then messages (a
-//! customer's before an agent's), then status changes (an agent who replies and solves at
-//! once has replied first).
+//! instant are taken: a priority change first (the target in force), then a schedule change,
+//! then messages (a customer's before an agent's), then status changes (an agent who replies
+//! and solves at once has replied first).
 
 use crate::codec::{put_i64, put_u8, Reader};
 use crate::error::{no_nul, KpiError, KpiErrorKind};
@@ -21,20 +22,22 @@ pub const FORMAT: Format = Format {
 };
 
 pub const PRIORITY: u8 = 0;
-pub const CUSTOMER: u8 = 1;
-pub const AGENT: u8 = 2;
-pub const STATUS: u8 = 3;
+pub const SCHEDULE: u8 = 1;
+pub const CUSTOMER: u8 = 2;
+pub const AGENT: u8 = 3;
+pub const STATUS: u8 = 4;
 
 /// One event of a ticket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Event<'a> {
     pub at: i64,
     pub kind: u8,
-    /// the status or priority (empty: no priority); empty for a message
+    /// the status, priority (empty: none) or schedule (empty: the policy's); empty for a
+    /// message
     pub value: &'a [u8],
 }
 
-const KINDS_HINT: &str = "Kinds are 'status' (value: the new status), 'priority' (value: the new priority, NULL for none) and 'message' (a public message; value: 'customer' or 'agent', the side of its author).";
+const KINDS_HINT: &str = "Kinds are 'status' (value: the new status), 'priority' (value: the new priority, NULL for none), 'schedule' (value: the schedule of kpi_schedule the ticket's business hours follow from then on, NULL for the policy's) and 'message' (a public message; value: 'customer' or 'agent', the side of its author).";
 
 fn bad_event(message: String, hint: &str) -> KpiError {
     KpiError::new(KpiErrorKind::InvalidValue, message).with_hint(hint)
@@ -84,6 +87,7 @@ pub fn event_of<'a>(kind: &[u8], value: Option<&'a [u8]>, at: i64) -> Result<Eve
             }
         },
         b"priority" => (PRIORITY, value.unwrap_or_default()),
+        b"schedule" => (SCHEDULE, value.unwrap_or_default()),
         b"message" => match value {
             Some(b"customer") => (CUSTOMER, &[][..]),
             Some(b"agent") => (AGENT, &[][..]),
@@ -175,6 +179,7 @@ pub fn merge(b: &mut [u8], other: &View<'_>) -> Result<Option<Vec<u8>>, KpiError
 fn kind_text(kind: u8) -> (&'static str, Option<&'static str>) {
     match kind {
         PRIORITY => ("priority", None),
+        SCHEDULE => ("schedule", None),
         CUSTOMER => ("message", Some("customer")),
         AGENT => ("message", Some("agent")),
         _ => ("status", None),
@@ -195,7 +200,7 @@ pub fn to_text(
             let (kind, side) = kind_text(c.flag);
             let value = match side {
                 Some(s) => serde_json::Value::from(s),
-                None if c.flag == PRIORITY && c.status.is_empty() => serde_json::Value::Null,
+                None if c.status.is_empty() => serde_json::Value::Null,
                 None => serde_json::Value::from(to_utf8(c.status)?),
             };
             Ok(serde_json::json!([c.at, kind, value]))
