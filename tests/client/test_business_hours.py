@@ -227,9 +227,13 @@ def test_hours_that_change_at_a_date_and_holidays_of_several_days(schedules, zon
         got = conn.execute("SELECT business_time(%s, %s, 'v')", [a, b]).fetchone()[0]
         assert got == reference(a, b, zone, rows, holidays), (zone_name, cut, a, b)
     # rows valid on a day in common may not overlap; a row is valid on at least one day
-    conn.execute("INSERT INTO kpi_schedule_hours VALUES ('v', 1, '00:00', '00:00', '2020-01-06', '2020-01-07'),"
-                 " ('v', 1, '10:00', '11:00', '2020-01-06', '2020-01-13')")
-    err = sqlstate_of(conn, "SELECT business_time('2020-01-01', '2020-02-01', 'v')")
+    conn.execute("INSERT INTO kpi_schedule VALUES ('w', 'UTC')")
+    conn.execute("INSERT INTO kpi_schedule_hours VALUES ('w', 1, '00:00', '00:00', '2020-01-06', '2020-01-07'),"
+                 " ('w', 1, '10:00', '11:00', '2020-01-06', '2020-01-13')")
+    # valid from the day the row before stops: no overlap
+    conn.execute("INSERT INTO kpi_schedule_hours (schedule, iso_weekday, starts, ends, valid_from)"
+                 " VALUES ('w', 1, '10:00', '12:00', '2020-01-13')")
+    err = sqlstate_of(conn, "SELECT business_time('2020-01-01', '2020-02-01', 'w')")
     assert err[0] == "22023" and "has overlapping hours: Monday 00:00-00:00 (valid 2020-01-06 to 2020-01-07)" \
         " and Monday 10:00-11:00 (valid 2020-01-06 to 2020-01-13)" in err[1], err
     for sql in ["INSERT INTO kpi_schedule_hours VALUES ('v', 2, '10:00', '11:00', '2020-01-06', '2020-01-06')",

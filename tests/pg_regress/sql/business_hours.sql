@@ -48,6 +48,23 @@ SELECT id, business_time(opened_at, first_response_at, 'berlin'), business_time(
 FROM tickets ORDER BY id;
 -- timestamps without time zone are read in the session's TimeZone
 SELECT avg_handling_time(o, e, 'berlin') FROM (VALUES (timestamp '2026-12-21 08:00', timestamp '2026-12-21 09:00')) v(o, e);
+-- hours that change at a date: an overnight Friday shift 22:00-02:00 until Friday 4
+-- December 2026 (its part after midnight counts with the day it starts on), then 20:00-24:00;
+-- Mondays 09:00-10:00 always; a holiday of three days, Monday 7 to Wednesday 9 December.
+INSERT INTO kpi_schedule VALUES ('nights', 'Europe/Berlin');
+INSERT INTO kpi_schedule_hours (schedule, iso_weekday, starts, ends, valid_until) VALUES ('nights', 5, '22:00', '02:00', '2026-12-05');
+INSERT INTO kpi_schedule_hours (schedule, iso_weekday, starts, ends, valid_from) VALUES ('nights', 5, '20:00', '00:00', '2026-12-05');
+INSERT INTO kpi_schedule_hours (schedule, iso_weekday, starts, ends) VALUES ('nights', 1, '09:00', '10:00');
+INSERT INTO kpi_holiday (schedule, day, name, last_day) VALUES ('nights', '2026-12-07', 'closed', '2026-12-09');
+-- 27 Nov to 10 Dec 00:00 (Berlin, UTC+1): the night shifts of 27 Nov and 4 Dec, 4 hours
+-- each, and Monday 30 Nov, 1 hour; 7 Dec is in the holiday. By hand: 9 hours.
+SELECT business_time('2026-11-27 00:00+01', '2026-12-10 00:00+01', 'nights');
+-- Friday 11 December: the new 20:00-24:00 shift, and Monday 14 December 09:00-10:00. By
+-- hand: 5 hours.
+SELECT business_time('2026-12-10 00:00+01', '2026-12-15 00:00+01', 'nights');
+-- a row valid on no day, a holiday that ends before it starts
+INSERT INTO kpi_schedule_hours VALUES ('nights', 2, '09:00', '10:00', '2026-12-01', '2026-12-01');
+INSERT INTO kpi_holiday VALUES ('nights', '2026-12-24', 'backwards', '2026-12-23');
 -- errors
 SELECT business_time('2026-12-24', '2026-12-23', 'berlin');
 SELECT business_time('2026-12-24', 'infinity', 'berlin');
