@@ -8,6 +8,8 @@ SET IntervalStyle = 'postgres';
 -- Berlin office hours, Monday to Friday 09:00-17:00 (CET until 29 March 2026, then CEST)
 INSERT INTO kpi_schedule VALUES ('berlin office', 'Europe/Berlin');
 INSERT INTO kpi_schedule_hours SELECT 'berlin office', d, '09:00', '17:00' FROM generate_series(1, 5) d;
+INSERT INTO kpi_schedule VALUES ('new york office', 'America/New_York');
+INSERT INTO kpi_schedule_hours SELECT 'new york office', d, '09:00', '17:00' FROM generate_series(1, 5) d;
 INSERT INTO kpi_sla_policy (policy, metric, priority, target, schedule) VALUES
     ('first reply',  'first_reply_time',    'normal', '8 hours',  'berlin office'),
     ('replies',      'next_reply_time',     'normal', '4 hours',  NULL),
@@ -55,7 +57,13 @@ INSERT INTO events VALUES
     -- 5: still open, pending
     (5, 'waits', 'status',   'new',     '2026-03-12 09:00+01'),
     (5, 'waits', 'priority', 'normal',  '2026-03-12 09:00+01'),
-    (5, 'waits', 'status',   'pending', '2026-03-12 10:00+01');
+    (5, 'waits', 'status',   'pending', '2026-03-12 10:00+01'),
+    -- 6: handed from the Berlin desk to the New York desk an hour after it was opened
+    (6, 'first reply', 'status',   'new',             '2026-03-02 15:00+01'),
+    (6, 'first reply', 'priority', 'normal',          '2026-03-02 15:00+01'),
+    (6, 'first reply', 'message',  'customer',        '2026-03-02 15:00+01'),
+    (6, 'first reply', 'schedule', 'new york office', '2026-03-02 16:00+01'),
+    (6, 'first reply', 'message',  'agent',           '2026-03-03 10:00-05');
 CREATE VIEW slas AS
 SELECT t.ticket, s.*
 FROM (SELECT ticket, policy, ticket_timeline(kind, value, at) AS timeline FROM events GROUP BY ticket, policy) t
@@ -81,6 +89,10 @@ WHERE t.ticket <> 2;
 --    Wednesday 14:00 CET (13:00 UTC). agent_work_time counts new and open: Monday 10-14 and
 --    Tuesday 10-15, Wednesday 11-13 = 11 hours; its 8 hours were up Tuesday 14:00 CET (13:00 UTC).
 -- 5. pending since 10:00: both wait metrics paused at 1 hour, no breach instant.
+-- 6. first_reply_time, 8 business hours: Berlin's hours from 15:00 to 16:00 CET (1 hour), then
+--    New York's from 10:00 EST (16:00 CET) to 17:00 EST (7 hours): used up Monday at 17:00 EST,
+--    so breached when New York opens again, Tuesday 09:00 EST (14:00 UTC); the reply at 10:00
+--    EST comes after 9 hours.
 SELECT ticket, metric, cycle, priority, target, schedule, applied_at, fulfilled_at, breach_at, elapsed, status,
        achieved, paused
 FROM slas ORDER BY ticket, metric, cycle;
@@ -90,7 +102,8 @@ FROM (SELECT e.policy, s.metric, s.achieved
       FROM (SELECT ticket, policy, ticket_timeline(kind, value, at) AS timeline FROM events GROUP BY ticket, policy) e
       CROSS JOIN LATERAL sla_instances(e.timeline, e.policy, '2026-04-30 00:00+00') s) x
 GROUP BY policy, metric ORDER BY policy, metric;
--- the at-risk queue on Monday 2 March at 15:45: ticket 2's third cycle breaches at 16:00
+-- the at-risk queue on Monday 2 March at 15:45: ticket 2's third cycle breaches at 16:00,
+-- ticket 6's first reply (1 hour 45 so far) when New York opens on Tuesday
 CREATE VIEW ticket_events AS SELECT ticket AS ticket_id, policy, kind, value, at FROM events;
 SELECT * FROM kpi_sla_at_risk('ticket_events', '2026-03-02 15:45+00');
 -- as of Thursday 12 March 12:00: ticket 5 waits (paused), ticket 4 is done
@@ -110,4 +123,4 @@ SELECT * FROM sla_instances(NULL, 'no such policy');
 SELECT * FROM sla_instances('{"events": []}', 'no such policy');
 DROP SCHEMA sla CASCADE;
 DELETE FROM kpi_sla_policy;
-DELETE FROM kpi_schedule WHERE schedule = 'berlin office';
+DELETE FROM kpi_schedule WHERE schedule IN ('berlin office', 'new york office');
