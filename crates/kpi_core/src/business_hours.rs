@@ -233,11 +233,14 @@ impl Schedule {
     }
 }
 
+/// A row of hours in a spec: weekday, starts, ends, valid_from, valid_until.
+type SpecHours = (u8, i64, i64, Option<i32>, Option<i32>);
+
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Spec {
     time_zone: String,
-    hours: Vec<(u8, i64, i64, Option<i32>, Option<i32>)>,
+    hours: Vec<SpecHours>,
     holidays: Vec<i32>,
 }
 
