@@ -145,9 +145,14 @@ pgrx::extension_sql_file!(
     requires = ["kpi_verdict_kpis"]
 );
 pgrx::extension_sql_file!(
+    "../sql/citus_schedules.sql",
+    name = "citus_schedules",
+    requires = ["business_hours"]
+);
+pgrx::extension_sql_file!(
     "../sql/status_history.sql",
     name = "status_history",
-    requires = ["business_hours"]
+    requires = ["citus_schedules"]
 );
 pgrx::extension_sql_file!(
     "../sql/change_test.sql",

@@ -300,3 +300,14 @@ def test_business_hours_on_the_cluster_equal_one_server(cluster):
         with pytest.raises(psycopg.errors.InvalidParameterValue, match='unknown schedule "night"') as unknown:
             c.execute("SELECT avg_resolution_time(opened_at, resolved_at, 'night') FROM tickets")
         assert "kpi_schedule_cluster" in unknown.value.diag.message_hint
+        # hours valid from a day on and a holiday of several days, in the reference tables
+        c.execute("UPDATE kpi_holiday_cluster SET last_day = '2026-10-05' WHERE day = '2026-10-03'")
+        c.execute("INSERT INTO kpi_schedule_hours_cluster (schedule, iso_weekday, starts, ends, valid_from)"
+                  " VALUES ('office', 6, '10:00', '14:00', '2026-10-10')")
+        changed = scheduled_answers(c)
+        for name, distributed, local in changed:
+            assert distributed == local, name
+        assert any(new[1] != old[1] for new, old in zip(changed, after))
+        # SLA policies are not distributed: refused, never read from each node's own table
+        with pytest.raises(psycopg.errors.FeatureNotSupported, match="not supported on Citus"):
+            c.execute("SELECT * FROM sla_instances('{\"events\": []}', 'any')")
