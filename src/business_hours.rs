@@ -57,7 +57,7 @@ thread_local! {
 /// The text of the first column of the first row of a read-only query, run through SPI with
 /// `read_only = true` (no command counter, no transaction ID: safe in parallel workers and on
 /// standbys), in the query's snapshot.
-pub unsafe fn read_only_query(query: &str) -> String {
+unsafe fn read_only_query(query: &[u8]) -> String {
     let q = CString::new(query).unwrap_or_else(|_| unreachable!("no NUL in the query"));
     if pg_sys::SPI_connect() != pg_sys::SPI_OK_CONNECT as i32 {
         raise_with(
@@ -90,20 +90,24 @@ pub unsafe fn read_only_query(query: &str) -> String {
     text
 }
 
+/// The text `<function>(name)` returns, a function of this function's own schema called with
+/// the name as a literal: `SELECT <schema>.<function>('<name>'::pg_catalog.text)`. The query
+/// is made of the server's bytes (a name in a LATIN1 database stays its bytes).
+pub unsafe fn read_spec(fcinfo: FunctionCallInfo, function: &str, name: &[u8]) -> String {
+    let schema = pg_sys::get_namespace_name(pg_sys::get_func_namespace((*(*fcinfo).flinfo).fn_oid));
+    let raw = CString::new(name).unwrap_or_else(|_| unreachable!("a text value holds no NUL"));
+    let mut query = b"SELECT ".to_vec();
+    query.extend_from_slice(CStr::from_ptr(pg_sys::quote_identifier(schema)).to_bytes());
+    query.extend_from_slice(format!(".{function}(").as_bytes());
+    query.extend_from_slice(CStr::from_ptr(pg_sys::quote_literal_cstr(raw.as_ptr())).to_bytes());
+    // the argument typed exactly, so no overload another role adds to the schema matches better
+    query.extend_from_slice(b"::pg_catalog.text)");
+    read_only_query(&query)
+}
+
 /// Reads a schedule through `_kpi_schedule_spec` in this function's own schema.
 unsafe fn load(fcinfo: FunctionCallInfo, name: &[u8]) -> Cached {
-    let schema = pg_sys::get_namespace_name(pg_sys::get_func_namespace((*(*fcinfo).flinfo).fn_oid));
-    let schema = CStr::from_ptr(pg_sys::quote_identifier(schema))
-        .to_string_lossy()
-        .into_owned();
-    let raw = CString::new(name).unwrap_or_else(|_| unreachable!("a text value holds no NUL"));
-    let literal = CStr::from_ptr(pg_sys::quote_literal_cstr(raw.as_ptr()))
-        .to_string_lossy()
-        .into_owned();
-    // the argument typed exactly, so no overload another role adds to the schema matches better
-    let spec = read_only_query(&format!(
-        "SELECT {schema}._kpi_schedule_spec({literal}::pg_catalog.text)"
-    ));
+    let spec = read_spec(fcinfo, "_kpi_schedule_spec", name);
     // for error messages: at most 64 characters of the name
     let display = kpi_core::error::excerpt_bytes(name);
     let (schedule, time_zone) = Schedule::from_spec(&display, &spec).or_raise();

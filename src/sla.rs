@@ -18,7 +18,6 @@ use kpi_core::KpiError;
 use pgrx::pg_sys::{self, Datum, FunctionCallInfo};
 use pgrx::PgSqlErrorCode;
 use std::cell::RefCell;
-use std::ffi::{CStr, CString};
 
 /// The state in argument 0 to update: itself inside an aggregate, else a copy.
 unsafe fn for_update<'a>(fcinfo: FunctionCallInfo) -> (Datum, &'a mut [u8]) {
@@ -129,17 +128,7 @@ unsafe fn policy(fcinfo: FunctionCallInfo, name: &[u8]) -> std::rc::Rc<Policy> {
     if let Some(p) = cached {
         return p;
     }
-    let schema = pg_sys::get_namespace_name(pg_sys::get_func_namespace((*(*fcinfo).flinfo).fn_oid));
-    let schema = CStr::from_ptr(pg_sys::quote_identifier(schema))
-        .to_string_lossy()
-        .into_owned();
-    let raw = CString::new(name).unwrap_or_else(|_| unreachable!("a text value holds no NUL"));
-    let literal = CStr::from_ptr(pg_sys::quote_literal_cstr(raw.as_ptr()))
-        .to_string_lossy()
-        .into_owned();
-    let spec = crate::business_hours::read_only_query(&format!(
-        "SELECT {schema}._kpi_sla_policy_spec({literal}::pg_catalog.text)"
-    ));
+    let spec = crate::business_hours::read_spec(fcinfo, "_kpi_sla_policy_spec", name);
     let display = kpi_core::error::excerpt_bytes(name);
     let p = std::rc::Rc::new(Policy::from_spec(&display, &spec, &from_utf8).or_raise());
     POLICIES.with(|c| {
@@ -204,7 +193,7 @@ unsafe fn row(i: &Instance, policy: &Policy) -> ([Datum; 12], [bool; 12]) {
     }
     values[3] = crate::durations::interval_datum(i.target.target_us, "SLA target");
     match i.target.clock {
-        Some(c) => values[4] = text_datum(policy.schedules[c].as_bytes()),
+        Some(c) => values[4] = text_datum(&policy.schedules[c]),
         None => nulls[4] = true,
     }
     values[5] = Datum::from(i.applied_at);

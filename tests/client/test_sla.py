@@ -473,3 +473,61 @@ def test_forms_round_trip(conn):
     shipped = conn.execute("SELECT status, requester_wait, agent_work, solved FROM kpi_sla_status ORDER BY status"
                            ).fetchall()
     assert shipped == sorted((s, *f) for s, f in STATUS_FLAGS.items())
+
+
+def test_the_achievement_rate_is_recorded_by_the_kpi_history(sla_db):
+    """sla_achievement_rate is a catalog KPI like the others: kpi_record() records it per
+    month and metric from a view of SLA rows, each value exactly the plain SQL's."""
+    rng = random.Random(5)
+    policies = {"p": random_policy(rng)}
+    tickets = {}
+    for tid in range(1, 161):
+        events, as_of = random_ticket(rng)
+        tickets[tid] = ("p", events, as_of)
+    with psycopg.connect(psycopg.conninfo.make_conninfo(dbname=sla_db), autocommit=True) as c:
+        load(c, rng, policies, tickets)
+        c.execute("""CREATE VIEW sla_rows AS
+            SELECT s.* FROM (SELECT ticket_id, ticket_timeline(kind, value, at) AS timeline FROM sla_events
+                             GROUP BY ticket_id) h
+            JOIN sla_tickets t USING (ticket_id)
+            CROSS JOIN LATERAL sla_instances(h.timeline, t.policy, t.as_of) s""")
+        c.execute("DELETE FROM kpi_tracked WHERE tracking = 'slas'")
+        c.execute("""INSERT INTO kpi_tracked (tracking, kpi, source, time_column, summary, period, dimensions)
+                     VALUES ('slas', 'sla_achievement_rate', 'sla_rows', 'applied_at',
+                             'sla_achievement_summary(achieved)', 'month', '{metric}')""")
+        c.execute("SELECT kpi_record('slas', '2026-03-01')")
+        recorded = c.execute("""SELECT dimension_value, value, cases FROM kpi_recorded
+                                WHERE tracking = 'slas' AND period_start = '2026-03-01' ORDER BY 1""").fetchall()
+        plain = c.execute("""
+            SELECT coalesce(metric, 'all'), 100.0 * count(*) FILTER (WHERE achieved) / nullif(count(achieved), 0),
+                   count(achieved)
+            FROM sla_rows WHERE applied_at >= '2026-03-01' AND applied_at < '2026-04-01'
+            GROUP BY ROLLUP (metric) ORDER BY 1""").fetchall()
+        c.execute("DELETE FROM kpi_tracked WHERE tracking = 'slas'")
+        c.execute("DROP VIEW sla_rows")
+    assert len(recorded) == 6 and recorded == plain
+
+
+def test_names_in_a_latin1_database(admin):
+    """Policies, priorities, statuses and schedules named with accents, in a database whose
+    encoding is not UTF-8: the names read through the policy's JSON are the server's bytes."""
+    name = "kpi_test_sla_latin1"
+    admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    admin.execute(f"CREATE DATABASE {name} ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0")
+    try:
+        with psycopg.connect(psycopg.conninfo.make_conninfo(dbname=name), autocommit=True) as c:
+            c.execute("SET client_encoding = 'UTF8'")
+            c.execute("CREATE EXTENSION support_kpi")
+            c.execute("INSERT INTO kpi_schedule VALUES ('Büro', 'Europe/Berlin')")
+            c.execute("INSERT INTO kpi_schedule_hours SELECT 'Büro', d, '09:00', '17:00' FROM generate_series(1, 5) d")
+            c.execute("INSERT INTO kpi_sla_status VALUES ('geöffnet', true, true, false)")
+            c.execute("INSERT INTO kpi_sla_policy VALUES ('Priorität', 'requester_wait_time', 'höchste', '2 hours', 'Büro')")
+            rows = c.execute("""
+                SELECT s.priority, s.schedule, s.breach_at, s.elapsed, s.status
+                FROM sla_instances((SELECT ticket_timeline(k, v, t::timestamptz) FROM (VALUES
+                    ('status', 'geöffnet', '2026-03-02 16:00+01'), ('priority', 'höchste', '2026-03-02 16:00+01')) e(k, v, t)),
+                    'Priorität', '2026-03-02 18:00+01') s""").fetchall()
+            assert rows == [("höchste", "Büro", datetime(2026, 3, 3, 9, tzinfo=timezone.utc), timedelta(hours=1),
+                             "active")]
+    finally:
+        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")

@@ -85,8 +85,9 @@ pub struct StatusFlags {
 #[derive(Debug, Clone, Default)]
 pub struct Policy {
     pub name: String,
-    /// the schedules the targets name, in the order of their `clock` index
-    pub schedules: Vec<String>,
+    /// the schedules the targets name (in the server's encoding), in the order of their
+    /// `clock` index
+    pub schedules: Vec<Vec<u8>>,
     /// per priority, the target of each metric (in `Metric` order)
     targets: HashMap<Vec<u8>, [Option<Target>; 5]>,
     /// whether any priority has a target of the metric
@@ -144,7 +145,10 @@ impl Policy {
                     ),
                 ));
             }
-            let clock = schedule.map(|s| p.clock_of(&s));
+            let clock = match schedule {
+                Some(s) => Some(p.clock_of(&to_server(&s)?)),
+                None => None,
+            };
             p.set_target(m, to_server(&priority)?, Target { target_us, clock });
         }
         for (status, requester_wait, agent_work, solved) in spec.statuses {
@@ -168,7 +172,7 @@ impl Policy {
         target_us: i64,
         schedule: Option<&str>,
     ) -> Self {
-        let clock = schedule.map(|s| self.clock_of(s));
+        let clock = schedule.map(|s| self.clock_of(s.as_bytes()));
         self.set_target(
             metric,
             priority.as_bytes().to_vec(),
@@ -178,11 +182,11 @@ impl Policy {
     }
 
     /// The clock index of a schedule, added to the policy's schedules if new.
-    fn clock_of(&mut self, schedule: &str) -> usize {
+    fn clock_of(&mut self, schedule: &[u8]) -> usize {
         match self.schedules.iter().position(|x| x == schedule) {
             Some(i) => i,
             None => {
-                self.schedules.push(schedule.to_string());
+                self.schedules.push(schedule.to_vec());
                 self.schedules.len() - 1
             }
         }
@@ -327,7 +331,7 @@ impl<'a, C: Clocks> Measure<'a, C> {
         let Some(i) = c else {
             return self.clocks.measure(None, a, b);
         };
-        let own = self.policy.schedules[i].as_bytes();
+        let own = self.policy.schedules[i].as_slice();
         let mut total: i64 = 0;
         for (x, y, schedule) in self.pieces(own, a, b) {
             total = crate::error::checked_sum(total, self.clocks.measure(Some(schedule), x, y)?)?;
@@ -345,7 +349,7 @@ impl<'a, C: Clocks> Measure<'a, C> {
         let Some(i) = c else {
             return self.clocks.exceeds_at(None, a, need);
         };
-        let own = self.policy.schedules[i].as_bytes();
+        let own = self.policy.schedules[i].as_slice();
         for (x, y, schedule) in self.pieces(own, a, OPEN) {
             if y == OPEN {
                 return self.clocks.exceeds_at(Some(schedule), x, need);
