@@ -14,6 +14,7 @@ leaves this build installed."""
 import os
 import re
 import subprocess
+from datetime import timedelta
 from pathlib import Path
 
 import psycopg
@@ -48,6 +49,10 @@ SELECT g % 3 AS day,
        resolution_time_sketch(timestamptz '2026-10-01', timestamptz '2026-10-01' + (g % 7 * g * g) * interval '1 second') AS sketch
 FROM generate_series(1, 3000) g GROUP BY 1;
 UPDATE kpi_catalog SET band_edges = '{4,9}' WHERE kpi = 'incident_rate';
+-- a schedule: Mondays 9-17 and a Friday night shift in Berlin, a day off
+INSERT INTO kpi_schedule VALUES ('office', 'Europe/Berlin');
+INSERT INTO kpi_schedule_hours VALUES ('office', 1, '09:00', '17:00'), ('office', 5, '22:00', '02:00');
+INSERT INTO kpi_holiday VALUES ('office', '2026-10-05', 'closed');
 CREATE VIEW kpi_report AS
 SELECT day, escalation_rate(escalations) AS escalation, incident_rate(incidents) AS incidents,
        kpi_band('incident_rate', incident_rate(incidents)) AS incident_band
@@ -60,7 +65,8 @@ SELECT day, escalation_rate(escalations), escalations::text, incident_rate(incid
        contact_rate(contacts_text), contact_rate_by_segment(by_segment)::text,
        avg_resolution_time(resolution), pending_count(resolution), nps(nps), survey_responses(nps),
        csat(csat), complaint_resolution_cost(cost), total_cost(cost), resolved_count(cost),
-       sketch::text, median(sketch), percentile(sketch, 0.9), avg_resolution_time(sketch)
+       sketch::text, median(sketch), percentile(sketch, 0.9), avg_resolution_time(sketch),
+       business_time('2026-10-01', '2026-10-20', 'office')
 FROM kpi_history ORDER BY day
 """
 ROLLUP = """
@@ -120,6 +126,16 @@ def test_previous_release_updates_on_a_running_server_and_keeps_stored_summaries
                       "rollup(by_segment), rollup(resolution), rollup(nps), rollup(csat), rollup(cost), rollup(sketch) "
                       "FROM kpi_history")
             assert c.execute(ONE_ROW, [9]).fetchall() == before[1]
+            # the schedule's rows keep their meaning (always valid, one day off); a holiday of
+            # several days and hours valid from a day on work on them
+            span = "SELECT business_time('2026-10-05 00:00+02', '2026-10-13 00:00+02', 'office')"
+            assert c.execute(span).fetchone()[0] == timedelta(hours=12)  # Friday's shift, Monday 12
+            c.execute("UPDATE kpi_holiday SET last_day = '2026-10-12' WHERE day = '2026-10-05'")
+            c.execute("INSERT INTO kpi_schedule_hours (schedule, iso_weekday, starts, ends, valid_from)"
+                      " VALUES ('office', 2, '09:00', '10:00', '2026-10-13')")
+            assert c.execute(span).fetchone()[0] == timedelta(hours=4)
+            assert c.execute("SELECT business_time('2026-10-13 00:00+02', '2026-10-14 00:00+02', 'office')"
+                             ).fetchone()[0] == timedelta(hours=1)
             after_insert = read_all(c)
 
         dump = tmp_path / "after_update.dump"
