@@ -133,9 +133,10 @@ def test_previous_release_updates_on_a_running_server_and_keeps_stored_summaries
             c.execute("UPDATE kpi_holiday SET last_day = '2026-10-12' WHERE day = '2026-10-05'")
             c.execute("INSERT INTO kpi_schedule_hours (schedule, iso_weekday, starts, ends, valid_from)"
                       " VALUES ('office', 2, '09:00', '10:00', '2026-10-13')")
-            assert c.execute(span).fetchone()[0] == timedelta(hours=4)
-            assert c.execute("SELECT business_time('2026-10-13 00:00+02', '2026-10-14 00:00+02', 'office')"
-                             ).fetchone()[0] == timedelta(hours=1)
+            assert c.execute(span).fetchone()[0] == timedelta(0)  # every day of it off, Friday's too
+            # the week after: Tuesday's new hour, Friday night's shift, Monday
+            assert c.execute("SELECT business_time('2026-10-13 00:00+02', '2026-10-20 00:00+02', 'office')"
+                             ).fetchone()[0] == timedelta(hours=13)
             after_insert = read_all(c)
 
         dump = tmp_path / "after_update.dump"
