@@ -76,6 +76,35 @@ SELECT pg_catalog.pg_extension_config_dump('kpi_holiday', '');
 -- changing them takes the rights the owner grants.
 GRANT SELECT ON kpi_schedule, kpi_schedule_hours, kpi_holiday TO PUBLIC;
 
+-- In a Citus database: the reference tables kpi_distribute_schedules() made in place of the
+-- extension's tables `rels` (their names with _cluster), as this node reads them. A reference
+-- table has one shard, with a copy on every node: this node's copy (a query on a worker's
+-- shard may not start a distributed query of its own), or the table itself where this node
+-- holds none. An error, saying what to do, until the tables are distributed.
+CREATE FUNCTION _kpi_cluster_copies(rels text[], what text) RETURNS text[] LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    copies text[];
+BEGIN
+    IF to_regclass('@extschema@.kpi_schedule_cluster') IS NULL THEN
+        RAISE EXCEPTION 'the % of this Citus database are not distributed', what
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Run SELECT kpi_distribute_schedules() once, on the coordinator: it copies kpi_schedule, '
+                         || 'kpi_schedule_hours, kpi_holiday, kpi_sla_policy and kpi_sla_status into reference '
+                         || 'tables that every node reads alike.';
+    END IF;
+    SELECT array_agg(coalesce(to_regclass(format('%I.%I', n.nspname, c.relname || '_' || d.shardid))::text,
+                              d.logicalrelid::text)
+                     ORDER BY array_position(rels, r))
+    INTO copies
+    FROM unnest(rels) r
+    JOIN pg_dist_shard d ON d.logicalrelid = (r || '_cluster')::regclass
+    JOIN pg_class c ON c.oid = d.logicalrelid
+    JOIN pg_namespace n ON n.oid = c.relnamespace;
+    RETURN copies;
+END
+$$;
+
 -- A schedule as the support functions read it (JSON), or an error for an unknown one. In a
 -- database with Citus, schedules are read from the reference tables kpi_distribute_schedules()
 -- makes (the same rows on every node), and until then not at all: each node has its own
@@ -89,24 +118,8 @@ DECLARE
     rels text[] := ARRAY['@extschema@.kpi_schedule', '@extschema@.kpi_schedule_hours', '@extschema@.kpi_holiday'];
 BEGIN
     IF EXISTS (SELECT FROM pg_extension WHERE extname = 'citus') THEN
-        IF to_regclass('@extschema@.kpi_schedule_cluster') IS NULL THEN
-            RAISE EXCEPTION 'the schedules of this Citus database are not distributed'
-                USING ERRCODE = 'object_not_in_prerequisite_state',
-                      HINT = 'Run SELECT kpi_distribute_schedules() once, on the coordinator: it copies kpi_schedule, '
-                             || 'kpi_schedule_hours and kpi_holiday into reference tables that every node reads alike.';
-        END IF;
         suffix := '_cluster';
-        -- a reference table has one shard, with a copy on every node: read this node's copy
-        -- (a query on a worker's shard may not start a distributed query of its own), or the
-        -- table itself where this node holds none
-        SELECT array_agg(coalesce(to_regclass(format('%I.%I', n.nspname, c.relname || '_' || d.shardid))::text,
-                                  d.logicalrelid::text)
-                         ORDER BY array_position(rels, r))
-        INTO rels
-        FROM unnest(rels) r
-        JOIN pg_dist_shard d ON d.logicalrelid = (r || suffix)::regclass
-        JOIN pg_class c ON c.oid = d.logicalrelid
-        JOIN pg_namespace n ON n.oid = c.relnamespace;
+        rels := @extschema@._kpi_cluster_copies(rels, 'schedules');
     END IF;
     EXECUTE format($q$
         SELECT json_build_object(
@@ -147,6 +160,14 @@ CREATE FUNCTION business_time("start" timestamptz, "end" timestamptz, schedule t
     AS 'MODULE_PATHNAME', 'business_time' LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION business_time(timestamptz, timestamptz, text) IS
     'support_kpi: the working time between two instants under a schedule of kpi_schedule';
+
+-- A ticket that moves between schedules: its timeline's 'schedule' events (ticket_timeline(),
+-- sql/sla.sql) say the schedule in force from each instant on; `schedule` is in force before
+-- the first and after a change to NULL (NULL: calendar time there). Other events are ignored.
+CREATE FUNCTION business_time("start" timestamptz, "end" timestamptz, schedule text, timeline ticket_timeline) RETURNS interval
+    AS 'MODULE_PATHNAME', 'business_time_timeline' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION business_time(timestamptz, timestamptz, text, ticket_timeline) IS
+    'support_kpi: the working time between two instants, piece by piece in the schedule in force of a ticket''s timeline';
 
 -- The KPIs over a schedule (avg_first_response_time(opened_at, first_response_at, schedule),
 -- its summary, the medians and their sketches, sla_compliance_rate(opened_at, completed_at,

@@ -76,6 +76,12 @@ $$;
 CREATE TRIGGER kpi_sla_policy_check BEFORE INSERT OR UPDATE ON kpi_sla_policy
     FOR EACH ROW EXECUTE FUNCTION _kpi_check_sla_policy();
 
+-- Once distributed on Citus (kpi_distribute_schedules()), the local tables refuse changes.
+CREATE TRIGGER kpi_sla_policy_local_write BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON kpi_sla_policy
+    FOR EACH STATEMENT EXECUTE FUNCTION _kpi_schedule_local_write();
+CREATE TRIGGER kpi_sla_status_local_write BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON kpi_sla_status
+    FOR EACH STATEMENT EXECUTE FUNCTION _kpi_schedule_local_write();
+
 SELECT pg_catalog.pg_extension_config_dump('kpi_sla_policy', '');
 SELECT pg_catalog.pg_extension_config_dump('kpi_sla_status', 'WHERE customized');
 -- Every role may read them (sla_instances reads them as the caller); changing them takes the
@@ -84,37 +90,43 @@ GRANT SELECT ON kpi_sla_policy, kpi_sla_status TO PUBLIC;
 
 -- A policy as the support functions read it (JSON), or an error for an unknown one:
 -- {"targets": [[metric, priority, target_us, schedule], ...], "statuses": [[status,
--- requester_wait, agent_work, solved], ...]}. In a database with Citus each node would read
--- its own tables: refused until policies are distributed.
+-- requester_wait, agent_work, solved], ...]}. In a database with Citus, from the reference
+-- tables kpi_distribute_schedules() makes (kpi_sla_policy_cluster, kpi_sla_status_cluster),
+-- and until then not at all: each node would read its own tables.
 CREATE FUNCTION _kpi_sla_policy_spec(policy text) RETURNS text LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     spec text;
     known text;
+    suffix text := '';
+    rels text[] := ARRAY['@extschema@.kpi_sla_policy', '@extschema@.kpi_sla_status'];
 BEGIN
     IF EXISTS (SELECT FROM pg_extension WHERE extname = 'citus') THEN
-        RAISE EXCEPTION 'SLA policies are not supported on Citus yet'
-            USING ERRCODE = 'feature_not_supported',
-                  HINT = 'Each node would read its own kpi_sla_policy and kpi_sla_status: compute SLAs in a database without Citus.';
+        suffix := '_cluster';
+        rels := @extschema@._kpi_cluster_copies(rels, 'SLA policies');
     END IF;
-    SELECT json_build_object(
-               'targets', json_agg(json_build_array(p.metric, p.priority,
-                                                    (extract(epoch FROM p.target) * 1000000)::bigint, p.schedule)
-                                   ORDER BY p.metric, p.priority),
-               'statuses', (SELECT coalesce(json_agg(json_build_array(s.status, s.requester_wait, s.agent_work, s.solved)
-                                                     ORDER BY s.status), '[]')
-                            FROM @extschema@.kpi_sla_status s))::text
-    INTO spec
-    FROM @extschema@.kpi_sla_policy p WHERE p.policy = $1
-    HAVING count(*) > 0;
+    EXECUTE format($q$
+        SELECT json_build_object(
+                   'targets', json_agg(json_build_array(p.metric, p.priority,
+                                                        (extract(epoch FROM p.target) * 1000000)::bigint, p.schedule)
+                                       ORDER BY p.metric, p.priority),
+                   'statuses', (SELECT coalesce(json_agg(json_build_array(s.status, s.requester_wait, s.agent_work,
+                                                                          s.solved)
+                                                         ORDER BY s.status), '[]')
+                                FROM %2$s s))::text
+        FROM %1$s p WHERE p.policy = $1
+        HAVING count(*) > 0$q$, rels[1], rels[2])
+    INTO spec USING policy;
     IF spec IS NULL THEN
-        SELECT string_agg(format('%L', @extschema@._kpi_excerpt(k.policy)), ', ' ORDER BY k.policy)
-        INTO known
-        FROM (SELECT DISTINCT p.policy FROM @extschema@.kpi_sla_policy p ORDER BY p.policy LIMIT 20) k;
-        RAISE EXCEPTION 'unknown SLA policy "%"', @extschema@._kpi_excerpt($1)
+        EXECUTE format($q$
+            SELECT string_agg(format('%%L', @extschema@._kpi_excerpt(k.policy)), ', ' ORDER BY k.policy)
+            FROM (SELECT DISTINCT p.policy FROM %1$s p ORDER BY p.policy LIMIT 20) k$q$, rels[1])
+        INTO known;
+        RAISE EXCEPTION 'unknown SLA policy "%"', @extschema@._kpi_excerpt(policy)
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'Known policies: ' || coalesce(known, 'none')
-                         || '. Add one with INSERT INTO kpi_sla_policy (policy, metric, priority, target, schedule).';
+                         || format('. Add one with INSERT INTO kpi_sla_policy%s (policy, metric, priority, target, schedule).',
+                                   suffix);
     END IF;
     RETURN spec;
 END

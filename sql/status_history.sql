@@ -38,6 +38,15 @@ CREATE AGGREGATE time_in_status(status text, changed_at timestamptz, statuses te
     COMBINEFUNC = status_history_combine, FINALFUNC = time_in_status_final, PARALLEL = SAFE
 );
 
+-- The same over a ticket's timeline (ticket_timeline(kind, value, at), sql/sla.sql), as known
+-- at `until` (default now(): an open ticket's current status counts until now; later events
+-- are not seen), piece by piece in the schedule in force: the timeline's 'schedule' events over
+-- `schedule` (NULL: calendar time where none is in force). NULL without a status change by then.
+CREATE FUNCTION time_in_status(timeline ticket_timeline, statuses text[], until timestamptz DEFAULT now(), schedule text DEFAULT NULL) RETURNS interval
+    AS 'MODULE_PATHNAME', 'time_in_status_timeline' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION time_in_status(ticket_timeline, text[], timestamptz, text) IS
+    'support_kpi: how long a ticket was in any of the statuses as known at an instant, in the schedule in force of its timeline';
+
 CREATE FUNCTION reopen_count_trans(status_history, text, timestamptz, text[]) RETURNS status_history
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION reopen_count_final(status_history) RETURNS integer

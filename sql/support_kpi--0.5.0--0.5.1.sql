@@ -884,6 +884,29 @@ BEGIN
     RETURN NEW;
 END
 $$;
+CREATE FUNCTION _kpi_cluster_copies(rels text[], what text) RETURNS text[] LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    copies text[];
+BEGIN
+    IF to_regclass('@extschema@.kpi_schedule_cluster') IS NULL THEN
+        RAISE EXCEPTION 'the % of this Citus database are not distributed', what
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Run SELECT kpi_distribute_schedules() once, on the coordinator: it copies kpi_schedule, '
+                         || 'kpi_schedule_hours, kpi_holiday, kpi_sla_policy and kpi_sla_status into reference '
+                         || 'tables that every node reads alike.';
+    END IF;
+    SELECT array_agg(coalesce(to_regclass(format('%I.%I', n.nspname, c.relname || '_' || d.shardid))::text,
+                              d.logicalrelid::text)
+                     ORDER BY array_position(rels, r))
+    INTO copies
+    FROM unnest(rels) r
+    JOIN pg_dist_shard d ON d.logicalrelid = (r || '_cluster')::regclass
+    JOIN pg_class c ON c.oid = d.logicalrelid
+    JOIN pg_namespace n ON n.oid = c.relnamespace;
+    RETURN copies;
+END
+$$;
 CREATE OR REPLACE FUNCTION _kpi_schedule_spec(schedule text) RETURNS text LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -893,24 +916,8 @@ DECLARE
     rels text[] := ARRAY['@extschema@.kpi_schedule', '@extschema@.kpi_schedule_hours', '@extschema@.kpi_holiday'];
 BEGIN
     IF EXISTS (SELECT FROM pg_extension WHERE extname = 'citus') THEN
-        IF to_regclass('@extschema@.kpi_schedule_cluster') IS NULL THEN
-            RAISE EXCEPTION 'the schedules of this Citus database are not distributed'
-                USING ERRCODE = 'object_not_in_prerequisite_state',
-                      HINT = 'Run SELECT kpi_distribute_schedules() once, on the coordinator: it copies kpi_schedule, '
-                             || 'kpi_schedule_hours and kpi_holiday into reference tables that every node reads alike.';
-        END IF;
         suffix := '_cluster';
-        -- a reference table has one shard, with a copy on every node: read this node's copy
-        -- (a query on a worker's shard may not start a distributed query of its own), or the
-        -- table itself where this node holds none
-        SELECT array_agg(coalesce(to_regclass(format('%I.%I', n.nspname, c.relname || '_' || d.shardid))::text,
-                                  d.logicalrelid::text)
-                         ORDER BY array_position(rels, r))
-        INTO rels
-        FROM unnest(rels) r
-        JOIN pg_dist_shard d ON d.logicalrelid = (r || suffix)::regclass
-        JOIN pg_class c ON c.oid = d.logicalrelid
-        JOIN pg_namespace n ON n.oid = c.relnamespace;
+        rels := @extschema@._kpi_cluster_copies(rels, 'schedules');
     END IF;
     EXECUTE format($q$
         SELECT json_build_object(
@@ -946,6 +953,10 @@ BEGIN
     RETURN spec;
 END
 $$;
+CREATE FUNCTION business_time("start" timestamptz, "end" timestamptz, schedule text, timeline ticket_timeline) RETURNS interval
+    AS 'MODULE_PATHNAME', 'business_time_timeline' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION business_time(timestamptz, timestamptz, text, ticket_timeline) IS
+    'support_kpi: the working time between two instants, piece by piece in the schedule in force of a ticket''s timeline';
 CREATE FUNCTION kpi_distribute_schedules() RETURNS bigint LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -983,20 +994,45 @@ BEGIN
         CHECK (last_day IS NULL OR (last_day >= day AND last_day - day < 36525)),
         PRIMARY KEY (schedule, day)
     );
+    CREATE TABLE @extschema@.kpi_sla_status_cluster (
+        status         text PRIMARY KEY,
+        requester_wait boolean NOT NULL,
+        agent_work     boolean NOT NULL,
+        solved         boolean NOT NULL
+    );
+    CREATE TABLE @extschema@.kpi_sla_policy_cluster (
+        policy   text NOT NULL,
+        metric   text NOT NULL CHECK (metric IN ('first_reply_time', 'next_reply_time', 'periodic_update',
+                                                 'requester_wait_time', 'agent_work_time')),
+        priority text NOT NULL,
+        target   interval NOT NULL CHECK (target > interval '0' AND extract(year FROM target) = 0
+                                          AND extract(month FROM target) = 0),
+        schedule text,
+        PRIMARY KEY (policy, metric, priority)
+    );
     PERFORM create_reference_table('@extschema@.kpi_schedule_cluster'::regclass);
     PERFORM create_reference_table('@extschema@.kpi_schedule_hours_cluster'::regclass);
     PERFORM create_reference_table('@extschema@.kpi_holiday_cluster'::regclass);
+    PERFORM create_reference_table('@extschema@.kpi_sla_status_cluster'::regclass);
+    PERFORM create_reference_table('@extschema@.kpi_sla_policy_cluster'::regclass);
     ALTER TABLE @extschema@.kpi_schedule_hours_cluster ADD FOREIGN KEY (schedule)
         REFERENCES @extschema@.kpi_schedule_cluster ON UPDATE CASCADE ON DELETE CASCADE;
     ALTER TABLE @extschema@.kpi_holiday_cluster ADD FOREIGN KEY (schedule)
         REFERENCES @extschema@.kpi_schedule_cluster ON UPDATE CASCADE ON DELETE CASCADE;
+    ALTER TABLE @extschema@.kpi_sla_policy_cluster ADD FOREIGN KEY (schedule)
+        REFERENCES @extschema@.kpi_schedule_cluster ON UPDATE CASCADE;
     INSERT INTO @extschema@.kpi_schedule_cluster SELECT s.schedule, s.time_zone FROM @extschema@.kpi_schedule s;
     INSERT INTO @extschema@.kpi_schedule_hours_cluster
         SELECT h.schedule, h.iso_weekday, h.starts, h.ends, h.valid_from, h.valid_until
         FROM @extschema@.kpi_schedule_hours h;
     INSERT INTO @extschema@.kpi_holiday_cluster SELECT h.schedule, h.day, h.name, h.last_day FROM @extschema@.kpi_holiday h;
+    INSERT INTO @extschema@.kpi_sla_status_cluster
+        SELECT s.status, s.requester_wait, s.agent_work, s.solved FROM @extschema@.kpi_sla_status s;
+    INSERT INTO @extschema@.kpi_sla_policy_cluster
+        SELECT p.policy, p.metric, p.priority, p.target, p.schedule FROM @extschema@.kpi_sla_policy p;
     GRANT SELECT ON @extschema@.kpi_schedule_cluster, @extschema@.kpi_schedule_hours_cluster,
-                    @extschema@.kpi_holiday_cluster TO PUBLIC;
+                    @extschema@.kpi_holiday_cluster, @extschema@.kpi_sla_status_cluster,
+                    @extschema@.kpi_sla_policy_cluster TO PUBLIC;
     -- the local tables as shipped
     PERFORM set_config('support_kpi.distributing_schedules', 'on', true);
     DELETE FROM @extschema@.kpi_schedule WHERE schedule <> '24/7';
@@ -1004,13 +1040,18 @@ BEGIN
     DELETE FROM @extschema@.kpi_schedule_hours;
     UPDATE @extschema@.kpi_schedule SET time_zone = 'UTC' WHERE schedule = '24/7';
     INSERT INTO @extschema@.kpi_schedule_hours SELECT '24/7', d, '00:00', '00:00' FROM generate_series(1, 7) d;
+    DELETE FROM @extschema@.kpi_sla_policy;
     PERFORM set_config('support_kpi.distributing_schedules', '', true);
     SELECT count(*) INTO n FROM @extschema@.kpi_schedule_cluster;
     RETURN n;
 END
 $$;
 COMMENT ON FUNCTION kpi_distribute_schedules() IS
-    'support_kpi: on a Citus cluster, copies the schedules into reference tables that every node reads';
+    'support_kpi: on a Citus cluster, copies the schedules and SLA policies into reference tables that every node reads';
+CREATE FUNCTION time_in_status(timeline ticket_timeline, statuses text[], until timestamptz DEFAULT now(), schedule text DEFAULT NULL) RETURNS interval
+    AS 'MODULE_PATHNAME', 'time_in_status_timeline' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION time_in_status(ticket_timeline, text[], timestamptz, text) IS
+    'support_kpi: how long a ticket was in any of the statuses as known at an instant, in the schedule in force of its timeline';
 CREATE FUNCTION _kpi_fisher_exact(a bigint, b bigint, c bigint, d bigint) RETURNS float8
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION _kpi_poisson_rate_test(events1 bigint, customers1 bigint, events2 bigint, customers2 bigint)
@@ -1162,30 +1203,35 @@ SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     spec text;
     known text;
+    suffix text := '';
+    rels text[] := ARRAY['@extschema@.kpi_sla_policy', '@extschema@.kpi_sla_status'];
 BEGIN
     IF EXISTS (SELECT FROM pg_extension WHERE extname = 'citus') THEN
-        RAISE EXCEPTION 'SLA policies are not supported on Citus yet'
-            USING ERRCODE = 'feature_not_supported',
-                  HINT = 'Each node would read its own kpi_sla_policy and kpi_sla_status: compute SLAs in a database without Citus.';
+        suffix := '_cluster';
+        rels := @extschema@._kpi_cluster_copies(rels, 'SLA policies');
     END IF;
-    SELECT json_build_object(
-               'targets', json_agg(json_build_array(p.metric, p.priority,
-                                                    (extract(epoch FROM p.target) * 1000000)::bigint, p.schedule)
-                                   ORDER BY p.metric, p.priority),
-               'statuses', (SELECT coalesce(json_agg(json_build_array(s.status, s.requester_wait, s.agent_work, s.solved)
-                                                     ORDER BY s.status), '[]')
-                            FROM @extschema@.kpi_sla_status s))::text
-    INTO spec
-    FROM @extschema@.kpi_sla_policy p WHERE p.policy = $1
-    HAVING count(*) > 0;
+    EXECUTE format($q$
+        SELECT json_build_object(
+                   'targets', json_agg(json_build_array(p.metric, p.priority,
+                                                        (extract(epoch FROM p.target) * 1000000)::bigint, p.schedule)
+                                       ORDER BY p.metric, p.priority),
+                   'statuses', (SELECT coalesce(json_agg(json_build_array(s.status, s.requester_wait, s.agent_work,
+                                                                          s.solved)
+                                                         ORDER BY s.status), '[]')
+                                FROM %2$s s))::text
+        FROM %1$s p WHERE p.policy = $1
+        HAVING count(*) > 0$q$, rels[1], rels[2])
+    INTO spec USING policy;
     IF spec IS NULL THEN
-        SELECT string_agg(format('%L', @extschema@._kpi_excerpt(k.policy)), ', ' ORDER BY k.policy)
-        INTO known
-        FROM (SELECT DISTINCT p.policy FROM @extschema@.kpi_sla_policy p ORDER BY p.policy LIMIT 20) k;
-        RAISE EXCEPTION 'unknown SLA policy "%"', @extschema@._kpi_excerpt($1)
+        EXECUTE format($q$
+            SELECT string_agg(format('%%L', @extschema@._kpi_excerpt(k.policy)), ', ' ORDER BY k.policy)
+            FROM (SELECT DISTINCT p.policy FROM %1$s p ORDER BY p.policy LIMIT 20) k$q$, rels[1])
+        INTO known;
+        RAISE EXCEPTION 'unknown SLA policy "%"', @extschema@._kpi_excerpt(policy)
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'Known policies: ' || coalesce(known, 'none')
-                         || '. Add one with INSERT INTO kpi_sla_policy (policy, metric, priority, target, schedule).';
+                         || format('. Add one with INSERT INTO kpi_sla_policy%s (policy, metric, priority, target, schedule).',
+                                   suffix);
     END IF;
     RETURN spec;
 END
@@ -1650,6 +1696,11 @@ COMMENT ON TABLE kpi_sla_policy IS
 
 CREATE TRIGGER kpi_sla_policy_check BEFORE INSERT OR UPDATE ON kpi_sla_policy
     FOR EACH ROW EXECUTE FUNCTION _kpi_check_sla_policy();
+
+CREATE TRIGGER kpi_sla_policy_local_write BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON kpi_sla_policy
+    FOR EACH STATEMENT EXECUTE FUNCTION _kpi_schedule_local_write();
+CREATE TRIGGER kpi_sla_status_local_write BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON kpi_sla_status
+    FOR EACH STATEMENT EXECUTE FUNCTION _kpi_schedule_local_write();
 
 SELECT pg_catalog.pg_extension_config_dump('kpi_sla_policy', '');
 SELECT pg_catalog.pg_extension_config_dump('kpi_sla_status', 'WHERE customized');

@@ -155,6 +155,39 @@ unsafe fn time_final(fcinfo: FunctionCallInfo) -> Datum {
     }
 }
 
+/// `time_in_status(timeline, statuses, until, schedule)`: the ticket's status changes as known
+/// at `until`, piece by piece in the schedule in force (the timeline's schedule changes over
+/// `schedule`; NULL: calendar time where none is in force). NULL for a NULL timeline.
+unsafe fn timeline_time_in(fcinfo: FunctionCallInfo) -> Datum {
+    let Some(state) = arg(fcinfo, 0) else {
+        return return_null(fcinfo);
+    };
+    // the list is checked even when the ticket has no status to look up in it
+    in_list(fcinfo, 1, "statuses", b"");
+    let Some(until) = finite(fcinfo, 2, "until") else {
+        raise_with(
+            PgSqlErrorCode::ERRCODE_NULL_VALUE_NOT_ALLOWED,
+            "until is NULL".into(),
+            Some("Give the instant to measure up to, e.g. now() (the default).".into()),
+        )
+    };
+    let default = arg(fcinfo, 3).map(|s| varlena_bytes(s));
+    let v = kpi_core::timeline::view(varlena_bytes(state)).or_raise();
+    let events = kpi_core::timeline::events(&v).or_raise();
+    let total = kpi_core::timeline::time_in_status(
+        &events,
+        until,
+        default,
+        |s| in_list(fcinfo, 1, "statuses", s),
+        |a, b, schedule| crate::business_hours::piece_between(fcinfo, schedule, a, b),
+    )
+    .or_raise();
+    match total {
+        None => return_null(fcinfo),
+        Some(micros) => crate::durations::interval_datum(micros, "time in status"),
+    }
+}
+
 unsafe fn reopen_final(fcinfo: FunctionCallInfo) -> Datum {
     let v = View::new(varlena_bytes(strict_arg(fcinfo, 0))).or_raise();
     match status::reopens(&v).or_raise() {
@@ -200,6 +233,7 @@ v1_entry_points! {
     status_history_combine => combine();
     time_in_status_trans => trans("statuses");
     time_in_status_final => time_final();
+    time_in_status_timeline => timeline_time_in();
     reopen_count_trans => trans("solved_statuses");
     reopen_count_final => reopen_final();
 }

@@ -271,14 +271,16 @@ def test_business_hours_on_the_cluster_equal_one_server(cluster):
         # what to do (each worker has only the shipped '24/7')
         for sql in ["SELECT business_time(now() - interval '1 day', now(), 'office')",
                     "SELECT avg_resolution_time(opened_at, resolved_at, 'office') FROM tickets",
-                    "SELECT avg_resolution_time(opened_at, resolved_at, '24/7') FROM tickets"]:
+                    "SELECT avg_resolution_time(opened_at, resolved_at, '24/7') FROM tickets",
+                    "SELECT * FROM sla_instances('{\"events\": []}', 'any')"]:
             with pytest.raises(psycopg.errors.ObjectNotInPrerequisiteState, match="not distributed") as refused:
                 c.execute(sql)
             assert "kpi_distribute_schedules()" in refused.value.diag.message_hint
         assert c.execute("SELECT kpi_distribute_schedules()").fetchone()[0] == 2
         assert c.execute("SELECT logicalrelid::text, partmethod FROM pg_dist_partition "
                          "WHERE logicalrelid::text LIKE 'kpi\\_%\\_cluster' ORDER BY 1").fetchall() == [
-            ("kpi_holiday_cluster", "n"), ("kpi_schedule_cluster", "n"), ("kpi_schedule_hours_cluster", "n")]
+            ("kpi_holiday_cluster", "n"), ("kpi_schedule_cluster", "n"), ("kpi_schedule_hours_cluster", "n"),
+            ("kpi_sla_policy_cluster", "n"), ("kpi_sla_status_cluster", "n")]
         # the local tables are back to the shipped '24/7' and refuse changes
         assert c.execute("SELECT array_agg(schedule) FROM kpi_schedule").fetchone()[0] == ["24/7"]
         assert c.execute("SELECT count(*) FROM kpi_holiday").fetchone()[0] == 0
@@ -308,6 +310,46 @@ def test_business_hours_on_the_cluster_equal_one_server(cluster):
         for name, distributed, local in changed:
             assert distributed == local, name
         assert any(new[1] != old[1] for new, old in zip(changed, after))
-        # SLA policies are not distributed: refused, never read from each node's own table
-        with pytest.raises(psycopg.errors.FeatureNotSupported, match="not supported on Citus"):
-            c.execute("SELECT * FROM sla_instances('{\"events\": []}', 'any')")
+        # SLA policies, distributed with the schedules: each ticket's SLAs computed on the worker
+        # that holds its events read the reference tables, equal to one server
+        c.execute("DROP TABLE IF EXISTS sla_events, sla_events_local")
+        c.execute("""CREATE TABLE sla_events_local AS
+            SELECT t.id AS ticket_id, t.customer_id, k.kind, k.value, k.at FROM tickets_local t
+            CROSS JOIN LATERAL (VALUES ('status', 'new', t.opened_at), ('message', 'customer', t.opened_at),
+                ('priority', (ARRAY['low', 'normal', 'urgent'])[t.id % 3 + 1], t.opened_at),
+                ('schedule', CASE WHEN t.id % 7 = 0 THEN 'night' END, t.opened_at + interval '1 hour'),
+                ('message', 'agent', t.opened_at + (t.id % 53) * interval '17 minutes'),
+                ('status', 'solved', t.resolved_at)) k(kind, value, at)""")
+        c.execute("CREATE TABLE sla_events AS SELECT * FROM sla_events_local")
+        c.execute("SELECT create_distributed_table('sla_events', 'customer_id', colocate_with => 'customers')")
+        c.execute("INSERT INTO kpi_schedule_cluster VALUES ('night', 'America/New_York')")
+        c.execute("INSERT INTO kpi_schedule_hours_cluster SELECT 'night', d, '20:00', '04:00' FROM generate_series(1, 7) d")
+        c.execute("INSERT INTO kpi_sla_policy_cluster VALUES ('desk', 'first_reply_time', 'urgent', '2 hours', 'office'),"
+                  " ('desk', 'first_reply_time', 'normal', '8 hours', 'office'), ('desk', 'first_reply_time', 'low', '1 day', NULL),"
+                  " ('desk', 'requester_wait_time', 'normal', '16 hours', 'office')")
+        c.execute("UPDATE kpi_sla_status_cluster SET requester_wait = false WHERE status = 'new'")
+        sla = ("SELECT s.metric, s.priority, s.status, count(*), sum(extract(epoch FROM s.elapsed)), min(s.breach_at),"
+               " max(s.breach_at) FROM (SELECT ticket_id, ticket_timeline(kind, value, at) AS tl FROM {e}"
+               " GROUP BY customer_id, ticket_id) h CROSS JOIN LATERAL sla_instances(h.tl, 'desk', '2027-06-01') s"
+               " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3")
+        # pushed down whole: the workers compute the SLAs, reading the reference tables' copies
+        plan = [r[0] for r in c.execute("EXPLAIN (COSTS OFF) " + sla.format(e="sla_events"))]
+        citus = next(i for i, line in enumerate(plan) if "Custom Scan (Citus Adaptive)" in line)
+        assert any("Function Scan on sla_instances" in line for line in plan[citus:]), plan
+        assert not any("sla_instances" in line for line in plan[:citus]), plan
+        distributed = c.execute(sla.format(e="sla_events")).fetchall()
+        assert distributed == c.execute(sla.format(e="sla_events_local")).fetchall()
+        assert {"achieved", "breached"} <= {r[2] for r in distributed}, distributed
+        assert {r[0] for r in distributed} == {"first_reply_time", "requester_wait_time"}, distributed
+        # the statuses read are the reference table's: 'new' counts no requester wait there
+        assert all(r[4] == 0 for r in distributed if r[0] == "requester_wait_time"), distributed
+        # the local tables refuse changes; the reference table checks its rows
+        with pytest.raises(psycopg.errors.ObjectNotInPrerequisiteState, match="kpi_sla_policy_cluster"):
+            c.execute("INSERT INTO kpi_sla_policy VALUES ('desk', 'next_reply_time', 'normal', '1 hour', NULL)")
+        with pytest.raises(psycopg.errors.CheckViolation):
+            c.execute("INSERT INTO kpi_sla_policy_cluster VALUES ('desk', 'resolution_time', 'normal', '1 hour', NULL)")
+        with pytest.raises(psycopg.errors.ForeignKeyViolation):
+            c.execute("INSERT INTO kpi_sla_policy_cluster VALUES ('desk', 'next_reply_time', 'normal', '1 hour', 'nope')")
+        with pytest.raises(psycopg.errors.InvalidParameterValue, match='unknown SLA policy "nope"') as unknown:
+            c.execute("SELECT * FROM sla_instances('{\"events\": []}', 'nope')")
+        assert "kpi_sla_policy_cluster" in unknown.value.diag.message_hint

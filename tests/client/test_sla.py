@@ -397,6 +397,88 @@ def test_sla_instances_match_the_reference(sla_db, seed):
     assert queue == sorted(want, key=key)
 
 
+TIMES = """
+SELECT h.ticket_id, extract(epoch FROM time_in_status(h.timeline, '{new,open,hold}', t.as_of, 'office'))::bigint / 60,
+       extract(epoch FROM time_in_status(h.timeline, '{new,open,hold}', t.as_of))::bigint / 60,
+       extract(epoch FROM time_in_status(h.timeline, '{solved,closed}', t.as_of, 'ny'))::bigint / 60,
+       extract(epoch FROM business_time(h.created, greatest(h.created, t.as_of), 'ny', h.timeline))::bigint / 60,
+       extract(epoch FROM business_time(h.created, greatest(h.created, t.as_of), NULL, h.timeline))::bigint / 60
+FROM (SELECT e.ticket_id, ticket_timeline(e.kind, e.value, e.at) AS timeline,
+             min(e.at) FILTER (WHERE e.kind = 'status') AS created
+      FROM sla_events e GROUP BY e.ticket_id) h
+JOIN sla_tickets t USING (ticket_id) ORDER BY 1
+"""
+
+
+def test_time_in_status_and_business_time_follow_the_ticket_schedules(sla_db):
+    """time_in_status(timeline, statuses, until, schedule) and business_time(start, end,
+    schedule, timeline): a ticket's schedule changes over a default schedule (NULL: calendar
+    time where none is in force), against the minutes of the reference's clocks, as known at
+    an instant (later events unseen), in a serial and a parallel plan."""
+    rng = random.Random(3)
+    tickets = {tid: (None, *random_ticket(rng)) for tid in range(1, 161)}
+
+    def expected(events, as_of):
+        events = sorted(events, key=lambda e: (e[0], KIND_ORDER[e[1]], (e[2] or "").encode()))
+        created = next(m for m, k, _ in events if k == "status")
+
+        def last(kind, m, default):
+            v = default
+            for (t, k, x) in events:
+                if k == kind and t <= m:
+                    v = x if kind == "status" else (x or default)
+            return v
+
+        def minutes(default, keep=lambda m: True):
+            return sum(1 for m in range(created, max(created, as_of))
+                       if keep(m) and working(last("schedule", m, default), m))
+
+        def in_status(names, default):
+            return None if as_of < created else minutes(default, lambda m: last("status", m, None) in names)
+
+        waiting = {"new", "open", "hold"}
+        return (in_status(waiting, "office"), in_status(waiting, None), in_status({"solved", "closed"}, "ny"),
+                minutes("ny"), minutes(None))
+
+    want = [(tid, *expected(events, as_of)) for tid, (_, events, as_of) in tickets.items()]
+    with psycopg.connect(psycopg.conninfo.make_conninfo(dbname=sla_db), autocommit=True) as c:
+        load(c, rng, {}, tickets)
+        set_plan(c, SERIAL)
+        serial = c.execute(TIMES).fetchall()
+        c.execute("SET parallel_tuple_cost = 0")  # as above: a small table, aggregated in the workers
+        set_plan(c, PARALLEL)
+        plan = "\n".join(r[0] for r in c.execute("EXPLAIN (COSTS OFF) " + TIMES))
+        assert "Partial" in plan, plan
+        parallel = c.execute(TIMES).fetchall()
+        set_plan(c, SERIAL)
+    moved = [tid for tid, (_, events, _) in tickets.items() if any(k == "schedule" for _, k, _ in events)]
+    assert len(moved) > 30
+    # the schedule changes matter: a moved ticket's time differs from its default schedule's
+    assert sum(1 for w in want if w[0] in moved and w[4] != w[5]) > 10
+    assert sum(1 for w in want if w[1]) > 50 and sum(1 for w in want if w[3]) > 20
+    for got in (serial, parallel):
+        for w, g in zip(want, got):
+            assert g == w, f"ticket {w[0]}: {tickets[w[0]]}\nexpected {w}\ngot      {g}"
+        assert len(got) == len(want)
+
+
+def test_time_in_status_of_a_timeline_defaults_to_now(conn):
+    """An open ticket's current status counts until now; a NULL timeline gives NULL; the
+    timeline's other events change nothing."""
+    row = conn.execute("""
+        WITH t AS (SELECT ticket_timeline(k, v, now() - d) AS tl FROM (VALUES
+            ('status', 'new', interval '3 hours'), ('message', 'customer', interval '3 hours'),
+            ('status', 'open', interval '2 hours'), ('priority', 'high', interval '1 hour')) e(k, v, d))
+        SELECT time_in_status(tl, '{open}'), time_in_status(tl, '{new,open}', now() - interval '150 minutes'),
+               time_in_status(tl, '{open}', now() - interval '4 hours'), time_in_status(NULL, '{open}'),
+               business_time(now() - interval '3 hours', now(), NULL, tl),
+               business_time(now() - interval '3 hours', now(), NULL, NULL),
+               business_time(NULL, now(), NULL, tl)
+        FROM t""").fetchone()
+    assert row == (timedelta(hours=2), timedelta(minutes=30), None, None, timedelta(hours=3), timedelta(hours=3),
+                   None)
+
+
 def test_as_of_defaults_to_now_and_answers_grow_with_time(conn):
     conn.execute("DELETE FROM kpi_sla_policy WHERE policy = 'now'")
     conn.execute("INSERT INTO kpi_sla_policy VALUES ('now', 'first_reply_time', 'normal', '1 hour', NULL)")
@@ -443,6 +525,16 @@ def test_bad_input_is_an_error_naming_the_row(conn):
         ("SELECT * FROM sla_instances('{\"events\": []}', 'nope')", "22023", 'unknown SLA policy "nope"'),
         ("SELECT * FROM sla_instances('{\"events\": []}', NULL)", "22004", "policy is NULL"),
         ("SELECT * FROM sla_instances('{\"events\": []}', 'bad', NULL)", "22004", "as_of is NULL"),
+        ("SELECT time_in_status('{\"events\": []}'::ticket_timeline, NULL)", "22004", "statuses is NULL"),
+        ("SELECT time_in_status('{\"events\": []}'::ticket_timeline, '{open}', NULL)", "22004", "until is NULL"),
+        ("SELECT time_in_status('{\"events\": []}'::ticket_timeline, '{open}', 'infinity')", "22008",
+         "until is infinite"),
+        ("SELECT time_in_status('{\"events\": [[0, \"status\", \"new\"], [0, \"schedule\", \"nope\"]]}'::ticket_timeline, '{new}',"
+         " '2000-01-02')", "22023", 'unknown schedule "nope"'),
+        ("SELECT business_time('2026-03-02', '2026-03-01', NULL, '{\"events\": []}')", "22023",
+         "end 2026-03-01 00:00:00+00 is before start 2026-03-02 00:00:00+00"),
+        ("SELECT business_time('2026-03-01', '2026-03-02', 'nope', '{\"events\": []}')", "22023",
+         'unknown schedule "nope"'),
         ("SELECT '{\"events\": [[0, \"message\", \"robot\"]]}'::ticket_timeline", "22P02",
          "the message at 2000-01-01 00:00:00+00 has side \"robot\", neither 'customer' nor 'agent'"),
     ]

@@ -308,22 +308,10 @@ impl<'a, C: Clocks> Measure<'a, C> {
     where
         'a: 's,
     {
-        let mut out = Vec::new();
-        let k = self.schedules.partition_point(|s| s.0 <= a);
-        let mut from = a;
-        let mut current = if k == 0 { own } else { self.schedules[k - 1].1 };
-        for s in &self.schedules[k..] {
-            if s.0 >= b {
-                break;
-            }
-            if s.0 > from {
-                out.push((from, s.0, if current.is_empty() { own } else { current }));
-                from = s.0;
-            }
-            current = s.1;
-        }
-        out.push((from, b, if current.is_empty() { own } else { current }));
-        out
+        crate::timeline::schedule_pieces(self.schedules, Some(own), a, b)
+            .into_iter()
+            .map(|(x, y, s)| (x, y, s.unwrap_or(own)))
+            .collect()
     }
 
     /// The working time of clock `c` (a target's) from `a` to `b`.
@@ -521,13 +509,7 @@ pub fn instances<C: Clocks>(
     }
 
     // the ticket's own schedules, as it changed them
-    let mut schedules: Vec<(i64, &[u8])> = Vec::new();
-    for e in seen.iter().filter(|e| e.kind == SCHEDULE) {
-        match schedules.last_mut() {
-            Some(last) if last.0 == e.at => last.1 = e.value,
-            _ => schedules.push((e.at, e.value)),
-        }
-    }
+    let schedules = crate::timeline::schedule_changes(seen.iter().copied());
     let mut m = Measure {
         clocks,
         policy,

@@ -171,6 +171,86 @@ pub fn events<'a>(v: &View<'a>) -> Result<Vec<Event<'a>>, KpiError> {
     Ok(e)
 }
 
+/// The ticket's schedule changes among `events` (sorted, as `events` gives them): `(from,
+/// schedule)`, empty for a change back to the default; of several at one instant the last
+/// counts.
+pub fn schedule_changes<'e, 'a: 'e>(
+    events: impl IntoIterator<Item = &'e Event<'a>>,
+) -> Vec<(i64, &'a [u8])> {
+    let mut changes: Vec<(i64, &'a [u8])> = Vec::new();
+    for e in events.into_iter().filter(|e| e.kind == SCHEDULE) {
+        match changes.last_mut() {
+            Some(last) if last.0 == e.at => last.1 = e.value,
+            _ => changes.push((e.at, e.value)),
+        }
+    }
+    changes
+}
+
+/// The pieces of `[a, b)` (`b` may be `i64::MAX`, open) with the schedule in force in each:
+/// that of the last change at or before the piece's start, `default` before the first change
+/// and after a change back to the default (None: calendar time). `(from, to, schedule)`.
+pub fn schedule_pieces<'s>(
+    changes: &[(i64, &'s [u8])],
+    default: Option<&'s [u8]>,
+    a: i64,
+    b: i64,
+) -> Vec<(i64, i64, Option<&'s [u8]>)> {
+    let in_force = |s: &'s [u8]| if s.is_empty() { default } else { Some(s) };
+    let mut out = Vec::new();
+    let k = changes.partition_point(|c| c.0 <= a);
+    let mut from = a;
+    let mut current = if k == 0 {
+        default
+    } else {
+        in_force(changes[k - 1].1)
+    };
+    for c in &changes[k..] {
+        if c.0 >= b {
+            break;
+        }
+        if c.0 > from {
+            out.push((from, c.0, current));
+            from = c.0;
+        }
+        current = in_force(c.1);
+    }
+    out.push((from, b, current));
+    out
+}
+
+/// The time the ticket spent in the statuses `counts` selects, as known at `until`: each
+/// status change at or before `until` lasts until the next one, the last until `until`, each
+/// stretch measured by `between(from, to, schedule)` piece by piece in the schedule in force
+/// (`schedule_pieces` with `default`). None without a status change by `until`.
+pub fn time_in_status(
+    events: &[Event<'_>],
+    until: i64,
+    default: Option<&[u8]>,
+    mut counts: impl FnMut(&[u8]) -> bool,
+    mut between: impl FnMut(i64, i64, Option<&[u8]>) -> Result<i64, KpiError>,
+) -> Result<Option<i64>, KpiError> {
+    let seen = &events[..events.partition_point(|e| e.at <= until)];
+    let changes = schedule_changes(seen);
+    let statuses: Vec<&Event<'_>> = seen.iter().filter(|e| e.kind == STATUS).collect();
+    if statuses.is_empty() {
+        return Ok(None);
+    }
+    // each piece is at most its calendar span: summed in 128 bits, refused if it does not fit
+    let mut total: i128 = 0;
+    for (i, s) in statuses.iter().enumerate() {
+        let end = statuses.get(i + 1).map_or(until, |n| n.at);
+        if end > s.at && counts(s.value) {
+            for (a, b, schedule) in schedule_pieces(&changes, default, s.at, end) {
+                total += between(a, b, schedule)? as i128;
+            }
+        }
+    }
+    i64::try_from(total)
+        .map(Some)
+        .map_err(|_| crate::error::interval_out_of_range("time in status"))
+}
+
 /// Merges `other` into `b` (two partial states of one ticket).
 pub fn merge(b: &mut [u8], other: &View<'_>) -> Result<Option<Vec<u8>>, KpiError> {
     flat::merge(b, other)
@@ -399,5 +479,94 @@ mod tests {
         assert!(event_of(b"status", None, 0).is_err());
         assert!(event_of(b"status", Some(b""), 0).is_err());
         assert!(from_text("{\"events\": [[0, \"message\", \"x\"]]}", &bytes).is_err());
+    }
+
+    fn ev(at: i64, kind: u8, value: &'static str) -> Event<'static> {
+        Event {
+            at,
+            kind,
+            value: value.as_bytes(),
+        }
+    }
+
+    #[test]
+    fn schedule_pieces_follow_the_changes() {
+        let events = [
+            ev(0, STATUS, "new"),
+            ev(10, SCHEDULE, "a"),
+            ev(20, SCHEDULE, ""),
+            ev(20, SCHEDULE, "b"), // the last of one instant counts
+            ev(30, SCHEDULE, ""),
+        ];
+        let changes = schedule_changes(&events);
+        assert_eq!(changes, vec![(10, &b"a"[..]), (20, b"b"), (30, b"")]);
+        let d = Some(&b"d"[..]);
+        assert_eq!(
+            schedule_pieces(&changes, d, 0, 40),
+            vec![
+                (0, 10, d),
+                (10, 20, Some(&b"a"[..])),
+                (20, 30, Some(&b"b"[..])),
+                (30, 40, d)
+            ]
+        );
+        // starting inside a piece, ending at a change, open; no default: calendar time
+        assert_eq!(
+            schedule_pieces(&changes, None, 15, 20),
+            vec![(15, 20, Some(&b"a"[..]))]
+        );
+        assert_eq!(
+            schedule_pieces(&changes, None, 25, i64::MAX),
+            vec![(25, 30, Some(&b"b"[..])), (30, i64::MAX, None)]
+        );
+        assert_eq!(schedule_pieces(&[], None, 5, 5), vec![(5, 5, None)]);
+    }
+
+    #[test]
+    fn time_in_status_as_known_at_an_instant() {
+        let events = [
+            ev(0, STATUS, "new"),
+            ev(10, SCHEDULE, "half"),
+            ev(20, STATUS, "pending"),
+            ev(30, STATUS, "closed"),
+            ev(30, STATUS, "open"), // same instant: bytewise, open holds
+            ev(50, SCHEDULE, ""),
+            ev(60, STATUS, "solved"),
+        ];
+        // "half" counts half of each piece, no schedule counts it whole
+        let between = |a: i64, b: i64, s: Option<&[u8]>| -> Result<i64, KpiError> {
+            Ok(match s {
+                Some(b"half") => (b - a) / 2,
+                Some(_) => unreachable!(),
+                None => b - a,
+            })
+        };
+        let open = |s: &[u8]| s == b"new" || s == b"open";
+        // new 0-10 whole, 10-20 half; open 30-50 half, 50-60 whole
+        assert_eq!(
+            time_in_status(&events, 100, None, open, between).unwrap(),
+            Some(10 + 5 + 10 + 10)
+        );
+        // as known at 40: open from 30 until 40, half; later events unseen
+        assert_eq!(
+            time_in_status(&events, 40, None, open, between).unwrap(),
+            Some(10 + 5 + 5)
+        );
+        // the last status counts until the instant
+        let solved = |s: &[u8]| s == b"solved";
+        assert_eq!(
+            time_in_status(&events, 100, None, solved, between).unwrap(),
+            Some(40)
+        );
+        assert_eq!(
+            time_in_status(&events, -1, None, open, between).unwrap(),
+            None
+        );
+        assert_eq!(time_in_status(&[], 5, None, open, between).unwrap(), None);
+        // errors of the clock pass through
+        let failing = |_: i64, _: i64, _: Option<&[u8]>| -> Result<i64, KpiError> {
+            Err(crate::error::interval_out_of_range("x"))
+        };
+        assert!(time_in_status(&events, 100, None, open, failing).is_err());
     }
 }

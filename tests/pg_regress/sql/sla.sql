@@ -109,6 +109,20 @@ SELECT * FROM kpi_sla_at_risk('ticket_events', '2026-03-02 15:45+00');
 -- as of Thursday 12 March 12:00: ticket 5 waits (paused), ticket 4 is done
 SELECT ticket_id, metric, breach_at, time_to_breach, elapsed, paused
 FROM kpi_sla_at_risk('ticket_events', '2026-03-12 12:00+01');
+-- ticket 6 outside the SLAs (business_time and time_in_status over its timeline), to Tuesday
+-- 12:00 EST: from Monday 07:00 CET in the Berlin office's hours until the move at 16:00 CET
+-- (09:00-16:00, 7 hours), then New York's (Monday 10:00-17:00 EST and Tuesday 09:00-12:00 EST,
+-- 10 hours) = 17 hours; the Berlin office's alone: Monday and Tuesday 9-17 = 16 hours; calendar
+-- time until the move (9 hours), then New York's = 19 hours. It was new from Monday 15:00 CET:
+-- 1 hour in Berlin and 10 in New York = 11 hours; as known at 15:30 CET: 30 minutes; before it
+-- was created: NULL.
+SELECT business_time('2026-03-02 07:00+01', '2026-03-03 12:00-05', 'berlin office', timeline) AS moved,
+       business_time('2026-03-02 07:00+01', '2026-03-03 12:00-05', 'berlin office') AS berlin_only,
+       business_time('2026-03-02 07:00+01', '2026-03-03 12:00-05', NULL, timeline) AS calendar_then_new_york,
+       time_in_status(timeline, '{new}', '2026-03-03 12:00-05', 'berlin office') AS new,
+       time_in_status(timeline, '{new}', '2026-03-02 15:30+01', 'berlin office') AS new_at_15_30,
+       time_in_status(timeline, '{new}', '2026-03-02 14:00+01', 'berlin office') AS before_creation
+FROM (SELECT ticket_timeline(kind, value, at) AS timeline FROM events WHERE ticket = 6) t;
 -- the state: one ticket's events, as text
 SELECT ticket_timeline(kind, value, at) FROM events WHERE ticket = 3;
 -- bad input is an error that names the row
