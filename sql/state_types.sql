@@ -212,7 +212,7 @@ CREATE TYPE ticket_timeline (
     INTERNALLENGTH = VARIABLE, ALIGNMENT = double, STORAGE = extended
 );
 COMMENT ON TYPE ticket_timeline IS
-    'support_kpi: state of ticket_timeline(), the events of one ticket for sla_instances(), {"events": [[at_us, "status"|"priority"|"message", value], ...]}';
+    'support_kpi: state of ticket_timeline(), the events of one ticket for sla_instances(), {"events": [[at_us, "status"|"priority"|"schedule"|"message", value], ...]}';
 CREATE FUNCTION ticket_timeline_combine(ticket_timeline, ticket_timeline) RETURNS ticket_timeline
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 

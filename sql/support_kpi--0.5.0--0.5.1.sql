@@ -301,7 +301,7 @@ COMMENT ON TYPE customer_rate_summary IS
 COMMENT ON TYPE segment_rate_summary IS
     'support_kpi: state of a per-segment rate, {"key_type", "segments": {name: {"events", "customers"}}} (beyond 64 integer or uuid keys "packed" instead of "customers")';
 COMMENT ON TYPE ticket_timeline IS
-    'support_kpi: state of ticket_timeline(), the events of one ticket for sla_instances(), {"events": [[at_us, "status"|"priority"|"message", value], ...]}';
+    'support_kpi: state of ticket_timeline(), the events of one ticket for sla_instances(), {"events": [[at_us, "status"|"priority"|"schedule"|"message", value], ...]}';
 CREATE AGGREGATE repeat_purchase_rate(purchased_again boolean) (
     SFUNC = share_trans, STYPE = share_summary, INITCOND = '{"hits":0,"total":0}',
     COMBINEFUNC = share_combine, FINALFUNC = escalation_rate_final,

@@ -262,7 +262,9 @@ def raw_db(new_database):
     without a function (a superuser's tool, here only to lay down old or damaged values)."""
     db = new_database()
     with psycopg.connect(conninfo(db), autocommit=True) as c:
-        raw_types(c, ["duration_sketch", "status_history"])
+        raw_types(c, ["duration_sketch", "status_history", "ticket_timeline"])
+        c.execute("INSERT INTO kpi_sla_policy VALUES ('fuzz', 'first_reply_time', 'high', '1 hour', NULL), "
+                  "('fuzz', 'next_reply_time', 'high', '2 hours', '24/7'), ('fuzz', 'requester_wait_time', 'high', '1 day', NULL)")
     return db
 
 
@@ -334,10 +336,23 @@ def test_damaged_stored_histories_and_sketches_fail_cleanly(raw_db):
                 assert e is not None and e.sqlstate == "22P03", (sql, e)
         e = error_of(c, "SELECT %s::raw_d::duration_sketch::text", [raw(later)])
         assert "later support_kpi" in e.diag.message_hint
+        # a timeline whose agent message became a status change (the kind byte): a status
+        # without a name, which the aggregate never stores and the text form cannot carry
+        agent, customer = (stored_bytes(c, f"SELECT '{{\"events\":[[0,\"message\",\"{side}\"]]}}'::ticket_timeline")
+                           for side in ("agent", "customer"))
+        at = next(i for i, (a, b) in enumerate(zip(agent, customer)) if a != b)
+        assert (agent[at], customer[at]) == (3, 2)
+        nameless = agent[:at] + b"\x04" + agent[at + 1:]
+        for sql in ["SELECT %s::raw_d::ticket_timeline::text", "SELECT ticket_timeline_send(%s::raw_d::ticket_timeline)",
+                    "SELECT count(*) FROM sla_instances(%s::raw_d::ticket_timeline, 'fuzz', '2026-01-01')",
+                    "SELECT time_in_status(%s::raw_d::ticket_timeline, '{new}', '2026-01-01')"]:
+            e = error_of(c, sql, [raw(nameless)])
+            assert e is not None and e.sqlstate == "22P03", (sql, e)
 
 
 def test_randomly_damaged_stored_sketches_and_histories_read_or_fail_cleanly(raw_db):
-    """300 damaged stored values of each type, read by every accessor: each reads back as
+    """300 damaged stored values of each type (sketches, status histories, ticket timelines),
+    read by every accessor: each reads back as
     itself through its text form, or is a clean data error; never XX000, never a crash."""
     rng = random.Random(18)
     allowed = {"22P02", "22P03", "22003", "22008", "22023"}
@@ -350,11 +365,19 @@ def test_randomly_damaged_stored_sketches_and_histories_read_or_fail_cleanly(raw
             "status_history": [stored_bytes(c, "SELECT time_in_status_trans(time_in_status_trans(NULL, 'open', "
                                                "timestamptz '2026-01-01', '{open}', timestamptz '2026-02-01', '24/7'), "
                                                "'solved', timestamptz '2026-01-03', '{open}', timestamptz '2026-02-01', '24/7')")],
+            "ticket_timeline": [stored_bytes(c, "SELECT ticket_timeline(k, v, timestamptz '2026-01-01' + h * interval '1 hour') "
+                                                "FROM (VALUES ('status', 'new', 0), ('priority', 'high', 0), "
+                                                "('message', 'customer', 0), ('schedule', '24/7', 1), ('message', 'agent', 3), "
+                                                "('status', 'pending', 4), ('message', 'customer', 9), ('status', 'open', 9), "
+                                                "('status', 'solved', 30)) e(k, v, h)")],
         }
         reads = {"duration_sketch": ["SELECT v::text FROM t", "SELECT median(v), percentile(v, 0.9), avg_resolution_time(v) FROM t",
                                      "SELECT rollup(v)::text FROM t", "SELECT duration_sketch_send(v) FROM t"],
                  "status_history": ["SELECT v::text FROM t", "SELECT time_in_status_final(v) FROM t",
-                                    "SELECT reopen_count_final(v) FROM t", "SELECT status_history_send(v) FROM t"]}
+                                    "SELECT reopen_count_final(v) FROM t", "SELECT status_history_send(v) FROM t"],
+                 "ticket_timeline": ["SELECT v::text FROM t", "SELECT ticket_timeline_send(v) FROM t",
+                                     "SELECT s.* FROM t, sla_instances(v, 'fuzz', '2026-02-01') s",
+                                     "SELECT time_in_status(v, '{new,open}', '2026-02-01', '24/7') FROM t"]}
         for type_name, seed_list in seeds.items():
             for i in range(300):
                 data = bytearray(rng.choice(seed_list))

@@ -156,10 +156,30 @@ pub fn view(b: &[u8]) -> Result<View<'_>, KpiError> {
     Ok(v)
 }
 
+/// The stored entries, each an event the aggregate makes: a status change names its status, a
+/// message has no value (its side is its kind). A stored value that breaks the rule is
+/// refused as corrupt, never read as another timeline.
+fn valid_changes<'a>(v: &View<'a>) -> Result<Vec<Change<'a>>, KpiError> {
+    let changes = v.changes()?;
+    for c in &changes {
+        let ok = match c.flag {
+            STATUS => !c.status.is_empty(),
+            CUSTOMER | AGENT => c.status.is_empty(),
+            _ => true,
+        };
+        if !ok {
+            return Err(crate::error::corrupt_value(
+                FORMAT.name,
+                "an event is not one the aggregate makes",
+            ));
+        }
+    }
+    Ok(changes)
+}
+
 /// The events in order: by instant, then kind, then value.
 pub fn events<'a>(v: &View<'a>) -> Result<Vec<Event<'a>>, KpiError> {
-    let mut e: Vec<Event<'a>> = v
-        .changes()?
+    let mut e: Vec<Event<'a>> = valid_changes(v)?
         .into_iter()
         .map(|c| Event {
             at: c.at,
@@ -273,8 +293,7 @@ pub fn to_text(
     v: &View<'_>,
     to_utf8: &dyn Fn(&[u8]) -> Result<String, KpiError>,
 ) -> Result<String, KpiError> {
-    let events = v
-        .changes()?
+    let events = valid_changes(v)?
         .iter()
         .map(|c| {
             let (kind, side) = kind_text(c.flag);
@@ -343,7 +362,7 @@ fn check_instant(at: i64) -> Result<(), KpiError> {
 pub fn to_bytes(v: &View<'_>) -> Result<Vec<u8>, KpiError> {
     let mut out = Vec::new();
     put_u8(&mut out, LAYOUT);
-    let changes = v.changes()?;
+    let changes = valid_changes(v)?;
     put_i64(&mut out, changes.len() as i64);
     for c in changes {
         put_i64(&mut out, c.at);

@@ -1,6 +1,7 @@
 //! Time-bounded mutation fuzzing of every decoder a user's bytes reach: the text and binary
-//! forms of all eight state types and the flat (stored) forms of the distinct-customer
-//! states, the sketches and the status histories.
+//! forms of every state type and the flat (stored) forms of the distinct-customer states, the
+//! sketches, the status histories and the ticket timelines (whose events then go through the
+//! SLA computation and the time in status: an answer or an error, never a panic).
 //!
 //! The round-trip property holds for every state type, with no exception: whatever one input
 //! path accepts (text, binary, a stored value) the others accept too, and it reads back as
@@ -17,6 +18,8 @@
 use kpi_core::customer_rate::{self as customer, as_is};
 use kpi_core::flat::{self, Key, OwnedState, View};
 use kpi_core::segment_rate as segment;
+use kpi_core::sla::{self, Clocks, Policy};
+use kpi_core::timeline;
 use kpi_core::{percentiles as sketch, status_history as status, KpiError, Survey, SurveyCounts};
 use kpi_core::{CostTotal, Decimal, Durations, KeyType, Scores, Share};
 use std::time::{Duration, Instant};
@@ -384,7 +387,103 @@ fn targets() -> Vec<Target> {
                 .map(|_| ())
                 .map_err(|_| KpiError::invalid_binary("not UTF-8"))))
         ),
+        target!(
+            "ticket_timeline",
+            timeline_seeds(),
+            |s: &Vec<u8>| timeline_text(s),
+            |s: &Vec<u8>| timeline_bytes(s),
+            (|t: &str| timeline::from_text(t, &|s: &str| Ok(s.as_bytes().to_vec()))),
+            (|b: &[u8]| timeline::from_bytes(b, &|s: &[u8]| std::str::from_utf8(s)
+                .map(|_| ())
+                .map_err(|_| KpiError::invalid_binary("not UTF-8"))))
+        ),
     ]
+}
+
+fn timeline_seeds() -> Vec<Vec<u8>> {
+    let mut v = vec![timeline::empty()];
+    let mut b = timeline::empty();
+    type Row = (&'static [u8], Option<&'static [u8]>, i64);
+    let rows: [Row; 9] = [
+        (b"status", Some(b"new"), 0),
+        (b"priority", Some(b"high"), 0),
+        (b"message", Some(b"customer"), 0),
+        (b"schedule", Some(b"desk"), 1_000),
+        (b"message", Some(b"agent"), 5_000),
+        (b"priority", None, 6_000),
+        (b"status", Some(b"pending"), 7_000),
+        (b"schedule", None, 8_000),
+        (b"status", Some(b"solved"), 9_000),
+    ];
+    for (kind, value, at) in rows {
+        let e = timeline::event_of(kind, value, at).unwrap();
+        if let Some(copy) = timeline::add(&mut b, e).unwrap() {
+            b = copy;
+        }
+        v.push(b.clone());
+    }
+    v
+}
+
+fn timeline_text(b: &[u8]) -> Option<String> {
+    let utf8 =
+        |s: &[u8]| String::from_utf8(s.to_vec()).map_err(|_| KpiError::invalid_text("not UTF-8"));
+    timeline::to_text(&timeline::view(b).ok()?, &utf8).ok()
+}
+
+fn timeline_bytes(b: &[u8]) -> Vec<u8> {
+    timeline::to_bytes(&timeline::view(b).unwrap()).unwrap()
+}
+
+/// Calendar time for every clock, a schedule's too.
+struct CalendarClocks;
+
+impl Clocks for CalendarClocks {
+    fn measure(&mut self, _: Option<&[u8]>, a: i64, b: i64) -> Result<i64, KpiError> {
+        sla::calendar_measure(a, b)
+    }
+    fn exceeds_at(&mut self, _: Option<&[u8]>, a: i64, need: i64) -> Result<Option<i64>, KpiError> {
+        Ok(sla::calendar_exceeds_at(a, need))
+    }
+}
+
+fn fuzz_policy() -> &'static Policy {
+    static POLICY: std::sync::OnceLock<Policy> = std::sync::OnceLock::new();
+    POLICY.get_or_init(|| {
+        let spec = r#"{"targets": [["first_reply_time", "high", 3600000000, null],
+            ["next_reply_time", "high", 60000000, "desk"], ["periodic_update", "", 1, null],
+            ["requester_wait_time", "high", 2000, "desk"], ["agent_work_time", "high", 7200000000, null]],
+            "statuses": [["new", true, true, false], ["pending", false, false, false],
+                         ["solved", false, false, true]]}"#;
+        Policy::from_spec("fuzz", spec, &|s: &str| Ok(s.as_bytes().to_vec())).unwrap()
+    })
+}
+
+/// A stored timeline that passes the layout check reads back as itself through both forms,
+/// and its events give SLAs and times in status, or errors, never a panic.
+fn read_timeline_flat(b: &[u8]) {
+    let Ok(v) = timeline::view(b) else { return };
+    if let Some(text) = timeline_text(b) {
+        let back = timeline::from_text(&text, &|s: &str| Ok(s.as_bytes().to_vec()))
+            .unwrap_or_else(|e| panic!("{text}: {}", e.message));
+        assert_eq!(timeline_text(&back).as_deref(), Some(&text[..]));
+        let bytes = timeline::to_bytes(&v).expect("printable");
+        let back = timeline::from_bytes(&bytes, &|_| Ok(())).expect("own bytes");
+        assert_eq!(timeline_text(&back).as_deref(), Some(&text[..]));
+    }
+    let Ok(events) = timeline::events(&v) else {
+        return;
+    };
+    for as_of in [0, 4_000, 1 << 40, i64::MAX / 2] {
+        let _ = sla::instances(&events, fuzz_policy(), as_of, &mut CalendarClocks);
+        let _ = timeline::time_in_status(
+            &events,
+            as_of,
+            Some(b"desk"),
+            |s| s == b"new",
+            |a, b, _| sla::calendar_measure(a, b),
+        );
+    }
 }
 
 fn sketch_seeds() -> Vec<Vec<u8>> {
@@ -615,6 +714,7 @@ fn decoders_survive_mutated_input() {
     }
     let sketch_flats = sketch_seeds();
     let status_flats = status_seeds();
+    let timeline_flats = timeline_seeds();
 
     let mut rng = Rng(env_number("KPI_FUZZ_SEED", 20261201));
     let (mut cases, mut accepted) = (0u64, 0u64);
@@ -646,7 +746,7 @@ fn decoders_survive_mutated_input() {
                         roundtrip(t, text, bytes);
                     }
                 }
-                _ => match rng.below(3) {
+                _ => match rng.below(4) {
                     0 => {
                         let i = rng.below(flats.len());
                         let j = rng.below(flats.len());
@@ -661,13 +761,22 @@ fn decoders_survive_mutated_input() {
                             &sketch_flats[j],
                         ));
                     }
-                    _ => {
+                    2 => {
                         let i = rng.below(status_flats.len());
                         let j = rng.below(status_flats.len());
                         read_status_flat(&mutate_native(
                             &mut rng,
                             &status_flats[i],
                             &status_flats[j],
+                        ));
+                    }
+                    _ => {
+                        let i = rng.below(timeline_flats.len());
+                        let j = rng.below(timeline_flats.len());
+                        read_timeline_flat(&mutate_native(
+                            &mut rng,
+                            &timeline_flats[i],
+                            &timeline_flats[j],
                         ));
                     }
                 },
