@@ -168,7 +168,7 @@ BEGIN
               FROM %s e GROUP BY e.ticket_id, e.policy) t
         CROSS JOIN LATERAL @extschema@.sla_instances(t.timeline, t.policy, $1) s
         WHERE s.status = 'active'
-        ORDER BY s.breach_at NULLS LAST, t.ticket_id::text, s.metric, s.cycle$q$, source)
+        ORDER BY s.breach_at NULLS LAST, t.ticket_id, s.metric, s.cycle$q$, source)
     USING as_of;
 END
 $$;
