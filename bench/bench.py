@@ -208,6 +208,15 @@ SLA_CASE = (
     0.10)
 
 
+# What bounds the SLA case from below: the grouping of the events into one value per ticket
+# (the cheapest aggregate PostgreSQL has, an array of the instants), with no SLA computed. No
+# per-ticket aggregate over these rows can take less.
+SLA_FLOOR = (
+    "SLA case's floor: grouping the events per ticket alone (array_agg of the instants) vs window functions",
+    # the arrays are summed: an aggregate whose result nothing reads is not computed at all
+    "SELECT sum(cardinality(a)) FROM (SELECT ticket_id, array_agg(at) AS a FROM sla_events GROUP BY ticket_id) t")
+
+
 def generate_schedule(conn):
     """The bench_office schedule and its spine of working intervals over the complaints' range."""
     conn.execute("DELETE FROM kpi_schedule WHERE schedule = 'bench_office'")
@@ -494,6 +503,15 @@ def main():
             assert conn.execute(ours).fetchall() == conn.execute(plain).fetchall()
             record(name.format(n=args.sla_tickets, rows=sla_rows), *compare(conn, SERIAL, ours, SERIAL, plain, args.runs),
                    bar)
+            floor_name, floor = SLA_FLOOR
+            record(floor_name, *compare(conn, SERIAL, floor, SERIAL, plain, args.runs), None)
+            # both with 2 parallel workers allowed: the aggregate splits into partial states
+            # in the workers; the window functions run in the leader
+            expected = conn.execute(ours).fetchall()
+            apply(conn, PARALLEL)
+            assert conn.execute(ours).fetchall() == expected
+            record(name.format(n=args.sla_tickets, rows=sla_rows).replace(" vs ", ", 2 workers allowed for both, vs "),
+                   *compare(conn, PARALLEL, ours, PARALLEL, plain, args.runs), None)
         name, ours, plain, bar = WINDOW
         n = min(args.window_rows, args.tickets)
         if selected(name):

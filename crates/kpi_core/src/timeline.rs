@@ -75,13 +75,14 @@ pub fn utc_text(t: i64) -> String {
 /// The kind and stored value of an aggregate's row `(kind, value)` at `at`, or an error that
 /// names the row.
 pub fn event_of<'a>(kind: &[u8], value: Option<&'a [u8]>, at: i64) -> Result<Event<'a>, KpiError> {
-    let when = utc_text(at);
+    // for error messages only: formatted when one is raised, not for every row
+    let when = || utc_text(at);
     let (kind, value) = match kind {
         b"status" => match value {
             Some(v) if !v.is_empty() => (STATUS, v),
             _ => {
                 return Err(bad_event(
-                    format!("the status change at {when} has no status"),
+                    format!("the status change at {} has no status", when()),
                     "Give each status change its new status, e.g. 'open'.",
                 ))
             }
@@ -93,14 +94,15 @@ pub fn event_of<'a>(kind: &[u8], value: Option<&'a [u8]>, at: i64) -> Result<Eve
             Some(b"agent") => (AGENT, &[][..]),
             None => {
                 return Err(bad_event(
-                    format!("the message at {when} has no side"),
+                    format!("the message at {} has no side", when()),
                     "Give each public message the side of its author: 'customer' or 'agent'.",
                 ))
             }
             Some(other) => {
                 return Err(bad_event(
                     format!(
-                        "the message at {when} has side \"{}\", neither 'customer' nor 'agent'",
+                        "the message at {} has side \"{}\", neither 'customer' nor 'agent'",
+                        when(),
                         crate::error::excerpt_bytes(other)
                     ),
                     "Give each public message the side of its author: 'customer' (the requester or any end user) or 'agent'.",
@@ -110,8 +112,9 @@ pub fn event_of<'a>(kind: &[u8], value: Option<&'a [u8]>, at: i64) -> Result<Eve
         other => {
             return Err(bad_event(
                 format!(
-                    "unknown event kind \"{}\" at {when}",
-                    crate::error::excerpt_bytes(other)
+                    "unknown event kind \"{}\" at {}",
+                    crate::error::excerpt_bytes(other),
+                    when()
                 ),
                 KINDS_HINT,
             ))
@@ -119,7 +122,7 @@ pub fn event_of<'a>(kind: &[u8], value: Option<&'a [u8]>, at: i64) -> Result<Eve
     };
     if value.len() > flat::MAX_STATUS {
         return Err(bad_event(
-            format!("the value at {when} has {} bytes", value.len()),
+            format!("the value at {} has {} bytes", when(), value.len()),
             "Statuses and priorities are names such as 'open' or 'urgent', up to 1,000 bytes.",
         ));
     }
