@@ -500,14 +500,14 @@ def main():
             name, ours, plain, bar = SLA_CASE
             apply(conn, SERIAL)
             # the same outcomes, or the comparison means nothing
-            assert conn.execute(ours).fetchall() == conn.execute(plain).fetchall()
+            expected = conn.execute(ours).fetchall()
+            assert expected == conn.execute(plain).fetchall()
             record(name.format(n=args.sla_tickets, rows=sla_rows), *compare(conn, SERIAL, ours, SERIAL, plain, args.runs),
                    bar)
             floor_name, floor = SLA_FLOOR
             record(floor_name, *compare(conn, SERIAL, floor, SERIAL, plain, args.runs), None)
             # both with 2 parallel workers allowed: the aggregate splits into partial states
             # in the workers; the window functions run in the leader
-            expected = conn.execute(ours).fetchall()
             apply(conn, PARALLEL)
             assert conn.execute(ours).fetchall() == expected
             record(name.format(n=args.sla_tickets, rows=sla_rows).replace(" vs ", ", 2 workers allowed for both, vs "),

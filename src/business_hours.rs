@@ -288,7 +288,7 @@ unsafe fn business_time_of(fcinfo: FunctionCallInfo) -> Datum {
 }
 
 /// The working time from `a` to `b` (`a <= b`, both finite) under the schedule named, or
-/// calendar time under none: one piece of a ticket's schedule timeline.
+/// calendar time under none: one piece of a ticket's schedule timeline, or an SLA's clock.
 pub unsafe fn piece_between(
     fcinfo: FunctionCallInfo,
     schedule: Option<&[u8]>,
@@ -317,11 +317,11 @@ unsafe fn business_time_with_timeline(fcinfo: FunctionCallInfo) -> Datum {
         None => Vec::new(),
     };
     let changes = kpi_core::timeline::schedule_changes(&events);
-    let mut total: i64 = 0;
-    for (a, b, schedule) in kpi_core::timeline::schedule_pieces(&changes, default, start, end) {
-        let piece = piece_between(fcinfo, schedule, a, b).or_raise();
-        total = kpi_core::error::checked_sum(total, piece).or_raise();
-    }
+    let total =
+        kpi_core::timeline::measure_pieces(&changes, default, start, end, &mut |a, b, s| {
+            piece_between(fcinfo, s, a, b)
+        })
+        .or_raise();
     crate::durations::interval_datum(total, "business time")
 }
 

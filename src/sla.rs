@@ -148,12 +148,7 @@ struct StatementClocks {
 
 impl Clocks for StatementClocks {
     fn measure(&mut self, c: Option<&[u8]>, a: i64, b: i64) -> Result<i64, KpiError> {
-        match c {
-            None => sla::calendar_measure(a, b),
-            Some(name) => {
-                Ok(unsafe { crate::business_hours::business_between(self.fcinfo, name, a, b) })
-            }
-        }
+        unsafe { crate::business_hours::piece_between(self.fcinfo, c, a, b) }
     }
     fn exceeds_at(&mut self, c: Option<&[u8]>, a: i64, need: i64) -> Result<Option<i64>, KpiError> {
         match c {

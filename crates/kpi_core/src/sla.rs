@@ -84,20 +84,19 @@ pub struct StatusFlags {
 /// A hasher for a policy's few short names (priorities, statuses), looked up for every ticket:
 /// FNV-1a, far cheaper than the default SipHash on such keys. The names are the policy
 /// owner's own rows, not input an attacker chooses per query.
-#[derive(Default)]
 struct NameHasher(u64);
+
+impl Default for NameHasher {
+    fn default() -> Self {
+        NameHasher(0xcbf2_9ce4_8422_2325) // FNV's offset basis
+    }
+}
 
 impl std::hash::Hasher for NameHasher {
     fn write(&mut self, bytes: &[u8]) {
-        let mut h = if self.0 == 0 {
-            0xcbf2_9ce4_8422_2325
-        } else {
-            self.0
-        };
         for b in bytes {
-            h = (h ^ *b as u64).wrapping_mul(0x0100_0000_01b3);
+            self.0 = (self.0 ^ *b as u64).wrapping_mul(0x0100_0000_01b3);
         }
-        self.0 = h;
     }
     fn finish(&self) -> u64 {
         self.0
@@ -345,11 +344,10 @@ impl<'a, C: Clocks> Measure<'a, C> {
             return self.clocks.measure(None, a, b);
         };
         let own = self.policy.schedules[i].as_slice();
-        let mut total: i64 = 0;
-        for (x, y, schedule) in self.pieces(own, a, b) {
-            total = crate::error::checked_sum(total, self.clocks.measure(Some(schedule), x, y)?)?;
-        }
-        Ok(total)
+        let clocks = &mut *self.clocks;
+        crate::timeline::measure_pieces(self.schedules, Some(own), a, b, &mut |x, y, s| {
+            clocks.measure(Some(s.unwrap_or(own)), x, y)
+        })
     }
 
     /// The first instant after which the working time of clock `c` since `a` exceeds `need`.

@@ -242,6 +242,22 @@ pub fn schedule_pieces<'s>(
     out
 }
 
+/// The working time of `[a, b)` (both finite), piece by piece in the schedule in force
+/// (`schedule_pieces`), each piece measured by `between(from, to, schedule)`.
+pub fn measure_pieces(
+    changes: &[(i64, &[u8])],
+    default: Option<&[u8]>,
+    a: i64,
+    b: i64,
+    between: &mut impl FnMut(i64, i64, Option<&[u8]>) -> Result<i64, KpiError>,
+) -> Result<i64, KpiError> {
+    let mut total: i64 = 0;
+    for (x, y, schedule) in schedule_pieces(changes, default, a, b) {
+        total = crate::error::checked_sum(total, between(x, y, schedule)?)?;
+    }
+    Ok(total)
+}
+
 /// The time the ticket spent in the statuses `counts` selects, as known at `until`: each
 /// status change at or before `until` lasts until the next one, the last until `until`, each
 /// stretch measured by `between(from, to, schedule)` piece by piece in the schedule in force
@@ -264,9 +280,7 @@ pub fn time_in_status(
     for (i, s) in statuses.iter().enumerate() {
         let end = statuses.get(i + 1).map_or(until, |n| n.at);
         if end > s.at && counts(s.value) {
-            for (a, b, schedule) in schedule_pieces(&changes, default, s.at, end) {
-                total += between(a, b, schedule)? as i128;
-            }
+            total += measure_pieces(&changes, default, s.at, end, &mut between)? as i128;
         }
     }
     i64::try_from(total)

@@ -382,22 +382,32 @@ fn targets() -> Vec<Target> {
             status_seeds(),
             |s: &Vec<u8>| status_text(s),
             |s: &Vec<u8>| status_bytes(s),
-            (|t: &str| status::from_text(t, &|s: &str| Ok(s.as_bytes().to_vec()))),
-            (|b: &[u8]| status::from_bytes(b, &|s: &[u8]| std::str::from_utf8(s)
-                .map(|_| ())
-                .map_err(|_| KpiError::invalid_binary("not UTF-8"))))
+            (|t: &str| status::from_text(t, &as_bytes)),
+            (|b: &[u8]| status::from_bytes(b, &utf8_only))
         ),
         target!(
             "ticket_timeline",
             timeline_seeds(),
             |s: &Vec<u8>| timeline_text(s),
             |s: &Vec<u8>| timeline_bytes(s),
-            (|t: &str| timeline::from_text(t, &|s: &str| Ok(s.as_bytes().to_vec()))),
-            (|b: &[u8]| timeline::from_bytes(b, &|s: &[u8]| std::str::from_utf8(s)
-                .map(|_| ())
-                .map_err(|_| KpiError::invalid_binary("not UTF-8"))))
+            (|t: &str| timeline::from_text(t, &as_bytes)),
+            (|b: &[u8]| timeline::from_bytes(b, &utf8_only))
         ),
     ]
+}
+
+/// The names of the status histories and timelines as the tests' UTF-8 server gives them:
+/// their bytes, read back as UTF-8, checked to be UTF-8 (what the binary readers are given).
+fn as_bytes(s: &str) -> Result<Vec<u8>, KpiError> {
+    Ok(s.as_bytes().to_vec())
+}
+
+fn utf8(s: &[u8]) -> Result<String, KpiError> {
+    String::from_utf8(s.to_vec()).map_err(|_| KpiError::invalid_text("not UTF-8"))
+}
+
+fn utf8_only(s: &[u8]) -> Result<(), KpiError> {
+    utf8(s).map(|_| ())
 }
 
 fn timeline_seeds() -> Vec<Vec<u8>> {
@@ -426,8 +436,6 @@ fn timeline_seeds() -> Vec<Vec<u8>> {
 }
 
 fn timeline_text(b: &[u8]) -> Option<String> {
-    let utf8 =
-        |s: &[u8]| String::from_utf8(s.to_vec()).map_err(|_| KpiError::invalid_text("not UTF-8"));
     timeline::to_text(&timeline::view(b).ok()?, &utf8).ok()
 }
 
@@ -455,7 +463,7 @@ fn fuzz_policy() -> &'static Policy {
             ["requester_wait_time", "high", 2000, "desk"], ["agent_work_time", "high", 7200000000, null]],
             "statuses": [["new", true, true, false], ["pending", false, false, false],
                          ["solved", false, false, true]]}"#;
-        Policy::from_spec("fuzz", spec, &|s: &str| Ok(s.as_bytes().to_vec())).unwrap()
+        Policy::from_spec("fuzz", spec, &as_bytes).unwrap()
     })
 }
 
@@ -464,7 +472,7 @@ fn fuzz_policy() -> &'static Policy {
 fn read_timeline_flat(b: &[u8]) {
     let Ok(v) = timeline::view(b) else { return };
     if let Some(text) = timeline_text(b) {
-        let back = timeline::from_text(&text, &|s: &str| Ok(s.as_bytes().to_vec()))
+        let back = timeline::from_text(&text, &as_bytes)
             .unwrap_or_else(|e| panic!("{text}: {}", e.message));
         assert_eq!(timeline_text(&back).as_deref(), Some(&text[..]));
         let bytes = timeline::to_bytes(&v).expect("printable");
@@ -525,8 +533,6 @@ fn status_seeds() -> Vec<Vec<u8>> {
 }
 
 fn status_text(b: &[u8]) -> Option<String> {
-    let utf8 =
-        |s: &[u8]| String::from_utf8(s.to_vec()).map_err(|_| KpiError::invalid_text("not UTF-8"));
     status::to_text(&status::View::new(b).ok()?, &utf8).ok()
 }
 
@@ -578,8 +584,8 @@ fn read_sketch_flat(b: &[u8]) {
 fn read_status_flat(b: &[u8]) {
     let Ok(v) = status::View::new(b) else { return };
     let Some(text) = status_text(b) else { return };
-    let back = status::from_text(&text, &|s: &str| Ok(s.as_bytes().to_vec()))
-        .unwrap_or_else(|e| panic!("{text}: {}", e.message));
+    let back =
+        status::from_text(&text, &as_bytes).unwrap_or_else(|e| panic!("{text}: {}", e.message));
     assert_eq!(status_text(&back).as_deref(), Some(&text[..]));
     let bytes = status::to_bytes(&v).expect("printable");
     let back = status::from_bytes(&bytes, &|_| Ok(())).expect("own bytes");
