@@ -17,20 +17,30 @@ use crate::error::{interval_out_of_range, no_nul, KpiError, KpiErrorKind};
 
 pub const LAYOUT: u8 = 1;
 
-/// A flat format of changes: the layout byte, the type's name (for errors) and the largest
-/// flag a change may carry. `status_history` is one; `ticket_timeline` (crate::timeline)
-/// stores a ticket's events in the same layout, the flag being the event's kind.
+/// A flat format of changes: the layout byte, the type's name (for errors), the largest flag
+/// a change may carry and the format's own rule for a change's flag and value. `status_history`
+/// is one; `ticket_timeline` (crate::timeline) stores a ticket's events in the same layout, the
+/// flag being the event's kind.
+///
+/// Every reader of a stored value ([`View::changes`], and through it `merge`, `sorted` and
+/// the forms) holds each change to the shared rules (a flag up to `max_flag`, a value of at most
+/// [`MAX_STATUS`] bytes with no NUL) and to `entry`: a value that breaks them is refused as
+/// corrupt wherever it is read, never taken for another value.
 #[derive(Debug)]
 pub struct Format {
     pub name: &'static str,
     pub layout: u8,
     pub max_flag: u8,
+    /// Whether a change of this flag and value is one the format's aggregate makes.
+    pub entry: fn(flag: u8, value: &[u8]) -> bool,
 }
 
 pub const STATUS_HISTORY: Format = Format {
     name: "status_history",
     layout: LAYOUT,
     max_flag: 1,
+    // any status, the empty one included, with either flag
+    entry: |_, _| true,
 };
 // header layout
 const FORMAT: usize = 0; // u8
@@ -156,16 +166,18 @@ impl<'a> View<'a> {
             if !in_timestamp_range(instant) {
                 return Err(corrupt("an instant is not a finite timestamp"));
             }
-            if self.b[at + 8] > self.fmt.max_flag
-                || self.b[at + ENTRY..at + ENTRY + len].contains(&0)
+            let (flag, value) = (self.b[at + 8], &self.b[at + ENTRY..at + ENTRY + len]);
+            if flag > self.fmt.max_flag
+                || value.contains(&0)
                 || len > MAX_STATUS
+                || !(self.fmt.entry)(flag, value)
             {
-                return Err(corrupt("a status change is not one the aggregate makes"));
+                return Err(corrupt("a change is not one the aggregate makes"));
             }
             out.push(Change {
                 at: instant,
-                flag: self.b[at + 8],
-                status: &self.b[at + ENTRY..at + ENTRY + len],
+                flag,
+                status: value,
             });
             at += ENTRY + len;
         }

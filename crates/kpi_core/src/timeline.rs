@@ -19,6 +19,7 @@ pub const FORMAT: Format = Format {
     name: "ticket_timeline",
     layout: LAYOUT,
     max_flag: STATUS,
+    entry: event_made,
 };
 
 pub const PRIORITY: u8 = 0;
@@ -159,30 +160,22 @@ pub fn view(b: &[u8]) -> Result<View<'_>, KpiError> {
     Ok(v)
 }
 
-/// The stored entries, each an event the aggregate makes: a status change names its status, a
-/// message has no value (its side is its kind). A stored value that breaks the rule is
-/// refused as corrupt, never read as another timeline.
-fn valid_changes<'a>(v: &View<'a>) -> Result<Vec<Change<'a>>, KpiError> {
-    let changes = v.changes()?;
-    for c in &changes {
-        let ok = match c.flag {
-            STATUS => !c.status.is_empty(),
-            CUSTOMER | AGENT => c.status.is_empty(),
-            _ => true,
-        };
-        if !ok {
-            return Err(crate::error::corrupt_value(
-                FORMAT.name,
-                "an event is not one the aggregate makes",
-            ));
-        }
+/// The timeline's rule for an event of `kind` with `value`, beyond the layout's (a kind up to
+/// `STATUS`, a value of at most 1,000 bytes with no NUL): a status change names its status, a
+/// message has no value (its side is its kind). Every reader holds a stored value to it
+/// (`View::changes`), and the binary form's reader to the same rule.
+fn event_made(kind: u8, value: &[u8]) -> bool {
+    match kind {
+        STATUS => !value.is_empty(),
+        CUSTOMER | AGENT => value.is_empty(),
+        _ => true,
     }
-    Ok(changes)
 }
 
 /// The events in order: by instant, then kind, then value.
 pub fn events<'a>(v: &View<'a>) -> Result<Vec<Event<'a>>, KpiError> {
-    let mut e: Vec<Event<'a>> = valid_changes(v)?
+    let mut e: Vec<Event<'a>> = v
+        .changes()?
         .into_iter()
         .map(|c| Event {
             at: c.at,
@@ -310,7 +303,8 @@ pub fn to_text(
     v: &View<'_>,
     to_utf8: &dyn Fn(&[u8]) -> Result<String, KpiError>,
 ) -> Result<String, KpiError> {
-    let events = valid_changes(v)?
+    let events = v
+        .changes()?
         .iter()
         .map(|c| {
             let (kind, side) = kind_text(c.flag);
@@ -379,7 +373,7 @@ fn check_instant(at: i64) -> Result<(), KpiError> {
 pub fn to_bytes(v: &View<'_>) -> Result<Vec<u8>, KpiError> {
     let mut out = Vec::new();
     put_u8(&mut out, LAYOUT);
-    let changes = valid_changes(v)?;
+    let changes = v.changes()?;
     put_i64(&mut out, changes.len() as i64);
     for c in changes {
         put_i64(&mut out, c.at);
@@ -410,11 +404,11 @@ pub fn from_bytes(
         let value = r.take(len)?;
         let bad =
             |what: &str| KpiError::invalid_binary(format!("binary ticket_timeline has {what}"));
-        if kind > STATUS || ((kind == CUSTOMER || kind == AGENT) && len > 0) {
-            return Err(bad("an event that is not one the aggregate makes"));
-        }
         if kind == STATUS && len == 0 {
             return Err(bad("a status change without a status"));
+        }
+        if kind > STATUS || !event_made(kind, value) {
+            return Err(bad("an event that is not one the aggregate makes"));
         }
         if len > flat::MAX_STATUS {
             return Err(bad("a value longer than 1,000 bytes"));
@@ -515,6 +509,36 @@ mod tests {
         assert!(event_of(b"status", None, 0).is_err());
         assert!(event_of(b"status", Some(b""), 0).is_err());
         assert!(from_text("{\"events\": [[0, \"message\", \"x\"]]}", &bytes).is_err());
+    }
+
+    #[test]
+    fn stored_events_the_aggregate_never_makes_are_refused_by_every_reader() {
+        // laid down through the shared layout's writer, which knows no timeline rule: a
+        // message with a value, a status change without a status
+        for (kind, value) in [(CUSTOMER, &b"x"[..]), (AGENT, b"x"), (STATUS, b"")] {
+            let mut bad = empty();
+            let change = Change {
+                at: 0,
+                status: value,
+                flag: kind,
+            };
+            flat::push_as(&FORMAT, &mut bad, change, None, None).unwrap();
+            let v = view(&bad).unwrap();
+            let refused = |e: KpiError| {
+                assert_eq!(e.kind, KpiErrorKind::InvalidBinary, "{}", e.message);
+                assert!(e.message.contains("ticket_timeline"), "{}", e.message);
+            };
+            refused(events(&v).unwrap_err());
+            refused(to_text(&v, &utf8).unwrap_err());
+            refused(to_bytes(&v).unwrap_err());
+            // the combine too: merged into a good timeline, it fails instead of spreading
+            let mut good = empty();
+            if let Some(copy) = add(&mut good, ev(1, STATUS, "open")).unwrap() {
+                good = copy;
+            }
+            refused(merge(&mut good, &v).unwrap_err());
+            assert_eq!(events(&view(&good).unwrap()).unwrap().len(), 1);
+        }
     }
 
     fn ev(at: i64, kind: u8, value: &'static str) -> Event<'static> {
