@@ -183,6 +183,12 @@ def test_rollup_of_one_large_state_costs_about_a_copy(conn):
      "SELECT g % 200000 AS grp, g AS customer, g AS ticket FROM generate_series(1, 600000) g"),
     ("contact_rate(customer, ticket)",
      "SELECT g % 200000 AS grp, 'customer-' || g AS customer, g AS ticket FROM generate_series(1, 600000) g"),
+    # the SLA's state: three events a ticket (a status change, a customer's message, a
+    # priority), read back through its text form
+    ("ticket_timeline(kind, value, at)::text",
+     "SELECT g % 200000 AS grp, (ARRAY['status','message','priority'])[1 + g / 200000 % 3] AS kind, "
+     "(ARRAY['open','customer','high'])[1 + g / 200000 % 3] AS value, "
+     "timestamptz '2026-01-01' + g * interval '1 minute' AS at FROM generate_series(1, 600000) g"),
     ("time_in_status(status, changed_at, '{new,open,pending}')",
      "SELECT g % 200000 AS grp, (ARRAY['new','open','pending','solved'])[1 + g / 200000 % 4] AS status, "
      "timestamptz '2026-01-01' + g * interval '1 minute' AS changed_at FROM generate_series(1, 600000) g"),
