@@ -165,12 +165,15 @@ def generate_sla(conn, tickets):
                                  ('message', 'customer', t.c), ('status', 'open', t.c + interval '1 second')) x(kind, value, after)
             WHERE i < t.pairs OR x.value IN ('agent', 'pending')) e(kind, value, at)""")
     conn.execute("VACUUM ANALYZE sla_events")
-    conn.execute("DELETE FROM kpi_sla_policy WHERE policy = 'bench'")
-    conn.execute("""INSERT INTO kpi_sla_policy (policy, metric, priority, target)
-        SELECT 'bench', m.metric, p.priority, m.base * p.factor
+    conn.execute("DELETE FROM kpi_sla_policy WHERE policy IN ('bench', 'bench_office')")
+    # the same targets twice: in calendar time, and in the business hours of bench_office
+    # (generate_schedule)
+    conn.execute("""INSERT INTO kpi_sla_policy (policy, metric, priority, target, schedule)
+        SELECT c.policy, m.metric, p.priority, m.base * p.factor, c.schedule
         FROM (VALUES ('first_reply_time', interval '8 hours'), ('next_reply_time', interval '8 hours'),
                      ('requester_wait_time', interval '24 hours')) m(metric, base),
-             (VALUES ('low', 1.0), ('normal', 0.5), ('high', 0.25), ('urgent', 0.125)) p(priority, factor)""")
+             (VALUES ('low', 1.0), ('normal', 0.5), ('high', 0.25), ('urgent', 0.125)) p(priority, factor),
+             (VALUES ('bench', NULL), ('bench_office', 'bench_office')) c(policy, schedule)""")
 
 
 # SLA outcomes (issue 20): every ticket's first reply, next replies and requester wait
@@ -208,6 +211,45 @@ SLA_CASE = (
     0.10)
 
 
+# The same SLA outcomes with every target in business hours (the bench_office schedule of the
+# business-hours cases), as dbt_zendesk computes them for a business-hours policy: the plain
+# SQL measures each span against the spine of working intervals (bench_spine), joined per span.
+SLA_BUSINESS_CASE = (
+    "SLA outcomes in business hours of {n:,} tickets ({rows:,} events): ticket_timeline + sla_instances vs "
+    "window functions and a spine of working intervals",
+    SLA_CASE[1].replace("'bench'", "'bench_office'"),
+    """WITH msgs AS (
+           SELECT ticket_id, value AS side, at, lag(value) OVER w AS prev_side, lead(at) OVER w AS next_at
+           FROM sla_events WHERE kind = 'message' WINDOW w AS (PARTITION BY ticket_id ORDER BY at)
+       ), statuses AS (
+           SELECT ticket_id, value AS status, at, lead(at) OVER (PARTITION BY ticket_id ORDER BY at) AS next_at
+           FROM sla_events WHERE kind = 'status'
+       ), tickets AS (
+           SELECT ticket_id, min(at) FILTER (WHERE kind = 'status') AS created_at,
+                  min(at) FILTER (WHERE kind = 'message' AND value = 'agent') AS first_reply_at,
+                  (array_agg(value ORDER BY at DESC) FILTER (WHERE kind = 'priority'))[1] AS priority
+           FROM sla_events GROUP BY ticket_id
+       ), spans AS (
+           SELECT ticket_id, 'first_reply_time' AS metric, created_at AS a, first_reply_at AS b, created_at AS sla
+           FROM tickets
+           UNION ALL
+           SELECT ticket_id, 'next_reply_time', at, next_at, at FROM msgs WHERE side = 'customer' AND prev_side = 'agent'
+           UNION ALL
+           SELECT ticket_id, 'requester_wait_time', at, next_at, NULL FROM statuses WHERE status IN ('new', 'open', 'hold')
+       ), outcomes AS (
+           SELECT s.ticket_id, s.metric, sum(w.bt) AS elapsed
+           FROM spans s CROSS JOIN LATERAL (
+               SELECT coalesce(sum(least(s.b, sp.we) - greatest(s.a, sp.ws)), interval '0') AS bt FROM bench_spine sp
+               WHERE sp.ws >= s.a - interval '1 day' AND sp.ws < s.b AND sp.we > s.a) w
+           GROUP BY s.ticket_id, s.metric, s.sla
+       )
+       SELECT o.metric, count(*) FILTER (WHERE o.elapsed <= p.target), count(*) FILTER (WHERE o.elapsed > p.target)
+       FROM outcomes o JOIN tickets t USING (ticket_id)
+       JOIN kpi_sla_policy p ON p.policy = 'bench_office' AND p.metric = o.metric AND p.priority = t.priority
+       GROUP BY 1 ORDER BY 1""",
+    0.10)
+
+
 # What bounds the SLA case from below: the grouping of the events into one value per ticket
 # (the cheapest aggregate PostgreSQL has, an array of the instants), with no SLA computed. No
 # per-ticket aggregate over these rows can take less.
@@ -219,6 +261,7 @@ SLA_FLOOR = (
 
 def generate_schedule(conn):
     """The bench_office schedule and its spine of working intervals over the complaints' range."""
+    conn.execute("DELETE FROM kpi_sla_policy WHERE schedule = 'bench_office'")  # a schedule in use stays
     conn.execute("DELETE FROM kpi_schedule WHERE schedule = 'bench_office'")
     conn.execute("INSERT INTO kpi_schedule VALUES ('bench_office', 'Europe/Berlin')")
     conn.execute("INSERT INTO kpi_schedule_hours SELECT 'bench_office', d, '09:00', '17:00' FROM generate_series(1, 5) d")
@@ -473,7 +516,11 @@ def main():
             generate_text_form(conn, args.text_customers)
             generated.append(f"a state of {args.text_customers:,} customers for the text-form cases")
         sla_name = SLA_CASE[0].format(n=args.sla_tickets, rows=0).split(" (")[0]
-        if selected(sla_name):
+        sla_business_name = SLA_BUSINESS_CASE[0].format(n=args.sla_tickets, rows=0).split(" (")[0]
+        sla_selected = selected(sla_name) or selected(sla_business_name)
+        if sla_selected and not any(selected(c[0]) for c in COMPLAINT_CASES + BUSINESS_CASES):
+            generate_schedule(conn)  # the business-hours policy's schedule (else made with the complaints)
+        if sla_selected:
             print(f"generating {args.sla_tickets:,} tickets' events for the SLA case ...", flush=True)
             generate_sla(conn, args.sla_tickets)
             sla_rows = conn.execute("SELECT count(*) FROM sla_events").fetchone()[0]
@@ -512,6 +559,16 @@ def main():
             assert conn.execute(ours).fetchall() == expected
             record(name.format(n=args.sla_tickets, rows=sla_rows).replace(" vs ", ", 2 workers allowed for both, vs "),
                    *compare(conn, PARALLEL, ours, PARALLEL, plain, args.runs), None)
+        if selected(sla_business_name):
+            name, ours, plain, bar = SLA_BUSINESS_CASE
+            apply(conn, SERIAL)
+            expected = conn.execute(ours).fetchall()
+            assert expected == conn.execute(plain).fetchall()
+            # business hours change the outcomes: the case measures something else than the
+            # calendar one
+            assert expected != conn.execute(SLA_CASE[1]).fetchall()
+            record(name.format(n=args.sla_tickets, rows=sla_rows), *compare(conn, SERIAL, ours, SERIAL, plain, args.runs),
+                   bar)
         name, ours, plain, bar = WINDOW
         n = min(args.window_rows, args.tickets)
         if selected(name):

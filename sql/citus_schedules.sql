@@ -88,12 +88,13 @@ BEGIN
                     @extschema@.kpi_sla_policy_cluster TO PUBLIC;
     -- the local tables as shipped
     PERFORM set_config('support_kpi.distributing_schedules', 'on', true);
+    -- the policies first: they refer to the schedules
+    DELETE FROM @extschema@.kpi_sla_policy;
     DELETE FROM @extschema@.kpi_schedule WHERE schedule <> '24/7';
     DELETE FROM @extschema@.kpi_holiday;
     DELETE FROM @extschema@.kpi_schedule_hours;
     UPDATE @extschema@.kpi_schedule SET time_zone = 'UTC' WHERE schedule = '24/7';
     INSERT INTO @extschema@.kpi_schedule_hours SELECT '24/7', d, '00:00', '00:00' FROM generate_series(1, 7) d;
-    DELETE FROM @extschema@.kpi_sla_policy;
     PERFORM set_config('support_kpi.distributing_schedules', '', true);
     SELECT count(*) INTO n FROM @extschema@.kpi_schedule_cluster;
     RETURN n;

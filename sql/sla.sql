@@ -43,7 +43,9 @@ CREATE TABLE kpi_sla_policy (
                                  -- requester_wait_time or agent_work_time
     priority text NOT NULL,      -- as the ticket's priority changes give it
     target   interval NOT NULL,  -- a positive time; days count 24 hours
-    schedule text,               -- NULL: calendar time; else business hours of this schedule
+    -- NULL: calendar time; else the business hours of this schedule, renamed with it; a
+    -- schedule a policy uses cannot be deleted
+    schedule text REFERENCES kpi_schedule ON UPDATE CASCADE,
     PRIMARY KEY (policy, metric, priority)
 );
 COMMENT ON TABLE kpi_sla_policy IS

@@ -1035,12 +1035,13 @@ BEGIN
                     @extschema@.kpi_sla_policy_cluster TO PUBLIC;
     -- the local tables as shipped
     PERFORM set_config('support_kpi.distributing_schedules', 'on', true);
+    -- the policies first: they refer to the schedules
+    DELETE FROM @extschema@.kpi_sla_policy;
     DELETE FROM @extschema@.kpi_schedule WHERE schedule <> '24/7';
     DELETE FROM @extschema@.kpi_holiday;
     DELETE FROM @extschema@.kpi_schedule_hours;
     UPDATE @extschema@.kpi_schedule SET time_zone = 'UTC' WHERE schedule = '24/7';
     INSERT INTO @extschema@.kpi_schedule_hours SELECT '24/7', d, '00:00', '00:00' FROM generate_series(1, 7) d;
-    DELETE FROM @extschema@.kpi_sla_policy;
     PERFORM set_config('support_kpi.distributing_schedules', '', true);
     SELECT count(*) INTO n FROM @extschema@.kpi_schedule_cluster;
     RETURN n;
@@ -1688,7 +1689,9 @@ CREATE TABLE kpi_sla_policy (
                                  -- requester_wait_time or agent_work_time
     priority text NOT NULL,      -- as the ticket's priority changes give it
     target   interval NOT NULL,  -- a positive time; days count 24 hours
-    schedule text,               -- NULL: calendar time; else business hours of this schedule
+    -- NULL: calendar time; else the business hours of this schedule, renamed with it; a
+    -- schedule a policy uses cannot be deleted
+    schedule text REFERENCES kpi_schedule ON UPDATE CASCADE,
     PRIMARY KEY (policy, metric, priority)
 );
 COMMENT ON TABLE kpi_sla_policy IS

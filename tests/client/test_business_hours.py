@@ -324,6 +324,13 @@ def test_schedules_survive_dump_and_restore(admin, new_database, tmp_path):
     with psycopg.connect(conninfo(db), autocommit=True) as c:
         add_schedule(c, "office", "Europe/Berlin", [(d, time(9), time(17)) for d in range(1, 6)], {date(2026, 12, 24)})
         before = c.execute("SELECT business_time('2026-12-21', '2026-12-29', 'office')").fetchone()[0]
+        # SLA policies in that schedule and a status of the user's: restored after the
+        # schedule they refer to
+        c.execute("INSERT INTO kpi_sla_policy VALUES ('gold', 'first_reply_time', 'high', '2 hours', 'office'), "
+                  "('gold', 'next_reply_time', 'high', '1 hour', NULL)")
+        c.execute("INSERT INTO kpi_sla_status VALUES ('waiting on vendor', false, false, false, true)")
+        policies = c.execute("SELECT * FROM kpi_sla_policy ORDER BY 1, 2, 3").fetchall()
+        statuses = c.execute("SELECT * FROM kpi_sla_status ORDER BY 1").fetchall()
     dump = tmp_path / "bh.dump"
     subprocess.run([f"{PG_BIN}/pg_dump", "-Fc", "-f", str(dump), conninfo(db)], check=True)
     restored = new_database(extension=False)
@@ -332,6 +339,9 @@ def test_schedules_survive_dump_and_restore(admin, new_database, tmp_path):
         assert c.execute("SELECT business_time('2026-12-21', '2026-12-29', 'office')").fetchone()[0] == before
         assert before == timedelta(hours=8 * 5)
         assert c.execute("SELECT count(*) FROM kpi_schedule_hours WHERE schedule = '24/7'").fetchone()[0] == 7
+        assert c.execute("SELECT * FROM kpi_sla_policy ORDER BY 1, 2, 3").fetchall() == policies
+        assert c.execute("SELECT * FROM kpi_sla_status ORDER BY 1").fetchall() == statuses
+        assert len(statuses) == 7 and len(policies) == 2
 
 
 def test_distributing_schedules_is_for_citus(conn):

@@ -552,6 +552,32 @@ def test_bad_input_is_an_error_naming_the_row(conn):
     assert conn.execute("SELECT count(*) FROM sla_instances('{\"events\": []}', 'bad')").fetchone() == (0,)
 
 
+def test_a_policy_follows_its_schedule(conn):
+    """A schedule renamed is renamed in its policies; one in use cannot be deleted (as on
+    Citus, where the reference tables have the same key), so no policy points at nothing."""
+    conn.execute("INSERT INTO kpi_schedule VALUES ('desk', 'Europe/Berlin')")
+    conn.execute("INSERT INTO kpi_schedule_hours SELECT 'desk', d, '09:00', '17:00' FROM generate_series(1, 5) d")
+    conn.execute("INSERT INTO kpi_sla_policy VALUES ('follows', 'first_reply_time', 'high', '4 hours', 'desk')")
+    try:
+        conn.execute("UPDATE kpi_schedule SET schedule = 'front desk' WHERE schedule = 'desk'")
+        assert conn.execute("SELECT schedule FROM kpi_sla_policy WHERE policy = 'follows'").fetchone() == ("front desk",)
+        # and the renamed policy measures in it: created Friday 16:00 in Berlin, 4 business
+        # hours run out Monday 12:00 there (11:00 UTC)
+        rows = conn.execute(
+            "SELECT s.schedule, s.breach_at FROM (SELECT ticket_timeline(k, v, '2026-03-06 16:00+01') AS t "
+            "FROM (VALUES ('status', 'new'), ('priority', 'high'), ('message', 'customer')) e(k, v)) x, "
+            "sla_instances(x.t, 'follows', '2026-03-07') s").fetchall()
+        assert rows == [("front desk", datetime(2026, 3, 9, 11, tzinfo=timezone.utc))]
+        got = sqlstate_of(conn, "DELETE FROM kpi_schedule WHERE schedule = 'front desk'")
+        assert got[0] == "23503" and "kpi_sla_policy" in got[1], got
+        assert conn.execute("SELECT count(*) FROM kpi_schedule WHERE schedule = 'front desk'").fetchone() == (1,)
+        conn.execute("DELETE FROM kpi_sla_policy WHERE policy = 'follows'")
+        conn.execute("DELETE FROM kpi_schedule WHERE schedule = 'front desk'")
+    finally:
+        conn.execute("DELETE FROM kpi_sla_policy WHERE policy = 'follows'")
+        conn.execute("DELETE FROM kpi_schedule WHERE schedule IN ('desk', 'front desk')")
+
+
 def test_forms_round_trip(conn):
     text = ('{"events":[[1,"status","new"],[1,"priority",null],[2,"message","customer"],'
             '[3,"message","agent"],[4,"priority","high"]]}')
