@@ -179,13 +179,10 @@ def generate_sla(conn, tickets):
 # SLA outcomes (issue 20): every ticket's first reply, next replies and requester wait
 # against its target, counted per metric; the plain SQL is the window functions over the
 # histories a user would write (as dbt_zendesk does), for tickets of this shape.
-SLA_CASE = (
-    "SLA outcomes of {n:,} tickets ({rows:,} events): ticket_timeline + sla_instances vs window functions",
-    """SELECT s.metric, count(*) FILTER (WHERE s.achieved), count(*) FILTER (WHERE NOT s.achieved)
-       FROM (SELECT ticket_id, ticket_timeline(kind, value, at) AS timeline FROM sla_events GROUP BY ticket_id) t
-       CROSS JOIN LATERAL sla_instances(t.timeline, 'bench', '2027-06-01') s
-       GROUP BY 1 ORDER BY 1""",
-    """WITH msgs AS (
+# The histories of the plain SQL, as window functions over each ticket's events: its messages
+# with the side before and the instant after, its statuses with the instant of the next, and
+# per ticket its creation, first reply and last priority.
+SLA_PLAIN_HISTORIES = """WITH msgs AS (
            SELECT ticket_id, value AS side, at, lag(value) OVER w AS prev_side, lead(at) OVER w AS next_at
            FROM sla_events WHERE kind = 'message' WINDOW w AS (PARTITION BY ticket_id ORDER BY at)
        ), statuses AS (
@@ -196,7 +193,14 @@ SLA_CASE = (
                   min(at) FILTER (WHERE kind = 'message' AND value = 'agent') AS first_reply_at,
                   (array_agg(value ORDER BY at DESC) FILTER (WHERE kind = 'priority'))[1] AS priority
            FROM sla_events GROUP BY ticket_id
-       ), outcomes AS (
+       ), """
+SLA_CASE = (
+    "SLA outcomes of {n:,} tickets ({rows:,} events): ticket_timeline + sla_instances vs window functions",
+    """SELECT s.metric, count(*) FILTER (WHERE s.achieved), count(*) FILTER (WHERE NOT s.achieved)
+       FROM (SELECT ticket_id, ticket_timeline(kind, value, at) AS timeline FROM sla_events GROUP BY ticket_id) t
+       CROSS JOIN LATERAL sla_instances(t.timeline, 'bench', '2027-06-01') s
+       GROUP BY 1 ORDER BY 1""",
+    SLA_PLAIN_HISTORIES + """outcomes AS (
            SELECT ticket_id, 'first_reply_time' AS metric, first_reply_at - created_at AS elapsed FROM tickets
            UNION ALL
            SELECT ticket_id, 'next_reply_time', next_at - at FROM msgs WHERE side = 'customer' AND prev_side = 'agent'
@@ -218,18 +222,7 @@ SLA_BUSINESS_CASE = (
     "SLA outcomes in business hours of {n:,} tickets ({rows:,} events): ticket_timeline + sla_instances vs "
     "window functions and a spine of working intervals",
     SLA_CASE[1].replace("'bench'", "'bench_office'"),
-    """WITH msgs AS (
-           SELECT ticket_id, value AS side, at, lag(value) OVER w AS prev_side, lead(at) OVER w AS next_at
-           FROM sla_events WHERE kind = 'message' WINDOW w AS (PARTITION BY ticket_id ORDER BY at)
-       ), statuses AS (
-           SELECT ticket_id, value AS status, at, lead(at) OVER (PARTITION BY ticket_id ORDER BY at) AS next_at
-           FROM sla_events WHERE kind = 'status'
-       ), tickets AS (
-           SELECT ticket_id, min(at) FILTER (WHERE kind = 'status') AS created_at,
-                  min(at) FILTER (WHERE kind = 'message' AND value = 'agent') AS first_reply_at,
-                  (array_agg(value ORDER BY at DESC) FILTER (WHERE kind = 'priority'))[1] AS priority
-           FROM sla_events GROUP BY ticket_id
-       ), spans AS (
+    SLA_PLAIN_HISTORIES + """spans AS (
            SELECT ticket_id, 'first_reply_time' AS metric, created_at AS a, first_reply_at AS b, created_at AS sla
            FROM tickets
            UNION ALL
