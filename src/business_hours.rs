@@ -42,7 +42,19 @@ struct Cached {
 }
 
 /// (transaction start, statement start, command id): one statement, or one command of it.
-type StatementKey = (i64, i64, u32);
+/// The schedules (here) and the SLA policies (`crate::sla`) are read once per key.
+pub type StatementKey = (i64, i64, u32);
+
+/// The key of the statement running now.
+pub fn statement_key() -> StatementKey {
+    unsafe {
+        (
+            pg_sys::GetCurrentTransactionStartTimestamp(),
+            pg_sys::GetCurrentStatementStartTimestamp(),
+            pg_sys::GetCurrentCommandId(false),
+        )
+    }
+}
 
 #[derive(Default)]
 struct Cache {
@@ -190,51 +202,86 @@ unsafe fn business_micros(
 /// The business time from `start` to `end` (`start <= end`, both finite) under the schedule
 /// named `name`, through this statement's cache (`STATEMENT_CACHE`).
 pub unsafe fn business_between(fcinfo: FunctionCallInfo, name: &[u8], start: i64, end: i64) -> i64 {
-    with_schedule(fcinfo, name, |entry| {
-        cover(entry, start, end).or_raise();
-        entry.calendar.as_ref().unwrap().between(start, end)
-    })
+    Schedules::of(fcinfo).between(name, start, end)
 }
 
-/// The first instant after which the business time since `start` (finite) under the schedule
-/// named `name` exceeds `need` (`Calendar::exceeds_at`), the calendar widened a year at a
-/// time; None when it lies more than a century on.
-pub unsafe fn business_exceeds_at(
+/// The schedules as one call measures in them, many times: the statement's cache
+/// (`STATEMENT_CACHE`), its key taken once for the call.
+#[derive(Clone, Copy)]
+pub struct Schedules {
     fcinfo: FunctionCallInfo,
-    name: &[u8],
-    start: i64,
-    need: i64,
-) -> Option<i64> {
-    with_schedule(fcinfo, name, |entry| {
-        let mut horizon = start
-            .saturating_add(need)
-            .min(kpi_core::status_history::END_INSTANT - 1);
-        loop {
-            cover(entry, start, horizon).ok()?;
-            let calendar = entry.calendar.as_ref().unwrap();
-            if let Some(t) = calendar.exceeds_at(start, need) {
-                return Some(t);
-            }
-            let next = (calendar.days().1 as i64 + 366) * kpi_core::business_hours::USECS_PER_DAY;
-            if next >= kpi_core::status_history::END_INSTANT {
-                return None;
-            }
-            horizon = next;
-        }
-    })
+    key: StatementKey,
 }
 
-/// Runs `f` on the cached schedule named `name` (read first if this statement has not).
+impl Schedules {
+    pub fn of(fcinfo: FunctionCallInfo) -> Self {
+        Schedules {
+            fcinfo,
+            key: statement_key(),
+        }
+    }
+
+    /// The key of the statement the handle was taken in.
+    pub fn key(&self) -> StatementKey {
+        self.key
+    }
+
+    /// The business time from `start` to `end` (`start <= end`, both finite) under the
+    /// schedule named `name`.
+    pub unsafe fn between(&self, name: &[u8], start: i64, end: i64) -> i64 {
+        with_schedule(self.key, self.fcinfo, name, |entry| {
+            cover(entry, start, end).or_raise();
+            entry.calendar.as_ref().unwrap().between(start, end)
+        })
+    }
+
+    /// The working time from `a` to `b` (`a <= b`, both finite) under the schedule named, or
+    /// calendar time under none: one piece of a ticket's schedule timeline, or an SLA's clock.
+    pub unsafe fn piece_between(
+        &self,
+        schedule: Option<&[u8]>,
+        a: i64,
+        b: i64,
+    ) -> Result<i64, kpi_core::KpiError> {
+        match schedule {
+            None => kpi_core::sla::calendar_measure(a, b),
+            Some(name) => Ok(self.between(name, a, b)),
+        }
+    }
+
+    /// The first instant after which the business time since `start` (finite) under the
+    /// schedule named `name` exceeds `need` (`Calendar::exceeds_at`), the calendar widened a
+    /// year at a time; None when it lies more than a century on.
+    pub unsafe fn exceeds_at(&self, name: &[u8], start: i64, need: i64) -> Option<i64> {
+        with_schedule(self.key, self.fcinfo, name, |entry| {
+            let mut horizon = start
+                .saturating_add(need)
+                .min(kpi_core::status_history::END_INSTANT - 1);
+            loop {
+                cover(entry, start, horizon).ok()?;
+                let calendar = entry.calendar.as_ref().unwrap();
+                if let Some(t) = calendar.exceeds_at(start, need) {
+                    return Some(t);
+                }
+                let next =
+                    (calendar.days().1 as i64 + 366) * kpi_core::business_hours::USECS_PER_DAY;
+                if next >= kpi_core::status_history::END_INSTANT {
+                    return None;
+                }
+                horizon = next;
+            }
+        })
+    }
+}
+
+/// Runs `f` on the cached schedule named `name` (read first if the statement of `key` has
+/// not).
 unsafe fn with_schedule<T>(
+    key: StatementKey,
     fcinfo: FunctionCallInfo,
     name: &[u8],
     f: impl FnOnce(&mut Cached) -> T,
 ) -> T {
-    let key = (
-        pg_sys::GetCurrentTransactionStartTimestamp(),
-        pg_sys::GetCurrentStatementStartTimestamp(),
-        pg_sys::GetCurrentCommandId(false),
-    );
     STATEMENT_CACHE.with(|cache| {
         // an error raised below unwinds through here: the borrow ends with it
         let mut cache = cache.borrow_mut();
@@ -287,20 +334,6 @@ unsafe fn business_time_of(fcinfo: FunctionCallInfo) -> Datum {
     crate::durations::interval_datum(micros as i64, "business time")
 }
 
-/// The working time from `a` to `b` (`a <= b`, both finite) under the schedule named, or
-/// calendar time under none: one piece of a ticket's schedule timeline, or an SLA's clock.
-pub unsafe fn piece_between(
-    fcinfo: FunctionCallInfo,
-    schedule: Option<&[u8]>,
-    a: i64,
-    b: i64,
-) -> Result<i64, kpi_core::KpiError> {
-    match schedule {
-        None => kpi_core::sla::calendar_measure(a, b),
-        Some(name) => Ok(business_between(fcinfo, name, a, b)),
-    }
-}
-
 /// `business_time(start, end, schedule, timeline)`: piece by piece in the schedule in force,
 /// the timeline's schedule changes over `schedule` (NULL: calendar time where none is in
 /// force). NULL for a NULL start or end; a NULL timeline changes nothing.
@@ -317,9 +350,10 @@ unsafe fn business_time_with_timeline(fcinfo: FunctionCallInfo) -> Datum {
         None => Vec::new(),
     };
     let changes = kpi_core::timeline::schedule_changes(&events);
+    let schedules = Schedules::of(fcinfo);
     let total =
         kpi_core::timeline::measure_pieces(&changes, default, start, end, &mut |a, b, s| {
-            piece_between(fcinfo, s, a, b)
+            schedules.piece_between(s, a, b)
         })
         .or_raise();
     crate::durations::interval_datum(total, "business time")

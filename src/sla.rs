@@ -7,6 +7,7 @@
 //! call that names it reads it through `_kpi_sla_policy_spec` (SPI); business-hours targets
 //! measure in the schedules' calendars the statement already holds.
 
+use crate::business_hours::{Schedules, StatementKey};
 use crate::fmgr::{
     arg, bytes_datum, input_text, output_datum, raise_with, receive_buffer, server_to_utf8,
     strict_arg, utf8_to_server, varlena_bytes, varlena_for_update, verify_server_text, OrRaise,
@@ -93,9 +94,6 @@ unsafe fn type_send(fcinfo: FunctionCallInfo) -> Datum {
     bytes_datum(&timeline::to_bytes(&v).or_raise())
 }
 
-/// (transaction start, statement start, command id), as the schedules' cache.
-type StatementKey = (i64, i64, u32);
-
 #[derive(Default)]
 struct PolicyCache {
     key: Option<StatementKey>,
@@ -110,13 +108,8 @@ thread_local! {
 const MAX_CACHED: usize = 32;
 
 /// The policy named `name`, read through `_kpi_sla_policy_spec` in this function's schema
-/// once per statement.
-unsafe fn policy(fcinfo: FunctionCallInfo, name: &[u8]) -> std::rc::Rc<Policy> {
-    let key = (
-        pg_sys::GetCurrentTransactionStartTimestamp(),
-        pg_sys::GetCurrentStatementStartTimestamp(),
-        pg_sys::GetCurrentCommandId(false),
-    );
+/// once per statement (of `key`).
+unsafe fn policy(fcinfo: FunctionCallInfo, key: StatementKey, name: &[u8]) -> std::rc::Rc<Policy> {
     let cached = POLICIES.with(|c| {
         let mut c = c.borrow_mut();
         if c.key != Some(key) {
@@ -143,19 +136,17 @@ unsafe fn policy(fcinfo: FunctionCallInfo, name: &[u8]) -> std::rc::Rc<Policy> {
 
 /// The clocks: calendar time, or a schedule's business time (the statement's calendars).
 struct StatementClocks {
-    fcinfo: FunctionCallInfo,
+    schedules: Schedules,
 }
 
 impl Clocks for StatementClocks {
     fn measure(&mut self, c: Option<&[u8]>, a: i64, b: i64) -> Result<i64, KpiError> {
-        unsafe { crate::business_hours::piece_between(self.fcinfo, c, a, b) }
+        unsafe { self.schedules.piece_between(c, a, b) }
     }
     fn exceeds_at(&mut self, c: Option<&[u8]>, a: i64, need: i64) -> Result<Option<i64>, KpiError> {
         match c {
             None => Ok(sla::calendar_exceeds_at(a, need)),
-            Some(name) => Ok(unsafe {
-                crate::business_hours::business_exceeds_at(self.fcinfo, name, a, need)
-            }),
+            Some(name) => Ok(unsafe { self.schedules.exceeds_at(name, a, need) }),
         }
     }
 }
@@ -167,42 +158,99 @@ unsafe fn text_datum(b: &[u8]) -> Datum {
     ))
 }
 
-/// One row of `sla_instances`: metric, cycle, priority, target, schedule, applied_at,
-/// fulfilled_at, breach_at, elapsed, status, achieved, paused.
-unsafe fn row(i: &Instance, policy: &Policy) -> ([Datum; 12], [bool; 12]) {
-    let mut nulls = [false; 12];
-    let opt = |t: Option<i64>, n: &mut bool| match t {
-        Some(t) => Datum::from(t),
-        None => {
-            *n = true;
-            Datum::from(0)
+/// Room for a text value laid out in place: its 4-byte varlena header and up to `TEXT_ROOM`
+/// bytes (the metric and outcome names, a priority or schedule name of usual length).
+const TEXT_ROOM: usize = 124;
+
+#[repr(C, align(8))]
+struct TextBuf([u8; 4 + TEXT_ROOM]);
+
+impl TextBuf {
+    /// The text `b` as a datum pointing into this buffer, or a palloc'd copy when it is longer
+    /// than the room.
+    unsafe fn datum(&mut self, b: &[u8]) -> Datum {
+        if b.len() > TEXT_ROOM {
+            return text_datum(b);
         }
+        self.0[4..4 + b.len()].copy_from_slice(b);
+        let ptr = self.0.as_mut_ptr() as *mut pg_sys::varlena;
+        pgrx::varlena::set_varsize_4b(ptr, (4 + b.len()) as i32);
+        Datum::from(ptr)
+    }
+}
+
+/// The values of one row of `sla_instances` (metric, cycle, priority, target, schedule,
+/// applied_at, fulfilled_at, breach_at, elapsed, status, achieved, paused), laid out in place:
+/// the texts and intervals the datums point to live here, on the stack, while
+/// `tuplestore_putvalues` copies the row. A row costs no allocation of its own.
+struct Row {
+    values: [Datum; 12],
+    nulls: [bool; 12],
+    texts: [TextBuf; 4],
+    intervals: [pg_sys::Interval; 2],
+}
+
+impl Row {
+    fn new() -> Self {
+        const EMPTY: TextBuf = TextBuf([0; 4 + TEXT_ROOM]);
+        Row {
+            values: [Datum::from(0); 12],
+            nulls: [false; 12],
+            texts: [EMPTY; 4],
+            intervals: [pg_sys::Interval {
+                time: 0,
+                day: 0,
+                month: 0,
+            }; 2],
+        }
+    }
+
+    /// Fills the row with `i`; the datums point into `self` until the next call.
+    unsafe fn fill(&mut self, i: &Instance, policy: &Policy) {
+        self.nulls = [false; 12];
+        let [metric, priority, schedule, status] = &mut self.texts;
+        self.values[0] = metric.datum(i.metric.name().as_bytes());
+        self.values[1] = Datum::from(i.cycle as i32);
+        if i.priority.is_empty() {
+            self.nulls[2] = true;
+        } else {
+            self.values[2] = priority.datum(&i.priority);
+        }
+        self.values[3] = interval_in(&mut self.intervals[0], i.target.target_us, "SLA target");
+        match i.target.clock {
+            Some(c) => self.values[4] = schedule.datum(&policy.schedules[c]),
+            None => self.nulls[4] = true,
+        }
+        self.values[5] = Datum::from(i.applied_at);
+        for (k, t) in [(6, i.fulfilled_at), (7, i.breach_at)] {
+            match t {
+                Some(t) => self.values[k] = Datum::from(t),
+                None => self.nulls[k] = true,
+            }
+        }
+        self.values[8] = interval_in(&mut self.intervals[1], i.elapsed_us, "SLA elapsed time");
+        self.values[9] = status.datum(i.outcome.name().as_bytes());
+        match i.outcome {
+            sla::Outcome::Achieved => self.values[10] = Datum::from(true),
+            sla::Outcome::Breached => self.values[10] = Datum::from(false),
+            sla::Outcome::Active => self.nulls[10] = true,
+        }
+        self.values[11] = Datum::from(i.paused);
+    }
+}
+
+/// An interval of `micros` (days of 24 hours and the rest) written to `slot`, as a datum
+/// pointing to it; out of the interval's range is an error naming `what`.
+unsafe fn interval_in(slot: &mut pg_sys::Interval, micros: i64, what: &str) -> Datum {
+    let Some((day, time)) = kpi_core::durations::micros_to_days_time(micros) else {
+        crate::fmgr::raise(kpi_core::error::interval_out_of_range(what))
     };
-    let mut values = [Datum::from(0); 12];
-    values[0] = text_datum(i.metric.name().as_bytes());
-    values[1] = Datum::from(i.cycle as i32);
-    if i.priority.is_empty() {
-        nulls[2] = true;
-    } else {
-        values[2] = text_datum(&i.priority);
-    }
-    values[3] = crate::durations::interval_datum(i.target.target_us, "SLA target");
-    match i.target.clock {
-        Some(c) => values[4] = text_datum(&policy.schedules[c]),
-        None => nulls[4] = true,
-    }
-    values[5] = Datum::from(i.applied_at);
-    values[6] = opt(i.fulfilled_at, &mut nulls[6]);
-    values[7] = opt(i.breach_at, &mut nulls[7]);
-    values[8] = crate::durations::interval_datum(i.elapsed_us, "SLA elapsed time");
-    values[9] = text_datum(i.outcome.name().as_bytes());
-    match i.outcome {
-        sla::Outcome::Achieved => values[10] = Datum::from(true),
-        sla::Outcome::Breached => values[10] = Datum::from(false),
-        sla::Outcome::Active => nulls[10] = true,
-    }
-    values[11] = Datum::from(i.paused);
-    (values, nulls)
+    *slot = pg_sys::Interval {
+        time,
+        day,
+        month: 0,
+    };
+    Datum::from(slot as *mut pg_sys::Interval)
 }
 
 /// Sets up the result of a set-returning call in materialize mode: with the row type the
@@ -248,18 +296,20 @@ unsafe fn instances(fcinfo: FunctionCallInfo) -> Datum {
     }
     let v = timeline::view(varlena_bytes(state)).or_raise();
     let events = timeline::events(&v).or_raise();
-    let policy = policy(fcinfo, varlena_bytes(name));
-    let mut clocks = StatementClocks { fcinfo };
+    let schedules = Schedules::of(fcinfo);
+    let policy = policy(fcinfo, schedules.key(), varlena_bytes(name));
+    let mut clocks = StatementClocks { schedules };
     let found = sla::instances(&events, &policy, as_of, &mut clocks).or_raise();
     materialize(fcinfo);
     let rsinfo = (*fcinfo).resultinfo as *mut pg_sys::ReturnSetInfo;
+    let mut row = Row::new();
     for i in &found {
-        let (mut values, mut nulls) = row(i, &policy);
+        row.fill(i, &policy);
         pg_sys::tuplestore_putvalues(
             (*rsinfo).setResult,
             (*rsinfo).setDesc,
-            values.as_mut_ptr(),
-            nulls.as_mut_ptr(),
+            row.values.as_mut_ptr(),
+            row.nulls.as_mut_ptr(),
         );
     }
     Datum::from(0)

@@ -144,9 +144,10 @@ unsafe fn combine(fcinfo: FunctionCallInfo) -> Datum {
 unsafe fn time_final(fcinfo: FunctionCallInfo) -> Datum {
     let v = View::new(varlena_bytes(strict_arg(fcinfo, 0))).or_raise();
     let schedule = v.schedule();
+    let schedules = crate::business_hours::Schedules::of(fcinfo);
     let total = status::time_in(&v, |a, b| match schedule {
         None => b as i128 - a as i128,
-        Some(name) => crate::business_hours::business_between(fcinfo, name, a, b) as i128,
+        Some(name) => schedules.between(name, a, b) as i128,
     })
     .or_raise();
     match total {
@@ -174,12 +175,13 @@ unsafe fn timeline_time_in(fcinfo: FunctionCallInfo) -> Datum {
     let default = arg(fcinfo, 3).map(|s| varlena_bytes(s));
     let v = kpi_core::timeline::view(varlena_bytes(state)).or_raise();
     let events = kpi_core::timeline::events(&v).or_raise();
+    let schedules = crate::business_hours::Schedules::of(fcinfo);
     let total = kpi_core::timeline::time_in_status(
         &events,
         until,
         default,
         |s| in_list(fcinfo, 1, "statuses", s),
-        |a, b, schedule| crate::business_hours::piece_between(fcinfo, schedule, a, b),
+        |a, b, schedule| schedules.piece_between(schedule, a, b),
     )
     .or_raise();
     match total {

@@ -578,6 +578,28 @@ def test_a_policy_follows_its_schedule(conn):
         conn.execute("DELETE FROM kpi_schedule WHERE schedule IN ('desk', 'front desk')")
 
 
+def test_long_names_come_back_whole(conn):
+    """A row's texts are laid out in place up to a length, longer ones allocated: a priority
+    and a schedule name of every length on either side come back as they went in."""
+    for n in [1, 123, 124, 125, 1000]:
+        priority, schedule = "p" * n, "s" * n
+        conn.execute("INSERT INTO kpi_schedule VALUES (%s, 'UTC')", [schedule])
+        conn.execute("INSERT INTO kpi_schedule_hours SELECT %s, d, '00:00', '00:00' FROM generate_series(1, 7) d",
+                     [schedule])
+        conn.execute("INSERT INTO kpi_sla_policy VALUES ('long', 'first_reply_time', %s, '1 hour', %s)",
+                     [priority, schedule])
+        try:
+            rows = conn.execute(
+                "SELECT s.metric, s.priority, s.schedule, s.status, s.elapsed FROM (SELECT ticket_timeline(k, v, "
+                "'2026-03-02 10:00+00'::timestamptz + m * interval '1 minute') AS t FROM (VALUES ('status', 'new', 0), "
+                "('priority', %s, 0), ('message', 'customer', 0), ('message', 'agent', 30)) e(k, v, m)) x, "
+                "sla_instances(x.t, 'long', '2026-03-03') s", [priority]).fetchall()
+            assert rows == [("first_reply_time", priority, schedule, "achieved", timedelta(minutes=30))], n
+        finally:
+            conn.execute("DELETE FROM kpi_sla_policy WHERE policy = 'long'")
+            conn.execute("DELETE FROM kpi_schedule WHERE schedule = %s", [schedule])
+
+
 def test_forms_round_trip(conn):
     text = ('{"events":[[1,"status","new"],[1,"priority",null],[2,"message","customer"],'
             '[3,"message","agent"],[4,"priority","high"]]}')

@@ -228,7 +228,12 @@ impl Policy {
     }
 
     pub fn target(&self, metric: Metric, priority: &[u8]) -> Option<Target> {
-        self.targets.get(priority).and_then(|t| t[metric as usize])
+        self.targets_of(priority).and_then(|t| t[metric as usize])
+    }
+
+    /// The targets of every metric for `priority`.
+    fn targets_of(&self, priority: &[u8]) -> Option<&[Option<Target>; 5]> {
+        self.targets.get(priority)
     }
 
     fn has_metric(&self, metric: Metric) -> bool {
@@ -313,6 +318,14 @@ pub struct Instance {
 struct Stretch<'a> {
     from: i64,
     priority: &'a [u8],
+    /// the policy's targets for the priority, looked up once
+    targets: Option<&'a [Option<Target>; 5]>,
+}
+
+impl Stretch<'_> {
+    fn target(&self, metric: Metric) -> Option<Target> {
+        self.targets.and_then(|t| t[metric as usize])
+    }
 }
 
 /// The clocks of one ticket: a target in calendar time measures in calendar time; one in
@@ -323,7 +336,13 @@ struct Measure<'a, C: Clocks> {
     policy: &'a Policy,
     /// the ticket's schedule changes: (from, schedule; empty: the policy's)
     schedules: &'a [(i64, &'a [u8])],
+    /// spans already measured in a business-hours clock: (clock, from, to, working time). An
+    /// SLA's elapsed time and its breach measure the same spans; a ticket has few.
+    measured: Vec<(usize, i64, i64, i64)>,
 }
+
+/// The most spans a ticket's `Measure` remembers.
+const MEASURED_MAX: usize = 32;
 
 impl<'a, C: Clocks> Measure<'a, C> {
     /// The pieces of `[a, b)` (b may be OPEN) and the schedule of each under a business-hours
@@ -343,11 +362,19 @@ impl<'a, C: Clocks> Measure<'a, C> {
         let Some(i) = c else {
             return self.clocks.measure(None, a, b);
         };
+        if let Some(&(.., m)) = self.measured.iter().find(|m| (m.0, m.1, m.2) == (i, a, b)) {
+            return Ok(m);
+        }
         let own = self.policy.schedules[i].as_slice();
         let clocks = &mut *self.clocks;
-        crate::timeline::measure_pieces(self.schedules, Some(own), a, b, &mut |x, y, s| {
-            clocks.measure(Some(s.unwrap_or(own)), x, y)
-        })
+        let m =
+            crate::timeline::measure_pieces(self.schedules, Some(own), a, b, &mut |x, y, s| {
+                clocks.measure(Some(s.unwrap_or(own)), x, y)
+            })?;
+        if self.measured.len() < MEASURED_MAX {
+            self.measured.push((i, a, b, m));
+        }
+        Ok(m)
     }
 
     /// The first instant after which the working time of clock `c` since `a` exceeds `need`.
@@ -361,6 +388,10 @@ impl<'a, C: Clocks> Measure<'a, C> {
             return self.clocks.exceeds_at(None, a, need);
         };
         let own = self.policy.schedules[i].as_slice();
+        if self.schedules.is_empty() {
+            // the policy's schedule throughout (the ticket never changed its own)
+            return self.clocks.exceeds_at(Some(own), a, need);
+        }
         for (x, y, schedule) in self.pieces(own, a, OPEN) {
             if y == OPEN {
                 return self.clocks.exceeds_at(Some(schedule), x, need);
@@ -397,7 +428,6 @@ impl<'a, C: Clocks> Measure<'a, C> {
     fn first_excess(
         &mut self,
         metric: Metric,
-        policy: &Policy,
         running: &[(i64, i64)],
         applied: i64,
         stretches: &[Stretch<'_>],
@@ -412,7 +442,7 @@ impl<'a, C: Clocks> Measure<'a, C> {
             if q < p {
                 continue;
             }
-            let Some(t) = policy.target(metric, s.priority) else {
+            let Some(t) = s.target(metric) else {
                 continue;
             };
             let before = self.elapsed(running, applied, p, t.clock)?;
@@ -489,12 +519,17 @@ pub fn instances<C: Clocks>(
         return Ok(Vec::new());
     };
     let created = first_status.at;
+    // what each status seen means for the SLAs, looked up once: (instant, flags), in order
+    let mut statuses: Vec<(i64, StatusFlags)> = Vec::new();
     for e in events {
         if e.at < created {
             return Err(before_creation(e, created));
         }
         if e.kind == STATUS {
-            policy.flags(e)?;
+            let flags = policy.flags(e)?;
+            if e.at <= as_of {
+                statuses.push((e.at, flags));
+            }
         }
     }
     if as_of < created {
@@ -506,19 +541,25 @@ pub fn instances<C: Clocks>(
     let mut stretches = vec![Stretch {
         from: created,
         priority: &[],
+        targets: policy.targets_of(&[]),
     }];
     for e in seen.iter().filter(|e| e.kind == PRIORITY) {
+        let targets = policy.targets_of(e.value);
         match stretches.last_mut() {
-            Some(last) if last.from == e.at => last.priority = e.value,
+            Some(last) if last.from == e.at => {
+                last.priority = e.value;
+                last.targets = targets;
+            }
             _ => stretches.push(Stretch {
                 from: e.at,
                 priority: e.value,
+                targets,
             }),
         }
     }
 
     let mut candidates: Vec<Candidate> = Vec::new();
-    reply_cycles(&seen, policy, created, &mut candidates)?;
+    reply_cycles(&seen, &statuses, policy, created, &mut candidates)?;
     for (metric, counts) in [
         (
             Metric::RequesterWait,
@@ -527,7 +568,7 @@ pub fn instances<C: Clocks>(
         (Metric::AgentWork, |f: &StatusFlags| f.agent_work),
     ] {
         if policy.has_metric(metric) {
-            candidates.push(wait_candidate(&seen, policy, created, metric, counts)?);
+            candidates.push(wait_candidate(&statuses, created, metric, counts));
         }
     }
 
@@ -537,13 +578,14 @@ pub fn instances<C: Clocks>(
         clocks,
         policy,
         schedules: &schedules,
+        measured: Vec::new(),
     };
     let mut out = Vec::new();
     for c in candidates {
         if c.by_solve && c.fulfilled == Some(c.applied) {
             continue;
         }
-        if let Some(i) = measure(&mut m, policy, &c, &stretches, as_of)? {
+        if let Some(i) = measure(&mut m, &c, &stretches, as_of)? {
             out.push(i);
         }
     }
@@ -551,9 +593,11 @@ pub fn instances<C: Clocks>(
     Ok(out)
 }
 
-/// The reply cycles: first reply, next replies, periodic updates.
+/// The reply cycles: first reply, next replies, periodic updates. `statuses` holds the flags
+/// of the status changes among `seen`, in their order.
 fn reply_cycles(
     seen: &[&Event<'_>],
+    statuses: &[(i64, StatusFlags)],
     policy: &Policy,
     created: i64,
     out: &mut Vec<Candidate>,
@@ -580,6 +624,7 @@ fn reply_cycles(
     }
     let (mut next_replies, mut updates) = (0u32, 0u32);
     let mut solved = false;
+    let mut status_flags = statuses.iter().map(|s| s.1);
     for e in seen {
         match e.kind {
             CUSTOMER if reply.is_none() => {
@@ -596,7 +641,8 @@ fn reply_cycles(
                 update = Some(cycles.len() - 1);
             }
             STATUS => {
-                let now_solved = policy.flags(e)?.solved;
+                // the flags of this change: `statuses` holds one per status change seen
+                let now_solved = status_flags.next().is_some_and(|f| f.solved);
                 if now_solved && !solved {
                     for k in [reply.take(), update.take()].into_iter().flatten() {
                         cycles[k].fulfilled = Some(e.at);
@@ -618,19 +664,14 @@ fn reply_cycles(
     Ok(())
 }
 
-/// requester_wait_time or agent_work_time: the time in the statuses it counts.
+/// requester_wait_time or agent_work_time: the time in the statuses it counts (`statuses`:
+/// the ticket's status changes as of now, with what each means).
 fn wait_candidate(
-    seen: &[&Event<'_>],
-    policy: &Policy,
+    statuses: &[(i64, StatusFlags)],
     created: i64,
     metric: Metric,
     counts: fn(&StatusFlags) -> bool,
-) -> Result<Candidate, KpiError> {
-    let statuses: Vec<(i64, StatusFlags)> = seen
-        .iter()
-        .filter(|e| e.kind == STATUS)
-        .map(|e| Ok((e.at, policy.flags(e)?)))
-        .collect::<Result<_, KpiError>>()?;
+) -> Candidate {
     // the last entry into a solved status, if the ticket is solved
     let mut fulfilled = None;
     for (k, (at, f)) in statuses.iter().enumerate() {
@@ -657,19 +698,18 @@ fn wait_candidate(
             _ => running.push((from, to)),
         }
     }
-    Ok(Candidate {
+    Candidate {
         metric,
         cycle: 1,
         applied: created,
         fulfilled,
         by_solve: false,
         running,
-    })
+    }
 }
 
 fn measure<C: Clocks>(
     m: &mut Measure<'_, C>,
-    policy: &Policy,
     c: &Candidate,
     stretches: &[Stretch<'_>],
     as_of: i64,
@@ -696,10 +736,10 @@ fn measure<C: Clocks>(
         .map(|&(a, b)| (a, b.min(decided)))
         .filter(|(a, b)| b > a)
         .collect();
-    if let Some((at, i)) = m.first_excess(c.metric, policy, &ran, c.applied, stretches, decided)? {
+    if let Some((at, i)) = m.first_excess(c.metric, &ran, c.applied, stretches, decided)? {
         let priority = stretches[i].priority;
-        let target = policy
-            .target(c.metric, priority)
+        let target = stretches[i]
+            .target(c.metric)
             .unwrap_or_else(|| unreachable!("a breach falls under a target"));
         let elapsed = m.elapsed(&ran, c.applied, decided, target.clock)?;
         return Ok(Some(instance(
@@ -711,8 +751,9 @@ fn measure<C: Clocks>(
             false,
         )));
     }
-    let priority = stretches[stretch_at(decided)].priority;
-    let Some(target) = policy.target(c.metric, priority) else {
+    let in_force = &stretches[stretch_at(decided)];
+    let priority = in_force.priority;
+    let Some(target) = in_force.target(c.metric) else {
         return Ok(None);
     };
     let elapsed = m.elapsed(&ran, c.applied, decided, target.clock)?;
@@ -724,14 +765,7 @@ fn measure<C: Clocks>(
             _ => running.push((decided, OPEN)),
         }
         let upto = stretch_at(decided) + 1;
-        let breach = m.first_excess(
-            c.metric,
-            policy,
-            &running,
-            c.applied,
-            &stretches[..upto],
-            OPEN,
-        )?;
+        let breach = m.first_excess(c.metric, &running, c.applied, &stretches[..upto], OPEN)?;
         return Ok(Some(instance(
             priority,
             target,
@@ -745,7 +779,7 @@ fn measure<C: Clocks>(
     let breach = if paused {
         None
     } else {
-        m.first_excess(c.metric, policy, &c.running, c.applied, stretches, OPEN)?
+        m.first_excess(c.metric, &c.running, c.applied, stretches, OPEN)?
             .map(|b| b.0)
     };
     Ok(Some(instance(

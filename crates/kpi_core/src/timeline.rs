@@ -244,6 +244,10 @@ pub fn measure_pieces(
     b: i64,
     between: &mut impl FnMut(i64, i64, Option<&[u8]>) -> Result<i64, KpiError>,
 ) -> Result<i64, KpiError> {
+    if changes.is_empty() {
+        // one piece, in the default schedule (most tickets never change theirs)
+        return between(a, b, default);
+    }
     let mut total: i64 = 0;
     for (x, y, schedule) in schedule_pieces(changes, default, a, b) {
         total = crate::error::checked_sum(total, between(x, y, schedule)?)?;
