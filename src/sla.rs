@@ -22,7 +22,7 @@ use std::cell::RefCell;
 
 /// The state in argument 0 to update: itself inside an aggregate, else a copy.
 unsafe fn for_update<'a>(fcinfo: FunctionCallInfo) -> (Datum, &'a mut [u8]) {
-    varlena_for_update(fcinfo, timeline::empty, |b, _| {
+    varlena_for_update(fcinfo, timeline::started, |b, _| {
         timeline::view(b).or_raise().used_bytes().len()
     })
 }

@@ -520,7 +520,8 @@ pub fn instances<C: Clocks>(
     };
     let created = first_status.at;
     // what each status seen means for the SLAs, looked up once: (instant, flags), in order
-    let mut statuses: Vec<(i64, StatusFlags)> = Vec::new();
+    // (every Vec of a ticket is sized once: a ticket has a handful of events)
+    let mut statuses: Vec<(i64, StatusFlags)> = Vec::with_capacity(events.len());
     for e in events {
         if e.at < created {
             return Err(before_creation(e, created));
@@ -535,7 +536,8 @@ pub fn instances<C: Clocks>(
     if as_of < created {
         return Ok(Vec::new());
     }
-    let seen: Vec<&Event<'_>> = events.iter().filter(|e| e.at <= as_of).collect();
+    let mut seen: Vec<&Event<'_>> = Vec::with_capacity(events.len());
+    seen.extend(events.iter().filter(|e| e.at <= as_of));
 
     // the priority in force
     let mut stretches = vec![Stretch {
@@ -558,7 +560,7 @@ pub fn instances<C: Clocks>(
         }
     }
 
-    let mut candidates: Vec<Candidate> = Vec::new();
+    let mut candidates: Vec<Candidate> = Vec::with_capacity(seen.len() + 2);
     reply_cycles(&seen, &statuses, policy, created, &mut candidates)?;
     for (metric, counts) in [
         (
@@ -580,7 +582,7 @@ pub fn instances<C: Clocks>(
         schedules: &schedules,
         measured: Vec::new(),
     };
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(candidates.len());
     for c in candidates {
         if c.by_solve && c.fulfilled == Some(c.applied) {
             continue;
@@ -602,7 +604,7 @@ fn reply_cycles(
     created: i64,
     out: &mut Vec<Candidate>,
 ) -> Result<(), KpiError> {
-    let mut cycles: Vec<Candidate> = Vec::new();
+    let mut cycles: Vec<Candidate> = Vec::with_capacity(seen.len() + 1);
     let new = |metric, cycle, applied| Candidate {
         metric,
         cycle,
@@ -683,7 +685,7 @@ fn wait_candidate(
         fulfilled = None;
     }
     let end = fulfilled.unwrap_or(OPEN);
-    let mut running: Vec<(i64, i64)> = Vec::new();
+    let mut running: Vec<(i64, i64)> = Vec::with_capacity(statuses.len());
     for (k, (at, f)) in statuses.iter().enumerate() {
         if !counts(f) {
             continue;
@@ -730,12 +732,13 @@ fn measure<C: Clocks>(
             paused,
         };
     // the time the clock ran until the outcome
-    let ran: Vec<(i64, i64)> = c
-        .running
-        .iter()
-        .map(|&(a, b)| (a, b.min(decided)))
-        .filter(|(a, b)| b > a)
-        .collect();
+    let mut ran: Vec<(i64, i64)> = Vec::with_capacity(c.running.len() + 1);
+    ran.extend(
+        c.running
+            .iter()
+            .map(|&(a, b)| (a, b.min(decided)))
+            .filter(|(a, b)| b > a),
+    );
     if let Some((at, i)) = m.first_excess(c.metric, &ran, c.applied, stretches, decided)? {
         let priority = stretches[i].priority;
         let target = stretches[i]
@@ -759,7 +762,7 @@ fn measure<C: Clocks>(
     let elapsed = m.elapsed(&ran, c.applied, decided, target.clock)?;
     if c.fulfilled.is_some() {
         // the deadline: as if the clock had kept running, under the target in force then
-        let mut running = ran.clone();
+        let mut running = ran;
         match running.last_mut() {
             Some(last) if last.1 == decided => last.1 = OPEN,
             _ => running.push((decided, OPEN)),

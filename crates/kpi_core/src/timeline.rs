@@ -135,6 +135,12 @@ pub fn empty() -> Vec<u8> {
     flat::empty_as(&FORMAT, 0)
 }
 
+/// An empty timeline with room for a few events, as the aggregate starts a ticket's: its
+/// first events are added in place (an empty one would be copied at once into a larger one).
+pub fn started() -> Vec<u8> {
+    flat::empty_as(&FORMAT, 100)
+}
+
 /// Adds an event: `Ok(None)` in place, `Ok(Some(copy))` when it needed more room.
 pub fn add(b: &mut [u8], e: Event<'_>) -> Result<Option<Vec<u8>>, KpiError> {
     flat::add_as(&FORMAT, b, change(e), None, None)
