@@ -31,11 +31,7 @@ const BUSINESS: SpanNames = SpanNames {
     end_column: "end",
 };
 
-/// The most schedules one statement keeps (a schedule column may name several).
-const MAX_CACHED: usize = 32;
-
 struct Cached {
-    name: Vec<u8>,
     schedule: Schedule,
     tz: *mut pg_sys::pg_tz,
     calendar: Option<Calendar>,
@@ -56,14 +52,53 @@ pub fn statement_key() -> StatementKey {
     }
 }
 
-#[derive(Default)]
-struct Cache {
+/// Values read by name once per statement (the schedules here, the SLA policies in
+/// `crate::sla`): a statement keeps at most `STATEMENT_CACHE_MAX` (a column may name several),
+/// the one read first dropped first.
+pub struct StatementCache<T> {
     key: Option<StatementKey>,
-    entries: Vec<Cached>,
+    entries: Vec<(Vec<u8>, T)>,
+}
+
+const STATEMENT_CACHE_MAX: usize = 32;
+
+impl<T> Default for StatementCache<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T> StatementCache<T> {
+    pub const fn new() -> Self {
+        StatementCache {
+            key: None,
+            entries: Vec::new(),
+        }
+    }
+
+    /// The value named `name` for the statement of `key`, made by `load` if that statement has
+    /// not read it yet (a new statement starts afresh).
+    pub fn entry(&mut self, key: StatementKey, name: &[u8], load: impl FnOnce() -> T) -> &mut T {
+        if self.key != Some(key) {
+            self.key = Some(key);
+            self.entries.clear();
+        }
+        let at = match self.entries.iter().position(|e| e.0 == name) {
+            Some(at) => at,
+            None => {
+                if self.entries.len() == STATEMENT_CACHE_MAX {
+                    self.entries.remove(0);
+                }
+                self.entries.push((name.to_vec(), load()));
+                self.entries.len() - 1
+            }
+        };
+        &mut self.entries[at].1
+    }
 }
 
 thread_local! {
-    static STATEMENT_CACHE: RefCell<Cache> = RefCell::new(Cache::default());
+    static STATEMENT_CACHE: RefCell<StatementCache<Cached>> = const { RefCell::new(StatementCache::new()) };
 }
 
 /// The text of the first column of the first row of a read-only query, run through SPI with
@@ -137,7 +172,6 @@ unsafe fn load(fcinfo: FunctionCallInfo, name: &[u8]) -> Cached {
         );
     }
     Cached {
-        name: name.to_vec(),
         schedule,
         tz,
         calendar: None,
@@ -196,13 +230,7 @@ unsafe fn business_micros(
             Some("Name a schedule of kpi_schedule, e.g. '24/7', or leave the argument out for calendar time.".into()),
         )
     };
-    business_between(fcinfo, varlena_bytes(schedule), start, end) as i128
-}
-
-/// The business time from `start` to `end` (`start <= end`, both finite) under the schedule
-/// named `name`, through this statement's cache (`STATEMENT_CACHE`).
-pub unsafe fn business_between(fcinfo: FunctionCallInfo, name: &[u8], start: i64, end: i64) -> i64 {
-    Schedules::of(fcinfo).between(name, start, end)
+    Schedules::of(fcinfo).between(varlena_bytes(schedule), start, end) as i128
 }
 
 /// The schedules as one call measures in them, many times: the statement's cache
@@ -285,11 +313,7 @@ unsafe fn with_schedule<T>(
     STATEMENT_CACHE.with(|cache| {
         // an error raised below unwinds through here: the borrow ends with it
         let mut cache = cache.borrow_mut();
-        if cache.key != Some(key) {
-            cache.key = Some(key);
-            cache.entries.clear();
-        }
-        f(entry_of(&mut cache, fcinfo, name))
+        f(cache.entry(key, name, || load(fcinfo, name)))
     })
 }
 
@@ -306,24 +330,6 @@ unsafe fn cover(entry: &mut Cached, start: i64, end: i64) -> Result<(), kpi_core
         crate::growing::check_interrupts();
     }
     Ok(())
-}
-
-unsafe fn entry_of<'a>(
-    cache: &'a mut Cache,
-    fcinfo: FunctionCallInfo,
-    name: &[u8],
-) -> &'a mut Cached {
-    let at = match cache.entries.iter().position(|c| c.name == name) {
-        Some(at) => at,
-        None => {
-            if cache.entries.len() == MAX_CACHED {
-                cache.entries.remove(0);
-            }
-            cache.entries.push(load(fcinfo, name));
-            cache.entries.len() - 1
-        }
-    };
-    &mut cache.entries[at]
 }
 
 /// `business_time(start, end, schedule)`, STRICT.

@@ -7,7 +7,7 @@
 //! call that names it reads it through `_kpi_sla_policy_spec` (SPI); business-hours targets
 //! measure in the schedules' calendars the statement already holds.
 
-use crate::business_hours::{Schedules, StatementKey};
+use crate::business_hours::{Schedules, StatementCache, StatementKey};
 use crate::fmgr::{
     arg, bytes_datum, input_text, output_datum, raise_with, receive_buffer, server_to_utf8,
     strict_arg, utf8_to_server, varlena_bytes, varlena_for_update, verify_server_text, OrRaise,
@@ -94,44 +94,24 @@ unsafe fn type_send(fcinfo: FunctionCallInfo) -> Datum {
     bytes_datum(&timeline::to_bytes(&v).or_raise())
 }
 
-#[derive(Default)]
-struct PolicyCache {
-    key: Option<StatementKey>,
-    policies: Vec<(Vec<u8>, std::rc::Rc<Policy>)>,
-}
-
 thread_local! {
-    static POLICIES: RefCell<PolicyCache> = RefCell::new(PolicyCache::default());
+    static POLICIES: RefCell<StatementCache<std::rc::Rc<Policy>>> =
+        const { RefCell::new(StatementCache::new()) };
 }
-
-/// The most policies one statement keeps.
-const MAX_CACHED: usize = 32;
 
 /// The policy named `name`, read through `_kpi_sla_policy_spec` in this function's schema
 /// once per statement (of `key`).
 unsafe fn policy(fcinfo: FunctionCallInfo, key: StatementKey, name: &[u8]) -> std::rc::Rc<Policy> {
-    let cached = POLICIES.with(|c| {
-        let mut c = c.borrow_mut();
-        if c.key != Some(key) {
-            c.key = Some(key);
-            c.policies.clear();
-        }
-        c.policies.iter().find(|p| p.0 == name).map(|p| p.1.clone())
-    });
-    if let Some(p) = cached {
-        return p;
-    }
-    let spec = crate::business_hours::read_spec(fcinfo, "_kpi_sla_policy_spec", name);
-    let display = kpi_core::error::excerpt_bytes(name);
-    let p = std::rc::Rc::new(Policy::from_spec(&display, &spec, &from_utf8).or_raise());
-    POLICIES.with(|c| {
-        let mut c = c.borrow_mut();
-        if c.policies.len() == MAX_CACHED {
-            c.policies.remove(0);
-        }
-        c.policies.push((name.to_vec(), p.clone()));
-    });
-    p
+    POLICIES.with(|cache| {
+        // an error raised while reading unwinds through here: the borrow ends with it
+        let mut cache = cache.borrow_mut();
+        let load = || {
+            let spec = crate::business_hours::read_spec(fcinfo, "_kpi_sla_policy_spec", name);
+            let display = kpi_core::error::excerpt_bytes(name);
+            std::rc::Rc::new(Policy::from_spec(&display, &spec, &from_utf8).or_raise())
+        };
+        cache.entry(key, name, load).clone()
+    })
 }
 
 /// The clocks: calendar time, or a schedule's business time (the statement's calendars).

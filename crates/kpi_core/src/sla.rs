@@ -227,10 +227,6 @@ impl Policy {
         self
     }
 
-    pub fn target(&self, metric: Metric, priority: &[u8]) -> Option<Target> {
-        self.targets_of(priority).and_then(|t| t[metric as usize])
-    }
-
     /// The targets of every metric for `priority`.
     fn targets_of(&self, priority: &[u8]) -> Option<&[Option<Target>; 5]> {
         self.targets.get(priority)
@@ -345,18 +341,6 @@ struct Measure<'a, C: Clocks> {
 const MEASURED_MAX: usize = 32;
 
 impl<'a, C: Clocks> Measure<'a, C> {
-    /// The pieces of `[a, b)` (b may be OPEN) and the schedule of each under a business-hours
-    /// clock `own` (the policy's schedule): `(from, to, schedule)`.
-    fn pieces<'s>(&self, own: &'s [u8], a: i64, b: i64) -> Vec<(i64, i64, &'s [u8])>
-    where
-        'a: 's,
-    {
-        crate::timeline::schedule_pieces(self.schedules, Some(own), a, b)
-            .into_iter()
-            .map(|(x, y, s)| (x, y, s.unwrap_or(own)))
-            .collect()
-    }
-
     /// The working time of clock `c` (a target's) from `a` to `b`.
     fn measure(&mut self, c: Option<usize>, a: i64, b: i64) -> Result<i64, KpiError> {
         let Some(i) = c else {
@@ -388,11 +372,9 @@ impl<'a, C: Clocks> Measure<'a, C> {
             return self.clocks.exceeds_at(None, a, need);
         };
         let own = self.policy.schedules[i].as_slice();
-        if self.schedules.is_empty() {
-            // the policy's schedule throughout (the ticket never changed its own)
-            return self.clocks.exceeds_at(Some(own), a, need);
-        }
-        for (x, y, schedule) in self.pieces(own, a, OPEN) {
+        for (x, y, schedule) in crate::timeline::schedule_pieces(self.schedules, Some(own), a, OPEN)
+        {
+            let schedule = schedule.unwrap_or(own);
             if y == OPEN {
                 return self.clocks.exceeds_at(Some(schedule), x, need);
             }

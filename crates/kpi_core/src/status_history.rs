@@ -55,6 +55,9 @@ const UNTIL_SET: u8 = 1;
 const ENTRY: usize = 12;
 /// The longest status kept (longer ones are an error, not truncated).
 pub const MAX_STATUS: usize = 1000;
+/// The room a state gets for its first changes: with its header, one 128-byte allocation, so
+/// that a ticket of a few changes never grows once hash aggregation has started to spill.
+pub const FIRST_ROOM: usize = 100;
 /// PostgreSQL's first valid timestamp (4714-11-24 00:00 BC, `MIN_TIMESTAMP`) and the first
 /// one past its range (294277-01-01, `END_TIMESTAMP`), in microseconds since 2000: an instant
 /// of a status history lies in between, as every finite timestamp does.
@@ -314,9 +317,7 @@ pub fn add_as(
     let (used, count) = (v.used(), v.count());
     if agrees(&v, until, schedule)? || used + need > b.len() {
         let mut copy = if count == 0 {
-            // room for a few more changes in one 128-byte allocation: a ticket of a few
-            // status changes never grows once hash aggregation has started to spill
-            fresh(v.fmt, until, schedule, (2 * need).max(100))?
+            fresh(v.fmt, until, schedule, (2 * need).max(FIRST_ROOM))?
         } else {
             let mut c = vec![0u8; filled_payload((used + need).max(2 * used))];
             c[..used].copy_from_slice(&b[..used]);

@@ -138,7 +138,7 @@ pub fn empty() -> Vec<u8> {
 /// An empty timeline with room for a few events, as the aggregate starts a ticket's: its
 /// first events are added in place (an empty one would be copied at once into a larger one).
 pub fn started() -> Vec<u8> {
-    flat::empty_as(&FORMAT, 100)
+    flat::empty_as(&FORMAT, flat::FIRST_ROOM)
 }
 
 /// Adds an event: `Ok(None)` in place, `Ok(Some(copy))` when it needed more room.
@@ -211,34 +211,35 @@ pub fn schedule_changes<'e, 'a: 'e>(
 
 /// The pieces of `[a, b)` (`b` may be `i64::MAX`, open) with the schedule in force in each:
 /// that of the last change at or before the piece's start, `default` before the first change
-/// and after a change back to the default (None: calendar time). `(from, to, schedule)`.
-pub fn schedule_pieces<'s>(
-    changes: &[(i64, &'s [u8])],
+/// and after a change back to the default (None: calendar time). `(from, to, schedule)`, in
+/// order, without allocating (a ticket that never changes its schedule has one piece).
+pub fn schedule_pieces<'c, 's: 'c>(
+    changes: &'c [(i64, &'s [u8])],
     default: Option<&'s [u8]>,
     a: i64,
     b: i64,
-) -> Vec<(i64, i64, Option<&'s [u8]>)> {
-    let in_force = |s: &'s [u8]| if s.is_empty() { default } else { Some(s) };
-    let mut out = Vec::new();
+) -> impl Iterator<Item = (i64, i64, Option<&'s [u8]>)> + 'c {
+    let in_force = move |s: &'s [u8]| if s.is_empty() { default } else { Some(s) };
     let k = changes.partition_point(|c| c.0 <= a);
-    let mut from = a;
     let mut current = if k == 0 {
         default
     } else {
         in_force(changes[k - 1].1)
     };
-    for c in &changes[k..] {
-        if c.0 >= b {
-            break;
+    let mut inside = changes[k..].iter().take_while(move |c| c.0 < b);
+    let mut from = a;
+    let mut last_given = false;
+    std::iter::from_fn(move || {
+        for c in inside.by_ref() {
+            let piece = (c.0 > from).then_some((from, c.0, current));
+            from = from.max(c.0);
+            current = in_force(c.1);
+            if piece.is_some() {
+                return piece;
+            }
         }
-        if c.0 > from {
-            out.push((from, c.0, current));
-            from = c.0;
-        }
-        current = in_force(c.1);
-    }
-    out.push((from, b, current));
-    out
+        (!std::mem::replace(&mut last_given, true)).then_some((from, b, current))
+    })
 }
 
 /// The working time of `[a, b)` (both finite), piece by piece in the schedule in force
@@ -250,10 +251,6 @@ pub fn measure_pieces(
     b: i64,
     between: &mut impl FnMut(i64, i64, Option<&[u8]>) -> Result<i64, KpiError>,
 ) -> Result<i64, KpiError> {
-    if changes.is_empty() {
-        // one piece, in the default schedule (most tickets never change theirs)
-        return between(a, b, default);
-    }
     let mut total: i64 = 0;
     for (x, y, schedule) in schedule_pieces(changes, default, a, b) {
         total = crate::error::checked_sum(total, between(x, y, schedule)?)?;
@@ -572,7 +569,7 @@ mod tests {
         assert_eq!(changes, vec![(10, &b"a"[..]), (20, b"b"), (30, b"")]);
         let d = Some(&b"d"[..]);
         assert_eq!(
-            schedule_pieces(&changes, d, 0, 40),
+            schedule_pieces(&changes, d, 0, 40).collect::<Vec<_>>(),
             vec![
                 (0, 10, d),
                 (10, 20, Some(&b"a"[..])),
@@ -582,14 +579,17 @@ mod tests {
         );
         // starting inside a piece, ending at a change, open; no default: calendar time
         assert_eq!(
-            schedule_pieces(&changes, None, 15, 20),
+            schedule_pieces(&changes, None, 15, 20).collect::<Vec<_>>(),
             vec![(15, 20, Some(&b"a"[..]))]
         );
         assert_eq!(
-            schedule_pieces(&changes, None, 25, i64::MAX),
+            schedule_pieces(&changes, None, 25, i64::MAX).collect::<Vec<_>>(),
             vec![(25, 30, Some(&b"b"[..])), (30, i64::MAX, None)]
         );
-        assert_eq!(schedule_pieces(&[], None, 5, 5), vec![(5, 5, None)]);
+        assert_eq!(
+            schedule_pieces(&[], None, 5, 5).collect::<Vec<_>>(),
+            vec![(5, 5, None)]
+        );
     }
 
     #[test]
