@@ -194,7 +194,7 @@ impl Row {
         if i.priority.is_empty() {
             self.nulls[2] = true;
         } else {
-            self.values[2] = priority.datum(&i.priority);
+            self.values[2] = priority.datum(i.priority);
         }
         self.values[3] = interval_in(&mut self.intervals[0], i.target.target_us, "SLA target");
         match i.target.clock {
@@ -233,17 +233,34 @@ unsafe fn interval_in(slot: &mut pg_sys::Interval, micros: i64, what: &str) -> D
     Datum::from(slot as *mut pg_sys::Interval)
 }
 
-/// Sets up the result of a set-returning call in materialize mode: with the row type the
-/// caller expects where it gives one (a function scan does, for every call: no lookup of the
-/// function's result type per ticket), else the function's own.
-unsafe fn materialize(fcinfo: FunctionCallInfo) {
+/// Sets up the result of a set-returning call in materialize mode and gives its tuplestore and
+/// the row type to store rows with. Where the caller expects a row type (a function scan or a
+/// set-returning function in a select list does, for every call), the rows are stored with it
+/// and no row type is handed back (`setDesc` stays NULL: the executor reads the rows with the
+/// one it expects, and neither copies a descriptor per ticket nor compares it with its own).
+/// Else `InitMaterializedSRF` sets it up, with the function's own row type, and raises the
+/// error for a caller that cannot take a set.
+unsafe fn materialize(
+    fcinfo: FunctionCallInfo,
+) -> (*mut pg_sys::Tuplestorestate, pg_sys::TupleDesc) {
     let rsinfo = (*fcinfo).resultinfo as *mut pg_sys::ReturnSetInfo;
-    let flags = if !rsinfo.is_null() && !(*rsinfo).expectedDesc.is_null() {
-        pg_sys::MAT_SRF_USE_EXPECTED_DESC as pg_sys::bits32
-    } else {
-        0
-    };
-    pg_sys::InitMaterializedSRF(fcinfo, flags);
+    let takes_rows = !rsinfo.is_null()
+        && (*rsinfo).type_ == pg_sys::NodeTag::T_ReturnSetInfo
+        && (*rsinfo).allowedModes & pg_sys::SetFunctionReturnMode::SFRM_Materialize as i32 != 0
+        && !(*rsinfo).expectedDesc.is_null()
+        && !(*rsinfo).econtext.is_null();
+    if !takes_rows {
+        pg_sys::InitMaterializedSRF(fcinfo, 0);
+        return ((*rsinfo).setResult, (*rsinfo).setDesc);
+    }
+    let random =
+        (*rsinfo).allowedModes & pg_sys::SetFunctionReturnMode::SFRM_Materialize_Random as i32 != 0;
+    let old = pg_sys::MemoryContextSwitchTo((*(*rsinfo).econtext).ecxt_per_query_memory);
+    let store = pg_sys::tuplestore_begin_heap(random, false, pg_sys::work_mem);
+    pg_sys::MemoryContextSwitchTo(old);
+    (*rsinfo).returnMode = pg_sys::SetFunctionReturnMode::SFRM_Materialize;
+    (*rsinfo).setResult = store;
+    (store, (*rsinfo).expectedDesc)
 }
 
 /// `sla_instances(timeline, policy, as_of)`: a set of rows, materialized.
@@ -280,17 +297,11 @@ unsafe fn instances(fcinfo: FunctionCallInfo) -> Datum {
     let policy = policy(fcinfo, schedules.key(), varlena_bytes(name));
     let mut clocks = StatementClocks { schedules };
     let found = sla::instances(&events, &policy, as_of, &mut clocks).or_raise();
-    materialize(fcinfo);
-    let rsinfo = (*fcinfo).resultinfo as *mut pg_sys::ReturnSetInfo;
+    let (store, desc) = materialize(fcinfo);
     let mut row = Row::new();
     for i in &found {
         row.fill(i, &policy);
-        pg_sys::tuplestore_putvalues(
-            (*rsinfo).setResult,
-            (*rsinfo).setDesc,
-            row.values.as_mut_ptr(),
-            row.nulls.as_mut_ptr(),
-        );
+        pg_sys::tuplestore_putvalues(store, desc, row.values.as_mut_ptr(), row.nulls.as_mut_ptr());
     }
     Datum::from(0)
 }

@@ -275,18 +275,36 @@ impl Schedule {
 }
 
 /// The working intervals of a range of days, as instants (PostgreSQL timestamps in UTC), with
-/// running totals.
+/// running totals, and an index by instant so that a look-up reads a few intervals only.
 #[derive(Debug, Clone)]
 pub struct Calendar {
     /// Instants covered: business time is known for instants in `[lo, hi]`.
     lo: i64,
     hi: i64,
-    /// Disjoint working intervals, sorted.
-    starts: Vec<i64>,
-    ends: Vec<i64>,
-    /// Working time before interval k.
-    before: Vec<i64>,
+    /// Disjoint working intervals, sorted: (start, end, working time before the start).
+    intervals: Vec<Interval>,
+    /// For each stretch of `1 << STRETCH_SHIFT` microseconds from `lo`, the number of intervals
+    /// that start before it.
+    first: Vec<u32>,
 }
+
+#[derive(Debug, Clone, Copy)]
+struct Interval {
+    start: i64,
+    end: i64,
+    before: i64,
+}
+
+impl Interval {
+    /// The working time up to the end of the interval.
+    fn through(&self) -> i64 {
+        self.before + (self.end - self.start)
+    }
+}
+
+/// A stretch of the calendar's index is 2^36 microseconds (about 19 hours): no more working
+/// intervals start in one than a schedule has pieces in a day or two.
+const STRETCH_SHIFT: u32 = 36;
 
 impl Calendar {
     /// Lays out the local days `[first_day, last_day]` (PostgreSQL dates) of a time zone
@@ -332,29 +350,44 @@ impl Calendar {
             }
         }
         intervals.sort_unstable();
-        let (mut starts, mut ends, mut before) = (Vec::new(), Vec::new(), Vec::new());
+        let mut merged: Vec<Interval> = Vec::with_capacity(intervals.len());
         let mut total = 0i64;
         for (a, b) in intervals {
-            if let Some(last) = ends.last_mut() {
-                if a <= *last {
-                    if b > *last {
-                        total += b - *last;
-                        *last = b;
+            if let Some(last) = merged.last_mut() {
+                if a <= last.end {
+                    if b > last.end {
+                        total += b - last.end;
+                        last.end = b;
                     }
                     continue;
                 }
             }
-            before.push(total);
-            starts.push(a);
-            ends.push(b);
+            merged.push(Interval {
+                start: a,
+                end: b,
+                before: total,
+            });
             total += b - a;
         }
+        let (lo, hi) = (
+            (first_day as i64 + 1) * USECS_PER_DAY,
+            last_day as i64 * USECS_PER_DAY,
+        );
+        let stretches = (((hi - lo).max(0) >> STRETCH_SHIFT) + 1) as usize;
+        let mut first = Vec::with_capacity(stretches);
+        let mut k = 0;
+        for j in 0..stretches {
+            let from = lo + ((j as i64) << STRETCH_SHIFT);
+            while k < merged.len() && merged[k].start < from {
+                k += 1;
+            }
+            first.push(k as u32);
+        }
         Calendar {
-            lo: (first_day as i64 + 1) * USECS_PER_DAY,
-            hi: last_day as i64 * USECS_PER_DAY,
-            starts,
-            ends,
-            before,
+            lo,
+            hi,
+            intervals: merged,
+            first,
         }
     }
 
@@ -362,15 +395,30 @@ impl Calendar {
         (self.lo..=self.hi).contains(&t)
     }
 
+    /// The number of intervals that start at or before `t`: from the index's stretch of `t`,
+    /// the few intervals that start in it are read (any `t` gives the right count; one the
+    /// calendar does not cover reads more of them).
+    fn started_by(&self, t: i64) -> usize {
+        let j = (t.saturating_sub(self.lo).max(0) >> STRETCH_SHIFT) as usize;
+        let mut k = self.first[j.min(self.first.len() - 1)] as usize;
+        if t < self.lo {
+            k = 0;
+        }
+        while k < self.intervals.len() && self.intervals[k].start <= t {
+            k += 1;
+        }
+        k
+    }
+
     /// Working time from the calendar's start up to instant `t`.
     fn worked_until(&self, t: i64) -> i64 {
-        // intervals starting at or before t
-        let k = self.starts.partition_point(|s| *s <= t);
-        if k == 0 {
-            return 0;
+        match self.started_by(t) {
+            0 => 0,
+            k => {
+                let i = &self.intervals[k - 1];
+                i.before + (t.min(i.end) - i.start)
+            }
         }
-        let i = k - 1;
-        self.before[i] + (t.min(self.ends[i]) - self.starts[i])
     }
 
     /// The business time from `a` to `b` (`a <= b`, both covered) in microseconds.
@@ -383,21 +431,30 @@ impl Calendar {
     /// (`need >= 0`): the instant it reaches `need`, or, when it reaches it at the end of a
     /// working interval, the start of the next. None when that instant is not covered.
     pub fn exceeds_at(&self, a: i64, need: i64) -> Option<i64> {
-        let goal = self.worked_until(a).checked_add(need)?;
-        // the first interval whose end has worked more than the goal
-        let (mut lo, mut hi) = (0, self.starts.len());
-        while lo < hi {
-            let mid = (lo + hi) / 2;
-            if self.before[mid] + (self.ends[mid] - self.starts[mid]) <= goal {
-                lo = mid + 1;
-            } else {
-                hi = mid;
+        let k = self.started_by(a);
+        let worked = match k {
+            0 => 0,
+            k => {
+                let i = &self.intervals[k - 1];
+                i.before + (a.min(i.end) - i.start)
             }
+        };
+        let goal = worked.checked_add(need)?;
+        // the first interval whose end has worked more than the goal: none before the one `a`
+        // lies in or after; the next few read one by one (a target of hours or days), the
+        // rest searched by halves
+        let mut i = k.saturating_sub(1);
+        let near = (i + 8).min(self.intervals.len());
+        while i < near && self.intervals[i].through() <= goal {
+            i += 1;
         }
-        let i = lo;
-        let start = *self.starts.get(i)?;
-        let from = start.max(a);
-        let t = from + (goal - self.worked_until(from));
+        if i == near {
+            i += self.intervals[i..].partition_point(|x| x.through() <= goal);
+        }
+        let x = self.intervals.get(i)?;
+        let from = x.start.max(a);
+        // `from` lies in interval i: its working time so far is read off it
+        let t = from + (goal - (x.before + (from - x.start)));
         self.covers(t).then_some(t)
     }
 
@@ -648,6 +705,63 @@ mod tests {
             cal.between(USECS_PER_DAY * 3 + 17, USECS_PER_DAY * 500 + 5),
             USECS_PER_DAY * 497 - 12
         );
+    }
+
+    #[test]
+    fn indexed_lookups_equal_a_scan_of_every_interval() {
+        // split days, a night shift, short pieces, holidays and a zone that changes its offset
+        let s = Schedule::new(
+            "t",
+            &hours(&[
+                (1, 9, 12),
+                (1, 13, 17),
+                (2, 0, 1),
+                (2, 2, 3),
+                (2, 4, 5),
+                (2, 6, 7),
+                (3, 9, 17),
+                (5, 22, 6),
+            ]),
+            vec![9831, 9832, 9840],
+        )
+        .unwrap();
+        let cal = Calendar::build(
+            &s,
+            9700,
+            10300,
+            &[(i64::MIN, 2 * H), (9900 * USECS_PER_DAY + 3 * H, 3 * H)],
+        );
+        let worked = |t: i64| -> i64 {
+            cal.intervals
+                .iter()
+                .map(|i| (t.min(i.end) - i.start).max(0))
+                .sum()
+        };
+        let exceeds = |a: i64, need: i64| -> Option<i64> {
+            let goal = worked(a) + need;
+            let i = cal.intervals.iter().find(|i| i.through() > goal)?;
+            let from = i.start.max(a);
+            let t = from + (goal - worked(from));
+            cal.covers(t).then_some(t)
+        };
+        let mut x = 99u64;
+        for n in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            // instants before, across and after the covered days; needs from none to months
+            let a = 9690 * USECS_PER_DAY + (x % (620 * USECS_PER_DAY as u64)) as i64;
+            let need = match n % 4 {
+                0 => 0,
+                1 => ((x >> 7) % (8 * H as u64)) as i64,
+                2 => ((x >> 9) % (30 * USECS_PER_DAY as u64)) as i64,
+                _ => ((x >> 11) % (400 * USECS_PER_DAY as u64)) as i64,
+            };
+            assert_eq!(cal.worked_until(a), worked(a), "{a}");
+            if cal.covers(a) {
+                assert_eq!(cal.exceeds_at(a, need), exceeds(a, need), "{a} {need}");
+            }
+        }
     }
 
     #[test]

@@ -291,13 +291,13 @@ impl Outcome {
 
 /// One SLA of a ticket.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Instance {
+pub struct Instance<'a> {
     pub metric: Metric,
     /// 1, 2, ... per metric (the reply cycles of next_reply_time and periodic_update)
     pub cycle: u32,
     /// the priority (empty: none) and target in force when the outcome fell: at the breach
-    /// for a breached SLA, else at its fulfilment or the as-of instant
-    pub priority: Vec<u8>,
+    /// for a breached SLA, else at its fulfilment or the as-of instant (the ticket's own bytes)
+    pub priority: &'a [u8],
     pub target: Target,
     pub applied_at: i64,
     pub fulfilled_at: Option<i64>,
@@ -311,14 +311,15 @@ pub struct Instance {
 }
 
 /// A stretch of time the priority in force holds: from `from` to the next stretch's start.
-struct Stretch<'a> {
+struct Stretch<'e, 'p> {
     from: i64,
-    priority: &'a [u8],
+    /// the ticket's bytes
+    priority: &'e [u8],
     /// the policy's targets for the priority, looked up once
-    targets: Option<&'a [Option<Target>; 5]>,
+    targets: Option<&'p [Option<Target>; 5]>,
 }
 
-impl Stretch<'_> {
+impl Stretch<'_, '_> {
     fn target(&self, metric: Metric) -> Option<Target> {
         self.targets.and_then(|t| t[metric as usize])
     }
@@ -335,6 +336,8 @@ struct Measure<'a, C: Clocks> {
     /// spans already measured in a business-hours clock: (clock, from, to, working time). An
     /// SLA's elapsed time and its breach measure the same spans; a ticket has few.
     measured: Vec<(usize, i64, i64, i64)>,
+    /// room for the spans an SLA's clock ran until its outcome, reused from SLA to SLA
+    ran: Vec<(i64, i64)>,
 }
 
 /// The most spans a ticket's `Measure` remembers.
@@ -412,7 +415,7 @@ impl<'a, C: Clocks> Measure<'a, C> {
         metric: Metric,
         running: &[(i64, i64)],
         applied: i64,
-        stretches: &[Stretch<'_>],
+        stretches: &[Stretch<'_, '_>],
         limit: i64,
     ) -> Result<Option<(i64, usize)>, KpiError> {
         for (i, s) in stretches.iter().enumerate() {
@@ -460,8 +463,9 @@ struct Candidate {
     fulfilled: Option<i64>,
     /// fulfilled by a solve rather than a message
     by_solve: bool,
-    /// when its clock ran, sorted and disjoint; the last may be open
-    running: Vec<(i64, i64)>,
+    /// when its clock ran, sorted and disjoint, the last maybe open: these spans of the
+    /// ticket's list of spans (one list for all its SLAs, so that a ticket allocates it once)
+    running: std::ops::Range<usize>,
 }
 
 fn before_creation(e: &Event<'_>, created: i64) -> KpiError {
@@ -484,12 +488,12 @@ fn before_creation(e: &Event<'_>, created: i64) -> KpiError {
 
 /// The SLA instances of a ticket's events (sorted, as `timeline::events` gives them) under
 /// `policy`, as of `as_of`, in metric order then cycle.
-pub fn instances<C: Clocks>(
-    events: &[Event<'_>],
+pub fn instances<'a, C: Clocks>(
+    events: &[Event<'a>],
     policy: &Policy,
     as_of: i64,
     clocks: &mut C,
-) -> Result<Vec<Instance>, KpiError> {
+) -> Result<Vec<Instance<'a>>, KpiError> {
     let Some(first_status) = events.iter().find(|e| e.kind == STATUS) else {
         if let Some(e) = events.first() {
             return Err(KpiError::new(
@@ -518,8 +522,8 @@ pub fn instances<C: Clocks>(
     if as_of < created {
         return Ok(Vec::new());
     }
-    let mut seen: Vec<&Event<'_>> = Vec::with_capacity(events.len());
-    seen.extend(events.iter().filter(|e| e.at <= as_of));
+    // the events known as of the instant: sorted by instant, they come first
+    let seen = &events[..events.partition_point(|e| e.at <= as_of)];
 
     // the priority in force
     let mut stretches = vec![Stretch {
@@ -542,8 +546,16 @@ pub fn instances<C: Clocks>(
         }
     }
 
-    let mut candidates: Vec<Candidate> = Vec::with_capacity(seen.len() + 2);
-    reply_cycles(&seen, &statuses, policy, created, &mut candidates)?;
+    let mut candidates: Vec<Candidate> = Vec::with_capacity(seen.len() + 3);
+    let mut spans: Vec<(i64, i64)> = Vec::with_capacity(seen.len() + statuses.len() + 1);
+    reply_cycles(
+        seen,
+        &statuses,
+        policy,
+        created,
+        &mut candidates,
+        &mut spans,
+    )?;
     for (metric, counts) in [
         (
             Metric::RequesterWait,
@@ -552,24 +564,27 @@ pub fn instances<C: Clocks>(
         (Metric::AgentWork, |f: &StatusFlags| f.agent_work),
     ] {
         if policy.has_metric(metric) {
-            candidates.push(wait_candidate(&statuses, created, metric, counts));
+            candidates.push(wait_candidate(
+                &statuses, created, metric, counts, &mut spans,
+            ));
         }
     }
 
     // the ticket's own schedules, as it changed them
-    let schedules = crate::timeline::schedule_changes(seen.iter().copied());
+    let schedules = crate::timeline::schedule_changes(seen);
     let mut m = Measure {
         clocks,
         policy,
         schedules: &schedules,
         measured: Vec::new(),
+        ran: Vec::with_capacity(statuses.len() + 1),
     };
     let mut out = Vec::with_capacity(candidates.len());
     for c in candidates {
         if c.by_solve && c.fulfilled == Some(c.applied) {
             continue;
         }
-        if let Some(i) = measure(&mut m, &c, &stretches, as_of)? {
+        if let Some(i) = measure(&mut m, &c, &spans[c.running.clone()], &stretches, as_of)? {
             out.push(i);
         }
     }
@@ -577,23 +592,26 @@ pub fn instances<C: Clocks>(
     Ok(out)
 }
 
-/// The reply cycles: first reply, next replies, periodic updates. `statuses` holds the flags
-/// of the status changes among `seen`, in their order.
+/// The reply cycles: first reply, next replies, periodic updates, added to `out` (empty) with
+/// their spans in `spans`. `statuses` holds the flags of the status changes among `seen`, in
+/// their order.
 fn reply_cycles(
-    seen: &[&Event<'_>],
+    seen: &[Event<'_>],
     statuses: &[(i64, StatusFlags)],
     policy: &Policy,
     created: i64,
     out: &mut Vec<Candidate>,
+    spans: &mut Vec<(i64, i64)>,
 ) -> Result<(), KpiError> {
-    let mut cycles: Vec<Candidate> = Vec::with_capacity(seen.len() + 1);
+    debug_assert!(out.is_empty());
+    let cycles = out;
     let new = |metric, cycle, applied| Candidate {
         metric,
         cycle,
         applied,
         fulfilled: None,
         by_solve: false,
-        running: Vec::new(),
+        running: 0..0,
     };
     let agent_wrote_first = seen
         .iter()
@@ -638,12 +656,10 @@ fn reply_cycles(
             _ => {}
         }
     }
-    for mut c in cycles {
-        if !policy.has_metric(c.metric) {
-            continue;
-        }
-        c.running = vec![(c.applied, c.fulfilled.unwrap_or(OPEN))];
-        out.push(c);
+    cycles.retain(|c| policy.has_metric(c.metric));
+    for c in cycles.iter_mut() {
+        spans.push((c.applied, c.fulfilled.unwrap_or(OPEN)));
+        c.running = spans.len() - 1..spans.len();
     }
     Ok(())
 }
@@ -655,6 +671,7 @@ fn wait_candidate(
     created: i64,
     metric: Metric,
     counts: fn(&StatusFlags) -> bool,
+    spans: &mut Vec<(i64, i64)>,
 ) -> Candidate {
     // the last entry into a solved status, if the ticket is solved
     let mut fulfilled = None;
@@ -667,7 +684,7 @@ fn wait_candidate(
         fulfilled = None;
     }
     let end = fulfilled.unwrap_or(OPEN);
-    let mut running: Vec<(i64, i64)> = Vec::with_capacity(statuses.len());
+    let first = spans.len();
     for (k, (at, f)) in statuses.iter().enumerate() {
         if !counts(f) {
             continue;
@@ -677,9 +694,9 @@ fn wait_candidate(
         if to <= from {
             continue;
         }
-        match running.last_mut() {
+        match spans[first..].last_mut() {
             Some(last) if last.1 == from => last.1 = to,
-            _ => running.push((from, to)),
+            _ => spans.push((from, to)),
         }
     }
     Candidate {
@@ -688,23 +705,50 @@ fn wait_candidate(
         applied: created,
         fulfilled,
         by_solve: false,
-        running,
+        running: first..spans.len(),
     }
 }
 
-fn measure<C: Clocks>(
+/// The SLA of candidate `c`, whose clock ran in `running`.
+fn measure<'a, C: Clocks>(
     m: &mut Measure<'_, C>,
     c: &Candidate,
-    stretches: &[Stretch<'_>],
+    running: &[(i64, i64)],
+    stretches: &[Stretch<'a, '_>],
     as_of: i64,
-) -> Result<Option<Instance>, KpiError> {
+) -> Result<Option<Instance<'a>>, KpiError> {
     let decided = c.fulfilled.unwrap_or(as_of);
+    // the time the clock ran until the outcome, laid out in the measure's room (taken here,
+    // given back after)
+    let mut ran = std::mem::take(&mut m.ran);
+    ran.clear();
+    ran.extend(
+        running
+            .iter()
+            .map(|&(a, b)| (a, b.min(decided)))
+            .filter(|(a, b)| b > a),
+    );
+    let found = judge(m, c, running, &mut ran, stretches, decided);
+    m.ran = ran;
+    found
+}
+
+/// `measure`'s verdict on candidate `c`, decided at `decided`, its clock having run in
+/// `running`, and until then in `ran` (which it may extend).
+fn judge<'a, C: Clocks>(
+    m: &mut Measure<'_, C>,
+    c: &Candidate,
+    running: &[(i64, i64)],
+    ran: &mut Vec<(i64, i64)>,
+    stretches: &[Stretch<'a, '_>],
+    decided: i64,
+) -> Result<Option<Instance<'a>>, KpiError> {
     let stretch_at = |t: i64| stretches.partition_point(|s| s.from <= t).saturating_sub(1);
     let instance =
-        |priority: &[u8], target: Target, breach_at, elapsed_us, outcome, paused| Instance {
+        |priority: &'a [u8], target: Target, breach_at, elapsed_us, outcome, paused| Instance {
             metric: c.metric,
             cycle: c.cycle,
-            priority: priority.to_vec(),
+            priority,
             target,
             applied_at: c.applied,
             fulfilled_at: c.fulfilled,
@@ -713,20 +757,12 @@ fn measure<C: Clocks>(
             outcome,
             paused,
         };
-    // the time the clock ran until the outcome
-    let mut ran: Vec<(i64, i64)> = Vec::with_capacity(c.running.len() + 1);
-    ran.extend(
-        c.running
-            .iter()
-            .map(|&(a, b)| (a, b.min(decided)))
-            .filter(|(a, b)| b > a),
-    );
-    if let Some((at, i)) = m.first_excess(c.metric, &ran, c.applied, stretches, decided)? {
+    if let Some((at, i)) = m.first_excess(c.metric, ran, c.applied, stretches, decided)? {
         let priority = stretches[i].priority;
         let target = stretches[i]
             .target(c.metric)
             .unwrap_or_else(|| unreachable!("a breach falls under a target"));
-        let elapsed = m.elapsed(&ran, c.applied, decided, target.clock)?;
+        let elapsed = m.elapsed(ran, c.applied, decided, target.clock)?;
         return Ok(Some(instance(
             priority,
             target,
@@ -741,16 +777,15 @@ fn measure<C: Clocks>(
     let Some(target) = in_force.target(c.metric) else {
         return Ok(None);
     };
-    let elapsed = m.elapsed(&ran, c.applied, decided, target.clock)?;
+    let elapsed = m.elapsed(ran, c.applied, decided, target.clock)?;
     if c.fulfilled.is_some() {
         // the deadline: as if the clock had kept running, under the target in force then
-        let mut running = ran;
-        match running.last_mut() {
+        match ran.last_mut() {
             Some(last) if last.1 == decided => last.1 = OPEN,
-            _ => running.push((decided, OPEN)),
+            _ => ran.push((decided, OPEN)),
         }
         let upto = stretch_at(decided) + 1;
-        let breach = m.first_excess(c.metric, &running, c.applied, &stretches[..upto], OPEN)?;
+        let breach = m.first_excess(c.metric, ran, c.applied, &stretches[..upto], OPEN)?;
         return Ok(Some(instance(
             priority,
             target,
@@ -760,11 +795,11 @@ fn measure<C: Clocks>(
             false,
         )));
     }
-    let paused = c.running.last().is_none_or(|r| r.1 != OPEN);
+    let paused = running.last().is_none_or(|r| r.1 != OPEN);
     let breach = if paused {
         None
     } else {
-        m.first_excess(c.metric, &c.running, c.applied, stretches, OPEN)?
+        m.first_excess(c.metric, running, c.applied, stretches, OPEN)?
             .map(|b| b.0)
     };
     Ok(Some(instance(
@@ -814,11 +849,11 @@ mod tests {
             .with_status("closed", f(false, false, true))
     }
 
-    fn run(
-        rows: &[(&str, Option<&str>, i64)],
+    fn run<'a>(
+        rows: &[(&'a str, Option<&'a str>, i64)],
         policy: &Policy,
         as_of: i64,
-    ) -> Result<Vec<Instance>, KpiError> {
+    ) -> Result<Vec<Instance<'a>>, KpiError> {
         let mut ev: Vec<Event<'_>> = rows
             .iter()
             .map(|(k, v, h)| event_of(k.as_bytes(), v.map(|s| s.as_bytes()), h * H))
@@ -912,7 +947,7 @@ mod tests {
         ];
         let got = run(&rows, &p, 10).unwrap();
         assert_eq!(
-            (got[0].outcome, got[0].breach_at, got[0].priority.as_slice()),
+            (got[0].outcome, got[0].breach_at, got[0].priority),
             (Outcome::Breached, Some(3 * H), &b"urgent"[..])
         );
         // a priority with no target: no SLA reported, no breach while it holds
