@@ -140,9 +140,11 @@ BUSINESS_CASES = [
 
 def generate_sla(conn, tickets):
     """Deterministic tickets for the SLA case: each opened by a customer's message, then 1 to 3
-    agent replies (each followed by pending), the customer writing back between them (then
-    open), solved after the last reply: about 10 events a ticket. Per ticket a priority and
-    two gaps: the agent's reply time (2 s to 9 h) and the customer's (2 s to 18 h)."""
+    agent replies (each followed by pending; 1, 2, 3 and 3 for the four values of a hash, 2.25
+    on average), the customer writing back between them (then open), solved after the last
+    reply: 10 status changes and messages a ticket on average, as issue 20 asks (10,000,000
+    for 1,000,000 tickets), and its priority. Per ticket a priority and two gaps: the agent's
+    reply time (2 s to 9 h) and the customer's (2 s to 18 h)."""
     conn.execute("DROP TABLE IF EXISTS sla_events")
     conn.execute(f"""CREATE TABLE sla_events AS
         WITH t AS (
@@ -151,7 +153,7 @@ def generate_sla(conn, tickets):
                    timestamptz '2026-01-01' + (hashint8extended(g, 12) & 16777215) * interval '1 second' AS created,
                    interval '2 seconds' + (hashint8extended(g, 14) & 32767) * interval '1 second' AS r,
                    interval '2 seconds' + (hashint8extended(g, 15) & 65535) * interval '1 second' AS c,
-                   1 + (hashint8extended(g, 13) & 3) % 3 AS pairs
+                   least(3, 1 + (hashint8extended(g, 13) & 3)) AS pairs
             FROM generate_series(1, {tickets}) g)
         SELECT t.ticket_id, e.kind, e.value, e.at
         FROM t CROSS JOIN LATERAL (
