@@ -600,6 +600,44 @@ def test_long_names_come_back_whole(conn):
             conn.execute("DELETE FROM kpi_schedule WHERE schedule = %s", [schedule])
 
 
+def test_every_way_of_calling_sla_instances_gives_the_same_rows(conn):
+    """The rows are stored with the row type the caller expects: in FROM, in a select list, read
+    backwards by a scroll cursor and returned by a PL/pgSQL function, the same rows; a NULL
+    timeline gives none."""
+    conn.execute("DELETE FROM kpi_sla_policy WHERE policy = 'forms'")
+    conn.execute("""INSERT INTO kpi_sla_policy SELECT 'forms', m, 'high', interval '2 hours', NULL
+                    FROM unnest('{first_reply_time,next_reply_time,requester_wait_time}'::text[]) m""")
+    timeline = """(SELECT ticket_timeline(k, v, '2026-03-02 10:00+00'::timestamptz + m * interval '1 minute')
+        FROM (VALUES ('status', 'new', 0), ('priority', 'high', 0), ('message', 'customer', 0),
+                     ('message', 'agent', 60), ('status', 'pending', 61), ('message', 'customer', 300),
+                     ('status', 'open', 301), ('message', 'agent', 500), ('status', 'solved', 501)) e(k, v, m))"""
+    try:
+        rows = conn.execute(f"SELECT * FROM sla_instances({timeline}, 'forms', '2026-03-05')").fetchall()
+        # first reply after 1 hour; the next after 200 minutes, breached at 2 hours; the
+        # requester waited 61 + 200 minutes, breached 2 hours in
+        start = datetime(2026, 3, 2, 10, tzinfo=timezone.utc)
+        assert [(r[0], r[1], r[9], r[7]) for r in rows] == [
+            ("first_reply_time", 1, "achieved", start + timedelta(hours=2)),
+            ("next_reply_time", 1, "breached", start + timedelta(minutes=420)),
+            ("requester_wait_time", 1, "breached", start + timedelta(minutes=360)),
+        ]
+        assert conn.execute(f"SELECT (sla_instances({timeline}, 'forms', '2026-03-05')).*").fetchall() == rows
+        with conn.transaction():
+            conn.execute(f"DECLARE c SCROLL CURSOR FOR SELECT * FROM sla_instances({timeline}, 'forms', '2026-03-05')")
+            assert conn.execute("FETCH ALL c").fetchall() == rows
+            assert conn.execute("FETCH BACKWARD ALL c").fetchall() == rows[::-1]
+            assert conn.execute("FETCH ABSOLUTE 2 c").fetchall() == rows[1:2]
+        conn.execute("""CREATE FUNCTION pg_temp.sla_rows(t ticket_timeline) RETURNS SETOF text LANGUAGE plpgsql
+                        AS $$ BEGIN RETURN QUERY SELECT s::text FROM sla_instances(t, 'forms', '2026-03-05') s; END $$""")
+        texts = conn.execute(f"SELECT s::text FROM sla_instances({timeline}, 'forms', '2026-03-05') s").fetchall()
+        assert conn.execute(f"SELECT pg_temp.sla_rows({timeline})").fetchall() == texts
+        assert len(texts) == 3
+        assert conn.execute("SELECT count(*) FROM sla_instances(NULL, 'forms')").fetchone() == (0,)
+        assert conn.execute("SELECT count(*) FROM (SELECT sla_instances(NULL, 'forms')) s").fetchone() == (0,)
+    finally:
+        conn.execute("DELETE FROM kpi_sla_policy WHERE policy = 'forms'")
+
+
 def test_forms_round_trip(conn):
     text = ('{"events":[[1,"status","new"],[1,"priority",null],[2,"message","customer"],'
             '[3,"message","agent"],[4,"priority","high"]]}')
