@@ -175,16 +175,22 @@ pub unsafe fn average_datum(fcinfo: FunctionCallInfo, state: &Durations) -> Datu
 
 /// `micros` as an interval of days and time (like `justify_hours`).
 pub unsafe fn interval_datum(micros: i64, what: &str) -> Datum {
+    let result = pg_sys::palloc(std::mem::size_of::<pg_sys::Interval>()) as *mut pg_sys::Interval;
+    result.write(interval_of(micros, what));
+    Datum::from(result)
+}
+
+/// The interval of `micros` (days of 24 hours and the rest); out of the interval's range is
+/// an error naming `what`.
+pub fn interval_of(micros: i64, what: &str) -> pg_sys::Interval {
     let Some((day, time)) = micros_to_days_time(micros) else {
         raise(kpi_core::error::interval_out_of_range(what))
     };
-    let result = pg_sys::palloc(std::mem::size_of::<pg_sys::Interval>()) as *mut pg_sys::Interval;
-    result.write(pg_sys::Interval {
+    pg_sys::Interval {
         time,
         day,
         month: 0,
-    });
-    Datum::from(result)
+    }
 }
 
 unsafe fn completed(fcinfo: FunctionCallInfo) -> Datum {

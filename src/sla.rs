@@ -219,17 +219,10 @@ impl Row {
     }
 }
 
-/// An interval of `micros` (days of 24 hours and the rest) written to `slot`, as a datum
-/// pointing to it; out of the interval's range is an error naming `what`.
-unsafe fn interval_in(slot: &mut pg_sys::Interval, micros: i64, what: &str) -> Datum {
-    let Some((day, time)) = kpi_core::durations::micros_to_days_time(micros) else {
-        crate::fmgr::raise(kpi_core::error::interval_out_of_range(what))
-    };
-    *slot = pg_sys::Interval {
-        time,
-        day,
-        month: 0,
-    };
+/// The interval of `micros` written to `slot` (`crate::durations::interval_of`), as a datum
+/// pointing to it.
+fn interval_in(slot: &mut pg_sys::Interval, micros: i64, what: &str) -> Datum {
+    *slot = crate::durations::interval_of(micros, what);
     Datum::from(slot as *mut pg_sys::Interval)
 }
 

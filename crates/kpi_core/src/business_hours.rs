@@ -399,11 +399,12 @@ impl Calendar {
     /// the few intervals that start in it are read (any `t` gives the right count; one the
     /// calendar does not cover reads more of them).
     fn started_by(&self, t: i64) -> usize {
-        let j = (t.saturating_sub(self.lo).max(0) >> STRETCH_SHIFT) as usize;
-        let mut k = self.first[j.min(self.first.len() - 1)] as usize;
-        if t < self.lo {
-            k = 0;
-        }
+        let mut k = if t < self.lo {
+            0
+        } else {
+            let j = ((t - self.lo) >> STRETCH_SHIFT) as usize;
+            self.first[j.min(self.first.len() - 1)] as usize
+        };
         while k < self.intervals.len() && self.intervals[k].start <= t {
             k += 1;
         }
@@ -412,7 +413,13 @@ impl Calendar {
 
     /// Working time from the calendar's start up to instant `t`.
     fn worked_until(&self, t: i64) -> i64 {
-        match self.started_by(t) {
+        self.worked_by(self.started_by(t), t)
+    }
+
+    /// Working time up to instant `t`, of which `k` intervals start at or before it
+    /// (`started_by`).
+    fn worked_by(&self, k: usize, t: i64) -> i64 {
+        match k {
             0 => 0,
             k => {
                 let i = &self.intervals[k - 1];
@@ -432,14 +439,7 @@ impl Calendar {
     /// working interval, the start of the next. None when that instant is not covered.
     pub fn exceeds_at(&self, a: i64, need: i64) -> Option<i64> {
         let k = self.started_by(a);
-        let worked = match k {
-            0 => 0,
-            k => {
-                let i = &self.intervals[k - 1];
-                i.before + (a.min(i.end) - i.start)
-            }
-        };
-        let goal = worked.checked_add(need)?;
+        let goal = self.worked_by(k, a).checked_add(need)?;
         // the first interval whose end has worked more than the goal: none before the one `a`
         // lies in or after; the next few read one by one (a target of hours or days), the
         // rest searched by halves
@@ -495,6 +495,14 @@ mod tests {
     use super::*;
 
     const H: i64 = 3_600_000_000;
+
+    /// The next number of a xorshift generator (the tests' random instants, reproducible).
+    fn xorshift(x: &mut u64) -> u64 {
+        *x ^= *x << 13;
+        *x ^= *x >> 7;
+        *x ^= *x << 17;
+        *x
+    }
 
     fn hours(rows: &[(u8, i64, i64)]) -> Vec<WeeklyHours> {
         rows.iter()
@@ -633,9 +641,7 @@ mod tests {
             let cal = Calendar::build(&s, 9700, 10100, &[(i64::MIN, offset)]);
             let mut x = 12345u64;
             for _ in 0..300 {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
+                xorshift(&mut x);
                 let a = 9800 * USECS_PER_DAY
                     + (x % (20 * USECS_PER_DAY as u64)) as i64 / 60_000_000 * 60_000_000;
                 let len = (x >> 20) % (9 * USECS_PER_DAY as u64) / 60_000_000 * 60_000_000;
@@ -746,9 +752,7 @@ mod tests {
         };
         let mut x = 99u64;
         for n in 0..20_000 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
+            xorshift(&mut x);
             // instants before, across and after the covered days; needs from none to months
             let a = 9690 * USECS_PER_DAY + (x % (620 * USECS_PER_DAY as u64)) as i64;
             let need = match n % 4 {

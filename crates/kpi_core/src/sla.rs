@@ -336,8 +336,6 @@ struct Measure<'a, C: Clocks> {
     /// spans already measured in a business-hours clock: (clock, from, to, working time). An
     /// SLA's elapsed time and its breach measure the same spans; a ticket has few.
     measured: Vec<(usize, i64, i64, i64)>,
-    /// room for the spans an SLA's clock ran until its outcome, reused from SLA to SLA
-    ran: Vec<(i64, i64)>,
 }
 
 /// The most spans a ticket's `Measure` remembers.
@@ -555,7 +553,7 @@ pub fn instances<'a, C: Clocks>(
         created,
         &mut candidates,
         &mut spans,
-    )?;
+    );
     for (metric, counts) in [
         (
             Metric::RequesterWait,
@@ -577,14 +575,16 @@ pub fn instances<'a, C: Clocks>(
         policy,
         schedules: &schedules,
         measured: Vec::new(),
-        ran: Vec::with_capacity(statuses.len() + 1),
     };
+    // room for the spans an SLA's clock ran until its outcome, reused from SLA to SLA
+    let mut ran = Vec::with_capacity(statuses.len() + 1);
     let mut out = Vec::with_capacity(candidates.len());
     for c in candidates {
         if c.by_solve && c.fulfilled == Some(c.applied) {
             continue;
         }
-        if let Some(i) = measure(&mut m, &c, &spans[c.running.clone()], &stretches, as_of)? {
+        let running = &spans[c.running.clone()];
+        if let Some(i) = measure(&mut m, &c, running, &mut ran, &stretches, as_of)? {
             out.push(i);
         }
     }
@@ -602,7 +602,7 @@ fn reply_cycles(
     created: i64,
     out: &mut Vec<Candidate>,
     spans: &mut Vec<(i64, i64)>,
-) -> Result<(), KpiError> {
+) {
     debug_assert!(out.is_empty());
     let cycles = out;
     let new = |metric, cycle, applied| Candidate {
@@ -661,7 +661,6 @@ fn reply_cycles(
         spans.push((c.applied, c.fulfilled.unwrap_or(OPEN)));
         c.running = spans.len() - 1..spans.len();
     }
-    Ok(())
 }
 
 /// requester_wait_time or agent_work_time: the time in the statuses it counts (`statuses`:
@@ -709,18 +708,18 @@ fn wait_candidate(
     }
 }
 
-/// The SLA of candidate `c`, whose clock ran in `running`.
+/// The SLA of candidate `c`, whose clock ran in `running`; `ran` is room for the time it ran
+/// until its outcome.
 fn measure<'a, C: Clocks>(
     m: &mut Measure<'_, C>,
     c: &Candidate,
     running: &[(i64, i64)],
+    ran: &mut Vec<(i64, i64)>,
     stretches: &[Stretch<'a, '_>],
     as_of: i64,
 ) -> Result<Option<Instance<'a>>, KpiError> {
     let decided = c.fulfilled.unwrap_or(as_of);
-    // the time the clock ran until the outcome, laid out in the measure's room (taken here,
-    // given back after)
-    let mut ran = std::mem::take(&mut m.ran);
+    // the time the clock ran until the outcome
     ran.clear();
     ran.extend(
         running
@@ -728,21 +727,6 @@ fn measure<'a, C: Clocks>(
             .map(|&(a, b)| (a, b.min(decided)))
             .filter(|(a, b)| b > a),
     );
-    let found = judge(m, c, running, &mut ran, stretches, decided);
-    m.ran = ran;
-    found
-}
-
-/// `measure`'s verdict on candidate `c`, decided at `decided`, its clock having run in
-/// `running`, and until then in `ran` (which it may extend).
-fn judge<'a, C: Clocks>(
-    m: &mut Measure<'_, C>,
-    c: &Candidate,
-    running: &[(i64, i64)],
-    ran: &mut Vec<(i64, i64)>,
-    stretches: &[Stretch<'a, '_>],
-    decided: i64,
-) -> Result<Option<Instance<'a>>, KpiError> {
     let stretch_at = |t: i64| stretches.partition_point(|s| s.from <= t).saturating_sub(1);
     let instance =
         |priority: &'a [u8], target: Target, breach_at, elapsed_us, outcome, paused| Instance {
